@@ -1,0 +1,114 @@
+//! Coordinate reference systems and the exact conversions between them.
+//!
+//! Refuge stores WGS84. Chinese sources come in GCJ-02 (AMap, Tencent, WeChat) or BD-09 (Baidu);
+//! each import states its CRS and is converted on the way in. CGCS2000 (EPSG:4490) differs from
+//! WGS84 by centimetres, far below what a facility map resolves, so it converts as the identity.
+
+mod bd09;
+mod china;
+mod gcj02;
+
+use crate::{LonLat, Result};
+
+pub use china::in_mainland_china;
+
+crate::named_enum::named_enum! {
+    /// A coordinate reference system positions can arrive in or be asked for.
+    pub enum Crs ("coordinate reference system") {
+        /// WGS84 longitude/latitude, EPSG:4326: what Refuge stores.
+        Wgs84 = "wgs84" | "epsg:4326" | "EPSG:4326" | "4326",
+        /// China Geodetic Coordinate System 2000, EPSG:4490.
+        Cgcs2000 = "cgcs2000" | "epsg:4490" | "EPSG:4490" | "4490",
+        /// The GCJ-02 datum of AMap, Tencent and WeChat maps (国测局坐标, "Mars coordinates").
+        Gcj02 = "gcj02" | "GCJ-02" | "gcj-02",
+        /// Baidu's BD-09, a further offset of GCJ-02.
+        Bd09 = "bd09" | "BD-09" | "bd-09",
+    }
+}
+
+impl Crs {
+    /// Converts a longitude/latitude pair given in this CRS to WGS84, validating the result.
+    ///
+    /// ```
+    /// use refuge_core::Crs;
+    /// // Tiananmen as AMap shows it (GCJ-02) lies a few hundred metres from its WGS84 position.
+    /// let wgs = Crs::Gcj02.to_wgs84(116.403_963, 39.915_119)?;
+    /// assert!((wgs.lon() - 116.397_72).abs() < 1e-4 && (wgs.lat() - 39.913_72).abs() < 1e-4);
+    /// # Ok::<(), refuge_core::Error>(())
+    /// ```
+    pub fn to_wgs84(self, lon: f64, lat: f64) -> Result<LonLat> {
+        let input = LonLat::new(lon, lat)?;
+        match self {
+            Crs::Wgs84 | Crs::Cgcs2000 => Ok(input),
+            Crs::Gcj02 => gcj02::to_wgs84(input),
+            Crs::Bd09 => gcj02::to_wgs84(bd09::to_gcj02(input)?),
+        }
+    }
+
+    /// Converts a WGS84 position into this CRS, as `[lon, lat]`.
+    pub fn from_wgs84(self, p: LonLat) -> [f64; 2] {
+        match self {
+            Crs::Wgs84 | Crs::Cgcs2000 => p.into(),
+            Crs::Gcj02 => gcj02::from_wgs84(p).into(),
+            Crs::Bd09 => bd09::from_gcj02(gcj02::from_wgs84(p)).into(),
+        }
+    }
+}
+
+/// Runs Newton-free fixed-point iteration to invert a forward transform that moves points by a
+/// small, smooth offset: `x ← x − (forward(x) − target)` until the residual is below 1e-10° (≈ 0.01 mm).
+fn invert(target: LonLat, forward: impl Fn(LonLat) -> LonLat) -> Result<LonLat> {
+    const TOLERANCE_DEG: f64 = 1e-10;
+    let mut guess = target;
+    for _ in 0..50 {
+        let image = forward(guess);
+        let (dlon, dlat) = (image.lon() - target.lon(), image.lat() - target.lat());
+        if dlon.abs() < TOLERANCE_DEG && dlat.abs() < TOLERANCE_DEG {
+            break;
+        }
+        guess = LonLat::new(guess.lon() - dlon, guess.lat() - dlat)?;
+    }
+    Ok(guess)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GreatCircle;
+
+    #[test]
+    fn parses_names_and_epsg_codes() {
+        assert_eq!("GCJ-02".parse::<Crs>().unwrap(), Crs::Gcj02);
+        assert_eq!("EPSG:4490".parse::<Crs>().unwrap(), Crs::Cgcs2000);
+        assert_eq!(" wgs84 ".parse::<Crs>().unwrap(), Crs::Wgs84);
+        let err = "utm50".parse::<Crs>().unwrap_err().to_string();
+        assert!(err.contains("utm50") && err.contains("gcj02"), "{err}");
+    }
+
+    #[test]
+    fn every_crs_round_trips_within_a_millimetre() {
+        let places = [
+            (116.3975, 39.9087), // Beijing
+            (114.0579, 22.5431), // Shenzhen
+            (104.0665, 30.5723), // Chengdu
+            (87.6168, 43.8256),  // Urumqi
+            (7.4200, 43.7350),   // Monaco, outside China
+            (-179.99, -16.5),    // Fiji, by the antimeridian
+        ];
+        for (lon, lat) in places {
+            let wgs = LonLat::new(lon, lat).unwrap();
+            for crs in Crs::ALL {
+                let [x, y] = crs.from_wgs84(wgs);
+                let back = crs.to_wgs84(x, y).unwrap();
+                let error_m = GreatCircle.distance_m(wgs, back);
+                assert!(error_m < 1e-3, "{crs} at {wgs}: {error_m} m");
+            }
+        }
+    }
+
+    #[test]
+    fn conversion_rejects_out_of_range_input() {
+        assert!(Crs::Gcj02.to_wgs84(f64::NAN, 30.0).is_err());
+        assert!(Crs::Bd09.to_wgs84(116.0, 95.0).is_err());
+    }
+}

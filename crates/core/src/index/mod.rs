@@ -1,0 +1,340 @@
+//! The spatial index: exact nearest-facility answers in metres at any latitude.
+//!
+//! Positions are stored as points on the unit sphere in an `rstar` R-tree. The straight-line
+//! (chord) distance between two such points grows strictly with their great-circle distance, so
+//! the R-tree's Euclidean nearest-neighbour order *is* the great-circle order: exact at the poles
+//! and across the antimeridian, where ranking by degrees of longitude and latitude goes wrong.
+//! Attributes live beside the tree; a tree entry is only a point and a slot number.
+
+mod bbox;
+mod cells;
+mod exposure;
+mod filter;
+mod live;
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::{BoundingRect, Intersects};
+use rstar::{RTree, primitives::GeomWithData};
+
+pub use bbox::BBox;
+pub use cells::CellStats;
+pub use exposure::Exposure;
+pub use filter::Filter;
+pub use live::LiveIndex;
+
+use crate::distance::unit_vector;
+use crate::{Error, Facility, FacilityId, GreatCircle, ItemId, LonLat, Result};
+
+type Entry = GeomWithData<[f64; 3], u32>;
+
+/// A facility found by a query, with its great-circle distance from the query point.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<'a> {
+    /// The facility.
+    pub facility: &'a Facility,
+    /// Metres along the great circle (haversine, R = 6,371,008.8 m).
+    pub distance_m: f64,
+}
+
+/// An immutable snapshot of every facility, indexed by position and H3 cell. Build a new one (or
+/// patch a copy with [`SpatialIndex::with_changes`]) to change it; readers keep the one they hold.
+#[derive(Debug, Clone)]
+pub struct SpatialIndex {
+    tree: RTree<Entry>,
+    facilities: Vec<Facility>,
+    slots: HashMap<FacilityId, u32>,
+    cells: Vec<h3o::CellIndex>,
+    stock: HashMap<FacilityId, BTreeMap<ItemId, u64>>,
+    version: u64,
+}
+
+impl SpatialIndex {
+    /// Indexes `facilities`, validating each; an error names the facility and the field.
+    pub fn new(facilities: Vec<Facility>) -> Result<Self> {
+        Self::with_stock(facilities, BTreeMap::new())
+    }
+
+    /// Indexes `facilities` with the usable stock each holds, e.g. from
+    /// [`StockLedger::usable_totals`](crate::StockLedger::usable_totals).
+    pub fn with_stock(
+        facilities: Vec<Facility>,
+        stock: BTreeMap<(FacilityId, ItemId), u64>,
+    ) -> Result<Self> {
+        if facilities.len() >= u32::MAX as usize {
+            return Err(Error::field("facilities", "more than 4 billion facilities"));
+        }
+        let mut slots = HashMap::with_capacity(facilities.len());
+        let mut entries = Vec::with_capacity(facilities.len());
+        let mut cells = Vec::with_capacity(facilities.len());
+        for (slot, facility) in (0u32..).zip(&facilities) {
+            facility
+                .validate()
+                .map_err(|e| in_facility(facility.id, e))?;
+            if slots.insert(facility.id, slot).is_some() {
+                return Err(Error::DuplicateFacility(facility.id));
+            }
+            entries.push(Entry::new(unit_vector(facility.location), slot));
+            cells.push(cells::finest_cell(facility.location)?);
+        }
+        let mut by_facility: HashMap<FacilityId, BTreeMap<ItemId, u64>> = HashMap::new();
+        for ((facility, item), quantity) in stock {
+            by_facility
+                .entry(facility)
+                .or_default()
+                .insert(item, quantity);
+        }
+        Ok(Self {
+            tree: RTree::bulk_load(entries),
+            facilities,
+            slots,
+            cells,
+            stock: by_facility,
+            version: 1,
+        })
+    }
+
+    /// A new snapshot with `upserts` added or replaced and `removals` taken out, and the version
+    /// one higher. This one is left as it was.
+    pub fn with_changes(
+        &self,
+        upserts: Vec<Facility>,
+        removals: &[FacilityId],
+    ) -> Result<SpatialIndex> {
+        let mut next = self.clone();
+        for id in removals {
+            next.remove(*id)?;
+        }
+        for facility in upserts {
+            facility
+                .validate()
+                .map_err(|e| in_facility(facility.id, e))?;
+            if next.slots.contains_key(&facility.id) {
+                next.remove(facility.id)?;
+            }
+            next.insert(facility)?;
+        }
+        next.version = self.version + 1;
+        Ok(next)
+    }
+
+    /// A new snapshot with the usable stock replaced, and the version one higher.
+    pub fn with_stock_totals(&self, stock: BTreeMap<(FacilityId, ItemId), u64>) -> SpatialIndex {
+        let mut next = self.clone();
+        next.stock.clear();
+        for ((facility, item), quantity) in stock {
+            next.stock
+                .entry(facility)
+                .or_default()
+                .insert(item, quantity);
+        }
+        next.version = self.version + 1;
+        next
+    }
+
+    fn insert(&mut self, facility: Facility) -> Result<()> {
+        let slot = u32::try_from(self.facilities.len())
+            .map_err(|_| Error::field("facilities", "more than 4 billion facilities"))?;
+        self.tree
+            .insert(Entry::new(unit_vector(facility.location), slot));
+        self.cells.push(cells::finest_cell(facility.location)?);
+        self.slots.insert(facility.id, slot);
+        self.facilities.push(facility);
+        Ok(())
+    }
+
+    /// Removes by moving the last facility into the freed slot, so slots stay dense.
+    fn remove(&mut self, id: FacilityId) -> Result<()> {
+        let slot = self.slots.remove(&id).ok_or(Error::UnknownFacility(id))?;
+        let location = self.facility_at(slot).location;
+        self.tree.remove(&Entry::new(unit_vector(location), slot));
+        let last = u32::try_from(self.facilities.len() - 1).unwrap_or(slot);
+        if slot != last {
+            let moved = self.facility_at(last);
+            let (moved_id, moved_at) = (moved.id, unit_vector(moved.location));
+            self.tree.remove(&Entry::new(moved_at, last));
+            self.tree.insert(Entry::new(moved_at, slot));
+            self.slots.insert(moved_id, slot);
+        }
+        self.facilities.swap_remove(slot as usize);
+        self.cells.swap_remove(slot as usize);
+        self.stock.remove(&id);
+        Ok(())
+    }
+
+    fn facility_at(&self, slot: u32) -> &Facility {
+        // Slots come from the tree and the id map, which are kept dense with `facilities`.
+        &self.facilities[slot as usize]
+    }
+
+    fn matches(&self, facility: &Facility, filter: &Filter) -> bool {
+        filter.matches(facility, |item| self.stock_of(facility.id, item))
+    }
+
+    /// The data version: 1 for a new index, one more with every change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// How many facilities.
+    pub fn len(&self) -> usize {
+        self.facilities.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.facilities.is_empty()
+    }
+
+    /// Every facility, in no particular order.
+    pub fn facilities(&self) -> &[Facility] {
+        &self.facilities
+    }
+
+    /// The facility with this id.
+    pub fn get(&self, id: FacilityId) -> Option<&Facility> {
+        self.slots.get(&id).map(|slot| self.facility_at(*slot))
+    }
+
+    /// Usable units of `item` the facility holds.
+    pub fn stock_of(&self, id: FacilityId, item: &ItemId) -> u64 {
+        self.stock
+            .get(&id)
+            .and_then(|items| items.get(item))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every item the facility holds, with usable units.
+    pub fn stock_at(&self, id: FacilityId) -> impl Iterator<Item = (&ItemId, u64)> {
+        self.stock
+            .get(&id)
+            .into_iter()
+            .flat_map(|items| items.iter().map(|(item, quantity)| (item, *quantity)))
+    }
+
+    /// The `k` facilities matching `filter` nearest to `origin`, nearest first. Ties in distance
+    /// keep the R-tree's order.
+    ///
+    /// ```
+    /// # use refuge_core::*;
+    /// # fn shelter(id: u64, lon: f64, lat: f64) -> Facility { doc_support::shelter(id, lon, lat) }
+    /// let index = SpatialIndex::new(vec![
+    ///     shelter(1, 179.99, 0.0),
+    ///     shelter(2, 178.0, 0.0),
+    /// ])?;
+    /// // Across the antimeridian the facility at 179.99° is 1.1 km away, not 359° away.
+    /// let hits = index.nearest(LonLat::new(-179.99, 0.0)?, 1, &Filter::default());
+    /// assert_eq!(hits[0].facility.id.get(), 1);
+    /// assert!((hits[0].distance_m - 2_224.0).abs() < 1.0);
+    /// # Ok::<(), refuge_core::Error>(())
+    /// ```
+    pub fn nearest(&self, origin: LonLat, k: usize, filter: &Filter) -> Vec<Hit<'_>> {
+        self.tree
+            .nearest_neighbor_iter_with_distance_2(&unit_vector(origin))
+            .map(|(entry, chord2)| (self.facility_at(entry.data), chord2))
+            .filter(|(facility, _)| self.matches(facility, filter))
+            .take(k)
+            .map(|(facility, chord2)| Hit {
+                facility,
+                distance_m: GreatCircle.metres_for_chord(chord2.sqrt()),
+            })
+            .collect()
+    }
+
+    /// Every facility matching `filter` within `radius_m` metres of `origin`, nearest first.
+    pub fn within_radius(&self, origin: LonLat, radius_m: f64, filter: &Filter) -> Vec<Hit<'_>> {
+        let chord = GreatCircle.chord_for(radius_m.max(0.0));
+        let mut hits: Vec<Hit<'_>> = self
+            .tree
+            .locate_within_distance(unit_vector(origin), chord * chord)
+            .map(|entry| self.facility_at(entry.data))
+            .filter(|facility| self.matches(facility, filter))
+            .map(|facility| Hit {
+                facility,
+                distance_m: GreatCircle.distance_m(origin, facility.location),
+            })
+            .filter(|hit| hit.distance_m <= radius_m)
+            .collect();
+        hits.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+        hits
+    }
+
+    /// Every facility matching `filter` inside `bbox` (edges included).
+    pub fn within_bbox(&self, bbox: BBox, filter: &Filter) -> Vec<&Facility> {
+        let mut found: Vec<&Facility> = bbox
+            .sphere_envelopes()
+            .into_iter()
+            .flat_map(|envelope| self.tree.locate_in_envelope(&envelope))
+            .map(|entry| self.facility_at(entry.data))
+            .filter(|facility| bbox.contains(facility.location) && self.matches(facility, filter))
+            .collect();
+        found.sort_by_key(|facility| facility.id);
+        found.dedup_by_key(|facility| facility.id);
+        found
+    }
+
+    /// Every facility matching `filter` inside `area` (boundary included). The polygon is read
+    /// in longitude/latitude as GeoJSON does; it must not cross the antimeridian.
+    pub fn within_polygon(&self, area: &geo::MultiPolygon, filter: &Filter) -> Vec<&Facility> {
+        let Some(rect) = area.bounding_rect() else {
+            return Vec::new();
+        };
+        let Ok(bbox) = BBox::new(rect.min().x, rect.min().y, rect.max().x, rect.max().y) else {
+            return Vec::new();
+        };
+        self.within_bbox(bbox, filter)
+            .into_iter()
+            .filter(|facility| area.intersects(&facility.location.point()))
+            .collect()
+    }
+}
+
+fn in_facility(id: FacilityId, error: Error) -> Error {
+    match error {
+        Error::Field { field, reason } => Error::Field {
+            field,
+            reason: format!("{reason} (facility {id})"),
+        },
+        other => Error::field("facility", format!("facility {id}: {other}")),
+    }
+}
+
+/// Facilities for examples and tests.
+#[doc(hidden)]
+#[allow(clippy::expect_used)]
+pub mod doc_support {
+    use chrono::{TimeZone, Utc};
+
+    use crate::*;
+
+    /// An open, empty 1,500 m² emergency shelter at a position.
+    pub fn shelter(id: u64, lon: f64, lat: f64) -> Facility {
+        let mut shelter = Shelter::new(ShelterType::Emergency, SpaceType::OpenSite, 1_500.0)
+            .expect("valid shelter");
+        shelter.suitable_for.insert(HazardType::Earthquake);
+        Facility {
+            id: FacilityId::new(id).expect("valid id"),
+            name: Names::new(None, Some(format!("Shelter {id}"))).expect("valid name"),
+            address: None,
+            location: LonLat::new(lon, lat).expect("valid position"),
+            footprint: None,
+            admin: AdminArea::default(),
+            operator: None,
+            contact: None,
+            designation: Designation::Designated,
+            status: StatusReport::new(
+                LiveStatus::Open,
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                    .single()
+                    .expect("valid time"),
+            ),
+            source: Source {
+                dataset: "test".into(),
+                record: None,
+                crs: Crs::Wgs84,
+            },
+            details: FacilityDetails::Shelter(shelter),
+        }
+    }
+}

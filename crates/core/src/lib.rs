@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod crs;
+mod distance;
+mod error;
+mod index;
+mod lonlat;
+mod model;
+mod named_enum;
+
+pub use crs::{Crs, in_mainland_china};
+pub use distance::{EARTH_RADIUS_M, GreatCircle};
+pub use error::{Error, Result};
+pub use index::{BBox, CellStats, Exposure, Filter, Hit, LiveIndex, SpatialIndex, doc_support};
+pub use lonlat::LonLat;
+pub use model::*;
+
+/// H3 cell indexes, as returned by [`SpatialIndex::cell_stats`].
+pub use h3o::CellIndex;

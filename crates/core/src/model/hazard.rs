@@ -1,0 +1,111 @@
+//! Hazard sources (风险源) and their zones of influence.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+crate::named_enum::named_enum! {
+    /// What kind of hazard source.
+    pub enum HazardKind ("hazard kind") {
+        /// A site storing or using hazardous chemicals (危化品场所).
+        HazardousChemicalSite = "hazardous_chemical_site" | "危化品场所",
+        /// A fuel or gas station (加油站 / 加气站).
+        GasStation = "gas_station" | "加油站" | "加气站",
+        /// A chemical industrial park (化工园区).
+        ChemicalPark = "chemical_park" | "化工园区",
+        /// An urban waterlogging point (易涝点).
+        WaterloggingPoint = "waterlogging_point" | "易涝点",
+        /// A geological hazard point: landslide, rockfall, debris flow (地质灾害隐患点).
+        GeologicalHazardPoint = "geological_hazard_point" | "地质灾害隐患点",
+        /// A dam or reservoir (水库大坝).
+        Dam = "dam" | "水库" | "大坝",
+        /// A high-voltage line or substation (高压线).
+        HighVoltage = "high_voltage" | "高压线" | "变电站",
+        /// A port or harbour with fuel and cargo handling (港口).
+        Port = "port" | "港口",
+        /// A coastline exposed to storm surge and high waves (风暴潮岸线).
+        CoastalSurge = "coastal_surge" | "风暴潮",
+        /// Anything else.
+        Other = "other" | "其他",
+    }
+}
+
+crate::named_enum::named_enum! {
+    /// Risk level; Chinese practice grades 1 (major) to 4 (low).
+    pub enum RiskLevel ("risk level") {
+        /// 重大 (grade 1).
+        Major = "major" | "重大" | "1" | "一级",
+        /// 较大 (grade 2).
+        Large = "large" | "较大" | "2" | "二级",
+        /// 一般 (grade 3).
+        General = "general" | "一般" | "3" | "三级",
+        /// 低 (grade 4).
+        Low = "low" | "低" | "4" | "四级",
+    }
+}
+
+impl RiskLevel {
+    /// The grade, 1 (major, worst) to 4 (low).
+    pub fn grade(self) -> u8 {
+        match self {
+            RiskLevel::Major => 1,
+            RiskLevel::Large => 2,
+            RiskLevel::General => 3,
+            RiskLevel::Low => 4,
+        }
+    }
+}
+
+/// A hazard source's attributes beyond the common facility record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HazardSource {
+    /// Its kind.
+    pub hazard_kind: HazardKind,
+    /// Its zone: a line (a coast, a power line) or polygon (a port, a chemical park). Without one,
+    /// the hazard is the facility's point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<geo::Geometry>,
+    /// Risk level.
+    pub risk: RiskLevel,
+    /// How far from the zone (or point) its influence reaches, metres.
+    pub influence_radius_m: f64,
+    /// People threatened, where assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threatened_population: Option<u32>,
+    /// The unit responsible for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible_unit: Option<String>,
+}
+
+impl HazardSource {
+    /// A point hazard of `kind` and `risk` reaching `influence_radius_m`.
+    pub fn new(hazard_kind: HazardKind, risk: RiskLevel, influence_radius_m: f64) -> Result<Self> {
+        let hazard = Self {
+            hazard_kind,
+            zone: None,
+            risk,
+            influence_radius_m,
+            threatened_population: None,
+            responsible_unit: None,
+        };
+        hazard.validate()?;
+        Ok(hazard)
+    }
+
+    /// Checks each field, naming the first that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.influence_radius_m.is_finite() && self.influence_radius_m >= 0.0) {
+            return Err(Error::field(
+                "influence_radius_m",
+                format!(
+                    "{} is not a radius in metres (≥ 0)",
+                    self.influence_radius_m
+                ),
+            ));
+        }
+        if let Some(zone) = &self.zone {
+            super::validate_geometry("zone", zone)?;
+        }
+        Ok(())
+    }
+}

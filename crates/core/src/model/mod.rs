@@ -1,0 +1,39 @@
+//! The domain model: facilities of every kind, the item catalogue and the stock ledger.
+
+mod catalog;
+mod facility;
+mod hazard;
+mod id;
+mod micro_storage;
+mod names;
+mod poi;
+mod reserve;
+mod shelter;
+mod status;
+mod stock;
+
+pub use catalog::{Catalog, Item, ItemCategory, Unit};
+pub use facility::{AdminArea, Contact, Facility, FacilityDetails, FacilityKind, Source};
+pub use hazard::{HazardKind, HazardSource, RiskLevel};
+pub use id::{FacilityId, ItemId};
+pub use micro_storage::MicroStorageSite;
+pub use names::Names;
+pub use poi::{Poi, PoiKind};
+pub use reserve::{ReserveDepot, ReserveMode, ReserveTier};
+pub use shelter::{
+    Amenity, CapacityProfile, HazardType, Shelter, ShelterClass, ShelterType, SpaceType,
+};
+pub use status::{Designation, LiveStatus, StatusReport};
+pub use stock::{Lot, Movement, MovementKind, Quota, Shortage, StockLedger};
+
+use geo::CoordsIter;
+
+use crate::{Error, LonLat, Result};
+
+/// Checks that every coordinate of a geometry is a valid WGS84 position.
+pub(crate) fn validate_geometry(field: &'static str, geometry: &geo::Geometry) -> Result<()> {
+    for coord in geometry.coords_iter() {
+        LonLat::new(coord.x, coord.y).map_err(|e| Error::field(field, e.to_string()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,654 @@
+//! Stock: append-only movements, and the lots and quantities on hand derived from them.
+//!
+//! Nothing in the ledger is edited in place. A receipt creates a lot; an issue or a transfer
+//! takes from the unexpired lots that expire first (FEFO); a stocktake or an adjustment books the
+//! difference. Replaying the movements rebuilds every number, so every number can be audited.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Facility, FacilityId, ItemId, ReserveTier, Result};
+
+/// What happened to the stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MovementKind {
+    /// Goods arrived as a new lot.
+    Receive {
+        /// The lot's label (batch number).
+        lot: String,
+        /// How much arrived.
+        quantity: u64,
+        /// When the lot expires, if it does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires: Option<NaiveDate>,
+    },
+    /// Goods went out to people or to use.
+    Issue {
+        /// How much.
+        quantity: u64,
+    },
+    /// Goods moved to another facility, both sides at once.
+    Transfer {
+        /// Where to.
+        to: FacilityId,
+        /// How much.
+        quantity: u64,
+    },
+    /// A stocktake found this much on hand.
+    Count {
+        /// What was counted.
+        counted: u64,
+    },
+    /// A correction by a signed amount, with the reason.
+    Adjust {
+        /// The change.
+        delta: i64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One stock movement at one facility for one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Movement {
+    /// Where.
+    pub facility: FacilityId,
+    /// What.
+    pub item: ItemId,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: MovementKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// A lot on hand: derived from the movements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lot {
+    /// The lot's label.
+    pub lot: String,
+    /// How much of it is left.
+    pub quantity: u64,
+    /// When it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<NaiveDate>,
+}
+
+impl Lot {
+    fn usable_on(&self, day: NaiveDate) -> bool {
+        self.expires.is_none_or(|expires| expires >= day)
+    }
+}
+
+/// A minimum and a target quantity of an item, for one facility or every depot of a tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quota {
+    /// The facility it applies to; without one, `tier` says which depots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility: Option<FacilityId>,
+    /// The depot tier it applies to, when `facility` is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<ReserveTier>,
+    /// The item.
+    pub item: ItemId,
+    /// Below this is a shortage.
+    pub minimum: u64,
+    /// What a full reserve holds.
+    pub target: u64,
+}
+
+/// A facility holding less usable stock than its quota's minimum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortage {
+    /// Where.
+    pub facility: FacilityId,
+    /// What.
+    pub item: ItemId,
+    /// Unexpired stock on hand.
+    pub usable: u64,
+    /// The quota minimum.
+    pub minimum: u64,
+    /// How much brings it back to the quota target.
+    pub to_target: u64,
+}
+
+/// The append-only movement log and the lots derived from it.
+#[derive(Debug, Clone, Default)]
+pub struct StockLedger {
+    movements: Vec<Movement>,
+    lots: BTreeMap<(FacilityId, ItemId), Vec<Lot>>,
+}
+
+impl StockLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds a ledger by replaying movements in order; an error names the first movement
+    /// (0-based) that could not be applied.
+    pub fn replay(movements: impl IntoIterator<Item = Movement>) -> Result<Self> {
+        let mut ledger = Self::new();
+        for (n, movement) in movements.into_iter().enumerate() {
+            ledger.record(movement).map_err(|e| {
+                Error::field("movement", format!("movement {n} cannot be replayed: {e}"))
+            })?;
+        }
+        Ok(ledger)
+    }
+
+    /// Validates and applies one movement, then appends it. A movement that would take more than
+    /// the unexpired stock on hand is refused and changes nothing; a transfer changes both sides
+    /// or neither.
+    pub fn record(&mut self, movement: Movement) -> Result<()> {
+        let day = movement.at.date_naive();
+        let key = (movement.facility, movement.item.clone());
+        let mut here = self.lots.get(&key).cloned().unwrap_or_default();
+        let mut arriving = None;
+        match &movement.kind {
+            MovementKind::Receive {
+                lot,
+                quantity,
+                expires,
+            } => {
+                positive(*quantity)?;
+                if lot.trim().is_empty() {
+                    return Err(Error::field("lot", "a receipt needs a lot label"));
+                }
+                add_lot(&mut here, lot, *quantity, *expires);
+            }
+            MovementKind::Issue { quantity } => {
+                positive(*quantity)?;
+                take_fefo(&mut here, *quantity, day).map_err(|usable| {
+                    Error::InsufficientStock {
+                        facility: movement.facility,
+                        item: movement.item.clone(),
+                        requested: *quantity,
+                        usable,
+                    }
+                })?;
+            }
+            MovementKind::Transfer { to, quantity } => {
+                positive(*quantity)?;
+                if *to == movement.facility {
+                    return Err(Error::field(
+                        "to",
+                        "a transfer needs two different facilities",
+                    ));
+                }
+                let taken = take_fefo(&mut here, *quantity, day).map_err(|usable| {
+                    Error::InsufficientStock {
+                        facility: movement.facility,
+                        item: movement.item.clone(),
+                        requested: *quantity,
+                        usable,
+                    }
+                })?;
+                let destination_key = (*to, movement.item.clone());
+                let mut there = self.lots.get(&destination_key).cloned().unwrap_or_default();
+                for lot in taken {
+                    add_lot(&mut there, &lot.lot, lot.quantity, lot.expires);
+                }
+                arriving = Some((destination_key, there));
+            }
+            MovementKind::Count { counted } => {
+                let on_hand: u64 = here.iter().map(|l| l.quantity).sum();
+                book_difference(
+                    &mut here,
+                    i128::from(*counted) - i128::from(on_hand),
+                    &movement,
+                );
+            }
+            MovementKind::Adjust { delta, reason } => {
+                if reason.trim().is_empty() {
+                    return Err(Error::field("reason", "an adjustment needs a reason"));
+                }
+                let on_hand: u64 = here.iter().map(|l| l.quantity).sum();
+                if i128::from(on_hand) + i128::from(*delta) < 0 {
+                    return Err(Error::InsufficientStock {
+                        facility: movement.facility,
+                        item: movement.item.clone(),
+                        requested: delta.unsigned_abs(),
+                        usable: on_hand,
+                    });
+                }
+                book_difference(&mut here, i128::from(*delta), &movement);
+            }
+        }
+        here.retain(|lot| lot.quantity > 0);
+        self.lots.insert(key, here);
+        if let Some((destination_key, there)) = arriving {
+            self.lots.insert(destination_key, there);
+        }
+        self.movements.push(movement);
+        Ok(())
+    }
+
+    /// Every movement, oldest first.
+    pub fn movements(&self) -> &[Movement] {
+        &self.movements
+    }
+
+    /// The movements of one facility and item, oldest first: its history.
+    pub fn history<'a>(
+        &'a self,
+        facility: FacilityId,
+        item: &'a ItemId,
+    ) -> impl Iterator<Item = &'a Movement> {
+        self.movements.iter().filter(move |m| {
+            &m.item == item
+                && (m.facility == facility
+                    || matches!(m.kind, MovementKind::Transfer { to, .. } if to == facility))
+        })
+    }
+
+    /// The lots on hand, earliest expiry first.
+    pub fn lots(&self, facility: FacilityId, item: &ItemId) -> &[Lot] {
+        self.lots
+            .get(&(facility, item.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Everything on hand, expired or not.
+    pub fn on_hand(&self, facility: FacilityId, item: &ItemId) -> u64 {
+        self.lots(facility, item).iter().map(|l| l.quantity).sum()
+    }
+
+    /// What can be issued on `day`: the lots that have not expired.
+    pub fn usable(&self, facility: FacilityId, item: &ItemId, day: NaiveDate) -> u64 {
+        self.lots(facility, item)
+            .iter()
+            .filter(|l| l.usable_on(day))
+            .map(|l| l.quantity)
+            .sum()
+    }
+
+    /// Unexpired quantity per facility and item on `day`, the figure nearest-with-stock queries use.
+    pub fn usable_totals(&self, day: NaiveDate) -> BTreeMap<(FacilityId, ItemId), u64> {
+        self.lots
+            .iter()
+            .map(|(key, lots)| {
+                let usable = lots.iter().filter(|l| l.usable_on(day)).map(|l| l.quantity);
+                (key.clone(), usable.sum())
+            })
+            .filter(|(_, usable)| *usable > 0)
+            .collect()
+    }
+
+    /// Lots that expire between `day` and `day + within_days`, soonest first.
+    pub fn expiring(&self, day: NaiveDate, within_days: u32) -> Vec<(FacilityId, ItemId, Lot)> {
+        let until = day + chrono::Days::new(u64::from(within_days));
+        let mut soon: Vec<_> = self
+            .lots
+            .iter()
+            .flat_map(|((facility, item), lots)| {
+                lots.iter()
+                    .filter(|l| l.expires.is_some_and(|e| e >= day && e <= until))
+                    .map(|l| (*facility, item.clone(), l.clone()))
+            })
+            .collect();
+        soon.sort_by_key(|(_, _, lot)| lot.expires);
+        soon
+    }
+
+    /// Facilities whose usable stock on `day` is below a quota's minimum. A facility's own quota
+    /// overrides its tier's.
+    pub fn shortages<'a>(
+        &self,
+        facilities: impl IntoIterator<Item = &'a Facility>,
+        quotas: &[Quota],
+        day: NaiveDate,
+    ) -> Vec<Shortage> {
+        let mut shortages = Vec::new();
+        for facility in facilities {
+            let tier = facility.reserve().map(|depot| depot.tier);
+            let mut applicable: BTreeMap<&ItemId, &Quota> = BTreeMap::new();
+            for quota in quotas
+                .iter()
+                .filter(|q| q.facility.is_none() && q.tier == tier && tier.is_some())
+            {
+                applicable.insert(&quota.item, quota);
+            }
+            for quota in quotas.iter().filter(|q| q.facility == Some(facility.id)) {
+                applicable.insert(&quota.item, quota);
+            }
+            for (item, quota) in applicable {
+                let usable = self.usable(facility.id, item, day);
+                if usable < quota.minimum {
+                    shortages.push(Shortage {
+                        facility: facility.id,
+                        item: item.clone(),
+                        usable,
+                        minimum: quota.minimum,
+                        to_target: quota.target.saturating_sub(usable),
+                    });
+                }
+            }
+        }
+        shortages
+    }
+}
+
+fn positive(quantity: u64) -> Result<()> {
+    if quantity == 0 {
+        return Err(Error::field("quantity", "must be more than zero"));
+    }
+    Ok(())
+}
+
+/// Adds to a lot with the same label and expiry, or creates one; keeps lots earliest-expiry first
+/// (lots that never expire last).
+fn add_lot(lots: &mut Vec<Lot>, label: &str, quantity: u64, expires: Option<NaiveDate>) {
+    match lots
+        .iter_mut()
+        .find(|l| l.lot == label && l.expires == expires)
+    {
+        Some(lot) => lot.quantity = lot.quantity.saturating_add(quantity),
+        None => lots.push(Lot {
+            lot: label.to_owned(),
+            quantity,
+            expires,
+        }),
+    }
+    lots.sort_by_key(|l| (l.expires.is_none(), l.expires));
+}
+
+/// Takes `quantity` from the unexpired lots, earliest expiry first, and returns what was taken
+/// lot by lot; `Err(usable)` if there is not enough, leaving `lots` unchanged.
+fn take_fefo(lots: &mut [Lot], quantity: u64, day: NaiveDate) -> Result<Vec<Lot>, u64> {
+    let usable: u64 = lots
+        .iter()
+        .filter(|l| l.usable_on(day))
+        .map(|l| l.quantity)
+        .sum();
+    if usable < quantity {
+        return Err(usable);
+    }
+    let mut left = quantity;
+    let mut taken = Vec::new();
+    for lot in lots.iter_mut().filter(|l| l.usable_on(day)) {
+        let take = left.min(lot.quantity);
+        if take > 0 {
+            lot.quantity -= take;
+            left -= take;
+            taken.push(Lot {
+                lot: lot.lot.clone(),
+                quantity: take,
+                expires: lot.expires,
+            });
+        }
+        if left == 0 {
+            break;
+        }
+    }
+    Ok(taken)
+}
+
+/// Books a counted or adjusted difference: a loss comes out of expired lots first, then FEFO; a
+/// gain becomes a lot of its own named after the movement.
+fn book_difference(lots: &mut Vec<Lot>, difference: i128, movement: &Movement) {
+    if difference > 0 {
+        let label = format!(
+            "{}-{}",
+            movement_label(&movement.kind),
+            movement.at.format("%Y%m%d%H%M%S")
+        );
+        add_lot(
+            lots,
+            &label,
+            u64::try_from(difference).unwrap_or(u64::MAX),
+            None,
+        );
+        return;
+    }
+    let mut left = u64::try_from(-difference).unwrap_or(u64::MAX);
+    let day = movement.at.date_naive();
+    let (mut expired, mut fresh): (Vec<&mut Lot>, Vec<&mut Lot>) =
+        lots.iter_mut().partition(|l| !l.usable_on(day));
+    for lot in expired.iter_mut().chain(fresh.iter_mut()) {
+        let take = left.min(lot.quantity);
+        lot.quantity -= take;
+        left -= take;
+    }
+}
+
+fn movement_label(kind: &MovementKind) -> &'static str {
+    match kind {
+        MovementKind::Receive { .. } => "receive",
+        MovementKind::Issue { .. } => "issue",
+        MovementKind::Transfer { .. } => "transfer",
+        MovementKind::Count { .. } => "count",
+        MovementKind::Adjust { .. } => "adjust",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u64) -> FacilityId {
+        FacilityId::new(n).unwrap()
+    }
+
+    fn water() -> ItemId {
+        ItemId::new("bottled_water").unwrap()
+    }
+
+    fn at(day: &str) -> DateTime<Utc> {
+        format!("{day}T08:00:00Z").parse().unwrap()
+    }
+
+    fn movement(facility: u64, kind: MovementKind, day: &str) -> Movement {
+        Movement {
+            facility: id(facility),
+            item: water(),
+            kind,
+            at: at(day),
+            by: Some("tester".into()),
+        }
+    }
+
+    fn receive(lot: &str, quantity: u64, expires: &str) -> MovementKind {
+        MovementKind::Receive {
+            lot: lot.into(),
+            quantity,
+            expires: Some(expires.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn issues_take_the_earliest_expiry_first() {
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("B", 100, "2027-06-01"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(1, receive("A", 50, "2026-12-01"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(
+                1,
+                MovementKind::Issue { quantity: 70 },
+                "2026-02-01",
+            ))
+            .unwrap();
+        let lots = ledger.lots(id(1), &water());
+        assert_eq!(lots.len(), 1, "lot A is used up");
+        assert_eq!((lots[0].lot.as_str(), lots[0].quantity), ("B", 80));
+    }
+
+    #[test]
+    fn expired_lots_cannot_be_issued_and_a_refused_issue_changes_nothing() {
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("old", 40, "2026-03-01"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(1, receive("new", 10, "2027-03-01"), "2026-01-01"))
+            .unwrap();
+        let err = ledger
+            .record(movement(
+                1,
+                MovementKind::Issue { quantity: 20 },
+                "2026-04-01",
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InsufficientStock {
+                    usable: 10,
+                    requested: 20,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(ledger.on_hand(id(1), &water()), 50);
+        assert_eq!(
+            ledger.usable(id(1), &water(), "2026-04-01".parse().unwrap()),
+            10
+        );
+        assert_eq!(
+            ledger.movements().len(),
+            2,
+            "the refused issue is not logged"
+        );
+    }
+
+    #[test]
+    fn transfers_move_lots_with_their_expiry_or_nothing() {
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("A", 30, "2027-01-01"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(
+                1,
+                MovementKind::Transfer {
+                    to: id(2),
+                    quantity: 20,
+                },
+                "2026-01-02",
+            ))
+            .unwrap();
+        assert_eq!(ledger.on_hand(id(1), &water()), 10);
+        assert_eq!(
+            ledger.lots(id(2), &water())[0].expires,
+            Some("2027-01-01".parse().unwrap())
+        );
+        assert!(
+            ledger
+                .record(movement(
+                    1,
+                    MovementKind::Transfer {
+                        to: id(2),
+                        quantity: 11
+                    },
+                    "2026-01-03"
+                ))
+                .is_err()
+        );
+        assert_eq!(
+            ledger.on_hand(id(1), &water()) + ledger.on_hand(id(2), &water()),
+            30
+        );
+        assert_eq!(ledger.history(id(2), &water()).count(), 1);
+    }
+
+    #[test]
+    fn counts_and_adjustments_book_the_difference() {
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("A", 30, "2027-01-01"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(
+                1,
+                MovementKind::Count { counted: 25 },
+                "2026-02-01",
+            ))
+            .unwrap();
+        assert_eq!(ledger.on_hand(id(1), &water()), 25);
+        ledger
+            .record(movement(
+                1,
+                MovementKind::Count { counted: 27 },
+                "2026-02-02",
+            ))
+            .unwrap();
+        assert_eq!(ledger.on_hand(id(1), &water()), 27);
+        let adjust = |delta| MovementKind::Adjust {
+            delta,
+            reason: "damaged in flood".into(),
+        };
+        ledger
+            .record(movement(1, adjust(-7), "2026-02-03"))
+            .unwrap();
+        assert_eq!(ledger.on_hand(id(1), &water()), 20);
+        assert!(
+            ledger
+                .record(movement(1, adjust(-21), "2026-02-04"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn replaying_the_log_rebuilds_the_same_stock() {
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("A", 30, "2027-01-01"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(1, receive("B", 5, "2026-06-01"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(
+                1,
+                MovementKind::Issue { quantity: 8 },
+                "2026-01-05",
+            ))
+            .unwrap();
+        ledger
+            .record(movement(
+                1,
+                MovementKind::Transfer {
+                    to: id(3),
+                    quantity: 4,
+                },
+                "2026-01-06",
+            ))
+            .unwrap();
+        let replayed = StockLedger::replay(ledger.movements().to_vec()).unwrap();
+        for facility in [1, 3] {
+            assert_eq!(
+                replayed.lots(id(facility), &water()),
+                ledger.lots(id(facility), &water())
+            );
+        }
+    }
+
+    #[test]
+    fn expiring_lists_lots_soonest_first() {
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("late", 1, "2026-03-20"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(1, receive("soon", 1, "2026-03-05"), "2026-01-01"))
+            .unwrap();
+        ledger
+            .record(movement(1, receive("far", 1, "2027-03-05"), "2026-01-01"))
+            .unwrap();
+        let soon = ledger.expiring("2026-03-01".parse().unwrap(), 30);
+        let labels: Vec<_> = soon.iter().map(|(_, _, lot)| lot.lot.as_str()).collect();
+        assert_eq!(labels, ["soon", "late"]);
+    }
+}
