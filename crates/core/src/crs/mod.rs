@@ -106,6 +106,75 @@ mod tests {
         }
     }
 
+    /// Forward values computed independently with the npm package gcoord 1.0.7 (MIT).
+    const GOLDEN: [(&str, [f64; 2], [f64; 2], [f64; 2]); 5] = [
+        (
+            "Beijing",
+            [116.3975, 39.9087],
+            [116.403743573, 39.910103499],
+            [116.410116586, 39.916442750],
+        ),
+        (
+            "Shenzhen",
+            [114.0579, 22.5431],
+            [114.063013999, 22.540382814],
+            [114.069563987, 22.546041559],
+        ),
+        (
+            "Chengdu",
+            [104.0665, 30.5723],
+            [104.069004906, 30.569845541],
+            [104.075480941, 30.575856164],
+        ),
+        (
+            "Guangzhou",
+            [113.2644, 23.1291],
+            [113.269729592, 23.126423340],
+            [113.276150752, 23.132711257],
+        ),
+        (
+            "Urumqi",
+            [87.6168, 43.8256],
+            [87.619649949, 43.826805393],
+            [87.626099771, 43.832949795],
+        ),
+    ];
+
+    #[test]
+    fn golden_points_match_an_independent_implementation() {
+        for (city, [lon, lat], gcj, bd) in GOLDEN {
+            let wgs = LonLat::new(lon, lat).unwrap();
+            for (crs, want) in [(Crs::Gcj02, gcj), (Crs::Bd09, bd)] {
+                let got = crs.from_wgs84(wgs);
+                let apart = GreatCircle.distance_m(
+                    LonLat::new(got[0], got[1]).unwrap(),
+                    LonLat::new(want[0], want[1]).unwrap(),
+                );
+                assert!(
+                    apart < 0.001,
+                    "{city} {crs}: {got:?} is {apart} m from {want:?}"
+                );
+                let back = crs.to_wgs84(want[0], want[1]).unwrap();
+                let error = GreatCircle.distance_m(back, wgs);
+                assert!(error < 0.001, "{city} {crs} inverse is {error} m off");
+            }
+        }
+    }
+
+    #[test]
+    fn outside_mainland_china_gcj02_is_wgs84() {
+        for (lon, lat) in [
+            (114.17, 22.30),
+            (121.56, 25.04),
+            (126.98, 37.57),
+            (7.42, 43.735),
+        ] {
+            let p = LonLat::new(lon, lat).unwrap();
+            assert_eq!(Crs::Gcj02.from_wgs84(p), [lon, lat]);
+            assert_eq!(Crs::Gcj02.to_wgs84(lon, lat).unwrap(), p);
+        }
+    }
+
     #[test]
     fn conversion_rejects_out_of_range_input() {
         assert!(Crs::Gcj02.to_wgs84(f64::NAN, 30.0).is_err());

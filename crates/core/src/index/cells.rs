@@ -65,7 +65,7 @@ impl SpatialIndex {
             entry.count += 1;
             match &self.facility_at(slot).details {
                 FacilityDetails::Shelter(shelter) => {
-                    entry.capacity += u64::from(shelter.capacity());
+                    entry.capacity += u64::from(shelter.capacity().unwrap_or(0));
                     entry.occupancy += u64::from(shelter.occupancy);
                 }
                 FacilityDetails::Hazard(hazard) => {

@@ -46,7 +46,8 @@ impl Filter {
         self
     }
 
-    /// Only shelters that are open and have at least one free place.
+    /// Only shelters that are open and have at least one free place (a shelter of unknown
+    /// capacity does not count as having room).
     #[must_use]
     pub fn has_room(mut self, yes: bool) -> Self {
         self.has_room = yes;
@@ -92,7 +93,7 @@ impl Filter {
         }
         if self.has_room {
             let room = facility.status.status == LiveStatus::Open
-                && facility.shelter().is_some_and(|s| s.available() > 0);
+                && facility.shelter().and_then(|s| s.available()).is_some_and(|free| free > 0);
             if !room {
                 return false;
             }

@@ -310,7 +310,7 @@ pub mod doc_support {
 
     /// An open, empty 1,500 m² emergency shelter at a position.
     pub fn shelter(id: u64, lon: f64, lat: f64) -> Facility {
-        let mut shelter = Shelter::new(ShelterType::Emergency, SpaceType::OpenSite, 1_500.0)
+        let mut shelter = Shelter::new(ShelterType::Emergency, SpaceType::OpenSite, Some(1_500.0))
             .expect("valid shelter");
         shelter.suitable_for.insert(HazardType::Earthquake);
         Facility {

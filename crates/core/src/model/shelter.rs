@@ -128,8 +128,9 @@ pub struct Shelter {
     pub class: Option<ShelterClass>,
     /// Open site or indoor.
     pub space: SpaceType,
-    /// Effective (usable) area in square metres.
-    pub effective_area_m2: f64,
+    /// Effective (usable) area in square metres, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_area_m2: Option<f64>,
     /// The capacity the designation states, persons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub design_capacity: Option<u32>,
@@ -155,7 +156,7 @@ impl Shelter {
     pub fn new(
         shelter_type: ShelterType,
         space: SpaceType,
-        effective_area_m2: f64,
+        effective_area_m2: Option<f64>,
     ) -> Result<Self> {
         let shelter = Self {
             shelter_type,
@@ -173,30 +174,31 @@ impl Shelter {
         Ok(shelter)
     }
 
-    /// How many people the effective area holds under `profile`.
+    /// How many people the effective area holds under `profile`; `None` if the area is unknown.
     ///
     /// ```
     /// use refuge_core::{CapacityProfile, Shelter, ShelterType, SpaceType};
-    /// let park = Shelter::new(ShelterType::Emergency, SpaceType::OpenSite, 3_000.0)?;
-    /// assert_eq!(park.capacity_under(CapacityProfile::Gb21734), 2_000);
-    /// assert_eq!(park.capacity_under(CapacityProfile::Sphere), 857);
+    /// let park = Shelter::new(ShelterType::Emergency, SpaceType::OpenSite, Some(3_000.0))?;
+    /// assert_eq!(park.capacity_under(CapacityProfile::Gb21734), Some(2_000));
+    /// assert_eq!(park.capacity_under(CapacityProfile::Sphere), Some(857));
     /// # Ok::<(), refuge_core::Error>(())
     /// ```
-    pub fn capacity_under(&self, profile: CapacityProfile) -> u32 {
-        let persons = (self.effective_area_m2 / profile.m2_per_person()).floor();
+    pub fn capacity_under(&self, profile: CapacityProfile) -> Option<u32> {
+        let persons = (self.effective_area_m2? / profile.m2_per_person()).floor();
         // Areas are validated finite and non-negative; saturate for absurdly large ones.
-        persons.min(f64::from(u32::MAX)) as u32
+        Some(persons.min(f64::from(u32::MAX)) as u32)
     }
 
-    /// The capacity people plan with: the designated capacity if stated, else the GB 21734 figure.
-    pub fn capacity(&self) -> u32 {
+    /// The capacity people plan with: the designated capacity if stated, else the GB 21734
+    /// figure; `None` when neither capacity nor area is known.
+    pub fn capacity(&self) -> Option<u32> {
         self.design_capacity
-            .unwrap_or_else(|| self.capacity_under(CapacityProfile::Gb21734))
+            .or_else(|| self.capacity_under(CapacityProfile::Gb21734))
     }
 
-    /// Places left: capacity minus occupancy, never negative.
-    pub fn available(&self) -> u32 {
-        self.capacity().saturating_sub(self.occupancy)
+    /// Places left: capacity minus occupancy, never negative; `None` if the capacity is unknown.
+    pub fn available(&self) -> Option<u32> {
+        Some(self.capacity()?.saturating_sub(self.occupancy))
     }
 
     /// Whether it is suitable for `hazard`.
@@ -206,11 +208,13 @@ impl Shelter {
 
     /// Checks each field, naming the first that is wrong.
     pub fn validate(&self) -> Result<()> {
-        if !(self.effective_area_m2.is_finite() && self.effective_area_m2 >= 0.0) {
-            return Err(Error::field(
-                "effective_area_m2",
-                format!("{} is not an area in m² (≥ 0)", self.effective_area_m2),
-            ));
+        if let Some(area) = self.effective_area_m2 {
+            if !(area.is_finite() && area >= 0.0) {
+                return Err(Error::field(
+                    "effective_area_m2",
+                    format!("{area} is not an area in m² (≥ 0)"),
+                ));
+            }
         }
         if !(self.service_radius_m.is_finite() && self.service_radius_m > 0.0) {
             return Err(Error::field(

@@ -32,7 +32,7 @@ fn hazard(n: u64, lon: f64, lat: f64, radius: f64, zone: Option<geo::Geometry>) 
 fn fixture() -> Vec<Facility> {
     let mut full = shelter(2, 7.4210, 43.7360);
     if let FacilityDetails::Shelter(s) = &mut full.details {
-        s.occupancy = s.capacity();
+        s.occupancy = s.capacity().unwrap();
     }
     let mut flood_safe = shelter(3, 7.4250, 43.7400);
     if let FacilityDetails::Shelter(s) = &mut flood_safe.details {
@@ -239,7 +239,7 @@ fn an_update_makes_a_new_snapshot_and_leaves_readers_alone() {
 fn invalid_facilities_are_refused_by_name() {
     let mut bad = shelter(7, 7.42, 43.73);
     if let FacilityDetails::Shelter(s) = &mut bad.details {
-        s.effective_area_m2 = f64::NAN;
+        s.effective_area_m2 = Some(f64::NAN);
     }
     let err = SpatialIndex::new(vec![bad]).unwrap_err().to_string();
     assert!(
