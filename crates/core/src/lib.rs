@@ -1,12 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+#[macro_use]
+mod named_enum;
 mod crs;
 mod distance;
 mod error;
 mod index;
 mod lonlat;
 mod model;
-mod named_enum;
 
 pub use crs::{Crs, in_mainland_china};
 pub use distance::{EARTH_RADIUS_M, GreatCircle};

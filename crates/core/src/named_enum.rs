@@ -5,6 +5,7 @@
 ///
 /// Parsing ignores ASCII case and surrounding white space; an unknown word is an
 /// [`Error::UnknownName`](crate::Error::UnknownName) listing the accepted names.
+#[macro_export]
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
@@ -53,5 +54,3 @@ macro_rules! named_enum {
         }
     };
 }
-
-pub(crate) use named_enum;

@@ -1,1 +1,45 @@
-//! stub
+#![doc = include_str!("../README.md")]
+
+mod base;
+mod catalog;
+mod csv;
+pub mod demo;
+mod error;
+mod format;
+mod geojson;
+mod mapping;
+pub mod osm;
+mod report;
+
+pub use base::{BaseFeature, BaseLayer};
+pub use catalog::read_catalog;
+pub use csv::{CsvColumns, read_csv, write_csv};
+pub use error::{Error, Result};
+pub use format::InputFormat;
+pub use geojson::{GeoJsonTarget, feature_json, read_geojson, read_ndjson, write_geojson};
+pub use mapping::{Field, ImportOptions, Mapping, Placement, Record, facility_id, to_facility};
+pub use osm::read_osm;
+pub use report::{Duplicate, DuplicateKind, ImportReport, Location, Rejection, stable_id};
+
+use refuge_core::Facility;
+
+/// What an import produced: facilities, base-map features, and the report.
+#[derive(Debug, Clone, Default)]
+pub struct Import {
+    /// Accepted facilities.
+    pub facilities: Vec<Facility>,
+    /// Accepted base-map features.
+    pub base: Vec<BaseFeature>,
+    /// What happened, record by record.
+    pub report: ImportReport,
+}
+
+impl Import {
+    /// An empty import of `dataset`.
+    pub fn new(dataset: &str) -> Self {
+        Self {
+            report: ImportReport::new(dataset),
+            ..Self::default()
+        }
+    }
+}

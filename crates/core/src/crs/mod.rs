@@ -12,7 +12,7 @@ use crate::{LonLat, Result};
 
 pub use china::in_mainland_china;
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// A coordinate reference system positions can arrive in or be asked for.
     pub enum Crs ("coordinate reference system") {
         /// WGS84 longitude/latitude, EPSG:4326: what Refuge stores.

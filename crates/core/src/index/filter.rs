@@ -93,7 +93,10 @@ impl Filter {
         }
         if self.has_room {
             let room = facility.status.status == LiveStatus::Open
-                && facility.shelter().and_then(|s| s.available()).is_some_and(|free| free > 0);
+                && facility
+                    .shelter()
+                    .and_then(|s| s.available())
+                    .is_some_and(|free| free > 0);
             if !room {
                 return false;
             }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, ItemId, Names, Result};
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// The three categories of emergency supplies in municipal reserve practice.
     pub enum ItemCategory ("item category") {
         /// General rescue equipment (通用救援).
@@ -18,7 +18,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// The unit an item is counted in; quantities are whole numbers of it.
     pub enum Unit ("unit") {
         /// 个/件.

@@ -7,7 +7,7 @@ use crate::{
     ReserveDepot, Result, Shelter, StatusReport,
 };
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// What a facility is.
     pub enum FacilityKind ("facility kind") {
         /// An emergency shelter.

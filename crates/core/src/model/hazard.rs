@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// What kind of hazard source.
     pub enum HazardKind ("hazard kind") {
         /// A site storing or using hazardous chemicals (危化品场所).
@@ -30,7 +30,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// Risk level; Chinese practice grades 1 (major) to 4 (low).
     pub enum RiskLevel ("risk level") {
         /// 重大 (grade 1).

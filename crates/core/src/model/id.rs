@@ -25,6 +25,11 @@ impl FacilityId {
         Ok(Self(id))
     }
 
+    /// An id from any 64-bit number, such as a hash: cut to 53 bits, with zero mapped to one.
+    pub fn from_bits(bits: u64) -> Self {
+        Self((bits & Self::MAX).max(1))
+    }
+
     /// The number.
     pub fn get(self) -> u64 {
         self.0

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// The kind of a point of interest.
     pub enum PoiKind ("point-of-interest kind") {
         /// Hospital (医院).

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, FacilityId, Result};
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// The tier of a reserve depot in the district → street → community resupply chain.
     pub enum ReserveTier ("tier") {
         /// District (区级).
@@ -16,7 +16,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// How a depot holds its reserve.
     pub enum ReserveMode ("reserve mode") {
         /// Goods in the depot (实物储备).

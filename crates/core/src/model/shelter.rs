@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// Function type after GB 51143 (防灾避难场所设计规范).
     pub enum ShelterType ("shelter type") {
         /// Emergency shelter (紧急避难场所): minutes to a day, near home.
@@ -22,7 +22,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// Class after GB 21734-2008 by how long people can stay.
     pub enum ShelterClass ("shelter class") {
         /// Ⅰ: more than 30 days.
@@ -34,7 +34,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// Whether people shelter in the open or indoors.
     pub enum SpaceType ("space type") {
         /// An open site (场地型): park, square, pitch.
@@ -44,7 +44,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// A hazard a shelter can be suitable for, and the hazard a resident asks about.
     pub enum HazardType ("hazard") {
         /// 地震.
@@ -66,7 +66,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// What a shelter offers.
     pub enum Amenity ("amenity") {
         /// Drinking water source.
@@ -84,7 +84,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// How much area one sheltered person needs, by standard.
     pub enum CapacityProfile ("capacity profile") {
         /// GB 21734-2008 §5.4: more than 1.5 m² of living area per person.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// The planning state of a facility: static, changed by planners, not by incidents.
     pub enum Designation ("designation") {
         /// In a plan, not yet designated.
@@ -15,7 +15,7 @@ crate::named_enum::named_enum! {
     }
 }
 
-crate::named_enum::named_enum! {
+crate::named_enum! {
     /// The live state of a facility, as last reported.
     pub enum LiveStatus ("status") {
         /// Ready, not activated.

@@ -1,0 +1,210 @@
+//! CSV with named longitude/latitude columns in a declared CRS; and CSV export.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use refuge_core::Facility;
+
+use crate::mapping::{ImportOptions, Placement, to_facility};
+use crate::report::{ImportReport, Location};
+use crate::{Error, Import, Result};
+
+/// Which columns hold the position. Unset columns are found by name: `lon`, `lng`, `longitude`,
+/// `x`, or any column whose name starts with `lon`; likewise for latitude.
+#[derive(Debug, Clone, Default)]
+pub struct CsvColumns {
+    /// The longitude column.
+    pub lon: Option<String>,
+    /// The latitude column.
+    pub lat: Option<String>,
+}
+
+/// Reads facilities from CSV. A bad row is rejected with its line number and the good rows go on;
+/// a file without a header or without the position columns is an error.
+pub fn read_csv(input: impl Read, columns: &CsvColumns, options: &ImportOptions) -> Result<Import> {
+    let dataset = options.dataset.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::Csv {
+            dataset: dataset.clone(),
+            message: format!("cannot read the header: {e}"),
+        })?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    let lon_at = find_column(
+        &header,
+        columns.lon.as_deref(),
+        &["lon", "lng", "longitude", "x"],
+        "lon",
+        &dataset,
+        "longitude",
+    )?;
+    let lat_at = find_column(
+        &header,
+        columns.lat.as_deref(),
+        &["lat", "latitude", "y"],
+        "lat",
+        &dataset,
+        "latitude",
+    )?;
+
+    let mut report = ImportReport::new(&dataset);
+    let mut facilities = Vec::new();
+    for (row, result) in (2u64..).zip(reader.byte_records()) {
+        report.read_one();
+        let at = Location::Line(row);
+        let record = match result {
+            Ok(record) => record,
+            Err(e) => {
+                report.reject(at, format!("unreadable row: {e}"));
+                continue;
+            }
+        };
+        let fields: BTreeMap<String, String> = match header
+            .iter()
+            .zip(record.iter())
+            .map(|(name, bytes)| {
+                std::str::from_utf8(bytes)
+                    .map(|text| (name.clone(), text.to_owned()))
+                    .map_err(|_| {
+                        format!("column `{name}` is not UTF-8 text (save the file as UTF-8)")
+                    })
+            })
+            .collect::<Result<_, String>>()
+        {
+            Ok(fields) => fields,
+            Err(reason) => {
+                report.reject(at, reason);
+                continue;
+            }
+        };
+        let position = || -> Result<_, String> {
+            let number = |at: usize| -> Result<f64, String> {
+                let name = &header[at];
+                let text = fields.get(name).map(String::as_str).unwrap_or("");
+                text.parse::<f64>()
+                    .map_err(|_| format!("`{name}`: `{text}` is not a number"))
+            };
+            let (lon, lat) = (number(lon_at)?, number(lat_at)?);
+            options.crs.to_wgs84(lon, lat).map_err(|e| e.to_string())
+        };
+        let location = match position() {
+            Ok(location) => location,
+            Err(reason) => {
+                report.reject(at, reason);
+                continue;
+            }
+        };
+        let placement = Placement {
+            location,
+            footprint: None,
+            zone: None,
+        };
+        match to_facility(&fields, placement, options, &format!("line-{row}")) {
+            Ok(facility) => {
+                report.accept(at, facility.location, facility.source.record.as_deref());
+                facilities.push(facility);
+            }
+            Err(reason) => report.reject(at, reason),
+        }
+    }
+    Ok(Import {
+        facilities,
+        base: Vec::new(),
+        report,
+    })
+}
+
+fn find_column(
+    header: &[String],
+    named: Option<&str>,
+    usual: &[&str],
+    prefix: &str,
+    dataset: &str,
+    why: &'static str,
+) -> Result<usize> {
+    let missing = |column: &str| Error::MissingColumn {
+        dataset: dataset.to_owned(),
+        column: column.to_owned(),
+        why,
+        header: header.join(", "),
+    };
+    if let Some(name) = named {
+        return header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| missing(name));
+    }
+    let lower: Vec<String> = header.iter().map(|h| h.to_lowercase()).collect();
+    usual
+        .iter()
+        .find_map(|u| lower.iter().position(|h| h == u))
+        .or_else(|| lower.iter().position(|h| h.starts_with(prefix)))
+        .ok_or_else(|| missing(usual.first().copied().unwrap_or(prefix)))
+}
+
+/// Writes facilities as CSV: one row each with id, kind, names, position (WGS84), status and the
+/// figures people filter on.
+pub fn write_csv(facilities: &[Facility], output: impl Write) -> Result<()> {
+    let failed = |e: csv::Error| Error::Write {
+        what: "CSV".into(),
+        source: std::io::Error::other(e),
+    };
+    let mut writer = csv::Writer::from_writer(output);
+    writer
+        .write_record([
+            "id",
+            "kind",
+            "name_zh",
+            "name_en",
+            "lon",
+            "lat",
+            "designation",
+            "status",
+            "reported_at",
+            "tier",
+            "capacity",
+            "occupancy",
+            "risk",
+            "community",
+            "source",
+            "source_id",
+            "source_crs",
+        ])
+        .map_err(failed)?;
+    for f in facilities {
+        let shelter = f.shelter();
+        let capacity = shelter.and_then(|s| s.capacity()).map(|c| c.to_string());
+        let occupancy = shelter.map(|s| s.occupancy.to_string());
+        writer
+            .write_record([
+                f.id.to_string(),
+                f.kind().to_string(),
+                f.name.zh.clone().unwrap_or_default(),
+                f.name.en.clone().unwrap_or_default(),
+                format!("{:.7}", f.location.lon()),
+                format!("{:.7}", f.location.lat()),
+                f.designation.to_string(),
+                f.status.status.to_string(),
+                f.status.reported_at.to_rfc3339(),
+                f.reserve().map(|d| d.tier.to_string()).unwrap_or_default(),
+                capacity.unwrap_or_default(),
+                occupancy.unwrap_or_default(),
+                f.hazard().map(|h| h.risk.to_string()).unwrap_or_default(),
+                f.admin.community.clone().unwrap_or_default(),
+                f.source.dataset.clone(),
+                f.source.record.clone().unwrap_or_default(),
+                f.source.crs.to_string(),
+            ])
+            .map_err(failed)?;
+    }
+    writer.flush().map_err(|e| Error::Write {
+        what: "CSV".into(),
+        source: e,
+    })
+}

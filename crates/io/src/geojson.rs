@@ -1,0 +1,336 @@
+//! GeoJSON in (FeatureCollection, single Feature, or newline-delimited) and out.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use geo::{Geometry, InteriorPoint, MapCoords};
+use refuge_core::{Crs, Facility, LonLat};
+use serde_json::{Map, Value, json};
+
+use crate::base::{BaseFeature, BaseLayer};
+use crate::mapping::{ImportOptions, Placement, to_facility};
+use crate::report::{Location, stable_id};
+use crate::{Error, Import, Result};
+
+/// What GeoJSON features become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeoJsonTarget {
+    /// Facilities, through the field mapping (or read back whole from a Refuge export).
+    Facilities,
+    /// Base-map features of a layer (e.g. district boundaries).
+    Base(BaseLayer),
+}
+
+/// Reads a GeoJSON FeatureCollection or Feature. Broken JSON is an error with its line and
+/// column; a bad feature is rejected with its number and the rest go on.
+pub fn read_geojson(text: &str, target: GeoJsonTarget, options: &ImportOptions) -> Result<Import> {
+    let document: Value =
+        serde_json::from_str(text).map_err(|e| json_error(&options.dataset, &e))?;
+    let features = match document.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => match document.get("features") {
+            Some(Value::Array(features)) => features.clone(),
+            _ => {
+                return Err(shape_error(
+                    options,
+                    "a FeatureCollection needs a `features` array",
+                ));
+            }
+        },
+        Some("Feature") => vec![document],
+        Some(other) => {
+            return Err(shape_error(
+                options,
+                &format!("expected a FeatureCollection or a Feature, found a {other}"),
+            ));
+        }
+        None => return Err(shape_error(options, "not GeoJSON: no `type` member")),
+    };
+    let mut import = Import::new(&options.dataset);
+    for (n, feature) in (1u64..).zip(features) {
+        import.take(Location::Feature(n), feature, target, options);
+    }
+    Ok(import)
+}
+
+/// Reads newline-delimited GeoJSON: one Feature per line; blank lines are skipped. A line that
+/// is not JSON is rejected with its number and the rest go on.
+pub fn read_ndjson(text: &str, target: GeoJsonTarget, options: &ImportOptions) -> Result<Import> {
+    let mut import = Import::new(&options.dataset);
+    for (n, line) in (1u64..).zip(text.lines()) {
+        let line = line.trim_start_matches('\u{1e}').trim();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(feature) => import.take(Location::Line(n), feature, target, options),
+            Err(e) => {
+                import.report.read_one();
+                import
+                    .report
+                    .reject(Location::Line(n), format!("invalid JSON: {e}"));
+            }
+        }
+    }
+    Ok(import)
+}
+
+impl Import {
+    fn take(
+        &mut self,
+        at: Location,
+        feature: Value,
+        target: GeoJsonTarget,
+        options: &ImportOptions,
+    ) {
+        self.report.read_one();
+        match target {
+            GeoJsonTarget::Facilities => match facility_from(feature, options, at) {
+                Ok(facility) => {
+                    self.report
+                        .accept(at, facility.location, facility.source.record.as_deref());
+                    self.facilities.push(facility);
+                }
+                Err(reason) => self.report.reject(at, reason),
+            },
+            GeoJsonTarget::Base(layer) => match base_from(&feature, layer, options, at) {
+                Ok(base) => {
+                    self.report.accepted += 1;
+                    self.base.push(base);
+                }
+                Err(reason) => self.report.reject(at, reason),
+            },
+        }
+    }
+}
+
+fn facility_from(
+    feature: Value,
+    options: &ImportOptions,
+    at: Location,
+) -> Result<Facility, String> {
+    let Value::Object(mut feature) = feature else {
+        return Err("not a JSON object".into());
+    };
+    if feature.get("type").and_then(Value::as_str) != Some("Feature") {
+        return Err("not a GeoJSON Feature".into());
+    }
+    let geometry = geometry_of(&feature, options.crs)?;
+    let properties = match feature.remove("properties") {
+        Some(Value::Object(properties)) => properties,
+        Some(Value::Null) | None => Map::new(),
+        Some(_) => return Err("`properties` is not an object".into()),
+    };
+    if is_refuge_export(&properties) {
+        return native_facility(properties, &geometry, options.crs);
+    }
+    let placement = placement_of(geometry)?;
+    let mut fields: BTreeMap<String, String> = properties
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, scalar_text(value)?)))
+        .collect();
+    if let Some(id) = feature.get("id").and_then(|id| scalar_text(id.clone())) {
+        fields.entry("id".into()).or_insert(id);
+    }
+    to_facility(
+        &fields,
+        placement,
+        options,
+        &at.to_string().replace(' ', "-"),
+    )
+}
+
+/// A feature that Refuge itself exported carries the whole record in its properties.
+fn is_refuge_export(properties: &Map<String, Value>) -> bool {
+    properties.get("source").is_some_and(Value::is_object)
+        && properties.contains_key("designation")
+        && properties.get("status").is_some_and(Value::is_object)
+}
+
+fn native_facility(
+    mut properties: Map<String, Value>,
+    geometry: &Geometry,
+    crs: Crs,
+) -> Result<Facility, String> {
+    let Geometry::Point(point) = geometry else {
+        return Err("a Refuge export feature has a Point geometry".into());
+    };
+    let location = LonLat::try_from(*point).map_err(|e| e.to_string())?;
+    properties.insert("location".into(), json!([location.lon(), location.lat()]));
+    let mut facility: Facility =
+        serde_json::from_value(Value::Object(properties)).map_err(|e| e.to_string())?;
+    if crs != Crs::Wgs84 {
+        facility.source.crs = crs;
+    }
+    facility.validate().map_err(|e| e.to_string())?;
+    Ok(facility)
+}
+
+fn base_from(
+    feature: &Value,
+    layer: BaseLayer,
+    options: &ImportOptions,
+    at: Location,
+) -> Result<BaseFeature, String> {
+    let Value::Object(object) = feature else {
+        return Err("not a JSON object".into());
+    };
+    let geometry = geometry_of(object, options.crs)?;
+    let properties = object.get("properties").and_then(Value::as_object);
+    let text = |key: &str| {
+        properties
+            .and_then(|p| p.get(key))
+            .and_then(|v| scalar_text(v.clone()))
+    };
+    let name = text("name");
+    let (name_zh, name) = match name {
+        Some(name) if name.chars().any(crate::mapping::is_cjk) => (Some(name), text("name_en")),
+        other => (text("name_zh"), other),
+    };
+    let class = text("class")
+        .or_else(|| text("gb"))
+        .or_else(|| text("admin_level"))
+        .unwrap_or_else(|| layer.to_string());
+    let record = text("id")
+        .or_else(|| text("gb"))
+        .unwrap_or_else(|| at.to_string());
+    Ok(BaseFeature {
+        id: stable_id(&options.dataset, &record).get(),
+        layer,
+        class,
+        name,
+        name_zh,
+        geometry,
+    })
+}
+
+/// The feature's geometry converted from `crs` to WGS84, every coordinate validated.
+fn geometry_of(feature: &Map<String, Value>, crs: Crs) -> Result<Geometry, String> {
+    let geometry = match feature.get("geometry") {
+        Some(Value::Null) | None => return Err("the feature has no geometry".into()),
+        Some(value) => serde_json::from_value::<geojson::Geometry>(value.clone())
+            .map_err(|e| format!("invalid geometry: {e}"))?,
+    };
+    let geometry: Geometry = geometry
+        .try_into()
+        .map_err(|e: geojson::Error| format!("invalid geometry: {e}"))?;
+    geometry.try_map_coords(|c| {
+        crs.to_wgs84(c.x, c.y)
+            .map(|p| geo::Coord {
+                x: p.lon(),
+                y: p.lat(),
+            })
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Where a facility goes: a point as it is; an area at a point inside it, keeping its outline; a
+/// line (a hazard's zone) at a point on it.
+fn placement_of(geometry: Geometry) -> Result<Placement, String> {
+    let inside = geometry
+        .interior_point()
+        .ok_or("the geometry is empty")
+        .and_then(|p| {
+            LonLat::try_from(p).map_err(|_| "the geometry has no valid interior point")
+        })?;
+    Ok(match geometry {
+        Geometry::Point(_) => Placement {
+            location: inside,
+            footprint: None,
+            zone: None,
+        },
+        Geometry::Polygon(polygon) => Placement {
+            location: inside,
+            footprint: Some(geo::MultiPolygon(vec![polygon.clone()])),
+            zone: Some(Geometry::Polygon(polygon)),
+        },
+        Geometry::MultiPolygon(areas) => Placement {
+            location: inside,
+            footprint: Some(areas.clone()),
+            zone: Some(Geometry::MultiPolygon(areas)),
+        },
+        line @ (Geometry::LineString(_) | Geometry::MultiLineString(_)) => Placement {
+            location: inside,
+            footprint: None,
+            zone: Some(line),
+        },
+        other => {
+            return Err(format!(
+                "a facility needs a point, polygon or line, not a {}",
+                geometry_name(&other)
+            ));
+        }
+    })
+}
+
+fn geometry_name(geometry: &Geometry) -> &'static str {
+    match geometry {
+        Geometry::Point(_) => "Point",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        _ => "geometry of another type",
+    }
+}
+
+/// A property as text: strings as they are, numbers and booleans printed, anything else skipped.
+fn scalar_text(value: Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+fn json_error(dataset: &str, e: &serde_json::Error) -> Error {
+    Error::Json {
+        dataset: dataset.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    }
+}
+
+fn shape_error(options: &ImportOptions, message: &str) -> Error {
+    Error::GeoJson {
+        dataset: options.dataset.clone(),
+        message: message.to_owned(),
+    }
+}
+
+/// Writes facilities as a GeoJSON FeatureCollection with every field in the properties, positions
+/// in `crs` (WGS84 unless a Chinese map app needs GCJ-02 or BD-09). Reading the WGS84 file back
+/// gives the same facilities.
+pub fn write_geojson(facilities: &[Facility], crs: Crs, mut output: impl Write) -> Result<()> {
+    let failed = |e: std::io::Error| Error::Write {
+        what: "GeoJSON".into(),
+        source: e,
+    };
+    let features: Vec<Value> = facilities.iter().map(|f| feature_json(f, crs)).collect();
+    let mut collection = json!({ "type": "FeatureCollection", "features": features });
+    if crs != Crs::Wgs84 {
+        collection["crs_note"] = json!(format!("positions are {crs}, not WGS84"));
+    }
+    serde_json::to_writer(&mut output, &collection)
+        .map_err(|e| failed(std::io::Error::other(e)))?;
+    output.write_all(b"\n").map_err(failed)
+}
+
+/// One facility as a GeoJSON Feature with a numeric id, its point in `crs` and all fields.
+pub fn feature_json(facility: &Facility, crs: Crs) -> Value {
+    let mut properties = serde_json::to_value(facility).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut properties {
+        map.remove("location");
+        if crs != Crs::Wgs84 {
+            for key in ["footprint", "zone"] {
+                map.remove(key);
+            }
+        }
+    }
+    let [x, y] = crs.from_wgs84(facility.location);
+    json!({
+        "type": "Feature",
+        "id": facility.id.get(),
+        "geometry": { "type": "Point", "coordinates": [x, y] },
+        "properties": properties,
+    })
+}

@@ -1,0 +1,1 @@
+//! Importers on real and broken files.
