@@ -1,1 +1,63 @@
-fn main() {}
+//! `refuge`: import, query, export and inspect a city's emergency resources.
+
+mod commands;
+mod dataset;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Refuge keeps a city's emergency resources (shelters, reserve depots, micro-storage sites,
+/// hazard sources) on one map. Without --data, commands work on the embedded demo city (Monaco,
+/// from OpenStreetMap).
+#[derive(Debug, Parser)]
+#[command(name = "refuge", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import a GeoJSON, newline-delimited GeoJSON, CSV or OpenStreetMap PBF file: validates every
+    /// record, prints a report, and writes the accepted facilities as Refuge GeoJSON.
+    Import(commands::import::Args),
+    /// Ask the index: nearest facilities, with filters.
+    #[command(subcommand)]
+    Query(commands::query::Query),
+    /// Write facilities as GeoJSON or CSV.
+    Export(commands::export::Args),
+    /// Count facilities, capacity, stock and shortages.
+    Stats(commands::stats::Args),
+}
+
+/// Where facilities come from: Refuge GeoJSON files written by `refuge import`, or the demo city.
+#[derive(Debug, clap::Args)]
+struct DataArgs {
+    /// Refuge GeoJSON file(s) written by `refuge import --output`; the demo city if none.
+    #[arg(
+        long = "data",
+        value_name = "FILE",
+        env = "REFUGE_DATA",
+        value_delimiter = ','
+    )]
+    files: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(args) => commands::import::run(args),
+        Command::Query(query) => commands::query::run(query),
+        Command::Export(args) => commands::export::run(args),
+        Command::Stats(args) => commands::stats::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

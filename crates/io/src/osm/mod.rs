@@ -6,6 +6,7 @@ pub mod rules;
 use std::collections::HashMap;
 use std::io::Read;
 
+use geo::orient::{Direction, Orient};
 use geo::{GeodesicArea, Geometry, InteriorPoint, LineString, MultiPolygon, Polygon};
 use osmpbf::{Element, ElementReader, RelMemberType};
 use refuge_core::{
@@ -243,10 +244,11 @@ fn relation_area(raw: &Raw, members: &[(i64, String)]) -> Option<MultiPolygon> {
 }
 
 /// The area of a polygonal geometry in m² on the WGS84 ellipsoid; 0 for points and lines.
+/// Rings are oriented first: on the ellipsoid a clockwise ring encloses the rest of the Earth.
 pub fn area_m2(geometry: &Geometry) -> f64 {
     match geometry {
-        Geometry::Polygon(p) => p.geodesic_area_unsigned(),
-        Geometry::MultiPolygon(p) => p.geodesic_area_unsigned(),
+        Geometry::Polygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
+        Geometry::MultiPolygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
         _ => 0.0,
     }
 }
@@ -352,4 +354,21 @@ fn address(tags: &TagList) -> Option<String> {
         Some(number) => format!("{number} {street}"),
         None => street.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::polygon;
+
+    use super::*;
+
+    #[test]
+    fn area_does_not_depend_on_ring_direction() {
+        // A 0.001° square at Monaco: about 111 m × 80 m.
+        let ccw = polygon![(x: 7.420, y: 43.730), (x: 7.421, y: 43.730), (x: 7.421, y: 43.731), (x: 7.420, y: 43.731)];
+        let cw = polygon![(x: 7.420, y: 43.730), (x: 7.420, y: 43.731), (x: 7.421, y: 43.731), (x: 7.421, y: 43.730)];
+        let (a, b) = (area_m2(&ccw.into()), area_m2(&cw.into()));
+        assert!((a - 8_944.0).abs() < 50.0, "{a}");
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
 }

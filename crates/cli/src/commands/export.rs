@@ -1,0 +1,67 @@
+//! `refuge export`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use refuge_core::{Crs, FacilityKind};
+use refuge_io::{write_csv, write_geojson};
+
+use super::import::parse;
+use crate::DataArgs;
+use crate::dataset::Dataset;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Geojson,
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "geojson")]
+    format: ExportFormat,
+    /// Only this kind [shelter, reserve, micro_storage, hazard, poi].
+    #[arg(long, value_parser = parse::<FacilityKind>)]
+    kind: Option<FacilityKind>,
+    /// GeoJSON positions in this CRS (gcj02/bd09 for Chinese map apps) [wgs84, cgcs2000, gcj02, bd09].
+    #[arg(long, default_value = "wgs84", value_parser = parse::<Crs>)]
+    crs: Crs,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let dataset = Dataset::load(&args.data)?;
+    let mut facilities: Vec<_> = dataset
+        .index
+        .facilities()
+        .iter()
+        .filter(|f| args.kind.is_none_or(|kind| f.kind() == kind))
+        .cloned()
+        .collect();
+    facilities.sort_by_key(|f| f.id);
+    let output: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format {
+        ExportFormat::Geojson => write_geojson(&facilities, args.crs, output)?,
+        ExportFormat::Csv => write_csv(&facilities, output)?,
+    }
+    if let Some(path) = &args.output {
+        eprintln!(
+            "wrote {} facilities to {}",
+            facilities.len(),
+            path.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod export;
+pub mod import;
+pub mod query;
+pub mod stats;
