@@ -1,1 +1,323 @@
-//! Importers on real and broken files.
+//! Importers on the real files under ../shared/data and on broken ones.
+
+use std::path::PathBuf;
+
+use refuge_core::{Crs, FacilityDetails, FacilityKind, GreatCircle, LonLat, PoiKind};
+use refuge_io::{
+    BaseLayer, CsvColumns, Error, GeoJsonTarget, ImportOptions, Location, read_csv, read_geojson,
+    read_ndjson, read_osm, write_geojson,
+};
+
+fn shared(relative: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is absent; this test needs ../shared/data",
+            path.display()
+        );
+        None
+    }
+}
+
+fn shelters() -> ImportOptions {
+    ImportOptions::new("test", Crs::Wgs84).kind(FacilityKind::Shelter)
+}
+
+#[test]
+fn every_real_gcj02_shelter_file_imports_with_a_truthful_report() {
+    for (city, rows) in [
+        ("beijing", 1_181),
+        ("shenzhen", 462),
+        ("guangzhou", 122),
+        ("chengdu", 35),
+    ] {
+        let Some(path) = shared(&format!("cn/shelters-{city}-gcj02.csv")) else {
+            return;
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut options = shelters();
+        options.crs = Crs::Gcj02;
+        let import = read_csv(text.as_bytes(), &CsvColumns::default(), &options).unwrap();
+        assert_eq!(import.report.read, rows, "{city}");
+        assert_eq!(import.report.accepted, rows, "{city}: {}", import.report);
+        // Each position lands within a millimetre of an exact conversion of the file's row.
+        let mut unshifted = Vec::new();
+        for (line, facility) in text.lines().skip(1).zip(&import.facilities) {
+            let fields: Vec<&str> = line.split(',').collect();
+            let (lon, lat): (f64, f64) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+            let [back_lon, back_lat] = Crs::Gcj02.from_wgs84(facility.location);
+            let error = GreatCircle.distance_m(
+                LonLat::new(lon, lat).unwrap(),
+                LonLat::new(back_lon, back_lat).unwrap(),
+            );
+            assert!(error < 0.001, "{city} {line}: {error} m");
+            assert_eq!(facility.source.crs, Crs::Gcj02);
+            assert_eq!(facility.source.record.as_deref(), Some(fields[0]));
+            // GCJ-02 moves mainland positions by hundreds of metres.
+            let shift = GreatCircle.distance_m(LonLat::new(lon, lat).unwrap(), facility.location);
+            if shift == 0.0 {
+                unshifted.push(line.to_owned());
+            } else {
+                assert!((100.0..900.0).contains(&shift), "{city}: shifted {shift} m");
+            }
+        }
+        // Known limitation: the 1:10m outline puts a few Shenzhen shelters hard by the Hong Kong
+        // border (Sha Tau Kok, Huanggang) outside the mainland, so they are not shifted.
+        eprintln!(
+            "{city}: {} rows taken as outside mainland China: {unshifted:?}",
+            unshifted.len()
+        );
+        assert!(
+            unshifted.len() * 50 < rows as usize,
+            "{city}: {unshifted:?}"
+        );
+        // Duplicates by position are real in these files and must be flagged, not dropped.
+        let mut positions: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once(',').unwrap().1)
+            .collect();
+        let distinct = {
+            positions.sort();
+            positions.dedup();
+            positions.len()
+        };
+        assert_eq!(
+            import.report.duplicates.len() as u64,
+            rows - distinct as u64,
+            "{city}"
+        );
+    }
+}
+
+#[test]
+fn district_polygons_import_as_boundaries() {
+    for city in ["beijing", "shenzhen", "guangzhou", "chengdu"] {
+        let Some(path) = shared(&format!("cn/districts-{city}.geojson")) else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let import = read_geojson(
+            &text,
+            GeoJsonTarget::Base(BaseLayer::Boundaries),
+            &ImportOptions::new(city, Crs::Wgs84),
+        )
+        .unwrap();
+        assert!(import.report.read > 5, "{city}");
+        assert_eq!(
+            import.report.accepted, import.report.read,
+            "{}",
+            import.report
+        );
+        assert!(
+            import.base.iter().all(|b| b.name_zh.is_some()),
+            "district names are Chinese"
+        );
+    }
+    let Some(path) = shared("osm/monaco_boundary.geojson") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let import = read_geojson(
+        &text,
+        GeoJsonTarget::Base(BaseLayer::Boundaries),
+        &ImportOptions::new("monaco", Crs::Wgs84),
+    )
+    .unwrap();
+    assert_eq!(import.report.accepted, import.report.read);
+}
+
+#[test]
+fn the_real_monaco_extract_imports() {
+    let Some(path) = shared("osm/monaco.osm.pbf") else {
+        return;
+    };
+    let import = read_osm(
+        std::fs::File::open(path).unwrap(),
+        &ImportOptions::new("monaco", Crs::Wgs84),
+    )
+    .unwrap();
+    let count = |kind: PoiKind| {
+        import
+            .facilities
+            .iter()
+            .filter(|f| matches!(&f.details, FacilityDetails::Poi(p) if p.poi_kind == kind))
+            .count()
+    };
+    assert!(count(PoiKind::Hospital) >= 1);
+    assert_eq!(
+        count(PoiKind::FireStation),
+        2,
+        "the extract's two fire stations"
+    );
+    assert!(
+        import.base.len() > 3_000,
+        "roads and buildings: {}",
+        import.base.len()
+    );
+    assert_eq!(
+        import.report.read,
+        import.report.accepted + import.report.rejected.len() as u64
+    );
+    assert!(import.report.rejected.iter().all(|r| !r.reason.is_empty()));
+}
+
+#[test]
+fn the_geonames_places_import_as_csv() {
+    let Some(path) = shared("bench/geonames-cities-135k.csv.gz") else {
+        return;
+    };
+    let file = std::fs::File::open(path).unwrap();
+    let import = read_csv(
+        flate2::read::GzDecoder::new(file),
+        &CsvColumns::default(),
+        &shelters(),
+    )
+    .unwrap();
+    assert_eq!(import.report.read, 135_233);
+    assert_eq!(
+        import.report.accepted + import.report.rejected.len() as u64,
+        135_233
+    );
+    assert!(import.report.accepted > 135_000);
+}
+
+#[test]
+fn bad_rows_are_rejected_by_line_and_good_rows_go_on() {
+    let csv = "id,lon,lat,name,capacity\n\
+               a,7.42,43.73,Good,100\n\
+               b,7.42,95.0,Too far north,10\n\
+               c,NaN,43.73,Not a number,10\n\
+               d,7.43,43.74,Bad capacity,lots\n\
+               e,abc,43.74,Text,1\n\
+               a,7.44,43.75,Same id,5\n";
+    let import = read_csv(csv.as_bytes(), &CsvColumns::default(), &shelters()).unwrap();
+    assert_eq!((import.report.read, import.report.accepted), (6, 2));
+    let reasons: Vec<(Location, &str)> = import
+        .report
+        .rejected
+        .iter()
+        .map(|r| (r.at, r.reason.as_str()))
+        .collect();
+    assert_eq!(reasons[0].0, Location::Line(3));
+    assert!(reasons[0].1.contains("latitude 95"), "{reasons:?}");
+    assert_eq!(reasons[1].0, Location::Line(4));
+    assert!(reasons[1].1.contains("longitude NaN"), "{reasons:?}");
+    assert!(
+        reasons[2].1.contains("capacity") && reasons[2].1.contains("lots"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[3].1.contains("`lon`: `abc` is not a number"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        import.report.duplicates.len(),
+        1,
+        "same source id as line 2"
+    );
+}
+
+#[test]
+fn a_csv_without_position_columns_or_in_another_encoding_says_so() {
+    let err = read_csv(
+        "id,x_coord,y_coord\n1,2,3\n".as_bytes(),
+        &CsvColumns::default(),
+        &shelters(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingColumn { column, .. } if column == "lon"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("x_coord"),
+        "the message lists the header: {err}"
+    );
+    // "名称" in GBK, not UTF-8.
+    let mut gbk = b"id,lon,lat,name\n1,7.42,43.73,".to_vec();
+    gbk.extend([0xc3, 0xfb, 0xb3, 0xc6, b'\n']);
+    let import = read_csv(gbk.as_slice(), &CsvColumns::default(), &shelters()).unwrap();
+    assert_eq!(import.report.accepted, 0);
+    assert!(
+        import.report.rejected[0].reason.contains("not UTF-8"),
+        "{:?}",
+        import.report.rejected
+    );
+}
+
+#[test]
+fn broken_geojson_says_where() {
+    let truncated = r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[7.42,"#;
+    let err = read_geojson(truncated, GeoJsonTarget::Facilities, &shelters()).unwrap_err();
+    assert!(matches!(err, Error::Json { line: 1, .. }), "{err}");
+    let not_geojson = r#"{"hello": "world"}"#;
+    assert!(
+        read_geojson(not_geojson, GeoJsonTarget::Facilities, &shelters())
+            .unwrap_err()
+            .to_string()
+            .contains("no `type`")
+    );
+    let features = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[7.42,43.73]},"properties":{"name":"ok"}},
+        {"type":"Feature","geometry":null,"properties":{"name":"no geometry"}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[700,43.73]},"properties":{}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[7.42,43.73]},"properties":{"kind":"castle"}}
+    ]}"#;
+    let import = read_geojson(features, GeoJsonTarget::Facilities, &shelters()).unwrap();
+    assert_eq!(import.report.accepted, 1);
+    let reasons: Vec<String> = import
+        .report
+        .rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.at, r.reason))
+        .collect();
+    assert_eq!(reasons.len(), 3);
+    assert!(
+        reasons[0].starts_with("feature 2") && reasons[0].contains("no geometry"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("feature 3") && reasons[1].contains("longitude 700"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("castle") && reasons[2].contains("shelter, reserve"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn ndjson_reads_line_by_line() {
+    let text = "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[7.42,43.73]},\"properties\":{\"name_zh\":\"公园\"}}\n\
+                \n\
+                {not json}\n\
+                {\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[7.42,43.73],[7.43,43.73],[7.43,43.74],[7.42,43.73]]]},\"properties\":{\"effective_area_m2\":900}}\n";
+    let import = read_ndjson(text, GeoJsonTarget::Facilities, &shelters()).unwrap();
+    assert_eq!((import.report.read, import.report.accepted), (3, 2));
+    assert_eq!(import.report.rejected[0].at, Location::Line(3));
+    assert_eq!(import.facilities[0].name.zh.as_deref(), Some("公园"));
+    assert!(
+        import.facilities[1].footprint.is_some(),
+        "a polygon keeps its outline"
+    );
+}
+
+#[test]
+fn an_export_reads_back_to_the_same_facilities() {
+    let city = refuge_io::demo::demo_city().unwrap();
+    let mut bytes = Vec::new();
+    write_geojson(&city.facilities, Crs::Wgs84, &mut bytes).unwrap();
+    let back = read_geojson(
+        std::str::from_utf8(&bytes).unwrap(),
+        GeoJsonTarget::Facilities,
+        &ImportOptions::new("x", Crs::Wgs84),
+    )
+    .unwrap();
+    assert!(back.report.rejected.is_empty(), "{}", back.report);
+    assert_eq!(back.facilities, city.facilities);
+}
