@@ -1,5 +1,7 @@
 //! `refuge`: import, query, export and inspect a city's emergency resources.
 
+#![forbid(unsafe_code)]
+
 mod commands;
 mod dataset;
 

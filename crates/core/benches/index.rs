@@ -1,1 +1,136 @@
-fn main() {}
+//! Index benchmarks on real points: bulk load and k=5 nearest at 135k (GeoNames) and 1M (the same
+//! places with a seeded jitter of up to ±0.05°), and bytes of index per facility.
+//!
+//! `cargo bench -p refuge-core --bench index`; needs `../shared/data/bench/geonames-cities-135k.csv.gz`.
+
+// The counting allocator needs `unsafe impl GlobalAlloc`; it exists only in this benchmark.
+#![allow(unsafe_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use refuge_core::{Facility, Filter, LonLat, SpatialIndex, doc_support::shelter};
+
+/// Counts live heap bytes, to measure what the index itself allocates.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn geonames() -> Option<Vec<(f64, f64)>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/bench/geonames-cities-135k.csv.gz"
+    );
+    let Ok(file) = std::fs::File::open(path) else {
+        eprintln!("SKIPPED: {path} is absent; the index benchmarks need ../shared/data");
+        return None;
+    };
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .unwrap();
+    Some(
+        text.lines()
+            .skip(1)
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.rsplitn(3, ',').collect();
+                Some((fields.get(1)?.parse().ok()?, fields.first()?.parse().ok()?))
+            })
+            .collect(),
+    )
+}
+
+/// 1M points: the real places repeated with a seeded jitter (xorshift), clamped to valid range.
+fn million(real: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state as f64 / u64::MAX as f64 - 0.5) * 0.1
+    };
+    real.iter()
+        .cycle()
+        .take(1_000_000)
+        .map(|&(lon, lat)| {
+            (
+                (lon + next()).clamp(-180.0, 180.0),
+                (lat + next()).clamp(-90.0, 90.0),
+            )
+        })
+        .collect()
+}
+
+fn facilities(points: &[(f64, f64)]) -> Vec<Facility> {
+    (1..)
+        .zip(points)
+        .map(|(id, &(lon, lat))| shelter(id, lon, lat))
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let Some(real) = geonames() else { return };
+    let sets = [
+        ("geonames_135k", real.clone()),
+        ("jittered_1m", million(&real)),
+    ];
+    for (name, points) in &sets {
+        let records = facilities(points);
+        let before = LIVE.load(Ordering::Relaxed);
+        let index = SpatialIndex::new(records.clone()).unwrap();
+        let index_bytes =
+            LIVE.load(Ordering::Relaxed) - before - records.capacity() * size_of::<Facility>();
+        println!(
+            "{name}: index structures {:.1} bytes per facility ({} facilities; facility records not counted)",
+            index_bytes as f64 / points.len() as f64,
+            points.len()
+        );
+
+        let mut group = c.benchmark_group(format!("index/{name}"));
+        group.sample_size(10);
+        group.bench_function("bulk_load", |b| {
+            b.iter_batched(
+                || records.clone(),
+                |r| SpatialIndex::new(r).unwrap(),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        let origins: Vec<LonLat> = points
+            .iter()
+            .step_by(997)
+            .map(|&(lon, lat)| LonLat::new(lon, lat).unwrap())
+            .collect();
+        group.sample_size(50);
+        let mut n = 0;
+        group.bench_with_input(
+            BenchmarkId::new("nearest_k5", points.len()),
+            &index,
+            |b, index| {
+                b.iter(|| {
+                    n = (n + 1) % origins.len();
+                    black_box(index.nearest(origins[n], 5, &Filter::default()).len())
+                })
+            },
+        );
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -96,7 +96,7 @@ pub fn demo_city() -> Result<City> {
     let buildings = buildings(&import.base);
     let mut used = Vec::new();
     let district = depot(
-        pick(&buildings, &mut used, |b| is_depot_building(b)),
+        pick(&buildings, &mut used, is_depot_building),
         ReserveTier::District,
         None,
         "district",

@@ -107,7 +107,8 @@ mod tests {
     }
 
     /// Forward values computed independently with the npm package gcoord 1.0.7 (MIT).
-    const GOLDEN: [(&str, [f64; 2], [f64; 2], [f64; 2]); 5] = [
+    type Golden = (&'static str, [f64; 2], [f64; 2], [f64; 2]);
+    const GOLDEN: [Golden; 5] = [
         (
             "Beijing",
             [116.3975, 39.9087],

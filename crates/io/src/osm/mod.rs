@@ -21,6 +21,8 @@ use crate::{Error, Import, Result};
 use rules::{Candidate, Tags};
 
 type TagList = Vec<(String, String)>;
+/// A relation's way members (id, role) and its tags.
+type Relation = (i64, Vec<(i64, String)>, TagList);
 
 /// Everything read from the file, before it is turned into features.
 #[derive(Default)]
@@ -28,7 +30,7 @@ struct Raw {
     nodes: HashMap<i64, (f64, f64)>,
     tagged_nodes: Vec<(i64, TagList)>,
     ways: HashMap<i64, (Vec<i64>, TagList)>,
-    relations: Vec<(i64, Vec<(i64, String)>, TagList)>,
+    relations: Vec<Relation>,
 }
 
 /// A tagged OpenStreetMap element with its geometry.
