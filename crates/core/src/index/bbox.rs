@@ -70,18 +70,25 @@ impl BBox {
         }
     }
 
-    /// Axis-aligned 3-D boxes that together hold every unit-sphere point of this box.
-    pub(crate) fn sphere_envelopes(self) -> Vec<AABB<[f64; 3]>> {
+    /// Axis-aligned 3-D boxes, widened by `slack`, that together hold every unit-sphere point of
+    /// this box.
+    pub(crate) fn sphere_envelopes(self, slack: f64) -> Vec<AABB<[f32; 3]>> {
         self.lon_spans()
             .into_iter()
-            .map(|(west, east)| span_envelope(west, east, self.min.lat(), self.max.lat()))
+            .map(|(west, east)| {
+                let (low, high) = span_envelope(west, east, self.min.lat(), self.max.lat());
+                AABB::from_corners(
+                    low.map(|c| (c - slack) as f32),
+                    high.map(|c| (c + slack) as f32),
+                )
+            })
             .collect()
     }
 }
 
-/// The 3-D envelope of the unit-sphere patch west..east × south..north (no wrap), widened by a
-/// hair so that rounding can never drop a point on the edge.
-fn span_envelope(west: f64, east: f64, south: f64, north: f64) -> AABB<[f64; 3]> {
+/// The 3-D envelope (lowest and highest corner) of the unit-sphere patch west..east ×
+/// south..north (no wrap).
+fn span_envelope(west: f64, east: f64, south: f64, north: f64) -> ([f64; 3], [f64; 3]) {
     let contains = |angle: f64| west <= angle && angle <= east;
     let (w, e) = (west.to_radians(), east.to_radians());
     let (s, n) = (south.to_radians(), north.to_radians());
@@ -101,11 +108,7 @@ fn span_envelope(west: f64, east: f64, south: f64, north: f64) -> AABB<[f64; 3]>
 
     let (x_min, x_max) = product(cos_lat, cos_lon);
     let (y_min, y_max) = product(cos_lat, sin_lon);
-    const HAIR: f64 = 1e-12;
-    AABB::from_corners(
-        [x_min - HAIR, y_min - HAIR, s.sin() - HAIR],
-        [x_max + HAIR, y_max + HAIR, n.sin() + HAIR],
-    )
+    ([x_min, y_min, s.sin()], [x_max, y_max, n.sin()])
 }
 
 /// The range of a function over an interval from its end values and whether it reaches +1 or −1

@@ -47,7 +47,7 @@ impl SpatialIndex {
             Some(bbox) => Box::new(
                 self.within_bbox(bbox, filter)
                     .into_iter()
-                    .filter_map(|facility| self.slots.get(&facility.id).copied()),
+                    .filter_map(|facility| self.slot(facility.id)),
             ),
             None => Box::new(
                 (0u32..)

@@ -4,7 +4,11 @@
 //! (chord) distance between two such points grows strictly with their great-circle distance, so
 //! the R-tree's Euclidean nearest-neighbour order *is* the great-circle order: exact at the poles
 //! and across the antimeridian, where ranking by degrees of longitude and latitude goes wrong.
-//! Attributes live beside the tree; a tree entry is only a point and a slot number.
+//!
+//! Attributes live beside the tree; a tree entry is only a point and a slot number, 16 bytes. The
+//! tree keeps the unit vectors in `f32` (half the memory of `f64`, about 0.6 m of rounding), and
+//! every answer is re-ranked with exact `f64` distances: the tree's order is only trusted up to
+//! [`F32_SLACK`], and candidates are read until the next one is provably farther than the k-th.
 
 mod bbox;
 mod cells;
@@ -26,7 +30,21 @@ pub use live::LiveIndex;
 use crate::distance::unit_vector;
 use crate::{Error, Facility, FacilityId, GreatCircle, ItemId, LonLat, Result};
 
-type Entry = GeomWithData<[f64; 3], u32>;
+type Entry = GeomWithData<[f32; 3], u32>;
+
+/// How far (in unit-sphere chord length, ≈ 6.4 m) an `f32` tree distance may be from the exact
+/// one: ten times the worst rounding of two `f32` unit vectors and their squared difference.
+const F32_SLACK: f64 = 1e-6;
+
+/// The tree key of a position: its unit vector rounded to `f32`.
+fn key(p: LonLat) -> [f32; 3] {
+    unit_vector(p).map(|c| c as f32)
+}
+
+/// The exact chord length between two unit vectors.
+fn chord(a: [f64; 3], b: [f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
 
 /// A facility found by a query, with its great-circle distance from the query point.
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +61,8 @@ pub struct Hit<'a> {
 pub struct SpatialIndex {
     tree: RTree<Entry>,
     facilities: Vec<Facility>,
-    slots: HashMap<FacilityId, u32>,
+    /// (id, slot), sorted by id: 16 bytes a facility, a third of a hash map's.
+    slots: Vec<(FacilityId, u32)>,
     cells: Vec<h3o::CellIndex>,
     stock: HashMap<FacilityId, BTreeMap<ItemId, u64>>,
     version: u64,
@@ -64,18 +83,20 @@ impl SpatialIndex {
         if facilities.len() >= u32::MAX as usize {
             return Err(Error::field("facilities", "more than 4 billion facilities"));
         }
-        let mut slots = HashMap::with_capacity(facilities.len());
+        let mut slots = Vec::with_capacity(facilities.len());
         let mut entries = Vec::with_capacity(facilities.len());
         let mut cells = Vec::with_capacity(facilities.len());
         for (slot, facility) in (0u32..).zip(&facilities) {
             facility
                 .validate()
                 .map_err(|e| in_facility(facility.id, e))?;
-            if slots.insert(facility.id, slot).is_some() {
-                return Err(Error::DuplicateFacility(facility.id));
-            }
-            entries.push(Entry::new(unit_vector(facility.location), slot));
+            slots.push((facility.id, slot));
+            entries.push(Entry::new(key(facility.location), slot));
             cells.push(cells::finest_cell(facility.location)?);
+        }
+        slots.sort_unstable_by_key(|(id, _)| *id);
+        if let Some(pair) = slots.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(Error::DuplicateFacility(pair[0].0));
         }
         let mut by_facility: HashMap<FacilityId, BTreeMap<ItemId, u64>> = HashMap::new();
         for ((facility, item), quantity) in stock {
@@ -109,7 +130,7 @@ impl SpatialIndex {
             facility
                 .validate()
                 .map_err(|e| in_facility(facility.id, e))?;
-            if next.slots.contains_key(&facility.id) {
+            if next.slot(facility.id).is_some() {
                 next.remove(facility.id)?;
             }
             next.insert(facility)?;
@@ -135,26 +156,41 @@ impl SpatialIndex {
     fn insert(&mut self, facility: Facility) -> Result<()> {
         let slot = u32::try_from(self.facilities.len())
             .map_err(|_| Error::field("facilities", "more than 4 billion facilities"))?;
-        self.tree
-            .insert(Entry::new(unit_vector(facility.location), slot));
         self.cells.push(cells::finest_cell(facility.location)?);
-        self.slots.insert(facility.id, slot);
+        self.tree.insert(Entry::new(key(facility.location), slot));
+        let at = self.slots.partition_point(|(id, _)| *id < facility.id);
+        self.slots.insert(at, (facility.id, slot));
         self.facilities.push(facility);
         Ok(())
     }
 
+    /// The slot of a facility id.
+    fn slot(&self, id: FacilityId) -> Option<u32> {
+        self.slots
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .ok()
+            .and_then(|at| self.slots.get(at))
+            .map(|(_, slot)| *slot)
+    }
+
     /// Removes by moving the last facility into the freed slot, so slots stay dense.
     fn remove(&mut self, id: FacilityId) -> Result<()> {
-        let slot = self.slots.remove(&id).ok_or(Error::UnknownFacility(id))?;
+        let at = self
+            .slots
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .map_err(|_| Error::UnknownFacility(id))?;
+        let (_, slot) = self.slots.remove(at);
         let location = self.facility_at(slot).location;
-        self.tree.remove(&Entry::new(unit_vector(location), slot));
+        self.tree.remove(&Entry::new(key(location), slot));
         let last = u32::try_from(self.facilities.len() - 1).unwrap_or(slot);
         if slot != last {
             let moved = self.facility_at(last);
-            let (moved_id, moved_at) = (moved.id, unit_vector(moved.location));
+            let (moved_id, moved_at) = (moved.id, key(moved.location));
             self.tree.remove(&Entry::new(moved_at, last));
             self.tree.insert(Entry::new(moved_at, slot));
-            self.slots.insert(moved_id, slot);
+            if let Ok(at) = self.slots.binary_search_by_key(&moved_id, |(id, _)| *id) {
+                self.slots[at].1 = slot;
+            }
         }
         self.facilities.swap_remove(slot as usize);
         self.cells.swap_remove(slot as usize);
@@ -193,7 +229,7 @@ impl SpatialIndex {
 
     /// The facility with this id.
     pub fn get(&self, id: FacilityId) -> Option<&Facility> {
-        self.slots.get(&id).map(|slot| self.facility_at(*slot))
+        self.slot(id).map(|slot| self.facility_at(slot))
     }
 
     /// Usable units of `item` the facility holds.
@@ -230,24 +266,42 @@ impl SpatialIndex {
     /// # Ok::<(), refuge_core::Error>(())
     /// ```
     pub fn nearest(&self, origin: LonLat, k: usize, filter: &Filter) -> Vec<Hit<'_>> {
-        self.tree
-            .nearest_neighbor_iter_with_distance_2(&unit_vector(origin))
-            .map(|(entry, chord2)| (self.facility_at(entry.data), chord2))
-            .filter(|(facility, _)| self.matches(facility, filter))
-            .take(k)
-            .map(|(facility, chord2)| Hit {
+        let exact_origin = unit_vector(origin);
+        let mut best: Vec<(f64, &Facility)> = Vec::with_capacity(k + 1);
+        if k == 0 {
+            return Vec::new();
+        }
+        for (entry, tree_chord2) in self
+            .tree
+            .nearest_neighbor_iter_with_distance_2(&key(origin))
+        {
+            let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
+            if farthest_kept.is_some_and(|kept| f64::from(tree_chord2).sqrt() - F32_SLACK > kept) {
+                break;
+            }
+            let facility = self.facility_at(entry.data);
+            if !self.matches(facility, filter) {
+                continue;
+            }
+            let exact = chord(exact_origin, unit_vector(facility.location));
+            let at = best.partition_point(|(c, _)| *c <= exact);
+            best.insert(at, (exact, facility));
+            best.truncate(k);
+        }
+        best.into_iter()
+            .map(|(chord, facility)| Hit {
                 facility,
-                distance_m: GreatCircle.metres_for_chord(chord2.sqrt()),
+                distance_m: GreatCircle.metres_for_chord(chord),
             })
             .collect()
     }
 
     /// Every facility matching `filter` within `radius_m` metres of `origin`, nearest first.
     pub fn within_radius(&self, origin: LonLat, radius_m: f64, filter: &Filter) -> Vec<Hit<'_>> {
-        let chord = GreatCircle.chord_for(radius_m.max(0.0));
+        let reach = (GreatCircle.chord_for(radius_m.max(0.0)) + F32_SLACK) as f32;
         let mut hits: Vec<Hit<'_>> = self
             .tree
-            .locate_within_distance(unit_vector(origin), chord * chord)
+            .locate_within_distance(key(origin), reach * reach)
             .map(|entry| self.facility_at(entry.data))
             .filter(|facility| self.matches(facility, filter))
             .map(|facility| Hit {
@@ -263,7 +317,7 @@ impl SpatialIndex {
     /// Every facility matching `filter` inside `bbox` (edges included).
     pub fn within_bbox(&self, bbox: BBox, filter: &Filter) -> Vec<&Facility> {
         let mut found: Vec<&Facility> = bbox
-            .sphere_envelopes()
+            .sphere_envelopes(F32_SLACK)
             .into_iter()
             .flat_map(|envelope| self.tree.locate_in_envelope(&envelope))
             .map(|entry| self.facility_at(entry.data))

@@ -86,6 +86,17 @@ proptest! {
         assert_same_ranking(&points, LonLat::new(origin_lon, origin_lat).unwrap(), k);
     }
 
+    /// Points metres apart, finer than the tree's f32 keys (≈ 0.6 m): the exact re-ranking must
+    /// still return the true nearest.
+    #[test]
+    fn metre_scale_clusters(
+        points in prop::collection::vec((116.4..=116.40005f64, 39.9..=39.90005f64), 1..200),
+        origin in (116.39999..=116.40006f64, 39.89999..=39.90006f64),
+        k in 1usize..10,
+    ) {
+        assert_same_ranking(&points, LonLat::new(origin.0, origin.1).unwrap(), k);
+    }
+
     #[test]
     fn city_scale_at_beijing_latitude(
         points in prop::collection::vec((116.0..=116.8f64, 39.6..=40.2f64), 1..300),
