@@ -116,3 +116,20 @@ fn export_and_stats_work_on_the_demo() {
     assert!(ok);
     assert!(out.contains("1 shortages against quota"), "{out}");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
+        .args(["export", "--format", "geojson"])
+        .env_remove("REFUGE_DATA")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `refuge export | head -0`
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -153,7 +153,10 @@ fn find_column(
 pub fn write_csv(facilities: &[Facility], output: impl Write) -> Result<()> {
     let failed = |e: csv::Error| Error::Write {
         what: "CSV".into(),
-        source: std::io::Error::other(e),
+        source: match e.into_kind() {
+            csv::ErrorKind::Io(io) => io,
+            other => std::io::Error::other(format!("{other:?}")),
+        },
     };
     let mut writer = csv::Writer::from_writer(output);
     writer

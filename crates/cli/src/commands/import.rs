@@ -1,7 +1,7 @@
 //! `refuge import`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -55,6 +55,7 @@ pub fn parse<T: std::str::FromStr<Err = refuge_core::Error>>(text: &str) -> Resu
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     let format = match args.format {
         Some(format) => format,
         None => InputFormat::from_path(&args.file)?,
@@ -101,11 +102,11 @@ pub fn run(args: Args) -> Result<()> {
     progress.finish_and_clear();
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&import.report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&import.report)?)?;
     } else {
-        print!("{}", import.report);
+        write!(out, "{}", import.report)?;
         if !import.base.is_empty() {
-            println!("{} base-map features", import.base.len());
+            writeln!(out, "{} base-map features", import.base.len())?;
         }
     }
     if let Some(path) = args.output {

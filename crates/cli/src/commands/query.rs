@@ -1,5 +1,7 @@
 //! `refuge query`.
 
+use std::io::Write;
+
 use anyhow::{Result, bail};
 use comfy_table::Table;
 use refuge_core::{Crs, FacilityDetails, FacilityKind, Filter, HazardType, ItemId, ReserveTier};
@@ -59,6 +61,7 @@ pub struct NearestArgs {
 }
 
 pub fn run(query: Query) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     let Query::Nearest(args) = query;
     let origin = args.crs.to_wgs84(args.lon, args.lat)?;
     let mut filter = Filter::default()
@@ -92,7 +95,7 @@ pub fn run(query: Query) -> Result<()> {
             "distance": "great-circle metres (haversine, R = 6,371,008.8 m)",
             "features": features,
         });
-        println!("{}", serde_json::to_string_pretty(&collection)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&collection)?)?;
         return Ok(());
     }
     if hits.is_empty() {
@@ -117,11 +120,12 @@ pub fn run(query: Query) -> Result<()> {
             f.id.to_string(),
         ]);
     }
-    println!("{table}");
-    println!(
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
         "distances: great-circle metres from {:.6},{:.6} ({})",
         args.lon, args.lat, args.crs
-    );
+    )?;
     Ok(())
 }
 

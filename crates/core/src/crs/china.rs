@@ -1,11 +1,11 @@
 //! Is a position in mainland China, where GCJ-02 applies? Answered with a real outline, not a
 //! bounding box: a bounding box would wrongly shift Seoul, Hanoi, Taipei and Hong Kong.
 //!
-//! The outline is Natural Earth's 1:10m China polygon (public domain; `data/china_mainland.txt`
-//! says how it was derived). Its coastline is generalised to about half a kilometre, so points
-//! within [`COASTAL_REACH_M`] of it count as inside too, unless they lie in Hong Kong, Macao or
-//! Taiwan (whose outlines the file carries as `exclude` rings) or nearer to those than to the
-//! mainland: without that last rule, Macao's southern waters would count as mainland.
+//! The outline is Natural Earth's 1:10m China polygon (public domain). Its coastline and borders are
+//! generalised to about half a kilometre, so the file also carries precise outlines of Hong Kong,
+//! Macao and Taiwan with their territorial waters (from OpenStreetMap, ODbL) as `exclude` rings.
+//! A point is in mainland China when it is in no excluded area and lies inside the China outline
+//! or within [`COASTAL_REACH_M`] of it. `data/china_mainland.txt` says how both were derived.
 
 use std::sync::OnceLock;
 
@@ -49,21 +49,15 @@ pub fn in_mainland_china(p: LonLat) -> bool {
             .iter()
             .any(|(polygon, rect)| rect.contains(&point) && polygon.contains(&point))
     };
-    if inside(&outline.mainland) {
-        return true;
-    }
     if inside(&outline.excluded) {
         return false;
     }
-    let nearest_m = |rings: &[(Polygon, Rect)]| {
-        rings
+    inside(&outline.mainland)
+        || outline
+            .mainland
             .iter()
             .filter(|(_, rect)| expanded(*rect, reach_deg).contains(&point))
-            .map(|(polygon, _)| distance_to_ring_m(point, polygon.exterior()))
-            .fold(f64::INFINITY, f64::min)
-    };
-    let to_mainland = nearest_m(&outline.mainland);
-    to_mainland <= COASTAL_REACH_M && to_mainland < nearest_m(&outline.excluded)
+            .any(|(polygon, _)| distance_to_ring_m(point, polygon.exterior()) <= COASTAL_REACH_M)
 }
 
 static OUTLINE_PARSED: OnceLock<Outline> = OnceLock::new();
@@ -208,6 +202,13 @@ mod tests {
             ("Xiamen centre, on the generalised coast", 118.0894, 24.4798),
             ("Sanya Bay", 109.50, 18.25),
             ("Shantou", 116.68, 23.35),
+            (
+                "Sha Tau Kok, Shenzhen side, 23 m from the border",
+                114.226,
+                22.546,
+            ),
+            ("Huanggang, Shenzhen", 114.0868, 22.5368),
+            ("Hengqin", 113.53, 22.12),
         ] {
             assert!(at(lon, lat), "{name} should be in mainland China");
         }
@@ -222,8 +223,11 @@ mod tests {
             ("Taipa, Macao", 113.56, 22.16),
             ("Taipei", 121.56, 25.04),
             ("Kinmen", 118.32, 24.44),
-            ("Macao's southern waters", 113.56, 22.10),
-            ("Sha Tau Kok, Hong Kong", 114.22, 22.545),
+            ("Sha Tau Kok, Hong Kong side", 114.225, 22.540),
+            ("Deep Bay, Hong Kong side", 113.96, 22.47),
+            ("South of Hong Kong Island", 114.26, 22.20),
+            ("South of Coloane, Macao", 113.59, 22.13),
+            ("Matsu", 119.95, 26.16),
             ("Seoul", 126.98, 37.57),
             ("Pyongyang", 125.75, 39.02),
             ("Hanoi", 105.85, 21.03),

@@ -8,10 +8,10 @@ use serde::Serialize;
 use super::{Filter, SpatialIndex};
 use crate::{BBox, Error, FacilityDetails, LonLat, Result, RiskLevel};
 
-/// The cell every facility is filed under; coarser cells are its parents.
-pub(super) fn finest_cell(p: LonLat) -> Result<CellIndex> {
+/// The cell of a position at a resolution.
+fn cell_of(p: LonLat, resolution: Resolution) -> Result<CellIndex> {
     let lat_lng = LatLng::new(p.lat(), p.lon()).map_err(|e| Error::H3(e.to_string()))?;
-    Ok(lat_lng.to_cell(Resolution::Fifteen))
+    Ok(lat_lng.to_cell(resolution))
 }
 
 /// What the facilities of one H3 cell add up to.
@@ -43,27 +43,21 @@ impl SpatialIndex {
                 format!("{resolution} is not an H3 resolution (0-15)"),
             )
         })?;
-        let slots: Box<dyn Iterator<Item = u32>> = match bbox {
-            Some(bbox) => Box::new(
-                self.within_bbox(bbox, filter)
-                    .into_iter()
-                    .filter_map(|facility| self.slot(facility.id)),
-            ),
-            None => Box::new(
-                (0u32..)
-                    .zip(&self.facilities)
-                    .filter(|(_, facility)| self.matches(facility, filter))
-                    .map(|(slot, _)| slot),
-            ),
+        let facilities: Vec<&crate::Facility> = match bbox {
+            Some(bbox) => self.within_bbox(bbox, filter),
+            None => self
+                .facilities
+                .iter()
+                .filter(|facility| self.matches(facility, filter))
+                .collect(),
         };
         let mut stats: BTreeMap<CellIndex, CellStats> = BTreeMap::new();
-        for slot in slots {
-            let Some(cell) = self.cells[slot as usize].parent(resolution) else {
-                continue;
-            };
-            let entry = stats.entry(cell).or_default();
+        for facility in facilities {
+            let entry = stats
+                .entry(cell_of(facility.location, resolution)?)
+                .or_default();
             entry.count += 1;
-            match &self.facility_at(slot).details {
+            match &facility.details {
                 FacilityDetails::Shelter(shelter) => {
                     entry.capacity += u64::from(shelter.capacity().unwrap_or(0));
                     entry.occupancy += u64::from(shelter.occupancy);

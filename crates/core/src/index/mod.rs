@@ -19,7 +19,7 @@ mod live;
 use std::collections::{BTreeMap, HashMap};
 
 use geo::{BoundingRect, Intersects};
-use rstar::{RTree, primitives::GeomWithData};
+use rstar::{RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
 
 pub use bbox::BBox;
 pub use cells::CellStats;
@@ -31,6 +31,17 @@ use crate::distance::unit_vector;
 use crate::{Error, Facility, FacilityId, GreatCircle, ItemId, LonLat, Result};
 
 type Entry = GeomWithData<[f32; 3], u32>;
+
+/// Wider nodes than rstar's default (6): fewer parent nodes per point, and k-nearest stays as fast.
+#[derive(Debug, Clone, Copy)]
+struct Params;
+
+impl RTreeParams for Params {
+    const MIN_SIZE: usize = 4;
+    const MAX_SIZE: usize = 12;
+    const REINSERTION_COUNT: usize = 3;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
+}
 
 /// How far (in unit-sphere chord length, ≈ 6.4 m) an `f32` tree distance may be from the exact
 /// one: ten times the worst rounding of two `f32` unit vectors and their squared difference.
@@ -55,15 +66,14 @@ pub struct Hit<'a> {
     pub distance_m: f64,
 }
 
-/// An immutable snapshot of every facility, indexed by position and H3 cell. Build a new one (or
+/// An immutable snapshot of every facility, indexed by position. Build a new one (or
 /// patch a copy with [`SpatialIndex::with_changes`]) to change it; readers keep the one they hold.
 #[derive(Debug, Clone)]
 pub struct SpatialIndex {
-    tree: RTree<Entry>,
+    tree: RTree<Entry, Params>,
     facilities: Vec<Facility>,
     /// (id, slot), sorted by id: 16 bytes a facility, a third of a hash map's.
     slots: Vec<(FacilityId, u32)>,
-    cells: Vec<h3o::CellIndex>,
     stock: HashMap<FacilityId, BTreeMap<ItemId, u64>>,
     version: u64,
 }
@@ -85,14 +95,12 @@ impl SpatialIndex {
         }
         let mut slots = Vec::with_capacity(facilities.len());
         let mut entries = Vec::with_capacity(facilities.len());
-        let mut cells = Vec::with_capacity(facilities.len());
         for (slot, facility) in (0u32..).zip(&facilities) {
             facility
                 .validate()
                 .map_err(|e| in_facility(facility.id, e))?;
             slots.push((facility.id, slot));
             entries.push(Entry::new(key(facility.location), slot));
-            cells.push(cells::finest_cell(facility.location)?);
         }
         slots.sort_unstable_by_key(|(id, _)| *id);
         if let Some(pair) = slots.windows(2).find(|pair| pair[0].0 == pair[1].0) {
@@ -106,10 +114,9 @@ impl SpatialIndex {
                 .insert(item, quantity);
         }
         Ok(Self {
-            tree: RTree::bulk_load(entries),
+            tree: RTree::bulk_load_with_params(entries),
             facilities,
             slots,
-            cells,
             stock: by_facility,
             version: 1,
         })
@@ -156,7 +163,6 @@ impl SpatialIndex {
     fn insert(&mut self, facility: Facility) -> Result<()> {
         let slot = u32::try_from(self.facilities.len())
             .map_err(|_| Error::field("facilities", "more than 4 billion facilities"))?;
-        self.cells.push(cells::finest_cell(facility.location)?);
         self.tree.insert(Entry::new(key(facility.location), slot));
         let at = self.slots.partition_point(|(id, _)| *id < facility.id);
         self.slots.insert(at, (facility.id, slot));
@@ -193,7 +199,6 @@ impl SpatialIndex {
             }
         }
         self.facilities.swap_remove(slot as usize);
-        self.cells.swap_remove(slot as usize);
         self.stock.remove(&id);
         Ok(())
     }
