@@ -32,6 +32,8 @@ enum Command {
     Export(commands::export::Args),
     /// Count facilities, capacity, stock and shortages.
     Stats(commands::stats::Args),
+    /// Serve the map, vector tiles and the query API (the demo city unless --data is given).
+    Serve(commands::serve::Args),
 }
 
 /// Where facilities come from: Refuge GeoJSON files written by `refuge import`, or the demo city.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Query(query) => commands::query::run(query),
         Command::Export(args) => commands::export::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,6 +23,17 @@ pub struct LonLat {
 }
 
 impl LonLat {
+    /// The south-west corner of the world, −180°, −90°.
+    pub const WORLD_MIN: LonLat = LonLat {
+        lon: -180.0,
+        lat: -90.0,
+    };
+    /// The north-east corner of the world, 180°, 90°.
+    pub const WORLD_MAX: LonLat = LonLat {
+        lon: 180.0,
+        lat: 90.0,
+    };
+
     /// A position, or an error naming the coordinate that is out of range or not a number.
     pub fn new(lon: f64, lat: f64) -> Result<Self> {
         if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {

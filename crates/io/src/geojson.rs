@@ -310,8 +310,7 @@ pub fn write_geojson(facilities: &[Facility], crs: Crs, mut output: impl Write) 
     if crs != Crs::Wgs84 {
         collection["crs_note"] = json!(format!("positions are {crs}, not WGS84"));
     }
-    serde_json::to_writer(&mut output, &collection)
-        .map_err(|e| failed(std::io::Error::from(e)))?;
+    serde_json::to_writer(&mut output, &collection).map_err(|e| failed(std::io::Error::from(e)))?;
     output.write_all(b"\n").map_err(failed)
 }
 

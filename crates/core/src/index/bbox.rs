@@ -35,6 +35,14 @@ impl BBox {
         Ok(Self { min, max })
     }
 
+    /// The whole world.
+    pub fn world() -> Self {
+        Self {
+            min: LonLat::WORLD_MIN,
+            max: LonLat::WORLD_MAX,
+        }
+    }
+
     /// South-west corner.
     pub fn min(self) -> LonLat {
         self.min

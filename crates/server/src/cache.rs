@@ -1,0 +1,226 @@
+//! The tile cache: bounded in bytes, keyed by data version, holding each tile's compressed forms
+//! so that a cache hit never compresses again.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Bytes;
+use refuge_tiles::{TileCoord, Tileset};
+
+/// A tile's address and the data version it was made from.
+pub type TileKey = (u64, Tileset, TileCoord);
+
+/// One encoded tile and its compressed forms, made on first demand.
+#[derive(Debug)]
+pub struct CachedTile {
+    identity: Bytes,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+/// A content coding a client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// Brotli.
+    Brotli,
+    /// Gzip.
+    Gzip,
+    /// As it is.
+    Identity,
+}
+
+impl Coding {
+    /// The best coding an `Accept-Encoding` header allows: brotli, then gzip.
+    pub fn negotiate(accept_encoding: Option<&str>) -> Self {
+        let accepts = |name: &str| {
+            accept_encoding.is_some_and(|header| {
+                header.split(',').any(|part| {
+                    let mut pieces = part.split(';');
+                    let coding = pieces.next().unwrap_or("").trim();
+                    let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
+                    coding.eq_ignore_ascii_case(name) && !refused
+                })
+            })
+        };
+        if accepts("br") {
+            Coding::Brotli
+        } else if accepts("gzip") {
+            Coding::Gzip
+        } else {
+            Coding::Identity
+        }
+    }
+
+    /// The `Content-Encoding` value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Brotli => Some("br"),
+            Coding::Gzip => Some("gzip"),
+            Coding::Identity => None,
+        }
+    }
+}
+
+impl CachedTile {
+    /// A tile's bytes.
+    pub fn new(identity: Vec<u8>) -> Self {
+        Self {
+            identity: Bytes::from(identity),
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
+    /// The bytes in `coding`, compressing once on first demand.
+    pub fn bytes(&self, coding: Coding) -> Bytes {
+        match coding {
+            Coding::Identity => self.identity.clone(),
+            Coding::Gzip => self
+                .gzip
+                .get_or_init(|| Bytes::from(gzip(&self.identity)))
+                .clone(),
+            Coding::Brotli => self
+                .brotli
+                .get_or_init(|| Bytes::from(brotli(&self.identity)))
+                .clone(),
+        }
+    }
+
+    /// Whether the tile has no bytes (no feature anywhere in it).
+    pub fn is_empty(&self) -> bool {
+        self.identity.is_empty()
+    }
+
+    fn weight(&self) -> usize {
+        // Room for the identity bytes and both compressed forms, which are smaller.
+        self.identity.len() * 2 + 64
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 5,
+        ..Default::default()
+    };
+    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
+    out
+}
+
+/// The cache. Entries of an older data version are dropped when a newer one arrives; beyond the
+/// byte budget the oldest entries go first.
+#[derive(Debug)]
+pub struct TileCache {
+    budget: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    version: u64,
+    used: usize,
+    tiles: HashMap<TileKey, Arc<CachedTile>>,
+    order: VecDeque<TileKey>,
+}
+
+impl TileCache {
+    /// A cache of at most `budget` bytes.
+    pub fn new(budget: usize) -> Self {
+        Self {
+            budget,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// The cached tile, if any.
+    pub fn get(&self, key: &TileKey) -> Option<Arc<CachedTile>> {
+        self.lock().tiles.get(key).cloned()
+    }
+
+    /// Stores a tile and returns it.
+    pub fn insert(&self, key: TileKey, tile: CachedTile) -> Arc<CachedTile> {
+        let tile = Arc::new(tile);
+        let mut inner = self.lock();
+        if key.0 > inner.version {
+            *inner = Inner {
+                version: key.0,
+                ..Inner::default()
+            };
+        }
+        if key.0 < inner.version || tile.weight() > self.budget {
+            return tile;
+        }
+        if let Some(old) = inner.tiles.insert(key, Arc::clone(&tile)) {
+            inner.used -= old.weight();
+        } else {
+            inner.order.push_back(key);
+        }
+        inner.used += tile.weight();
+        while inner.used > self.budget {
+            let Some(oldest) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = inner.tiles.remove(&oldest) {
+                inner.used -= gone.weight();
+            }
+        }
+        tile
+    }
+
+    /// Bytes and entries held.
+    pub fn usage(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.used, inner.tiles.len())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(version: u64, x: u32) -> TileKey {
+        (
+            version,
+            Tileset::Facilities,
+            TileCoord::new(10, x, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn stays_within_its_budget_and_drops_old_versions() {
+        let cache = TileCache::new(1_000);
+        for x in 0..10 {
+            cache.insert(key(1, x), CachedTile::new(vec![0; 100]));
+        }
+        let (used, entries) = cache.usage();
+        assert!(used <= 1_000, "{used}");
+        assert!(entries < 10 && cache.get(&key(1, 9)).is_some() && cache.get(&key(1, 0)).is_none());
+        cache.insert(key(2, 0), CachedTile::new(vec![1; 10]));
+        assert_eq!(cache.usage().1, 1, "version 1 tiles are gone");
+    }
+
+    #[test]
+    fn negotiates_like_a_browser() {
+        assert_eq!(Coding::negotiate(Some("gzip, deflate, br")), Coding::Brotli);
+        assert_eq!(Coding::negotiate(Some("gzip, br;q=0")), Coding::Gzip);
+        assert_eq!(Coding::negotiate(None), Coding::Identity);
+        let tile = CachedTile::new(vec![7; 1000]);
+        let gz = tile.bytes(Coding::Gzip);
+        assert!(gz.len() < 100 && gz.starts_with(&[0x1f, 0x8b]));
+        assert!(tile.bytes(Coding::Brotli).len() < 100);
+    }
+}

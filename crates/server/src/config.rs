@@ -1,0 +1,161 @@
+//! The server's configuration: one typed struct; defaults < TOML file < environment and flags,
+//! merged in one place ([`Config::load`]).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How `refuge serve` runs.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// The map page's folder (`web/`), with `node_modules/maplibre-gl` installed.
+    pub web_dir: PathBuf,
+    /// The folder with `style.json` (`tiles/`).
+    pub style_dir: PathBuf,
+    /// Origins allowed by CORS; empty: same origin only; `*`: any.
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take, seconds.
+    pub request_timeout_secs: u64,
+    /// Tile cache budget, bytes.
+    pub tile_cache_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            web_dir: PathBuf::from("web"),
+            style_dir: PathBuf::from("tiles"),
+            cors_origins: Vec::new(),
+            body_limit_bytes: 1 << 20,
+            request_timeout_secs: 30,
+            tile_cache_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Values given on the command line or in `REFUGE_*` variables; they win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--bind` / `REFUGE_BIND`.
+    pub bind: Option<SocketAddr>,
+    /// `--web-dir` / `REFUGE_WEB_DIR`.
+    pub web_dir: Option<PathBuf>,
+    /// `--cors-origin` / `REFUGE_CORS_ORIGINS`.
+    pub cors_origins: Option<Vec<String>>,
+    /// `--tile-cache-mb` / `REFUGE_TILE_CACHE_MB`.
+    pub tile_cache_mb: Option<usize>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read the configuration {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this struct.
+    #[error("invalid configuration {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said (line, column, unknown key, …).
+        message: String,
+    },
+    /// A value breaks a rule.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then the TOML `file` if given, then `overrides`; validated.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        if let Some(bind) = overrides.bind {
+            config.bind = bind;
+        }
+        if let Some(web_dir) = overrides.web_dir {
+            config.web_dir = web_dir;
+        }
+        if let Some(origins) = overrides.cors_origins {
+            config.cors_origins = origins;
+        }
+        if let Some(mb) = overrides.tile_cache_mb {
+            config.tile_cache_bytes = mb << 20;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "request_timeout_secs must be at least 1".into(),
+            ));
+        }
+        if self.body_limit_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "body_limit_bytes must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = std::env::temp_dir().join(format!("refuge-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("refuge.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:9000\"\ntile_cache_bytes = 1000\n",
+        )
+        .unwrap();
+        let from_file = Config::load(Some(&file), Overrides::default()).unwrap();
+        assert_eq!(from_file.bind.port(), 9000);
+        assert_eq!(from_file.tile_cache_bytes, 1000);
+        let flags = Overrides {
+            bind: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Overrides::default()
+        };
+        assert_eq!(Config::load(Some(&file), flags).unwrap().bind.port(), 9100);
+        std::fs::write(&file, "bnd = \"x\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bnd"), "{err}");
+    }
+}

@@ -1,0 +1,70 @@
+//! The one error of the HTTP API: a status and a JSON body `{"error": {"code", "message"}}`.
+//! A 4xx says what was wrong with the request; a 5xx says nothing of the cause, which goes to
+//! the log.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// 400: a parameter is missing or wrong; the message names it.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 404: no such thing.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+        }
+    }
+
+    /// 500: something failed inside; the cause is logged, not sent.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "internal error; the server log has the details".into(),
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<refuge_tiles::Error> for ApiError {
+    fn from(error: refuge_tiles::Error) -> Self {
+        match error {
+            refuge_tiles::Error::Coordinate { .. } => {
+                ApiError::bad_request("bad_tile", error.to_string())
+            }
+            refuge_tiles::Error::UnknownTileset { .. } => ApiError::not_found(error.to_string()),
+            other => ApiError::internal(other),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod cache;
+pub mod config;
+mod error;
+mod metrics;
+mod params;
+mod present;
+mod routes;
+mod state;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::{Config, ConfigError, Overrides};
+pub use error::ApiError;
+pub use state::AppState;
+
+use crate::metrics::Metrics;
+
+/// The whole HTTP API and the map page, ready to serve or to test with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    let config = state.config.clone();
+    Router::new()
+        .merge(routes::health::routes())
+        .merge(routes::tiles::routes())
+        .merge(routes::nearest::routes())
+        .merge(routes::facilities::routes())
+        .merge(routes::web::routes(&state))
+        .layer(middleware::from_fn_with_state(state.clone(), count_errors))
+        .layer(cors(&config.cors_origins))
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout(),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn count_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status().is_client_error() {
+        Metrics::count(&state.metrics.client_errors);
+    } else if response.status().is_server_error() {
+        Metrics::count(&state.metrics.server_errors);
+    }
+    response
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new().allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    if origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(AllowOrigin::any());
+    }
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    layer.allow_origin(AllowOrigin::list(list))
+}
+
+/// Serves `state` on its configured address until Ctrl-C or SIGTERM, then finishes the requests
+/// under way. `ready` is called with the bound address once the server listens.
+pub async fn serve(
+    state: AppState,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+    ready(listener.local_addr()?);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests under way");
+}

@@ -1,0 +1,118 @@
+//! `GET /api/v1/facilities` (by box, kind, name; paged) and `GET /api/v1/facilities/{id}`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use refuge_core::{BBox, Crs, FacilityId, FacilityKind, Filter};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::present;
+use crate::state::AppState;
+
+/// The facility routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/facilities", get(list))
+        .route("/api/v1/facilities/{id}", get(one))
+}
+
+fn crs_of(params: &Params) -> Result<Crs, ApiError> {
+    Ok(params
+        .optional("crs", "one of wgs84, cgcs2000, gcj02, bd09")?
+        .unwrap_or(Crs::Wgs84))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::new(query);
+    let crs = crs_of(&params)?;
+    let mut filter = Filter::default();
+    if let Some(kind) = params.optional::<FacilityKind>(
+        "kind",
+        "one of shelter, reserve, micro_storage, hazard, poi",
+    )? {
+        filter = filter.kind(kind);
+    }
+    let limit: usize = params
+        .optional("limit", "a whole number from 1 to 1000")?
+        .unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "bad_parameter",
+            format!("`limit`: {limit} is not from 1 to 1000"),
+        ));
+    }
+    let offset: usize = params.optional("offset", "a whole number")?.unwrap_or(0);
+    let snapshot = state.index.snapshot();
+    let bbox = match params.text("bbox") {
+        Some(text) => parse_bbox(text)?,
+        None => BBox::world(),
+    };
+    let mut found = snapshot.within_bbox(bbox, &filter);
+    if let Some(q) = params.text("q").map(str::trim).filter(|q| !q.is_empty()) {
+        found.retain(|f| f.name.contains(q));
+    }
+    found.sort_by_key(|f| f.id);
+    let total = found.len();
+    let page: Vec<Value> = found
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|f| present::summary(f, crs))
+        .collect();
+    let mut body = present::collection(page, crs);
+    body["total"] = json!(total);
+    if offset + limit < total {
+        body["next_offset"] = json!(offset + limit);
+    }
+    Ok(Json(body))
+}
+
+fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|n| n.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            ApiError::bad_request(
+                "bad_parameter",
+                format!("`bbox`: `{text}` is not minLon,minLat,maxLon,maxLat"),
+            )
+        })?;
+    let [w, s, e, n] = numbers[..] else {
+        return Err(ApiError::bad_request(
+            "bad_parameter",
+            format!("`bbox`: `{text}` needs four numbers: minLon,minLat,maxLon,maxLat"),
+        ));
+    };
+    BBox::new(w, s, e, n)
+        .map_err(|e| ApiError::bad_request("bad_parameter", format!("`bbox`: {e}")))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::new(query);
+    let crs = crs_of(&params)?;
+    let id: FacilityId = id
+        .parse()
+        .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))?;
+    let snapshot = state.index.snapshot();
+    let facility = snapshot
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
+    Ok(Json(present::detail(
+        facility,
+        &snapshot,
+        &state.catalog,
+        crs,
+    )))
+}

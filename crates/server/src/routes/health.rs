@@ -1,0 +1,36 @@
+//! `GET /healthz` and `GET /metrics`.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+/// The health and metrics routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    let snapshot = state.index.snapshot();
+    Json(json!({
+        "status": "ok",
+        "facilities": snapshot.len(),
+        "data_version": snapshot.version(),
+        "base_features": state.base.len(),
+    }))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let snapshot = state.index.snapshot();
+    let (bytes, entries) = state.tiles.usage();
+    let text = state
+        .metrics
+        .render(snapshot.version(), snapshot.len(), bytes, entries);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}

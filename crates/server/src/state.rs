@@ -1,0 +1,73 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use refuge_core::{Catalog, LiveIndex, SpatialIndex};
+use refuge_io::BaseFeature;
+use refuge_tiles::BaseMap;
+
+use crate::cache::TileCache;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// The server's shared state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The facility index; writers swap in new snapshots.
+    pub index: Arc<LiveIndex>,
+    /// The base map.
+    pub base: Arc<BaseMap>,
+    /// The item catalogue, for stock summaries.
+    pub catalog: Arc<Catalog>,
+    /// The tile cache.
+    pub tiles: Arc<TileCache>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// West, south, east, north of all data.
+    pub bounds: [f64; 4],
+}
+
+impl AppState {
+    /// State over an index, base map and catalogue.
+    pub fn new(
+        index: SpatialIndex,
+        base: Vec<BaseFeature>,
+        catalog: Catalog,
+        config: Config,
+    ) -> Self {
+        let bounds = bounds(&index);
+        Self {
+            index: Arc::new(LiveIndex::new(index)),
+            base: Arc::new(BaseMap::new(base)),
+            catalog: Arc::new(catalog),
+            tiles: Arc::new(TileCache::new(config.tile_cache_bytes)),
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+            bounds,
+        }
+    }
+
+    /// State for the embedded demo city with its stock on the demo date.
+    pub fn demo(config: Config) -> Result<Self, refuge_io::Error> {
+        let city = refuge_io::demo::demo_city()?;
+        let index = city.index(refuge_io::demo::demo_time().date_naive())?;
+        Ok(Self::new(index, city.base, city.catalog, config))
+    }
+}
+
+fn bounds(index: &SpatialIndex) -> [f64; 4] {
+    let mut b = [180.0, 90.0, -180.0, -90.0];
+    for f in index.facilities() {
+        b[0] = f64::min(b[0], f.location.lon());
+        b[1] = f64::min(b[1], f.location.lat());
+        b[2] = f64::max(b[2], f.location.lon());
+        b[3] = f64::max(b[3], f.location.lat());
+    }
+    if b[0] > b[2] {
+        [-180.0, -85.0, 180.0, 85.0]
+    } else {
+        b
+    }
+}

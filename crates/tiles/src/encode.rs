@@ -1,0 +1,262 @@
+//! Writing features into MVT layers: clip at the buffered edge, simplify, fix ring winding, encode.
+
+use geo::{BooleanOps, Coord, Geometry, LineString, MultiLineString, MultiPolygon, Rect, Simplify};
+use mvt::{GeomEncoder, GeomType, Tile};
+
+use crate::projection::{BUFFER, EXTENT};
+use crate::{Error, Result};
+
+/// A property value of a feature.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A real number.
+    Float(f64),
+    /// A flag.
+    Bool(bool),
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Self {
+        Value::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Self {
+        Value::Text(text)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(n: u32) -> Self {
+        Value::Int(i64::from(n))
+    }
+}
+
+impl From<u64> for Value {
+    fn from(n: u64) -> Self {
+        Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Float(n)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(flag: bool) -> Self {
+        Value::Bool(flag)
+    }
+}
+
+/// Properties of one feature, in order.
+pub type Properties = Vec<(&'static str, Value)>;
+
+/// Collects the features of one layer, already in tile grid units.
+pub struct LayerWriter {
+    layer: mvt::Layer,
+    tolerance: f64,
+}
+
+impl LayerWriter {
+    /// A layer `name` of `tile`; lines and polygons are simplified to `tolerance` grid units.
+    pub fn new(tile: &Tile, name: &str, tolerance: f64) -> Self {
+        Self {
+            layer: tile.create_layer(name),
+            tolerance,
+        }
+    }
+
+    /// Adds a point (grid units) if it lies within the buffered tile.
+    pub fn point(&mut self, at: Coord, id: u64, properties: &Properties) -> Result<()> {
+        if !within_buffer(at) {
+            return Ok(());
+        }
+        let geometry = GeomEncoder::new(GeomType::Point)
+            .point(at.x.round(), at.y.round())
+            .and_then(GeomEncoder::encode)
+            .map_err(encode_error)?;
+        self.push(geometry, id, properties);
+        Ok(())
+    }
+
+    /// Adds a line, polygon or their multi forms (grid units): clipped to the buffered tile,
+    /// simplified, rings wound as MVT requires. Nothing is added if nothing is left.
+    pub fn geometry(
+        &mut self,
+        geometry: &Geometry,
+        id: u64,
+        properties: &Properties,
+    ) -> Result<()> {
+        match geometry {
+            Geometry::Point(p) => self.point(p.0, id, properties),
+            Geometry::LineString(line) => {
+                self.lines(&MultiLineString(vec![line.clone()]), id, properties)
+            }
+            Geometry::MultiLineString(lines) => self.lines(lines, id, properties),
+            Geometry::Polygon(polygon) => {
+                self.polygons(&MultiPolygon(vec![polygon.clone()]), id, properties)
+            }
+            Geometry::MultiPolygon(polygons) => self.polygons(polygons, id, properties),
+            Geometry::Rect(rect) => {
+                self.polygons(&MultiPolygon(vec![rect.to_polygon()]), id, properties)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn lines(&mut self, lines: &MultiLineString, id: u64, properties: &Properties) -> Result<()> {
+        let buffered = buffered_rect();
+        let clipped = if lines
+            .0
+            .iter()
+            .all(|l| l.0.iter().all(|c| within_buffer(*c)))
+        {
+            lines.clone()
+        } else {
+            buffered.to_polygon().clip(lines, false)
+        };
+        let mut encoder = GeomEncoder::new(GeomType::Linestring);
+        let mut parts = 0;
+        for line in clipped.simplify(self.tolerance) {
+            let points = rounded(&line);
+            if points.len() < 2 {
+                continue;
+            }
+            for c in points {
+                encoder.add_point(c.x, c.y).map_err(encode_error)?;
+            }
+            encoder.complete_geom().map_err(encode_error)?;
+            parts += 1;
+        }
+        if parts > 0 {
+            self.push(encoder.encode().map_err(encode_error)?, id, properties);
+        }
+        Ok(())
+    }
+
+    fn polygons(
+        &mut self,
+        polygons: &MultiPolygon,
+        id: u64,
+        properties: &Properties,
+    ) -> Result<()> {
+        let buffered = buffered_rect();
+        let inside = polygons
+            .0
+            .iter()
+            .all(|p| p.exterior().0.iter().all(|c| within_buffer(*c)));
+        let clipped = if inside {
+            polygons.clone()
+        } else {
+            polygons.intersection(&MultiPolygon(vec![buffered.to_polygon()]))
+        };
+        let mut encoder = GeomEncoder::new(GeomType::Polygon);
+        let mut parts = 0;
+        for polygon in clipped.simplify(self.tolerance) {
+            let exterior = wound(rounded(polygon.exterior()), true);
+            if exterior.len() < 4 {
+                continue;
+            }
+            let rings = std::iter::once(exterior).chain(
+                polygon
+                    .interiors()
+                    .iter()
+                    .map(|ring| wound(rounded(ring), false))
+                    .filter(|ring| ring.len() >= 4),
+            );
+            for ring in rings {
+                // MVT rings are closed implicitly: the last point is not repeated.
+                for c in ring.iter().take(ring.len() - 1) {
+                    encoder.add_point(c.x, c.y).map_err(encode_error)?;
+                }
+                encoder.complete_geom().map_err(encode_error)?;
+            }
+            parts += 1;
+        }
+        if parts > 0 {
+            self.push(encoder.encode().map_err(encode_error)?, id, properties);
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, geometry: mvt::GeomData, id: u64, properties: &Properties) {
+        let layer = std::mem::replace(&mut self.layer, Tile::new(EXTENT).create_layer(""));
+        let mut feature = layer.into_feature(geometry);
+        feature.set_id(id);
+        for (key, value) in properties {
+            match value {
+                Value::Text(text) => feature.add_tag_string(key, text),
+                Value::Int(n) => feature.add_tag_sint(key, *n),
+                Value::Float(n) => feature.add_tag_double(key, *n),
+                Value::Bool(flag) => feature.add_tag_bool(key, *flag),
+            }
+        }
+        self.layer = feature.into_layer();
+    }
+
+    /// Adds the layer to `tile` if it has any feature.
+    pub fn finish(self, tile: &mut Tile) -> Result<()> {
+        if self.layer.num_features() > 0 {
+            tile.add_layer(self.layer).map_err(encode_error)?;
+        }
+        Ok(())
+    }
+}
+
+fn encode_error(e: mvt::Error) -> Error {
+    Error::Encode(e.to_string())
+}
+
+fn buffered_rect() -> Rect {
+    let (low, high) = (-f64::from(BUFFER), f64::from(EXTENT + BUFFER));
+    Rect::new(Coord { x: low, y: low }, Coord { x: high, y: high })
+}
+
+fn within_buffer(c: Coord) -> bool {
+    let (low, high) = (-f64::from(BUFFER), f64::from(EXTENT + BUFFER));
+    (low..=high).contains(&c.x) && (low..=high).contains(&c.y)
+}
+
+/// The line's points on the integer grid, without consecutive repeats.
+fn rounded(line: &LineString) -> Vec<Coord> {
+    let mut points: Vec<Coord> = Vec::with_capacity(line.0.len());
+    for c in &line.0 {
+        let c = Coord {
+            x: c.x.round(),
+            y: c.y.round(),
+        };
+        if points.last() != Some(&c) {
+            points.push(c);
+        }
+    }
+    points
+}
+
+/// A closed ring in MVT winding: exterior rings have positive area by the shoelace formula in
+/// grid coordinates (y down: clockwise on screen), interior rings negative. Rings of no area are
+/// emptied.
+fn wound(mut ring: Vec<Coord>, exterior: bool) -> Vec<Coord> {
+    if ring.first() != ring.last() {
+        if let Some(first) = ring.first().copied() {
+            ring.push(first);
+        }
+    }
+    let area: f64 = ring
+        .windows(2)
+        .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
+        .sum();
+    if area == 0.0 {
+        return Vec::new();
+    }
+    if (area > 0.0) != exterior {
+        ring.reverse();
+    }
+    ring
+}

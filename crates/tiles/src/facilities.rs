@@ -1,0 +1,223 @@
+//! The `facilities` tileset: every facility at high zoom, one point per H3 cell below
+//! [`AGGREGATE_BELOW_ZOOM`], hazard zones and influence circles as polygons.
+
+use std::collections::BTreeMap;
+
+use geo::{Buffer, Coord, Geometry, Point};
+use h3o::{LatLng, Resolution};
+use mvt::Tile;
+use refuge_core::{
+    BBox, Facility, FacilityDetails, FacilityId, FacilityKind, Filter, SpatialIndex,
+};
+
+use crate::encode::{LayerWriter, Properties, Value};
+use crate::projection::{EXTENT, TileFrame, world};
+use crate::tileset::AGGREGATE_BELOW_ZOOM;
+use crate::{Result, TileCoord};
+
+/// Hazard zones are drawn from this zoom on.
+const ZONES_FROM_ZOOM: u8 = 11;
+/// How much wider than the tile hazards are looked up, degrees: a zone or influence circle may
+/// reach into the tile from a hazard outside it.
+const HAZARD_REACH_DEG: f64 = 0.05;
+
+/// The H3 resolution facilities are aggregated at for a zoom: cells a few dozen to a tile.
+pub fn aggregation_resolution(z: u8) -> Resolution {
+    Resolution::try_from(z.saturating_sub(3).min(9)).unwrap_or(Resolution::Nine)
+}
+
+fn layer_name(kind: FacilityKind) -> &'static str {
+    match kind {
+        FacilityKind::Shelter => "shelters",
+        FacilityKind::Reserve => "reserves",
+        FacilityKind::MicroStorage => "micro_storage",
+        FacilityKind::Hazard => "hazards",
+        FacilityKind::Poi => "pois",
+    }
+}
+
+/// Encodes the `facilities` tile.
+pub fn facilities_tile(index: &SpatialIndex, tile: TileCoord, tolerance: f64) -> Result<Vec<u8>> {
+    let frame = TileFrame::new(tile);
+    let bbox = frame.lon_lat_bounds();
+    let in_service = Filter::default();
+    let mut layers: BTreeMap<FacilityKind, Vec<&Facility>> = BTreeMap::new();
+    for facility in index.within_bbox(bbox, &in_service) {
+        if facility.kind() != FacilityKind::Hazard {
+            layers.entry(facility.kind()).or_default().push(facility);
+        }
+    }
+    let hazard_box = widened(bbox, HAZARD_REACH_DEG);
+    let hazards = index.within_bbox(hazard_box, &in_service.clone().kind(FacilityKind::Hazard));
+    layers.insert(FacilityKind::Hazard, hazards);
+
+    let mut mvt_tile = Tile::new(EXTENT);
+    for (kind, facilities) in &layers {
+        let mut layer = LayerWriter::new(&mvt_tile, layer_name(*kind), tolerance);
+        if tile.z() < AGGREGATE_BELOW_ZOOM {
+            write_aggregated(&mut layer, frame, facilities)?;
+        } else {
+            for facility in facilities {
+                let at = frame.grid(world(facility.location.lon(), facility.location.lat()));
+                layer.point(at, facility.id.get(), &properties(facility))?;
+            }
+        }
+        if *kind == FacilityKind::Hazard && tile.z() >= ZONES_FROM_ZOOM {
+            for hazard in facilities {
+                write_zone(&mut layer, frame, hazard)?;
+            }
+        }
+        layer.finish(&mut mvt_tile)?;
+    }
+    mvt_tile
+        .to_bytes()
+        .map_err(|e| crate::Error::Encode(e.to_string()))
+}
+
+fn widened(bbox: BBox, by: f64) -> BBox {
+    let (min, max) = (bbox.min(), bbox.max());
+    BBox::new(
+        (min.lon() - by).max(-180.0),
+        (min.lat() - by).max(-90.0),
+        (max.lon() + by).min(180.0),
+        (max.lat() + by).min(90.0),
+    )
+    .unwrap_or(bbox)
+}
+
+/// What a popup and a style need of a facility.
+pub fn properties(facility: &Facility) -> Properties {
+    let mut props: Properties = vec![
+        ("id", Value::from(facility.id.get())),
+        ("kind", Value::from(facility.kind().as_str())),
+        ("status", Value::from(facility.status.status.as_str())),
+    ];
+    if let Some(zh) = &facility.name.zh {
+        props.push(("name_zh", Value::from(zh.as_str())));
+    }
+    if let Some(en) = &facility.name.en {
+        props.push(("name_en", Value::from(en.as_str())));
+    }
+    match &facility.details {
+        FacilityDetails::Shelter(shelter) => {
+            props.push(("shelter_type", Value::from(shelter.shelter_type.as_str())));
+            if let Some(capacity) = shelter.capacity() {
+                props.push(("capacity", Value::from(capacity)));
+            }
+            props.push(("occupancy", Value::from(shelter.occupancy)));
+            if let Some(available) = shelter.available() {
+                props.push(("available", Value::from(available)));
+            }
+        }
+        FacilityDetails::Reserve(depot) => props.push(("tier", Value::from(depot.tier.as_str()))),
+        FacilityDetails::Hazard(hazard) => {
+            props.push(("hazard_kind", Value::from(hazard.hazard_kind.as_str())));
+            props.push(("risk", Value::from(hazard.risk.as_str())));
+            props.push(("grade", Value::from(u32::from(hazard.risk.grade()))));
+            props.push(("influence_radius_m", Value::from(hazard.influence_radius_m)));
+        }
+        FacilityDetails::Poi(poi) => props.push(("poi_kind", Value::from(poi.poi_kind.as_str()))),
+        FacilityDetails::MicroStorage(_) => {}
+    }
+    props
+}
+
+/// One point per H3 cell: a lone facility as itself, several as an aggregate at their mean
+/// position with `point_count`, summed shelter places and the worst hazard risk.
+fn write_aggregated(
+    layer: &mut LayerWriter,
+    frame: TileFrame,
+    facilities: &[&Facility],
+) -> Result<()> {
+    let resolution = aggregation_resolution(frame.tile().z());
+    let mut cells: BTreeMap<h3o::CellIndex, Vec<&Facility>> = BTreeMap::new();
+    for facility in facilities {
+        let Ok(lat_lng) = LatLng::new(facility.location.lat(), facility.location.lon()) else {
+            continue;
+        };
+        cells
+            .entry(lat_lng.to_cell(resolution))
+            .or_default()
+            .push(facility);
+    }
+    for (cell, members) in cells {
+        let [single] = members.as_slice() else {
+            let count = members.len() as f64;
+            let mean = members.iter().fold(Coord { x: 0.0, y: 0.0 }, |sum, f| {
+                let g = frame.grid(world(f.location.lon(), f.location.lat()));
+                Coord {
+                    x: sum.x + g.x / count,
+                    y: sum.y + g.y / count,
+                }
+            });
+            layer.point(mean, aggregate_id(cell), &aggregate_properties(&members))?;
+            continue;
+        };
+        let at = frame.grid(world(single.location.lon(), single.location.lat()));
+        layer.point(at, single.id.get(), &properties(single))?;
+    }
+    Ok(())
+}
+
+/// A stable id for an aggregate point: its H3 cell, cut to 53 bits.
+fn aggregate_id(cell: h3o::CellIndex) -> u64 {
+    FacilityId::from_bits(u64::from(cell)).get()
+}
+
+fn aggregate_properties(members: &[&Facility]) -> Properties {
+    let mut props: Properties = vec![("point_count", Value::from(members.len() as u64))];
+    if let Some(first) = members.first() {
+        props.push(("kind", Value::from(first.kind().as_str())));
+    }
+    let shelters: Vec<_> = members.iter().filter_map(|f| f.shelter()).collect();
+    if !shelters.is_empty() {
+        let capacity: u64 = shelters
+            .iter()
+            .filter_map(|s| s.capacity())
+            .map(u64::from)
+            .sum();
+        let available: u64 = shelters
+            .iter()
+            .filter_map(|s| s.available())
+            .map(u64::from)
+            .sum();
+        let occupancy: u64 = shelters.iter().map(|s| u64::from(s.occupancy)).sum();
+        props.push(("capacity", Value::from(capacity)));
+        props.push(("occupancy", Value::from(occupancy)));
+        props.push(("available", Value::from(available)));
+    }
+    if let Some(worst) = members
+        .iter()
+        .filter_map(|f| f.hazard())
+        .map(|h| h.risk)
+        .min()
+    {
+        props.push(("risk", Value::from(worst.as_str())));
+        props.push(("grade", Value::from(u32::from(worst.grade()))));
+    }
+    props
+}
+
+/// The hazard's zone widened by its influence radius (or, for a point hazard, its influence
+/// circle), as a polygon. Web Mercator is conformal, so a circle buffered in grid units around
+/// the hazard is a true circle on the ground to within the tile's scale change.
+fn write_zone(layer: &mut LayerWriter, frame: TileFrame, hazard: &Facility) -> Result<()> {
+    let Some(source) = hazard.hazard() else {
+        return Ok(());
+    };
+    let radius = source.influence_radius_m * frame.grid_per_metre(hazard.location);
+    let zone = match &source.zone {
+        Some(zone) => frame.project(zone),
+        None => Geometry::Point(Point(
+            frame.grid(world(hazard.location.lon(), hazard.location.lat())),
+        )),
+    };
+    let area = if radius > 0.0 {
+        Geometry::MultiPolygon(zone.buffer(radius))
+    } else {
+        zone
+    };
+    let mut props = properties(hazard);
+    props.push(("zone", Value::from(true)));
+    layer.geometry(&area, hazard.id.get(), &props)
+}

@@ -1,0 +1,269 @@
+//! The tilesets, their layers and fields, and the TileJSON that describes them.
+
+use serde_json::{Value, json};
+
+use crate::{Error, Result};
+
+/// A tileset Refuge serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tileset {
+    /// Shelters, depots, micro-storage, hazards and points of interest.
+    Facilities,
+    /// The base map from OpenStreetMap.
+    Base,
+    /// H3 cells with values (coverage analysis).
+    Coverage,
+}
+
+/// One layer of a tileset: its name, zoom range and fields.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerSpec {
+    /// The source-layer name.
+    pub id: &'static str,
+    /// What it holds.
+    pub description: &'static str,
+    /// Lowest zoom with features.
+    pub minzoom: u8,
+    /// Highest zoom with features.
+    pub maxzoom: u8,
+    /// Field names and what they mean.
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
+const FACILITY_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: stable facility id (also the feature id)"),
+    (
+        "kind",
+        "String: shelter, reserve, micro_storage, hazard or poi",
+    ),
+    ("name_zh", "String: Chinese name"),
+    ("name_en", "String: English name"),
+    ("status", "String: standby, open, full, closed or damaged"),
+    (
+        "point_count",
+        "Number: facilities aggregated into this point (low zoom)",
+    ),
+];
+
+const SHELTER_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: stable facility id"),
+    ("name_zh", "String: Chinese name"),
+    ("name_en", "String: English name"),
+    ("status", "String: standby, open, full, closed or damaged"),
+    (
+        "shelter_type",
+        "String: emergency, fixed_short, fixed_medium, fixed_long or central",
+    ),
+    (
+        "capacity",
+        "Number: persons (design, else GB 21734 from area)",
+    ),
+    ("occupancy", "Number: persons sheltering now"),
+    ("available", "Number: free places"),
+    (
+        "point_count",
+        "Number: shelters aggregated into this point (low zoom)",
+    ),
+];
+
+const RESERVE_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: stable facility id"),
+    ("name_zh", "String: Chinese name"),
+    ("name_en", "String: English name"),
+    ("status", "String: live status"),
+    ("tier", "String: district, subdistrict or community"),
+    (
+        "point_count",
+        "Number: depots aggregated into this point (low zoom)",
+    ),
+];
+
+const HAZARD_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: stable facility id of the hazard source"),
+    ("name_zh", "String: Chinese name"),
+    ("name_en", "String: English name"),
+    ("hazard_kind", "String: gas_station, port, coastal_surge, …"),
+    ("risk", "String: major, large, general or low"),
+    ("grade", "Number: risk grade 1 (major) to 4 (low)"),
+    ("influence_radius_m", "Number: metres"),
+    (
+        "zone",
+        "Boolean: true for the zone or influence polygon, absent on the point",
+    ),
+    (
+        "point_count",
+        "Number: hazards aggregated into this point (low zoom)",
+    ),
+];
+
+const POI_FIELDS: &[(&str, &str)] = &[
+    ("id", "Number: stable facility id"),
+    ("name_zh", "String: Chinese name"),
+    ("name_en", "String: English name"),
+    (
+        "poi_kind",
+        "String: hospital, clinic, fire_station, police, pharmacy, defibrillator, …",
+    ),
+    (
+        "point_count",
+        "Number: points aggregated into this point (low zoom)",
+    ),
+];
+
+const BASE_FIELDS: &[(&str, &str)] = &[
+    (
+        "class",
+        "String: the OpenStreetMap value (e.g. primary, park, coastline, 10 for an admin level)",
+    ),
+    ("name", "String: name"),
+    ("name_zh", "String: Chinese name"),
+];
+
+const COVERAGE_FIELDS: &[(&str, &str)] = &[
+    ("cell", "String: H3 cell index"),
+    ("shelters", "Number: shelters in the cell"),
+    ("capacity", "Number: shelter places in the cell"),
+    ("available", "Number: free shelter places in the cell"),
+];
+
+/// Below this zoom, facilities are aggregated by H3 cell.
+pub const AGGREGATE_BELOW_ZOOM: u8 = 13;
+
+impl Tileset {
+    /// Every tileset.
+    pub const ALL: [Tileset; 3] = [Tileset::Facilities, Tileset::Base, Tileset::Coverage];
+
+    /// Its name in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tileset::Facilities => "facilities",
+            Tileset::Base => "base",
+            Tileset::Coverage => "coverage",
+        }
+    }
+
+    /// The tileset called `name`, or an error listing the tilesets.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| Error::UnknownTileset {
+                name: name.to_owned(),
+                expected: Self::ALL.map(Tileset::name).join(", "),
+            })
+    }
+
+    /// The highest zoom it serves; clients overzoom beyond.
+    pub fn maxzoom(self) -> u8 {
+        match self {
+            Tileset::Facilities | Tileset::Base => 16,
+            Tileset::Coverage => 14,
+        }
+    }
+
+    /// Its layers.
+    pub fn layers(self) -> &'static [LayerSpec] {
+        const fn layer(
+            id: &'static str,
+            description: &'static str,
+            minzoom: u8,
+            fields: &'static [(&'static str, &'static str)],
+        ) -> LayerSpec {
+            LayerSpec {
+                id,
+                description,
+                minzoom,
+                maxzoom: 16,
+                fields,
+            }
+        }
+        const FACILITIES: &[LayerSpec] = &[
+            layer("shelters", "Emergency shelters", 0, SHELTER_FIELDS),
+            layer(
+                "reserves",
+                "Material reserve depots, three tiers",
+                0,
+                RESERVE_FIELDS,
+            ),
+            layer(
+                "micro_storage",
+                "Community micro-storage sites",
+                0,
+                FACILITY_FIELDS,
+            ),
+            layer(
+                "hazards",
+                "Hazard sources: points, zones and influence circles",
+                0,
+                HAZARD_FIELDS,
+            ),
+            layer(
+                "pois",
+                "Hospitals, fire stations, police, pharmacies, AEDs, …",
+                0,
+                POI_FIELDS,
+            ),
+        ];
+        const BASE: &[LayerSpec] = &[
+            layer("water", "Water areas, waterways, coastline", 0, BASE_FIELDS),
+            layer("landuse", "Land use, parks, pitches", 10, BASE_FIELDS),
+            layer(
+                "roads",
+                "Streets and paths; minor ones from zoom 13",
+                5,
+                BASE_FIELDS,
+            ),
+            layer("buildings", "Building outlines", 14, BASE_FIELDS),
+            layer("boundaries", "Administrative boundaries", 8, BASE_FIELDS),
+        ];
+        const COVERAGE: &[LayerSpec] = &[LayerSpec {
+            id: "cells",
+            description: "H3 cells with shelter capacity",
+            minzoom: 0,
+            maxzoom: 14,
+            fields: COVERAGE_FIELDS,
+        }];
+        match self {
+            Tileset::Facilities => FACILITIES,
+            Tileset::Base => BASE,
+            Tileset::Coverage => COVERAGE,
+        }
+    }
+
+    /// The TileJSON 3.0.0 document, with tile URLs under `base_url` carrying `version` so that no
+    /// cache serves a tile of older data. `bounds` is west, south, east, north.
+    pub fn tilejson(self, base_url: &str, version: u64, bounds: [f64; 4]) -> Value {
+        let vector_layers: Vec<Value> = self
+            .layers()
+            .iter()
+            .map(|layer| {
+                let fields: serde_json::Map<String, Value> = layer
+                    .fields
+                    .iter()
+                    .map(|(name, meaning)| ((*name).to_owned(), json!(meaning)))
+                    .collect();
+                json!({
+                    "id": layer.id,
+                    "description": layer.description,
+                    "minzoom": layer.minzoom,
+                    "maxzoom": layer.maxzoom,
+                    "fields": fields,
+                })
+            })
+            .collect();
+        let [west, south, east, north] = bounds;
+        json!({
+            "tilejson": "3.0.0",
+            "name": self.name(),
+            "version": "1.0.0",
+            "scheme": "xyz",
+            "tiles": [format!("{base_url}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt?v={version}", self.name())],
+            "minzoom": 0,
+            "maxzoom": self.maxzoom(),
+            "bounds": bounds,
+            "center": [(west + east) / 2.0, (south + north) / 2.0, 14],
+            "attribution": "© OpenStreetMap contributors (ODbL); Refuge",
+            "vector_layers": vector_layers,
+        })
+    }
+}
