@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError, Overrides};
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, StartError};
 
 use crate::metrics::Metrics;
 
@@ -34,6 +34,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::tiles::routes())
         .merge(routes::nearest::routes())
         .merge(routes::facilities::routes())
+        .merge(routes::glyphs::routes())
         .merge(routes::web::routes(&state))
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
         .layer(cors(&config.cors_origins))

@@ -9,6 +9,7 @@ use refuge_tiles::BaseMap;
 use crate::cache::TileCache;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::routes::glyphs::GlyphCache;
 
 /// The server's shared state.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub tiles: Arc<TileCache>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// Label glyphs.
+    pub glyphs: Arc<GlyphCache>,
     /// The configuration.
     pub config: Arc<Config>,
     /// West, south, east, north of all data.
@@ -36,25 +39,40 @@ impl AppState {
         base: Vec<BaseFeature>,
         catalog: Catalog,
         config: Config,
-    ) -> Self {
+    ) -> Result<Self, refuge_tiles::Error> {
         let bounds = bounds(&index);
-        Self {
+        Ok(Self {
             index: Arc::new(LiveIndex::new(index)),
             base: Arc::new(BaseMap::new(base)),
             catalog: Arc::new(catalog),
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes)),
             metrics: Arc::new(Metrics::default()),
+            glyphs: Arc::new(GlyphCache::new()?),
             config: Arc::new(config),
             bounds,
-        }
+        })
     }
 
     /// State for the embedded demo city with its stock on the demo date.
-    pub fn demo(config: Config) -> Result<Self, refuge_io::Error> {
+    pub fn demo(config: Config) -> Result<Self, StartError> {
         let city = refuge_io::demo::demo_city()?;
         let index = city.index(refuge_io::demo::demo_time().date_naive())?;
-        Ok(Self::new(index, city.base, city.catalog, config))
+        Ok(Self::new(index, city.base, city.catalog, config)?)
     }
+}
+
+/// Why the server's state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data could not be read.
+    #[error(transparent)]
+    Data(#[from] refuge_io::Error),
+    /// The index refused the data.
+    #[error(transparent)]
+    Index(#[from] refuge_core::Error),
+    /// The glyph font could not be loaded.
+    #[error(transparent)]
+    Tiles(#[from] refuge_tiles::Error),
 }
 
 fn bounds(index: &SpatialIndex) -> [f64; 4] {

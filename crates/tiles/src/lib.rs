@@ -7,6 +7,7 @@ mod coverage;
 mod encode;
 mod error;
 mod facilities;
+mod glyphs;
 mod projection;
 mod tileset;
 
@@ -14,6 +15,7 @@ pub use base::BaseMap;
 pub use coord::{MAX_ZOOM, TileCoord};
 pub use error::{Error, Result};
 pub use facilities::aggregation_resolution;
+pub use glyphs::GlyphRenderer;
 pub use projection::{BUFFER, EXTENT, TileFrame, lon_lat, world};
 pub use tileset::{AGGREGATE_BELOW_ZOOM, LayerSpec, Tileset};
 

@@ -130,9 +130,15 @@ mod tests {
     fn buffered_bounds_cover_the_tile() {
         let tile = TileCoord::new(14, 8529, 5974).unwrap();
         let bbox = TileFrame::new(tile).lon_lat_bounds();
+        // The tile spans 7.40479° to 7.42676° E; the buffer adds 1/64 of that on each side.
         assert!(
-            bbox.min().lon() < 7.4158 && bbox.max().lon() > 7.4377,
+            bbox.min().lon() < 7.40479 && bbox.max().lon() > 7.42676,
             "{bbox:?}"
         );
+        assert!(
+            (bbox.min().lon() - (7.404_785 - 0.000_343)).abs() < 1e-5,
+            "{bbox:?}"
+        );
+        assert!(bbox.contains(LonLat::new(7.42, 43.735).unwrap()));
     }
 }

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         let dataset = Dataset::load(&args.data)?;
         let catalog = refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?;
-        AppState::new(dataset.index, Vec::new(), catalog, config)
+        AppState::new(dataset.index, Vec::new(), catalog, config)?
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime

@@ -50,9 +50,13 @@ pub fn read_osm(input: impl Read + Send, options: &ImportOptions) -> Result<Impo
     let raw = read_raw(input, &options.dataset)?;
     let mut import = Import::new(&options.dataset);
     for element in elements(&raw, &mut import) {
-        if let Some((layer, class)) =
-            rules::base_layer(&element.tags, matches!(element.at, Location::Relation(_)))
-        {
+        // Tagged nodes (crossings, bus stops, signals) are not base-map shapes.
+        let shape = !matches!(element.at, Location::Node(_));
+        let is_relation = matches!(element.at, Location::Relation(_));
+        let layer = shape
+            .then(|| rules::base_layer(&element.tags, is_relation))
+            .flatten();
+        if let Some((layer, class)) = layer {
             import.base.push(BaseFeature {
                 id: element.id,
                 layer,

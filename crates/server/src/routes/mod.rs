@@ -1,6 +1,7 @@
 //! Route groups, merged into one router by [`crate::app`].
 
 pub mod facilities;
+pub mod glyphs;
 pub mod health;
 pub mod nearest;
 pub mod tiles;

@@ -1,0 +1,9 @@
+//! The HTTP API through `app(state)` with no socket (tower's `oneshot`), on the demo city.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod integration {
+    pub mod api;
+    pub mod mvt_decode;
+    pub mod tiles;
+}

@@ -1,0 +1,292 @@
+//! Tiles: TileJSON, bad coordinates, compression and caching headers, and the decoded content.
+
+use axum::http::{StatusCode, header};
+use refuge_core::{FacilityDetails, FacilityKind, Filter, LonLat};
+use refuge_server::{AppState, Config};
+use refuge_tiles::{TileCoord, TileFrame, world};
+
+use super::api::{get, get_from, json, state};
+use super::mvt_decode::{area, decode};
+
+/// The z/x/y tile holding a position.
+fn tile_of(z: u8, lon: f64, lat: f64) -> TileCoord {
+    let w = world(lon, lat);
+    let n = f64::from(1u32 << z);
+    TileCoord::new(z, (w.x * n) as u32, (w.y * n) as u32).unwrap()
+}
+
+#[tokio::test]
+async fn tilejson_describes_every_layer_with_a_versioned_url() {
+    for (name, layers) in [
+        (
+            "facilities",
+            vec!["shelters", "reserves", "micro_storage", "hazards", "pois"],
+        ),
+        (
+            "base",
+            vec!["water", "landuse", "roads", "buildings", "boundaries"],
+        ),
+        ("coverage", vec!["cells"]),
+    ] {
+        let (status, body) = json(&format!("/tiles/{name}.json")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["tilejson"], "3.0.0");
+        let url = body["tiles"][0].as_str().unwrap();
+        assert!(
+            url.ends_with(&format!("/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt?v=1")),
+            "{url}"
+        );
+        let ids: Vec<&str> = body["vector_layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, layers);
+        assert!(
+            body["vector_layers"][0]["fields"]
+                .as_object()
+                .unwrap()
+                .len()
+                > 2
+        );
+        let bounds = body["bounds"].as_array().unwrap();
+        assert!(
+            (bounds[0].as_f64().unwrap() - 7.41).abs() < 0.01,
+            "Monaco: {bounds:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_tile_requests_are_4xx_naming_the_problem() {
+    for (uri, status, word) in [
+        ("/tiles/facilities/17/0/0.mvt", StatusCode::BAD_REQUEST, "z"),
+        ("/tiles/facilities/3/8/0.mvt", StatusCode::BAD_REQUEST, "x"),
+        ("/tiles/facilities/3/0/9.mvt", StatusCode::BAD_REQUEST, "y"),
+        ("/tiles/facilities/a/0/0.mvt", StatusCode::BAD_REQUEST, "z"),
+        ("/tiles/facilities/3/-1/0.mvt", StatusCode::BAD_REQUEST, "x"),
+        (
+            "/tiles/roads/3/0/0.mvt",
+            StatusCode::NOT_FOUND,
+            "facilities, base, coverage",
+        ),
+        (
+            "/tiles/roads.json",
+            StatusCode::NOT_FOUND,
+            "facilities, base, coverage",
+        ),
+    ] {
+        let (got, _, body) = get(uri, &[]).await;
+        assert_eq!(got, status, "{uri}");
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(word), "{uri}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn tiles_are_compressed_once_and_revalidated_by_etag() {
+    let tile = tile_of(15, 7.4200, 43.7350);
+    let uri = format!("/tiles/facilities/{tile}.mvt?v=1");
+    let (status, headers, plain) = get(&uri, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let (_, br, compressed) = get(&uri, &[("accept-encoding", "gzip, deflate, br")]).await;
+    assert_eq!(br[header::CONTENT_ENCODING], "br");
+    assert!(compressed.len() < plain.len());
+    let mut decompressed = Vec::new();
+    brotli::BrotliDecompress(&mut compressed.as_slice(), &mut decompressed).unwrap();
+    assert_eq!(decompressed, plain);
+    let (_, gz, _) = get(&uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz[header::CONTENT_ENCODING], "gzip");
+    let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+    let (status, _, body) = get(&uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    let (_, stale, _) = get(&format!("/tiles/facilities/{tile}.mvt"), &[]).await;
+    assert_eq!(
+        stale[header::CACHE_CONTROL],
+        "no-cache",
+        "an unversioned URL must revalidate"
+    );
+}
+
+#[tokio::test]
+async fn every_facility_decodes_back_to_its_place() {
+    let state = state();
+    let snapshot = state.index.snapshot();
+    for z in [14u8, 16] {
+        for facility in snapshot
+            .facilities()
+            .iter()
+            .filter(|f| f.kind() != FacilityKind::Hazard)
+        {
+            let tile = tile_of(z, facility.location.lon(), facility.location.lat());
+            let (status, _, body) = get(&format!("/tiles/facilities/{tile}.mvt"), &[]).await;
+            assert_eq!(status, StatusCode::OK);
+            let layers = decode(&body);
+            let layer = match facility.kind() {
+                FacilityKind::Shelter => "shelters",
+                FacilityKind::Reserve => "reserves",
+                FacilityKind::MicroStorage => "micro_storage",
+                FacilityKind::Poi => "pois",
+                FacilityKind::Hazard => unreachable!(),
+            };
+            let (_, extent, features) = layers.iter().find(|(name, _, _)| name == layer).unwrap();
+            assert_eq!(*extent, 4096);
+            let feature = features
+                .iter()
+                .find(|f| f.id == facility.id.get())
+                .unwrap_or_else(|| panic!("{} in {tile}", facility.id));
+            assert_eq!(feature.kind, 1, "a point");
+            let (x, y) = feature.parts[0][0];
+            let expected =
+                TileFrame::new(tile).grid(world(facility.location.lon(), facility.location.lat()));
+            assert!(
+                (x as f64 - expected.x).abs() <= 1.0 && (y as f64 - expected.y).abs() <= 1.0,
+                "within one tile unit"
+            );
+            assert_eq!(feature.tag("name_en"), facility.name.en.as_deref());
+            if let FacilityDetails::Shelter(s) = &facility.details {
+                assert_eq!(
+                    feature.tag("capacity"),
+                    s.capacity().map(|c| c.to_string()).as_deref()
+                );
+                assert_eq!(feature.tag("status"), Some("open"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn low_zoom_aggregates_and_hazard_zones_are_polygons() {
+    let tile = tile_of(10, 7.4200, 43.7350);
+    let (_, _, body) = get(&format!("/tiles/facilities/{tile}.mvt"), &[]).await;
+    let layers = decode(&body);
+    let (_, _, shelters) = layers.iter().find(|(n, _, _)| n == "shelters").unwrap();
+    let total: u64 = shelters
+        .iter()
+        .map(|f| f.tag("point_count").map_or(1, |c| c.parse().unwrap()))
+        .sum();
+    let count = state()
+        .index
+        .snapshot()
+        .nearest(
+            LonLat::new(7.42, 43.735).unwrap(),
+            1000,
+            &Filter::default().kind(FacilityKind::Shelter),
+        )
+        .len();
+    assert_eq!(total, count as u64, "every shelter is counted once");
+    assert!(
+        shelters.len() < count,
+        "aggregated: {} points for {count} shelters",
+        shelters.len()
+    );
+
+    let tile = tile_of(15, 7.4183, 43.7313);
+    let (_, _, body) = get(&format!("/tiles/facilities/{tile}.mvt"), &[]).await;
+    let layers = decode(&body);
+    let (_, _, hazards) = layers.iter().find(|(n, _, _)| n == "hazards").unwrap();
+    let zones: Vec<_> = hazards.iter().filter(|f| f.kind == 3).collect();
+    assert!(!zones.is_empty(), "zones and influence circles");
+    for zone in zones {
+        assert_eq!(zone.tag("zone"), Some("true"));
+        assert!(
+            area(&zone.parts[0]) > 0,
+            "exterior rings wind clockwise on screen"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_base_map_has_streets_and_buildings_where_monaco_is() {
+    let tile = tile_of(16, 7.4200, 43.7350);
+    let (status, _, body) = get(&format!("/tiles/base/{tile}.mvt"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let layers = decode(&body);
+    let names: Vec<&str> = layers.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"roads") && names.contains(&"buildings"),
+        "{names:?}"
+    );
+    let (_, _, roads) = layers.iter().find(|(n, _, _)| n == "roads").unwrap();
+    assert!(roads.iter().all(|r| r.tag("class").is_some()));
+    // Streets are lines; pedestrian squares and footways mapped as areas (area=yes) are polygons;
+    // no points (crossings and bus stops are not streets).
+    let areas: Vec<_> = roads
+        .iter()
+        .filter(|r| r.kind != 2)
+        .map(|r| (r.kind, r.tag("class")))
+        .collect();
+    assert!(areas.iter().all(|(kind, _)| *kind == 3), "{areas:?}");
+    assert!(roads.iter().any(|r| r.tag("name").is_some()));
+    // Clipped at the buffered edge: nothing far outside the tile.
+    for (_, _, features) in &layers {
+        for f in features {
+            for part in &f.parts {
+                assert!(
+                    part.iter()
+                        .all(|(x, y)| (-80..=4176).contains(x) && (-80..=4176).contains(y))
+                );
+            }
+        }
+    }
+    let (status, _, _) = get("/tiles/base/2/0/0.mvt", &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "an empty tile is 204");
+}
+
+#[tokio::test]
+async fn a_change_to_the_data_changes_the_version_and_the_tiles() {
+    let state = AppState::demo(Config::default()).unwrap();
+    let first = json("/api/v1/nearest?lon=7.42&lat=43.735&kind=shelter&k=1")
+        .await
+        .1;
+    let shelter = first["features"][0]["id"].as_u64().unwrap();
+    let tile = tile_of(16, 7.42043, 43.73392);
+    let before = get_from(state.clone(), &format!("/tiles/facilities/{tile}.mvt"), &[])
+        .await
+        .2;
+    state
+        .index
+        .update(|index| {
+            let mut full = index
+                .get(refuge_core::FacilityId::new(shelter).unwrap())
+                .unwrap()
+                .clone();
+            if let FacilityDetails::Shelter(s) = &mut full.details {
+                s.occupancy = s.capacity().unwrap();
+            }
+            index.with_changes(vec![full], &[])
+        })
+        .unwrap();
+    let (_, _, tilejson) = get_from(state.clone(), "/tiles/facilities.json", &[]).await;
+    assert!(String::from_utf8(tilejson).unwrap().contains("?v=2"));
+    let after = get_from(state.clone(), &format!("/tiles/facilities/{tile}.mvt"), &[])
+        .await
+        .2;
+    assert_ne!(before, after, "the tile shows the new occupancy");
+    let (_, _, body) = get_from(
+        state,
+        "/api/v1/nearest?lon=7.42&lat=43.735&kind=shelter&k=1&has_room=true",
+        &[],
+    )
+    .await;
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_ne!(
+        body["features"][0]["id"].as_u64().unwrap(),
+        shelter,
+        "the full shelter is no longer offered"
+    );
+}
