@@ -1,4 +1,4 @@
-//! `GET /healthz` and `GET /metrics`.
+//! `GET /healthz`, `GET /metrics` and `GET /api/v1/openapi.json`.
 
 use axum::extract::State;
 use axum::http::header;
@@ -14,6 +14,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi))
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<Value> {
@@ -33,4 +34,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .metrics
         .render(snapshot.version(), snapshot.len(), bytes, entries);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
+/// The OpenAPI document, kept beside the code and checked against the router by the tests.
+const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }

@@ -210,3 +210,33 @@ async fn glyphs_are_served_for_labels() {
     let (status, _, _) = get("/glyphs/Noto%20Sans%20Regular/1-256.pbf", &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_each_answers() {
+    let (status, doc) = json("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, example) in [
+        ("/healthz", "/healthz"),
+        ("/metrics", "/metrics"),
+        ("/tiles/{tileset}.json", "/tiles/base.json"),
+        (
+            "/tiles/{tileset}/{z}/{x}/{y}.mvt",
+            "/tiles/facilities/14/8529/5974.mvt",
+        ),
+        (
+            "/glyphs/{fontstack}/{range}.pbf",
+            "/glyphs/Noto%20Sans%20Regular/256-511.pbf",
+        ),
+        ("/api/v1/nearest", "/api/v1/nearest?lon=7.42&lat=43.73"),
+        ("/api/v1/facilities", "/api/v1/facilities"),
+        ("/api/v1/facilities/{id}", "/api/v1/facilities/636682154"),
+        ("/api/v1/openapi.json", "/api/v1/openapi.json"),
+    ] {
+        assert!(paths.contains_key(path), "{path} is documented");
+        let (status, _, _) = get(example, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{example}");
+    }
+    assert_eq!(paths.len(), 9, "every documented path is checked here");
+}
