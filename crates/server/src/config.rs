@@ -135,6 +135,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_file_states_the_defaults() {
+        let example = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../refuge.example.toml"
+        ));
+        assert_eq!(
+            Config::load(Some(example), Overrides::default()).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
     fn flags_beat_the_file_and_the_file_beats_defaults() {
         let dir = std::env::temp_dir().join(format!("refuge-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

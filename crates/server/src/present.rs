@@ -54,6 +54,8 @@ pub fn detail(facility: &Facility, index: &SpatialIndex, catalog: &Catalog, crs:
         }
     }
     merge(&mut feature["properties"], all);
+    // The detail carries the whole status report: status, when and by whom.
+    feature["properties"]["status"] = serde_json::to_value(&facility.status).unwrap_or(Value::Null);
     let stock: Vec<Value> = index
         .stock_at(facility.id)
         .map(|(item, quantity)| {

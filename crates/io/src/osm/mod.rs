@@ -326,7 +326,14 @@ fn facility(
             )
         }
     };
-    let fallback = format!("{} {}", rule.replace('_', " "), element.at);
+    // An unnamed place is named after what it is and where it is in OpenStreetMap.
+    let what = rule.replace('_', " ");
+    let mut what_chars = what.chars();
+    let title: String = what_chars
+        .next()
+        .map(|c| c.to_uppercase().chain(what_chars).collect())
+        .unwrap_or_default();
+    let fallback = format!("{title} (OSM {})", element.at);
     let names = Names::new(
         tag("name:zh"),
         tag("name:en").or_else(|| tag("name")).or(Some(fallback)),
