@@ -45,8 +45,11 @@ PY
 }
 
 run() { # run LABEL URLFILE CONNECTIONS ACCEPT → "| label | req/s | p50 | p99 |"
-  local out
-  out=$(URLS="$2" ACCEPT="$4" wrk -t2 -c"$3" -d"$DURATION" --latency -s bench/urls.lua "http://127.0.0.1:$PORT" 2>&1)
+  local out threads=$(( $3 < 2 ? $3 : 2 ))
+  out=$(URLS="$2" ACCEPT="$4" wrk -t"$threads" -c"$3" -d"$DURATION" --latency -s bench/urls.lua "http://127.0.0.1:$PORT" 2>&1) || {
+    echo "wrk failed for $1: $out" >&2
+    return 0
+  }
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")

@@ -8,7 +8,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -32,29 +31,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-fn geonames() -> Option<Vec<(f64, f64)>> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/bench/geonames-cities-135k.csv.gz"
-    );
-    let Ok(file) = std::fs::File::open(path) else {
-        eprintln!("SKIPPED: {path} is absent; the index benchmarks need ../shared/data");
-        return None;
-    };
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_string(&mut text)
-        .unwrap();
-    Some(
-        text.lines()
-            .skip(1)
-            .filter_map(|line| {
-                let fields: Vec<&str> = line.rsplitn(3, ',').collect();
-                Some((fields.get(1)?.parse().ok()?, fields.first()?.parse().ok()?))
-            })
-            .collect(),
-    )
-}
+#[path = "../tests/support/geonames.rs"]
+mod geonames_data;
 
 /// 1M points: the real places repeated with a seeded jitter (xorshift), clamped to valid range.
 fn million(real: &[(f64, f64)]) -> Vec<(f64, f64)> {
@@ -85,7 +63,9 @@ fn facilities(points: &[(f64, f64)]) -> Vec<Facility> {
 }
 
 fn bench(c: &mut Criterion) {
-    let Some(real) = geonames() else { return };
+    let Some(real) = geonames_data::load() else {
+        return;
+    };
     let sets = [
         ("geonames_135k", real.clone()),
         ("jittered_1m", million(&real)),
