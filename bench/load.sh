@@ -82,10 +82,12 @@ run "demo, cached tiles z10–16, browser encodings" "$WORK/monaco-all" 32 "$BRO
 nearest_urls $BBOX 2000 "&kind=shelter&has_room=true" >"$WORK/monaco-nearest"
 run "demo, nearest k=5 has_room" "$WORK/monaco-nearest" 32 ""
 start --tile-cache-mb 0
-grep '/14/' "$WORK/monaco-all" >"$WORK/z14"
-grep '/12/' "$WORK/monaco-all" >"$WORK/z12"
-run "demo, uncached z14 (1 connection)" "$WORK/z14" 1 ""
-run "demo, uncached z12 (1 connection)" "$WORK/z12" 1 ""
+for z in 14 12; do
+  for set in facilities base; do
+    grep "/$z/" "$WORK/monaco-$set" >"$WORK/z$z-$set"
+    run "demo, uncached $set z$z (1 connection)" "$WORK/z$z-$set" 1 ""
+  done
+done
 
 # The 135k GeoNames places as shelters.
 GEONAMES=../shared/data/bench/geonames-cities-135k.csv.gz
@@ -95,7 +97,8 @@ if [ -f "$GEONAMES" ]; then
   start --data "$WORK/geonames.geojson"
   # Western Europe: dense with places.
   EU="2.0 48.5 2.6 49.0"
-  tiles facilities $EU 10 16 1 | awk 'NR % 3 == 1' | head -3000 >"$WORK/eu"
+  tiles facilities $EU 10 16 1 >"$WORK/eu-all"
+  awk 'NR % 3 == 1 && n++ < 3000' "$WORK/eu-all" >"$WORK/eu"
   while read -r p; do curl -s -o /dev/null "http://127.0.0.1:$PORT$p"; curl -s -o /dev/null -H "Accept-Encoding: $BROWSER" "http://127.0.0.1:$PORT$p"; done <"$WORK/eu"
   run "geonames, cached tiles z10–16, identity" "$WORK/eu" 32 ""
   run "geonames, cached tiles z10–16, browser encodings" "$WORK/eu" 32 "$BROWSER"

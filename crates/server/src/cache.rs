@@ -115,8 +115,8 @@ fn brotli(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The cache. Entries of an older data version are dropped when a newer one arrives; beyond the
-/// byte budget the oldest entries go first.
+/// The cache. Keys carry the data version, so a tile of older data is never served; beyond the
+/// byte budget the oldest entries go first, which is where tiles of older versions end up.
 #[derive(Debug)]
 pub struct TileCache {
     budget: usize,
@@ -125,7 +125,6 @@ pub struct TileCache {
 
 #[derive(Debug, Default)]
 struct Inner {
-    version: u64,
     used: usize,
     tiles: HashMap<TileKey, Arc<CachedTile>>,
     order: VecDeque<TileKey>,
@@ -149,13 +148,7 @@ impl TileCache {
     pub fn insert(&self, key: TileKey, tile: CachedTile) -> Arc<CachedTile> {
         let tile = Arc::new(tile);
         let mut inner = self.lock();
-        if key.0 > inner.version {
-            *inner = Inner {
-                version: key.0,
-                ..Inner::default()
-            };
-        }
-        if key.0 < inner.version || tile.weight() > self.budget {
+        if tile.weight() > self.budget {
             return tile;
         }
         if let Some(old) = inner.tiles.insert(key, Arc::clone(&tile)) {
@@ -201,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn stays_within_its_budget_and_drops_old_versions() {
+    fn stays_within_its_budget_oldest_out_first() {
         let cache = TileCache::new(1_000);
         for x in 0..10 {
             cache.insert(key(1, x), CachedTile::new(vec![0; 100]));
@@ -210,7 +203,14 @@ mod tests {
         assert!(used <= 1_000, "{used}");
         assert!(entries < 10 && cache.get(&key(1, 9)).is_some() && cache.get(&key(1, 0)).is_none());
         cache.insert(key(2, 0), CachedTile::new(vec![1; 10]));
-        assert_eq!(cache.usage().1, 1, "version 1 tiles are gone");
+        assert!(cache.get(&key(2, 0)).is_some() && cache.get(&key(1, 0)).is_none());
+        let tiny = TileCache::new(10);
+        tiny.insert(key(1, 1), CachedTile::new(vec![0; 100]));
+        assert_eq!(
+            tiny.usage(),
+            (0, 0),
+            "a tile larger than the budget is not kept"
+        );
     }
 
     #[test]

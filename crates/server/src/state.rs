@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use refuge_core::{Catalog, LiveIndex, SpatialIndex};
 use refuge_io::BaseFeature;
-use refuge_tiles::BaseMap;
+use refuge_tiles::{BaseMap, HazardZones};
 
 use crate::cache::TileCache;
 use crate::config::Config;
@@ -18,6 +18,8 @@ pub struct AppState {
     pub index: Arc<LiveIndex>,
     /// The base map.
     pub base: Arc<BaseMap>,
+    /// Hazard areas for tiles, made once per data version.
+    pub zones: Arc<HazardZones>,
     /// The item catalogue, for stock summaries.
     pub catalog: Arc<Catalog>,
     /// The tile cache.
@@ -44,6 +46,7 @@ impl AppState {
         Ok(Self {
             index: Arc::new(LiveIndex::new(index)),
             base: Arc::new(BaseMap::new(base)),
+            zones: Arc::new(HazardZones::new()),
             catalog: Arc::new(catalog),
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes)),
             metrics: Arc::new(Metrics::default()),

@@ -1,9 +1,10 @@
 //! The `facilities` tileset: every facility at high zoom, one point per H3 cell below
 //! [`AGGREGATE_BELOW_ZOOM`], hazard zones and influence circles as polygons.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
-use geo::{Buffer, Coord, Geometry, Point};
+use geo::{BoundingRect, Buffer, Coord, Geometry, MapCoords, Point};
 use h3o::{LatLng, Resolution};
 use mvt::Tile;
 use refuge_core::{
@@ -11,7 +12,7 @@ use refuge_core::{
 };
 
 use crate::encode::{LayerWriter, Properties, Value};
-use crate::projection::{EXTENT, TileFrame, world};
+use crate::projection::{EXTENT, TileFrame, metres_per_world_unit, world};
 use crate::tileset::AGGREGATE_BELOW_ZOOM;
 use crate::{Result, TileCoord};
 
@@ -36,8 +37,85 @@ fn layer_name(kind: FacilityKind) -> &'static str {
     }
 }
 
+/// The hazard areas (zone widened by the influence radius) of one data version, each computed
+/// once, in "zone space": the Web-Mercator world scaled by 2²⁴ (about 2.4 m a unit at the
+/// equator), fine enough for metres and coarse enough for the polygon buffer's arithmetic.
+#[derive(Debug, Default)]
+pub struct HazardZones {
+    cache: Mutex<(u64, HashMap<FacilityId, Arc<Option<(Geometry, geo::Rect)>>>)>,
+}
+
+const ZONE_SCALE: f64 = (1u64 << 24) as f64;
+
+impl HazardZones {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The hazard's area in zone space and its bounding box, made once per data version.
+    fn area(&self, version: u64, hazard: &Facility) -> Arc<Option<(Geometry, geo::Rect)>> {
+        {
+            let cache = self.lock();
+            if cache.0 == version {
+                if let Some(area) = cache.1.get(&hazard.id) {
+                    return Arc::clone(area);
+                }
+            }
+        }
+        let area = Arc::new(zone_area(hazard));
+        let mut cache = self.lock();
+        if cache.0 != version {
+            *cache = (version, HashMap::new());
+        }
+        cache.1.insert(hazard.id, Arc::clone(&area));
+        area
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (u64, HashMap<FacilityId, Arc<Option<(Geometry, geo::Rect)>>>)>
+    {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The zone widened by the influence radius (for a point hazard, its influence circle). Web
+/// Mercator is conformal, so a circle buffered around the hazard in zone space is a true circle on
+/// the ground to within the scale change across it.
+fn zone_area(hazard: &Facility) -> Option<(Geometry, geo::Rect)> {
+    let source = hazard.hazard()?;
+    let to_zone = |c: Coord| {
+        let w = world(c.x, c.y);
+        Coord {
+            x: w.x * ZONE_SCALE,
+            y: w.y * ZONE_SCALE,
+        }
+    };
+    let zone = match &source.zone {
+        Some(zone) => zone.map_coords(to_zone),
+        None => Geometry::Point(Point(to_zone(hazard.location.point().0))),
+    };
+    let radius =
+        source.influence_radius_m / metres_per_world_unit(hazard.location.lat()) * ZONE_SCALE;
+    let area = if radius > 0.0 {
+        Geometry::MultiPolygon(zone.buffer(radius))
+    } else {
+        zone
+    };
+    let rect = area.bounding_rect()?;
+    Some((area, rect))
+}
+
 /// Encodes the `facilities` tile.
-pub fn facilities_tile(index: &SpatialIndex, tile: TileCoord, tolerance: f64) -> Result<Vec<u8>> {
+pub fn facilities_tile(
+    index: &SpatialIndex,
+    zones: &HazardZones,
+    tile: TileCoord,
+    tolerance: f64,
+) -> Result<Vec<u8>> {
     let frame = TileFrame::new(tile);
     let bbox = frame.lon_lat_bounds();
     let in_service = Filter::default();
@@ -64,7 +142,7 @@ pub fn facilities_tile(index: &SpatialIndex, tile: TileCoord, tolerance: f64) ->
         }
         if *kind == FacilityKind::Hazard && tile.z() >= ZONES_FROM_ZOOM {
             for hazard in facilities {
-                write_zone(&mut layer, frame, hazard)?;
+                write_zone(&mut layer, frame, zones, index.version(), hazard)?;
             }
         }
         layer.finish(&mut mvt_tile)?;
@@ -198,26 +276,33 @@ fn aggregate_properties(members: &[&Facility]) -> Properties {
     props
 }
 
-/// The hazard's zone widened by its influence radius (or, for a point hazard, its influence
-/// circle), as a polygon. Web Mercator is conformal, so a circle buffered in grid units around
-/// the hazard is a true circle on the ground to within the tile's scale change.
-fn write_zone(layer: &mut LayerWriter, frame: TileFrame, hazard: &Facility) -> Result<()> {
-    let Some(source) = hazard.hazard() else {
+/// Writes the hazard's area if it reaches into the tile.
+fn write_zone(
+    layer: &mut LayerWriter,
+    frame: TileFrame,
+    zones: &HazardZones,
+    version: u64,
+    hazard: &Facility,
+) -> Result<()> {
+    let area = zones.area(version, hazard);
+    let Some((area, rect)) = area.as_ref() else {
         return Ok(());
     };
-    let radius = source.influence_radius_m * frame.grid_per_metre(hazard.location);
-    let zone = match &source.zone {
-        Some(zone) => frame.project(zone),
-        None => Geometry::Point(Point(
-            frame.grid(world(hazard.location.lon(), hazard.location.lat())),
-        )),
-    };
-    let area = if radius > 0.0 {
-        Geometry::MultiPolygon(zone.buffer(radius))
-    } else {
-        zone
-    };
+    let (min, max) = frame.world_bounds();
+    let outside = rect.max().x < min.x * ZONE_SCALE
+        || rect.min().x > max.x * ZONE_SCALE
+        || rect.max().y < min.y * ZONE_SCALE
+        || rect.min().y > max.y * ZONE_SCALE;
+    if outside {
+        return Ok(());
+    }
+    let grid = area.map_coords(|c| {
+        frame.grid(Coord {
+            x: c.x / ZONE_SCALE,
+            y: c.y / ZONE_SCALE,
+        })
+    });
     let mut props = properties(hazard);
     props.push(("zone", Value::from(true)));
-    layer.geometry(&area, hazard.id.get(), &props)
+    layer.geometry(&grid, hazard.id.get(), &props)
 }

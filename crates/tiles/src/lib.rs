@@ -14,7 +14,7 @@ mod tileset;
 pub use base::BaseMap;
 pub use coord::{MAX_ZOOM, TileCoord};
 pub use error::{Error, Result};
-pub use facilities::aggregation_resolution;
+pub use facilities::{HazardZones, aggregation_resolution};
 pub use glyphs::GlyphRenderer;
 pub use projection::{BUFFER, EXTENT, TileFrame, lon_lat, world};
 pub use tileset::{AGGREGATE_BELOW_ZOOM, LayerSpec, Tileset};
@@ -27,13 +27,20 @@ pub fn tolerance(z: u8) -> f64 {
     1.0 + f64::from(14u8.saturating_sub(z)) * 0.5
 }
 
-/// Encodes one tile of a tileset from the facility index and the base map.
-pub fn encode(
-    tileset: Tileset,
-    tile: TileCoord,
-    index: &SpatialIndex,
-    base: &BaseMap,
-) -> Result<Vec<u8>> {
+/// What tiles are made from: the facility snapshot, the base map, and the hazard areas cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    /// The facility index snapshot.
+    pub index: &'a SpatialIndex,
+    /// The base map.
+    pub base: &'a BaseMap,
+    /// Hazard areas, made once per data version.
+    pub zones: &'a HazardZones,
+}
+
+/// Encodes one tile of a tileset.
+pub fn encode(tileset: Tileset, tile: TileCoord, sources: Sources<'_>) -> Result<Vec<u8>> {
+    let Sources { index, base, zones } = sources;
     if tile.z() > tileset.maxzoom() {
         return Err(Error::Coordinate {
             parameter: "z",
@@ -47,7 +54,7 @@ pub fn encode(
     }
     let tolerance = tolerance(tile.z());
     match tileset {
-        Tileset::Facilities => facilities::facilities_tile(index, tile, tolerance),
+        Tileset::Facilities => facilities::facilities_tile(index, zones, tile, tolerance),
         Tileset::Base => base.tile(tile, tolerance),
         Tileset::Coverage => coverage::coverage_tile(index, tile, tolerance),
     }

@@ -153,6 +153,12 @@ impl Tileset {
             })
     }
 
+    /// Whether its tiles change when facilities change. The base map does not: its tiles keep
+    /// their version (and stay cached, in the server and in browsers) across every write.
+    pub fn follows_facilities(self) -> bool {
+        !matches!(self, Tileset::Base)
+    }
+
     /// The highest zoom it serves; clients overzoom beyond.
     pub fn maxzoom(self) -> u8 {
         match self {

@@ -32,7 +32,7 @@ async fn tilejson(
         )));
     };
     let tileset = Tileset::from_name(tileset)?;
-    let version = state.index.snapshot().version();
+    let version = data_version(tileset, state.index.snapshot().version());
     let base_url = base_url(&headers, &state);
     let body = tileset.tilejson(&base_url, version, state.bounds);
     let mut response = axum::Json(body).into_response();
@@ -69,7 +69,7 @@ async fn tile(
         .ok_or_else(|| ApiError::not_found(format!("no `{tile}`: tiles end in .mvt")))?;
     let coord = parse_coord(&z, &x, y, tileset)?;
     let snapshot = state.index.snapshot();
-    let version = snapshot.version();
+    let version = data_version(tileset, snapshot.version());
     let key = (version, tileset, coord);
     let cached = match state.tiles.get(&key) {
         Some(cached) => {
@@ -78,9 +78,14 @@ async fn tile(
         }
         None => {
             Metrics::count(&state.metrics.tile_misses);
-            let base = state.base.clone();
+            let (base, zones) = (state.base.clone(), state.zones.clone());
             let bytes = tokio::task::spawn_blocking(move || {
-                refuge_tiles::encode(tileset, coord, &snapshot, &base)
+                let sources = refuge_tiles::Sources {
+                    index: &snapshot,
+                    base: &base,
+                    zones: &zones,
+                };
+                refuge_tiles::encode(tileset, coord, sources)
             })
             .await
             .map_err(ApiError::internal)??;
@@ -125,6 +130,16 @@ async fn tile(
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     Ok((response_headers, cached.bytes(coding)).into_response())
+}
+
+/// The version a tileset's tiles are made from: the facility snapshot's, or for the base map, which
+/// never changes while the server runs, always 1.
+fn data_version(tileset: Tileset, facilities: u64) -> u64 {
+    if tileset.follows_facilities() {
+        facilities
+    } else {
+        1
+    }
 }
 
 fn header_value(text: &str) -> HeaderValue {

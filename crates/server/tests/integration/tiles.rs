@@ -273,6 +273,11 @@ async fn a_change_to_the_data_changes_the_version_and_the_tiles() {
         .unwrap();
     let (_, _, tilejson) = get_from(state.clone(), "/tiles/facilities.json", &[]).await;
     assert!(String::from_utf8(tilejson).unwrap().contains("?v=2"));
+    let (_, _, base) = get_from(state.clone(), "/tiles/base.json", &[]).await;
+    assert!(
+        String::from_utf8(base).unwrap().contains("?v=1"),
+        "the base map did not change"
+    );
     let after = get_from(state.clone(), &format!("/tiles/facilities/{tile}.mvt"), &[])
         .await
         .2;
