@@ -1,6 +1,6 @@
 //! Base-map features: roads, buildings, water, land use and boundaries.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 refuge_core::named_enum! {
     /// A layer of the base map.
@@ -19,7 +19,7 @@ refuge_core::named_enum! {
 }
 
 /// One base-map feature in WGS84.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaseFeature {
     /// Stable id (OpenStreetMap type and id for OSM data).
     pub id: u64,
@@ -28,10 +28,10 @@ pub struct BaseFeature {
     /// Its class within the layer, e.g. `primary`, `park`, `coastline`, `10` for an admin level.
     pub class: String,
     /// Its name, if it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Its Chinese name, if it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_zh: Option<String>,
     /// Its geometry.
     pub geometry: geo::Geometry,

@@ -324,6 +324,7 @@ fn generated(
     };
     Facility {
         id: facility_id(DEMO, key),
+        version: 1,
         name,
         address: site.name.clone(),
         location: site.centre,

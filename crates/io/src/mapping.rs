@@ -221,6 +221,7 @@ pub fn to_facility(
     )?;
     let facility = Facility {
         id,
+        version: 1,
         name,
         address: text(Field::Address).map(str::to_owned),
         location: placement.location,

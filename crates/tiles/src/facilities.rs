@@ -42,8 +42,13 @@ fn layer_name(kind: FacilityKind) -> &'static str {
 /// equator), fine enough for metres and coarse enough for the polygon buffer's arithmetic.
 #[derive(Debug, Default)]
 pub struct HazardZones {
-    cache: Mutex<(u64, HashMap<FacilityId, Arc<Option<(Geometry, geo::Rect)>>>)>,
+    cache: Mutex<ZonesOfVersion>,
 }
+
+/// A hazard's area in zone space and its bounding box; `None` when it has no area.
+type Area = Arc<Option<(Geometry, geo::Rect)>>;
+/// The areas made for one data version.
+type ZonesOfVersion = (u64, HashMap<FacilityId, Area>);
 
 const ZONE_SCALE: f64 = (1u64 << 24) as f64;
 
@@ -54,7 +59,7 @@ impl HazardZones {
     }
 
     /// The hazard's area in zone space and its bounding box, made once per data version.
-    fn area(&self, version: u64, hazard: &Facility) -> Arc<Option<(Geometry, geo::Rect)>> {
+    fn area(&self, version: u64, hazard: &Facility) -> Area {
         {
             let cache = self.lock();
             if cache.0 == version {
@@ -72,10 +77,7 @@ impl HazardZones {
         area
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, (u64, HashMap<FacilityId, Arc<Option<(Geometry, geo::Rect)>>>)>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ZonesOfVersion> {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

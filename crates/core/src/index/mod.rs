@@ -374,6 +374,7 @@ pub mod doc_support {
         shelter.suitable_for.insert(HazardType::Earthquake);
         Facility {
             id: FacilityId::new(id).expect("valid id"),
+            version: 1,
             name: Names::new(None, Some(format!("Shelter {id}"))).expect("valid name"),
             address: None,
             location: LonLat::new(lon, lat).expect("valid position"),

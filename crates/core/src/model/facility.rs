@@ -101,6 +101,10 @@ pub enum FacilityDetails {
 pub struct Facility {
     /// Stable id.
     pub id: FacilityId,
+    /// The record's version: 1 when created, one more with every stored change. Writers send the
+    /// version they read (`If-Match`) so that no change overwrites another unseen.
+    #[serde(default = "first_version")]
+    pub version: u64,
     /// Name in Chinese and/or English.
     pub name: Names,
     /// Street address.
@@ -129,6 +133,10 @@ pub struct Facility {
     /// Kind-specific attributes; their tag is `kind`.
     #[serde(flatten)]
     pub details: FacilityDetails,
+}
+
+fn first_version() -> u64 {
+    1
 }
 
 impl Facility {

@@ -341,6 +341,7 @@ fn facility(
     .map_err(|e| e.to_string())?;
     let facility = Facility {
         id: FacilityId::new(element.id).map_err(|e| e.to_string())?,
+        version: 1,
         name: names,
         address: address(&element.tags),
         location,

@@ -1,0 +1,67 @@
+//! The one error type of `refuge-store`.
+
+use std::path::PathBuf;
+
+use refuge_core::FacilityId;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database file could not be opened or used.
+    #[error("store {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+    /// A statement failed.
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A stored record could not be read back.
+    #[error("store: record {what} is not valid: {message}")]
+    Corrupt {
+        /// Which record.
+        what: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The database was written by a newer Refuge.
+    #[error(
+        "store {path} has schema version {found}; this Refuge knows up to {known}: upgrade Refuge"
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+        /// The newest this build knows.
+        known: u32,
+    },
+    /// A facility that does not exist.
+    #[error("no facility with id {0}")]
+    NotFound(FacilityId),
+    /// A facility that exists already.
+    #[error("facility {0} exists already")]
+    Exists(FacilityId),
+    /// The caller's version is not the stored one: someone else changed it first.
+    #[error("facility {id} is at version {current}, not {expected}: reload it and try again")]
+    Conflict {
+        /// The facility.
+        id: FacilityId,
+        /// The version the caller had.
+        expected: u64,
+        /// The stored version.
+        current: u64,
+    },
+    /// The model refused the change (e.g. stock would go negative); nothing was written.
+    #[error(transparent)]
+    Rejected(#[from] refuge_core::Error),
+    /// A backup or restore failed.
+    #[error("{0}")]
+    Backup(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod auth;
+mod error;
+mod schema;
+mod store;
+
+pub use auth::{Actor, Role};
+pub use error::{Error, Result};
+pub use schema::LATEST as SCHEMA_VERSION;
+pub use store::{AuditEntry, Contents, Store, TokenInfo, restore};
+
+/// Applies migrations only up to `version`, to test upgrades from an older file.
+#[doc(hidden)]
+pub fn migrate_to_version(path: &std::path::Path, version: u32) -> Result<()> {
+    let mut conn = rusqlite::Connection::open(path).map_err(|source| Error::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    schema::migrate_to(&mut conn, version)
+}

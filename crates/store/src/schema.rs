@@ -1,0 +1,70 @@
+//! Schema migrations, applied in order at open; `PRAGMA user_version` records how far a file is.
+
+use rusqlite::Connection;
+
+use crate::Result;
+
+/// Each migration, in order; the schema version of a file is how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: facilities, stock movements, catalogue, base map, settings.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE facilities (
+         id INTEGER PRIMARY KEY,
+         version INTEGER NOT NULL,
+         kind TEXT NOT NULL,
+         body TEXT NOT NULL,
+         updated_at TEXT NOT NULL
+     );
+     CREATE TABLE movements (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         facility INTEGER NOT NULL,
+         item TEXT NOT NULL,
+         body TEXT NOT NULL
+     );
+     CREATE INDEX movements_by_facility ON movements (facility, item);
+     CREATE TABLE catalog (item TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE base_features (id INTEGER NOT NULL, layer TEXT NOT NULL, body TEXT NOT NULL);",
+    // 2: who may write, and what everyone wrote.
+    "CREATE TABLE tokens (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         name TEXT NOT NULL,
+         role TEXT NOT NULL,
+         hash BLOB NOT NULL UNIQUE,
+         created_at TEXT NOT NULL,
+         revoked_at TEXT
+     );
+     CREATE TABLE audit (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         at TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         role TEXT NOT NULL,
+         action TEXT NOT NULL,
+         target TEXT NOT NULL,
+         before TEXT,
+         after TEXT
+     );",
+];
+
+/// The schema version this build writes.
+pub const LATEST: u32 = MIGRATIONS.len() as u32;
+
+/// The file's schema version.
+pub fn version(conn: &Connection) -> Result<u32> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+/// Applies the migrations after the file's version up to `target`, each in its own transaction.
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
+    let mut current = version(conn)?;
+    while current < target.min(LATEST) {
+        let Some(sql) = MIGRATIONS.get(current as usize) else {
+            break;
+        };
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
+        tx.commit()?;
+        current += 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,631 @@
+//! The store: one SQLite file, one writer at a time, every write with its audit entry in one
+//! transaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::Utc;
+use refuge_core::{Catalog, Facility, FacilityId, Item, Movement, Quota};
+use refuge_io::BaseFeature;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use crate::auth::{Actor, Role, hash, new_secret};
+use crate::schema;
+use crate::{Error, Result};
+
+/// Everything the server needs at start: facilities with their versions, the movements to replay,
+/// the catalogue, quotas and the base map.
+#[derive(Debug, Default)]
+pub struct Contents {
+    /// Facilities; each carries its version.
+    pub facilities: Vec<Facility>,
+    /// Stock movements, oldest first.
+    pub movements: Vec<Movement>,
+    /// The item catalogue.
+    pub catalog: Catalog,
+    /// Stock quotas.
+    pub quotas: Vec<Quota>,
+    /// Base-map features.
+    pub base: Vec<BaseFeature>,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Its place in the log.
+    pub seq: i64,
+    /// When, RFC 3339.
+    pub at: String,
+    /// Who (token name).
+    pub actor: String,
+    /// With which role.
+    pub role: String,
+    /// What: `facility.create`, `facility.update`, `stock.issue`, …
+    pub action: String,
+    /// On what, e.g. `facility 12`.
+    pub target: String,
+    /// The record before, as JSON.
+    pub before: Option<serde_json::Value>,
+    /// The record after, as JSON.
+    pub after: Option<serde_json::Value>,
+}
+
+/// A token as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`: WAL journal, synchronous commits, migrations run.
+    pub fn open(path: &Path) -> Result<Self> {
+        let open_error = |source| Error::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        // FULL: a commit is on disk before it returns, so an acknowledged write survives a crash
+        // or a power cut, not only a killed process.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_error)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_error)?;
+        let found = schema::version(&conn)?;
+        if found > schema::LATEST {
+            return Err(Error::TooNew {
+                path: path.to_owned(),
+                found,
+                known: schema::LATEST,
+            });
+        }
+        schema::migrate_to(&mut conn, schema::LATEST)?;
+        Ok(Self {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The schema version of the file.
+    pub fn schema_version(&self) -> Result<u32> {
+        schema::version(&self.lock())
+    }
+
+    /// Whether it holds no facility yet (a new store, to be seeded).
+    pub fn is_empty(&self) -> Result<bool> {
+        let count: i64 = self
+            .lock()
+            .query_row("SELECT count(*) FROM facilities", [], |r| r.get(0))?;
+        Ok(count == 0)
+    }
+
+    /// Loads a whole city in one transaction: the first start of a new store.
+    pub fn seed(&self, contents: &Contents) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for facility in &contents.facilities {
+            insert_facility(&tx, facility)?;
+        }
+        for movement in &contents.movements {
+            insert_movement(&tx, movement)?;
+        }
+        for item in contents.catalog.items() {
+            tx.execute(
+                "INSERT OR REPLACE INTO catalog (item, body) VALUES (?1, ?2)",
+                params![item.id.as_str(), json(item)?],
+            )?;
+        }
+        for feature in &contents.base {
+            tx.execute(
+                "INSERT INTO base_features (id, layer, body) VALUES (?1, ?2, ?3)",
+                params![feature.id as i64, feature.layer.as_str(), json(feature)?],
+            )?;
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('quotas', ?1)",
+            params![json(&contents.quotas)?],
+        )?;
+        audit(
+            &tx,
+            &Actor::system(),
+            "store.seed",
+            &format!("{} facilities", contents.facilities.len()),
+            None,
+            None,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Reads everything back.
+    pub fn load(&self) -> Result<Contents> {
+        let conn = self.lock();
+        let mut contents = Contents::default();
+        let mut statement = conn.prepare("SELECT id, body FROM facilities ORDER BY id")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, body) = row?;
+            contents
+                .facilities
+                .push(parse(&format!("facility {id}"), &body)?);
+        }
+        let mut statement = conn.prepare("SELECT seq, body FROM movements ORDER BY seq")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (seq, body) = row?;
+            contents
+                .movements
+                .push(parse(&format!("movement {seq}"), &body)?);
+        }
+        let mut statement = conn.prepare("SELECT item, body FROM catalog ORDER BY item")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, body) = row?;
+            let item: Item = parse(&format!("item {id}"), &body)?;
+            contents.catalog.insert(item)?;
+        }
+        let quotas: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'quotas'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(quotas) = quotas {
+            contents.quotas = parse("quotas", &quotas)?;
+        }
+        let mut statement = conn.prepare("SELECT rowid, body FROM base_features ORDER BY rowid")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (rowid, body) = row?;
+            contents
+                .base
+                .push(parse(&format!("base feature {rowid}"), &body)?);
+        }
+        Ok(contents)
+    }
+
+    /// Adds a facility at version 1.
+    pub fn create_facility(&self, facility: &Facility, actor: &Actor) -> Result<Facility> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if current_version(&tx, facility.id)?.is_some() {
+            return Err(Error::Exists(facility.id));
+        }
+        let mut created = facility.clone();
+        created.version = 1;
+        insert_facility(&tx, &created)?;
+        audit(
+            &tx,
+            actor,
+            "facility.create",
+            &target(created.id),
+            None,
+            Some(&created),
+        )?;
+        tx.commit()?;
+        Ok(created)
+    }
+
+    /// Replaces a facility if it is still at `expected` version; the stored one gets the next
+    /// version. A stale version is a [`Error::Conflict`] and nothing changes.
+    pub fn update_facility(
+        &self,
+        facility: &Facility,
+        expected: u64,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<Facility> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let before = stored_facility(&tx, facility.id)?;
+        if before.version != expected {
+            return Err(Error::Conflict {
+                id: facility.id,
+                expected,
+                current: before.version,
+            });
+        }
+        let mut after = facility.clone();
+        after.version = expected + 1;
+        tx.execute(
+            "UPDATE facilities SET version = ?2, kind = ?3, body = ?4, updated_at = ?5 WHERE id = ?1",
+            params![after.id.get() as i64, after.version as i64, after.kind().as_str(), json(&after)?, now()],
+        )?;
+        audit(
+            &tx,
+            actor,
+            action,
+            &target(after.id),
+            Some(&before),
+            Some(&after),
+        )?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    /// Deletes a facility if it is still at `expected` version.
+    pub fn delete_facility(
+        &self,
+        id: FacilityId,
+        expected: u64,
+        actor: &Actor,
+    ) -> Result<Facility> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let before = stored_facility(&tx, id)?;
+        if before.version != expected {
+            return Err(Error::Conflict {
+                id,
+                expected,
+                current: before.version,
+            });
+        }
+        tx.execute(
+            "DELETE FROM facilities WHERE id = ?1",
+            params![id.get() as i64],
+        )?;
+        audit(
+            &tx,
+            actor,
+            "facility.delete",
+            &target(id),
+            Some(&before),
+            None,
+        )?;
+        tx.commit()?;
+        Ok(before)
+    }
+
+    /// Appends a stock movement. `apply` runs inside the transaction, before the commit: if it
+    /// refuses (the ledger says stock would go negative), nothing is written.
+    pub fn append_movement(
+        &self,
+        movement: &Movement,
+        actor: &Actor,
+        apply: impl FnOnce() -> refuge_core::Result<()>,
+    ) -> Result<i64> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let seq = insert_movement(&tx, movement)?;
+        let action = format!("stock.{}", movement_action(movement));
+        audit(
+            &tx,
+            actor,
+            &action,
+            &target(movement.facility),
+            None,
+            Some(movement),
+        )?;
+        apply()?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// Makes a token and returns its secret, which is not stored and cannot be shown again.
+    pub fn create_token(&self, name: &str, role: Role, actor: &Actor) -> Result<(i64, String)> {
+        let secret =
+            new_secret().map_err(|e| Error::Backup(format!("no randomness for a token: {e}")))?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, role.as_str(), hash(&secret), now()],
+        )?;
+        let id = tx.last_insert_rowid();
+        let info = serde_json::json!({ "id": id, "name": name, "role": role });
+        audit(
+            &tx,
+            actor,
+            "token.create",
+            &format!("token {id}"),
+            None,
+            Some(&info),
+        )?;
+        tx.commit()?;
+        Ok((id, secret))
+    }
+
+    /// The actor a secret belongs to, if it is a live token.
+    pub fn authenticate(&self, secret: &str) -> Result<Option<Actor>> {
+        let conn = self.lock();
+        let found: Option<(i64, String, String)> = conn
+            .query_row(
+                "SELECT id, name, role FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                params![hash(secret)],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        Ok(found.and_then(|(id, name, role)| {
+            Some(Actor {
+                name,
+                role: Some(role.parse().ok()?),
+                token: Some(id),
+            })
+        }))
+    }
+
+    /// Every token, without secrets.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        let conn = self.lock();
+        let mut statement =
+            conn.prepare("SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id")?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })?;
+        let mut tokens = Vec::new();
+        for row in rows {
+            let (id, name, role, created_at, revoked_at) = row?;
+            let role = role
+                .parse()
+                .map_err(|e: refuge_core::Error| Error::Corrupt {
+                    what: format!("token {id}"),
+                    message: e.to_string(),
+                })?;
+            tokens.push(TokenInfo {
+                id,
+                name,
+                role,
+                created_at,
+                revoked_at,
+            });
+        }
+        Ok(tokens)
+    }
+
+    /// Revokes a token.
+    pub fn revoke_token(&self, id: i64, actor: &Actor) -> Result<bool> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, now()],
+        )?;
+        if changed > 0 {
+            audit(
+                &tx,
+                actor,
+                "token.revoke",
+                &format!("token {id}"),
+                None,
+                None,
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed > 0)
+    }
+
+    /// The newest `limit` audit entries before `before` (a seq), newest first.
+    pub fn audit_log(&self, limit: usize, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+        let conn = self.lock();
+        let mut statement = conn.prepare(
+            "SELECT seq, at, actor, role, action, target, before, after FROM audit
+             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows =
+            statement.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |row| {
+                let value = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+                Ok(AuditEntry {
+                    seq: row.get(0)?,
+                    at: row.get(1)?,
+                    actor: row.get(2)?,
+                    role: row.get(3)?,
+                    action: row.get(4)?,
+                    target: row.get(5)?,
+                    before: value(row.get(6)?),
+                    after: value(row.get(7)?),
+                })
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Copies the live store to `destination` while it serves (SQLite's online backup).
+    pub fn backup(&self, destination: &Path) -> Result<()> {
+        let conn = self.lock();
+        let mut target = Connection::open(destination).map_err(|source| Error::Open {
+            path: destination.to_owned(),
+            source,
+        })?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut target)?;
+        backup.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+        Ok(())
+    }
+
+    /// SQLite's own check of the file: `ok`, or what is damaged.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .lock()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// Replaces the store file at `store` with the backup at `backup`, after checking the backup. The
+/// server must not be running on `store`.
+pub fn restore(backup: &Path, store: &Path) -> Result<()> {
+    let checked = Store::open(backup)?;
+    let verdict = checked.integrity_check()?;
+    if verdict != "ok" {
+        return Err(Error::Backup(format!(
+            "{} is damaged: {verdict}",
+            backup.display()
+        )));
+    }
+    drop(checked);
+    let temporary = store.with_extension("restoring");
+    {
+        let source = Store::open(backup)?;
+        source.backup(&temporary)?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", store.display()));
+        if side.exists() {
+            std::fs::remove_file(&side)
+                .map_err(|e| Error::Backup(format!("cannot remove {}: {e}", side.display())))?;
+        }
+    }
+    std::fs::rename(&temporary, store)
+        .map_err(|e| Error::Backup(format!("cannot replace {}: {e}", store.display())))?;
+    Ok(())
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339()
+}
+
+fn json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Corrupt {
+        what: "record to write".into(),
+        message: e.to_string(),
+    })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| Error::Corrupt {
+        what: what.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn target(id: FacilityId) -> String {
+    format!("facility {id}")
+}
+
+fn insert_facility(tx: &Transaction<'_>, facility: &Facility) -> Result<()> {
+    tx.execute(
+        "INSERT INTO facilities (id, version, kind, body, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            facility.id.get() as i64,
+            facility.version as i64,
+            facility.kind().as_str(),
+            json(facility)?,
+            now()
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_movement(tx: &Transaction<'_>, movement: &Movement) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO movements (facility, item, body) VALUES (?1, ?2, ?3)",
+        params![
+            movement.facility.get() as i64,
+            movement.item.as_str(),
+            json(movement)?
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn current_version(tx: &Transaction<'_>, id: FacilityId) -> Result<Option<u64>> {
+    let version: Option<i64> = tx
+        .query_row(
+            "SELECT version FROM facilities WHERE id = ?1",
+            params![id.get() as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(version.map(|v| v as u64))
+}
+
+fn stored_facility(tx: &Transaction<'_>, id: FacilityId) -> Result<Facility> {
+    let body: Option<String> = tx
+        .query_row(
+            "SELECT body FROM facilities WHERE id = ?1",
+            params![id.get() as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let body = body.ok_or(Error::NotFound(id))?;
+    parse(&target(id), &body)
+}
+
+fn audit(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    before: Option<&dyn erased::Json>,
+    after: Option<&dyn erased::Json>,
+) -> Result<()> {
+    let encode = |value: Option<&dyn erased::Json>| value.map(|v| v.to_json()).transpose();
+    tx.execute(
+        "INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            now(),
+            actor.name,
+            actor.role.map_or("system", |r| r.as_str()),
+            action,
+            target,
+            encode(before)?,
+            encode(after)?
+        ],
+    )?;
+    Ok(())
+}
+
+fn movement_action(movement: &Movement) -> &'static str {
+    use refuge_core::MovementKind;
+    match movement.kind {
+        MovementKind::Receive { .. } => "receive",
+        MovementKind::Issue { .. } => "issue",
+        MovementKind::Transfer { .. } => "transfer",
+        MovementKind::Count { .. } => "count",
+        MovementKind::Adjust { .. } => "adjust",
+    }
+}
+
+/// Any serializable record, for the audit log's before/after columns.
+mod erased {
+    pub trait Json {
+        fn to_json(&self) -> crate::Result<String>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> crate::Result<String> {
+            super::json(self)
+        }
+    }
+}

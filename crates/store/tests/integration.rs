@@ -1,0 +1,231 @@
+//! The store on real files: migrations, seed and load, versions, refused writes, tokens, audit,
+//! backup and restore.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::OnceLock;
+
+use refuge_core::{FacilityDetails, ItemId, Movement, MovementKind, StockLedger};
+use refuge_io::demo::{City, demo_city, demo_time};
+use refuge_store::{
+    Actor, Contents, Error, Role, SCHEMA_VERSION, Store, migrate_to_version, restore,
+};
+
+fn city() -> &'static City {
+    static CITY: OnceLock<City> = OnceLock::new();
+    CITY.get_or_init(|| demo_city().unwrap())
+}
+
+fn contents() -> Contents {
+    let city = city();
+    Contents {
+        facilities: city.facilities.clone(),
+        movements: city.ledger.movements().to_vec(),
+        catalog: city.catalog.clone(),
+        quotas: city.quotas.clone(),
+        base: city.base.clone(),
+    }
+}
+
+fn admin() -> Actor {
+    Actor {
+        name: "test admin".into(),
+        role: Some(Role::Admin),
+        token: None,
+    }
+}
+
+#[test]
+fn a_new_file_is_migrated_seeded_and_read_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(store.is_empty().unwrap());
+    store.seed(&contents()).unwrap();
+    assert!(!store.is_empty().unwrap());
+    drop(store);
+    let loaded = Store::open(&dir.path().join("refuge.db"))
+        .unwrap()
+        .load()
+        .unwrap();
+    assert_eq!(loaded.facilities.len(), city().facilities.len());
+    let mut expected = city().facilities.clone();
+    expected.sort_by_key(|f| f.id);
+    assert_eq!(loaded.facilities, expected);
+    assert_eq!(loaded.movements, city().ledger.movements());
+    assert_eq!(loaded.catalog, city().catalog);
+    assert_eq!(loaded.quotas, city().quotas);
+    assert_eq!(loaded.base.len(), city().base.len());
+}
+
+#[test]
+fn a_file_of_the_previous_schema_is_upgraded_keeping_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    migrate_to_version(&path, SCHEMA_VERSION - 1).unwrap();
+    {
+        // Write as the previous version would have: a facility row, no tokens table yet.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let facility = &city().facilities[0];
+        conn.execute(
+            "INSERT INTO facilities (id, version, kind, body, updated_at) VALUES (?1, 1, ?2, ?3, 'then')",
+            rusqlite::params![facility.id.get() as i64, facility.kind().as_str(), serde_json::to_string(facility).unwrap()],
+        )
+        .unwrap();
+        assert!(
+            conn.execute_batch("SELECT * FROM tokens").is_err(),
+            "no tokens table before the upgrade"
+        );
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.load().unwrap().facilities.len(), 1);
+    store
+        .create_token("after upgrade", Role::Logistics, &admin())
+        .unwrap();
+}
+
+#[test]
+fn a_stale_version_conflicts_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
+    store.seed(&contents()).unwrap();
+    let mut shelter = city()
+        .facilities
+        .iter()
+        .find(|f| f.shelter().is_some())
+        .unwrap()
+        .clone();
+    if let FacilityDetails::Shelter(s) = &mut shelter.details {
+        s.occupancy = 10;
+    }
+    let updated = store
+        .update_facility(&shelter, 1, "facility.status", &admin())
+        .unwrap();
+    assert_eq!(updated.version, 2);
+    let err = store
+        .update_facility(&shelter, 1, "facility.status", &admin())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                expected: 1,
+                current: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let stored = store
+        .load()
+        .unwrap()
+        .facilities
+        .into_iter()
+        .find(|f| f.id == shelter.id)
+        .unwrap();
+    assert_eq!(stored.version, 2);
+    let audit = store.audit_log(10, None).unwrap();
+    assert_eq!(audit[0].action, "facility.status");
+    assert_eq!(audit[0].actor, "test admin");
+    assert_eq!(audit[0].before.as_ref().unwrap()["version"], 1);
+    assert_eq!(audit[0].after.as_ref().unwrap()["occupancy"], 10);
+}
+
+#[test]
+fn a_refused_movement_is_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
+    store.seed(&contents()).unwrap();
+    let mut ledger = StockLedger::replay(store.load().unwrap().movements).unwrap();
+    let depot = city()
+        .facilities
+        .iter()
+        .find(|f| f.reserve().is_some())
+        .unwrap()
+        .id;
+    let water = ItemId::new("bottled_water").unwrap();
+    let issue = |quantity| Movement {
+        facility: depot,
+        item: water.clone(),
+        kind: MovementKind::Issue { quantity },
+        at: demo_time(),
+        by: Some("test".into()),
+    };
+    let before = store.load().unwrap().movements.len();
+    let too_much = issue(1_000_000);
+    let err = store
+        .append_movement(&too_much, &admin(), || ledger.record(too_much.clone()))
+        .unwrap_err();
+    assert!(matches!(err, Error::Rejected(_)), "{err}");
+    assert_eq!(
+        store.load().unwrap().movements.len(),
+        before,
+        "nothing written"
+    );
+    let fine = issue(5);
+    store
+        .append_movement(&fine, &admin(), || ledger.record(fine.clone()))
+        .unwrap();
+    assert_eq!(store.load().unwrap().movements.len(), before + 1);
+    assert_eq!(store.audit_log(1, None).unwrap()[0].action, "stock.issue");
+}
+
+#[test]
+fn tokens_are_shown_once_and_stored_as_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refuge.db");
+    let store = Store::open(&path).unwrap();
+    let (id, secret) = store
+        .create_token("duty officer", Role::Logistics, &Actor::system())
+        .unwrap();
+    assert!(secret.starts_with("rfg_") && secret.len() == 68);
+    let actor = store.authenticate(&secret).unwrap().unwrap();
+    assert_eq!((actor.role, actor.token), (Some(Role::Logistics), Some(id)));
+    assert!(actor.may(Role::Logistics) && !actor.may(Role::Planner));
+    assert!(store.authenticate("rfg_wrong").unwrap().is_none());
+    let file = std::fs::read(&path).unwrap();
+    assert!(
+        !file.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret is not in the file"
+    );
+    assert!(store.revoke_token(id, &Actor::system()).unwrap());
+    assert!(store.authenticate(&secret).unwrap().is_none(), "revoked");
+    assert!(store.tokens().unwrap()[0].revoked_at.is_some());
+}
+
+#[test]
+fn backup_of_a_live_store_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let store = Store::open(&live).unwrap();
+    store.seed(&contents()).unwrap();
+    let backup = dir.path().join("backup.db");
+    store.backup(&backup).unwrap();
+    let shelter = city()
+        .facilities
+        .iter()
+        .find(|f| f.shelter().is_some())
+        .unwrap();
+    store.delete_facility(shelter.id, 1, &admin()).unwrap();
+    drop(store);
+    restore(&backup, &live).unwrap();
+    let restored = Store::open(&live).unwrap();
+    assert_eq!(restored.integrity_check().unwrap(), "ok");
+    assert_eq!(
+        restored.load().unwrap().facilities.len(),
+        city().facilities.len(),
+        "the deleted shelter is back"
+    );
+    let junk = dir.path().join("junk.db");
+    std::fs::write(
+        &junk,
+        b"not a database at all, just text that is long enough to be a header",
+    )
+    .unwrap();
+    assert!(restore(&junk, &live).is_err());
+    assert_eq!(
+        Store::open(&live).unwrap().load().unwrap().facilities.len(),
+        city().facilities.len()
+    );
+}
