@@ -32,8 +32,16 @@ enum Command {
     Export(commands::export::Args),
     /// Count facilities, capacity, stock and shortages.
     Stats(commands::stats::Args),
-    /// Serve the map, vector tiles and the query API (the demo city unless --data is given).
+    /// Serve the map, vector tiles, the query and write API from a store (the demo city on first
+    /// start).
     Serve(commands::serve::Args),
+    /// Make, list or revoke bearer tokens for writes.
+    #[command(subcommand)]
+    Token(commands::admin::Token),
+    /// Copy a store while it serves.
+    Backup(commands::admin::BackupArgs),
+    /// Replace a store with a backup (stop the server first).
+    Restore(commands::admin::RestoreArgs),
 }
 
 /// Where facilities come from: Refuge GeoJSON files written by `refuge import`, or the demo city.
@@ -57,6 +65,9 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export::run(args),
         Command::Stats(args) => commands::stats::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Token(command) => commands::admin::token(command),
+        Command::Backup(args) => commands::admin::backup(args),
+        Command::Restore(args) => commands::admin::restore(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -103,6 +103,12 @@ impl Import {
     }
 }
 
+/// One GeoJSON Feature as a facility: a Refuge export feature whole, any other through the field
+/// mapping. The error says what is wrong.
+pub fn facility_from_feature(feature: Value, options: &ImportOptions) -> Result<Facility, String> {
+    facility_from(feature, options, Location::Feature(1))
+}
+
 fn facility_from(
     feature: Value,
     options: &ImportOptions,

@@ -34,6 +34,15 @@ impl ApiError {
         }
     }
 
+    /// Any 4xx with a code and a message.
+    pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// 500: something failed inside; the cause is logged, not sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -53,7 +62,36 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"refuge\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<refuge_store::Error> for ApiError {
+    fn from(error: refuge_store::Error) -> Self {
+        use refuge_store::Error as E;
+        match &error {
+            E::NotFound(_) => ApiError::not_found(error.to_string()),
+            E::Exists(_) => ApiError::client(StatusCode::CONFLICT, "exists", error.to_string()),
+            E::Conflict { .. } => ApiError::client(
+                StatusCode::PRECONDITION_FAILED,
+                "stale_version",
+                error.to_string(),
+            ),
+            E::Rejected(refuge_core::Error::InsufficientStock { .. }) => ApiError::client(
+                StatusCode::CONFLICT,
+                "insufficient_stock",
+                error.to_string(),
+            ),
+            E::Rejected(_) => ApiError::bad_request("invalid", error.to_string()),
+            _ => ApiError::internal(error),
+        }
     }
 }
 

@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod auth;
+mod body;
 mod cache;
 pub mod config;
 mod error;
+mod events;
 mod metrics;
 mod params;
 mod present;
@@ -12,16 +15,16 @@ mod state;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError, Overrides};
 pub use error::ApiError;
+pub use events::Event;
 pub use state::{AppState, StartError};
 
 use crate::metrics::Metrics;
@@ -35,10 +38,13 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::nearest::routes())
         .merge(routes::facilities::routes())
         .merge(routes::glyphs::routes())
+        .merge(routes::events::routes())
         .merge(routes::web::routes(&state))
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
         .layer(cors(&config.cors_origins))
-        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            config.body_limit_bytes,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout(),
@@ -62,7 +68,22 @@ async fn count_errors(
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
-    let layer = CorsLayer::new().allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    let layer = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([header::ETAG]);
     if origins.iter().any(|o| o == "*") {
         return layer.allow_origin(AllowOrigin::any());
     }

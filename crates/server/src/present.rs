@@ -40,13 +40,22 @@ pub fn summary(facility: &Facility, crs: Crs) -> Value {
     })
 }
 
-/// A feature with every public field, computed capacity, and the stock it holds.
-pub fn detail(facility: &Facility, index: &SpatialIndex, catalog: &Catalog, crs: Crs) -> Value {
+/// A feature with every field, computed capacity, and the stock it holds; contact details and
+/// keyholders only when `private` (the caller holds a token).
+pub fn detail(
+    facility: &Facility,
+    index: &SpatialIndex,
+    catalog: &Catalog,
+    crs: Crs,
+    private: bool,
+) -> Value {
     let mut feature = summary(facility, crs);
     let mut all = serde_json::to_value(facility).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut all {
-        for private in ["contact", "location", "keyholder"] {
-            map.remove(private);
+        map.remove("location");
+        if !private {
+            map.remove("contact");
+            map.remove("keyholder");
         }
         if crs != Crs::Wgs84 {
             map.remove("footprint");

@@ -1,13 +1,19 @@
-//! What every handler shares.
+//! What every handler shares, and the write path: store first (durable), then the index, then
+//! the announcement.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use refuge_core::{Catalog, LiveIndex, SpatialIndex};
+use chrono::Utc;
+use refuge_core::{Catalog, Facility, FacilityId, LiveIndex, Movement, SpatialIndex, StockLedger};
 use refuge_io::BaseFeature;
+use refuge_store::{Actor, Contents, Store};
 use refuge_tiles::{BaseMap, HazardZones};
+use tokio::sync::broadcast;
 
 use crate::cache::TileCache;
 use crate::config::Config;
+use crate::error::ApiError;
+use crate::events::Event;
 use crate::metrics::Metrics;
 use crate::routes::glyphs::GlyphCache;
 
@@ -22,6 +28,12 @@ pub struct AppState {
     pub zones: Arc<HazardZones>,
     /// The item catalogue, for stock summaries.
     pub catalog: Arc<Catalog>,
+    /// The stock movements and lots, for validating new movements.
+    pub ledger: Arc<Mutex<StockLedger>>,
+    /// The durable store; without one the server is read-only.
+    pub store: Option<Arc<Store>>,
+    /// Change announcements.
+    pub events: broadcast::Sender<Event>,
     /// The tile cache.
     pub tiles: Arc<TileCache>,
     /// Counters.
@@ -30,38 +42,8 @@ pub struct AppState {
     pub glyphs: Arc<GlyphCache>,
     /// The configuration.
     pub config: Arc<Config>,
-    /// West, south, east, north of all data.
+    /// West, south, east, north of all data at start.
     pub bounds: [f64; 4],
-}
-
-impl AppState {
-    /// State over an index, base map and catalogue.
-    pub fn new(
-        index: SpatialIndex,
-        base: Vec<BaseFeature>,
-        catalog: Catalog,
-        config: Config,
-    ) -> Result<Self, refuge_tiles::Error> {
-        let bounds = bounds(&index);
-        Ok(Self {
-            index: Arc::new(LiveIndex::new(index)),
-            base: Arc::new(BaseMap::new(base)),
-            zones: Arc::new(HazardZones::new()),
-            catalog: Arc::new(catalog),
-            tiles: Arc::new(TileCache::new(config.tile_cache_bytes)),
-            metrics: Arc::new(Metrics::default()),
-            glyphs: Arc::new(GlyphCache::new()?),
-            config: Arc::new(config),
-            bounds,
-        })
-    }
-
-    /// State for the embedded demo city with its stock on the demo date.
-    pub fn demo(config: Config) -> Result<Self, StartError> {
-        let city = refuge_io::demo::demo_city()?;
-        let index = city.index(refuge_io::demo::demo_time().date_naive())?;
-        Ok(Self::new(index, city.base, city.catalog, config)?)
-    }
 }
 
 /// Why the server's state could not be built.
@@ -76,6 +58,185 @@ pub enum StartError {
     /// The glyph font could not be loaded.
     #[error(transparent)]
     Tiles(#[from] refuge_tiles::Error),
+    /// The store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] refuge_store::Error),
+}
+
+impl AppState {
+    /// State over facilities, stock, base map and catalogue, read-only unless `store` is given.
+    pub fn new(
+        facilities: Vec<Facility>,
+        ledger: StockLedger,
+        base: Vec<BaseFeature>,
+        catalog: Catalog,
+        store: Option<Arc<Store>>,
+        config: Config,
+    ) -> Result<Self, StartError> {
+        let index =
+            SpatialIndex::with_stock(facilities, ledger.usable_totals(Utc::now().date_naive()))?;
+        let bounds = bounds(&index);
+        let (events, _) = broadcast::channel(1024);
+        Ok(Self {
+            index: Arc::new(LiveIndex::new(index)),
+            base: Arc::new(BaseMap::new(base)),
+            zones: Arc::new(HazardZones::new()),
+            catalog: Arc::new(catalog),
+            ledger: Arc::new(Mutex::new(ledger)),
+            store,
+            events,
+            tiles: Arc::new(TileCache::new(config.tile_cache_bytes)),
+            metrics: Arc::new(Metrics::default()),
+            glyphs: Arc::new(GlyphCache::new()?),
+            config: Arc::new(config),
+            bounds,
+        })
+    }
+
+    /// Read-only state for the embedded demo city (no store).
+    pub fn demo(config: Config) -> Result<Self, StartError> {
+        let city = refuge_io::demo::demo_city()?;
+        Self::new(
+            city.facilities,
+            city.ledger,
+            city.base,
+            city.catalog,
+            None,
+            config,
+        )
+    }
+
+    /// State over a store; a new, empty store is first seeded with `seed` (the demo city when
+    /// `None`). The index and the stock are rebuilt from the store.
+    pub fn open(store: Store, seed: Option<Contents>, config: Config) -> Result<Self, StartError> {
+        if store.is_empty()? {
+            let contents = match seed {
+                Some(contents) => contents,
+                None => {
+                    let city = refuge_io::demo::demo_city()?;
+                    Contents {
+                        movements: city.ledger.movements().to_vec(),
+                        facilities: city.facilities,
+                        catalog: city.catalog,
+                        quotas: city.quotas,
+                        base: city.base,
+                    }
+                }
+            };
+            store.seed(&contents)?;
+        }
+        let contents = store.load()?;
+        let ledger = StockLedger::replay(contents.movements)?;
+        Self::new(
+            contents.facilities,
+            ledger,
+            contents.base,
+            contents.catalog,
+            Some(Arc::new(store)),
+            config,
+        )
+    }
+
+    /// The store, or a 503 saying the server is read-only.
+    pub fn store(&self) -> Result<&Store, ApiError> {
+        self.store.as_deref().ok_or_else(|| {
+            ApiError::client(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "read_only",
+                "this server has no store and takes no writes (start it with --store FILE)",
+            )
+        })
+    }
+
+    /// Stores a facility (new when `expected` is `None`, else replacing that version), then swaps
+    /// it into the index, then announces it. Returns the stored record with its new version.
+    pub fn write_facility(
+        &self,
+        facility: Facility,
+        expected: Option<u64>,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<Facility, ApiError> {
+        let store = self.store()?;
+        facility
+            .validate()
+            .map_err(|e| ApiError::bad_request("invalid", e.to_string()))?;
+        let mut stored = None;
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let saved = match expected {
+                    None => store.create_facility(&facility, actor)?,
+                    Some(version) => store.update_facility(&facility, version, action, actor)?,
+                };
+                let next = index
+                    .with_changes(vec![saved.clone()], &[])
+                    .map_err(ApiError::internal)?;
+                stored = Some(saved);
+                Ok(next)
+            })?;
+        let stored = stored.ok_or_else(|| ApiError::internal("write produced no record"))?;
+        self.announce(action, &stored, snapshot.version());
+        Ok(stored)
+    }
+
+    /// Deletes a facility at `expected` version from the store, then from the index.
+    pub fn delete_facility(
+        &self,
+        id: FacilityId,
+        expected: u64,
+        actor: &Actor,
+    ) -> Result<Facility, ApiError> {
+        let store = self.store()?;
+        let mut deleted = None;
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let before = store.delete_facility(id, expected, actor)?;
+                let next = index
+                    .with_changes(vec![], &[id])
+                    .map_err(ApiError::internal)?;
+                deleted = Some(before);
+                Ok(next)
+            })?;
+        let deleted = deleted.ok_or_else(|| ApiError::internal("delete produced no record"))?;
+        self.announce("facility.delete", &deleted, snapshot.version());
+        Ok(deleted)
+    }
+
+    /// Records a stock movement: the ledger checks it inside the store's transaction, so a refused
+    /// movement writes nothing; the index's stock figures follow.
+    pub fn record_movement(&self, movement: Movement, actor: &Actor) -> Result<i64, ApiError> {
+        let store = self.store()?;
+        let mut seq = 0;
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let mut ledger = self
+                    .ledger
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                seq =
+                    store.append_movement(&movement, actor, || ledger.record(movement.clone()))?;
+                Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
+            })?;
+        if let Some(facility) = snapshot.get(movement.facility) {
+            self.announce("stock.movement", facility, snapshot.version());
+        }
+        Ok(seq)
+    }
+
+    fn announce(&self, action: &str, facility: &Facility, data_version: u64) {
+        let (lon, lat) = (facility.location.lon(), facility.location.lat());
+        // Nobody listening is fine.
+        let _ = self.events.send(Event {
+            action: action.to_owned(),
+            facility: facility.id.get(),
+            kind: facility.kind().to_string(),
+            bbox: [lon, lat, lon, lat],
+            data_version,
+        });
+    }
 }
 
 fn bounds(index: &SpatialIndex) -> [f64; 4] {

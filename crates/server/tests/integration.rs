@@ -6,4 +6,5 @@ mod integration {
     pub mod api;
     pub mod mvt_decode;
     pub mod tiles;
+    pub mod writes;
 }

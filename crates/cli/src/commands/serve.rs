@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use refuge_core::StockLedger;
 use refuge_server::{AppState, Config, Overrides};
+use refuge_store::{Contents, Store};
 
 use crate::DataArgs;
 use crate::dataset::Dataset;
@@ -30,6 +32,16 @@ pub struct Args {
     /// Tile cache budget in MiB.
     #[arg(long, env = "REFUGE_TILE_CACHE_MB")]
     tile_cache_mb: Option<usize>,
+    /// The store (an SQLite file, created if absent). On first start it is filled with the demo
+    /// city, or with --seed.
+    #[arg(long, env = "REFUGE_STORE", default_value = "refuge.db")]
+    store: PathBuf,
+    /// A Refuge GeoJSON file (from `refuge import --output`) to fill a new store with.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// Serve --data files (or the demo city) read-only, with no store and no writes.
+    #[arg(long)]
+    read_only: bool,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -54,12 +66,40 @@ pub fn run(args: Args) -> Result<()> {
             config.web_dir.display()
         );
     }
-    let state = if args.data.files.is_empty() {
-        AppState::demo(config).context("cannot build the demo city")?
+    let state = if args.read_only {
+        if args.data.files.is_empty() {
+            AppState::demo(config).context("cannot build the demo city")?
+        } else {
+            let dataset = Dataset::load(&args.data)?;
+            let catalog =
+                refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?;
+            let facilities = dataset.index.facilities().to_vec();
+            AppState::new(
+                facilities,
+                StockLedger::new(),
+                Vec::new(),
+                catalog,
+                None,
+                config,
+            )?
+        }
     } else {
-        let dataset = Dataset::load(&args.data)?;
-        let catalog = refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?;
-        AppState::new(dataset.index, Vec::new(), catalog, config)?
+        if !args.data.files.is_empty() {
+            anyhow::bail!(
+                "--data serves files read-only: add --read-only, or fill a new store with --seed FILE"
+            );
+        }
+        let store = Store::open(&args.store)?;
+        let seed = args.seed.as_deref().map(seed_contents).transpose()?;
+        let started = std::time::Instant::now();
+        let state = AppState::open(store, seed, config)?;
+        eprintln!(
+            "store {}: {} facilities loaded in {:.2} s",
+            args.store.display(),
+            state.index.snapshot().len(),
+            started.elapsed().as_secs_f64()
+        );
+        state
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime
@@ -76,4 +116,16 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_target(false)
         .init();
+}
+
+/// A seed file's facilities with the demo catalogue.
+fn seed_contents(path: &std::path::Path) -> Result<Contents> {
+    let dataset = Dataset::load(&DataArgs {
+        files: vec![path.to_owned()],
+    })?;
+    Ok(Contents {
+        facilities: dataset.index.facilities().to_vec(),
+        catalog: refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?,
+        ..Contents::default()
+    })
 }

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use super::SpatialIndex;
-use crate::Result;
 
 /// The current [`SpatialIndex`] snapshot, swappable.
 #[derive(Debug)]
@@ -31,10 +30,10 @@ impl LiveIndex {
 
     /// Builds the next snapshot from the current one with `change` and swaps it in. Writers take
     /// turns, so no change is lost; if `change` fails, the current snapshot stays.
-    pub fn update(
+    pub fn update<E>(
         &self,
-        change: impl FnOnce(&SpatialIndex) -> Result<SpatialIndex>,
-    ) -> Result<Arc<SpatialIndex>> {
+        change: impl FnOnce(&SpatialIndex) -> std::result::Result<SpatialIndex, E>,
+    ) -> std::result::Result<Arc<SpatialIndex>, E> {
         let _turn = self
             .writer
             .lock()

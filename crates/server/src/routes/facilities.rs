@@ -3,11 +3,14 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use refuge_core::{BBox, Crs, FacilityId, FacilityKind, Filter};
 use serde_json::{Value, json};
 
+use super::writes;
+use crate::auth::caller;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::present;
@@ -16,8 +19,23 @@ use crate::state::AppState;
 /// The facility routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/facilities", get(list))
-        .route("/api/v1/facilities/{id}", get(one))
+        .route(
+            "/api/v1/facilities",
+            get(list).post(writes::create_facility),
+        )
+        .route(
+            "/api/v1/facilities/{id}",
+            get(one)
+                .patch(writes::patch_facility)
+                .delete(writes::delete_facility),
+        )
+        .route(
+            "/api/v1/facilities/{id}/status",
+            post(writes::report_status),
+        )
+        .route("/api/v1/stock/movements", post(writes::record_movement))
+        .route("/api/v1/hazards", post(writes::upload_hazards))
+        .route("/api/v1/audit", get(writes::audit_log))
 }
 
 fn crs_of(params: &Params) -> Result<Crs, ApiError> {
@@ -99,20 +117,27 @@ async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
     let params = Params::new(query);
     let crs = crs_of(&params)?;
     let id: FacilityId = id
         .parse()
         .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))?;
+    // Contact details and keyholders are for token holders only.
+    let private = caller(&state, &headers)?.is_some();
     let snapshot = state.index.snapshot();
     let facility = snapshot
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
-    Ok(Json(present::detail(
-        facility,
-        &snapshot,
-        &state.catalog,
-        crs,
-    )))
+    let tag = writes::etag(facility.version);
+    if headers.get(axum::http::header::IF_NONE_MATCH) == Some(&tag) {
+        return Ok((
+            axum::http::StatusCode::NOT_MODIFIED,
+            [(axum::http::header::ETAG, tag)],
+        )
+            .into_response());
+    }
+    let body = present::detail(facility, &snapshot, &state.catalog, crs, private);
+    Ok(([(axum::http::header::ETAG, tag)], Json(body)).into_response())
 }

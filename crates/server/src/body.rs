@@ -1,0 +1,33 @@
+//! Request bodies: size-limited, JSON, with errors that say what and where.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The body as `T`: 413 when over the configured limit, 400 naming the line and column (or the
+/// field) when it is not the JSON expected.
+pub fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is over the size limit",
+            )
+        } else {
+            ApiError::bad_request(
+                "bad_body",
+                format!("cannot read the request body: {rejection}"),
+            )
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            "bad_body",
+            format!("the body is not the JSON expected: {e}"),
+        )
+    })
+}

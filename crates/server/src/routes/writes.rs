@@ -1,0 +1,383 @@
+//! Writes: facilities (admin), shelter status and occupancy and stock movements (logistics),
+//! hazard layers (planner), and the audit log (admin). Each goes to the store first, then the
+//! index, then the live-update channel, before the response.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use refuge_core::{
+    Crs, FacilityDetails, FacilityId, FacilityKind, ItemId, LiveStatus, Movement, MovementKind,
+};
+use refuge_io::{ImportOptions, facility_from_feature};
+use refuge_store::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::require;
+use crate::body;
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::present;
+use crate::state::AppState;
+
+/// The `ETag` of a facility version.
+pub fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"v{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+/// The version an `If-Match` header names, if any; a malformed one is a 400.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("");
+    let version = text
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .trim_start_matches('v')
+        .parse::<u64>()
+        .map_err(|_| {
+            ApiError::bad_request(
+                "bad_header",
+                format!("If-Match: `{text}` is not an ETag of this API (\"v<version>\")"),
+            )
+        })?;
+    Ok(Some(version))
+}
+
+fn required_if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
+    if_match(headers)?.ok_or_else(|| {
+        ApiError::client(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "send If-Match with the ETag you read, so that no change made meanwhile is overwritten",
+        )
+    })
+}
+
+fn written(facility: &refuge_core::Facility, status: StatusCode, state: &AppState) -> Response {
+    let snapshot = state.index.snapshot();
+    let body = present::detail(facility, &snapshot, &state.catalog, Crs::Wgs84, true);
+    let mut response = (status, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(facility.version));
+    response
+}
+
+fn parse_id(id: &str) -> Result<FacilityId, ApiError> {
+    id.parse()
+        .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))
+}
+
+/// `POST /api/v1/facilities`: a GeoJSON Feature (a Refuge export feature, or any feature with
+/// mappable properties and a `kind`).
+pub async fn create_facility(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let actor = require(&state, &headers, Role::Admin)?;
+    let feature: Value = body::json(raw)?;
+    let options = ImportOptions::new("api", Crs::Wgs84);
+    let facility = facility_from_feature(feature, &options)
+        .map_err(|e| ApiError::bad_request("invalid", e))?;
+    let state2 = state.clone();
+    let created = tokio::task::spawn_blocking(move || {
+        state2.write_facility(facility, None, "facility.create", &actor)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(written(&created, StatusCode::CREATED, &state))
+}
+
+/// `PATCH /api/v1/facilities/{id}`: a JSON merge patch (RFC 7396) of the facility's fields; needs
+/// `If-Match`.
+pub async fn patch_facility(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let actor = require(&state, &headers, Role::Admin)?;
+    let id = parse_id(&id)?;
+    let expected = required_if_match(&headers)?;
+    let patch: Value = body::json(raw)?;
+    if !patch.is_object() {
+        return Err(ApiError::bad_request(
+            "bad_body",
+            "a patch is a JSON object of the fields to change",
+        ));
+    }
+    for fixed in ["id", "version", "kind"] {
+        if patch.get(fixed).is_some() {
+            return Err(ApiError::bad_request(
+                "bad_body",
+                format!("`{fixed}` cannot be changed by a patch"),
+            ));
+        }
+    }
+    let current = state
+        .index
+        .snapshot()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
+    let mut document = serde_json::to_value(&current).map_err(ApiError::internal)?;
+    merge_patch(&mut document, &patch);
+    let facility: refuge_core::Facility = serde_json::from_value(document).map_err(|e| {
+        ApiError::bad_request("invalid", format!("the patched facility is not valid: {e}"))
+    })?;
+    let state2 = state.clone();
+    let updated = tokio::task::spawn_blocking(move || {
+        state2.write_facility(facility, Some(expected), "facility.update", &actor)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(written(&updated, StatusCode::OK, &state))
+}
+
+/// RFC 7396: objects merge key by key, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let (Value::Object(target_map), Value::Object(patch_map)) = (&mut *target, patch) else {
+        *target = patch.clone();
+        return;
+    };
+    for (key, value) in patch_map {
+        if value.is_null() {
+            target_map.remove(key);
+        } else {
+            merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
+/// `DELETE /api/v1/facilities/{id}`: needs `If-Match`.
+pub async fn delete_facility(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = require(&state, &headers, Role::Admin)?;
+    let id = parse_id(&id)?;
+    let expected = required_if_match(&headers)?;
+    let state2 = state.clone();
+    tokio::task::spawn_blocking(move || state2.delete_facility(id, expected, &actor))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusReportBody {
+    status: LiveStatus,
+    occupancy: Option<u32>,
+    reported_by: Option<String>,
+}
+
+/// `POST /api/v1/facilities/{id}/status`: a live status report, and for a shelter its occupancy.
+/// `If-Match` is optional here: the newest report wins, as on a radio net.
+pub async fn report_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let actor = require(&state, &headers, Role::Logistics)?;
+    let id = parse_id(&id)?;
+    let report: StatusReportBody = body::json(raw)?;
+    let mut facility = state
+        .index
+        .snapshot()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
+    let expected = if_match(&headers)?.unwrap_or(facility.version);
+    facility.status.status = report.status;
+    facility.status.reported_at = Utc::now();
+    facility.status.reported_by = Some(report.reported_by.unwrap_or_else(|| actor.name.clone()));
+    if let Some(occupancy) = report.occupancy {
+        let FacilityDetails::Shelter(shelter) = &mut facility.details else {
+            return Err(ApiError::bad_request(
+                "bad_body",
+                format!(
+                    "`occupancy`: facility {id} is a {}, not a shelter",
+                    facility.kind()
+                ),
+            ));
+        };
+        shelter.occupancy = occupancy;
+    }
+    let state2 = state.clone();
+    let updated = tokio::task::spawn_blocking(move || {
+        state2.write_facility(facility, Some(expected), "facility.status", &actor)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(written(&updated, StatusCode::OK, &state))
+}
+
+/// (Unknown fields cannot be refused here: serde does not support that beside `flatten`.)
+#[derive(Debug, Deserialize)]
+struct MovementBody {
+    facility: u64,
+    item: ItemId,
+    #[serde(flatten)]
+    kind: MovementKind,
+}
+
+/// `POST /api/v1/stock/movements`: receive, issue, transfer, count or adjust. A movement that
+/// would take more than the unexpired stock is refused (409) and nothing is written.
+pub async fn record_movement(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let actor = require(&state, &headers, Role::Logistics)?;
+    let body: MovementBody = body::json(raw)?;
+    let facility = FacilityId::new(body.facility)
+        .map_err(|e| ApiError::bad_request("bad_body", format!("`facility`: {e}")))?;
+    state
+        .catalog
+        .get(&body.item)
+        .map_err(|e| ApiError::bad_request("bad_body", format!("`item`: {e}")))?;
+    let snapshot = state.index.snapshot();
+    let holds_stock = |id: FacilityId| {
+        snapshot.get(id).is_some_and(|f| {
+            matches!(
+                f.kind(),
+                FacilityKind::Reserve | FacilityKind::MicroStorage | FacilityKind::Shelter
+            )
+        })
+    };
+    if !holds_stock(facility) {
+        return Err(ApiError::bad_request(
+            "bad_body",
+            format!("`facility`: {facility} is not a depot, micro-storage site or shelter here"),
+        ));
+    }
+    if let MovementKind::Transfer { to, .. } = &body.kind {
+        if !holds_stock(*to) {
+            return Err(ApiError::bad_request(
+                "bad_body",
+                format!("`to`: {to} is not a depot, micro-storage site or shelter here"),
+            ));
+        }
+    }
+    let item = body.item.clone();
+    let movement = Movement {
+        facility,
+        item: body.item,
+        kind: body.kind,
+        at: Utc::now(),
+        by: Some(actor.name.clone()),
+    };
+    let state2 = state.clone();
+    let seq = tokio::task::spawn_blocking(move || state2.record_movement(movement, &actor))
+        .await
+        .map_err(ApiError::internal)??;
+    let today: NaiveDate = Utc::now().date_naive();
+    let (on_hand, usable) = {
+        let ledger = state
+            .ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (
+            ledger.on_hand(facility, &item),
+            ledger.usable(facility, &item, today),
+        )
+    };
+    let body = json!({ "seq": seq, "facility": facility.get(), "item": item, "on_hand": on_hand, "usable": usable });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `POST /api/v1/hazards`: a GeoJSON Feature or FeatureCollection of hazard sources and zones.
+/// All or none: one bad feature refuses the upload, naming it.
+pub async fn upload_hazards(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let actor = require(&state, &headers, Role::Planner)?;
+    let document: Value = body::json(raw)?;
+    let features = match document.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => document
+            .get("features")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        Some("Feature") => vec![document],
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_body",
+                "expected a GeoJSON Feature or FeatureCollection",
+            ));
+        }
+    };
+    let options = ImportOptions::new("hazard-upload", Crs::Wgs84).kind(FacilityKind::Hazard);
+    let mut hazards = Vec::with_capacity(features.len());
+    for (n, feature) in (1..).zip(features) {
+        let facility = facility_from_feature(feature, &options)
+            .map_err(|e| ApiError::bad_request("invalid", format!("feature {n}: {e}")))?;
+        if facility.kind() != FacilityKind::Hazard {
+            return Err(ApiError::bad_request(
+                "invalid",
+                format!("feature {n}: a {} is not a hazard", facility.kind()),
+            ));
+        }
+        hazards.push(facility);
+    }
+    let state2 = state.clone();
+    let ids = tokio::task::spawn_blocking(move || -> Result<Vec<u64>, ApiError> {
+        let mut ids = Vec::new();
+        for hazard in hazards {
+            let existing = state2.index.snapshot().get(hazard.id).map(|f| f.version);
+            let stored = state2.write_facility(
+                hazard,
+                existing,
+                if existing.is_some() {
+                    "hazard.update"
+                } else {
+                    "hazard.create"
+                },
+                &actor,
+            )?;
+            ids.push(stored.id.get());
+        }
+        Ok(ids)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok((StatusCode::CREATED, Json(json!({ "hazards": ids }))).into_response())
+}
+
+/// `GET /api/v1/audit?limit=&before=`: who changed what, newest first (admin).
+pub async fn audit_log(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    require(&state, &headers, Role::Admin)?;
+    let params = Params::new(query);
+    let limit: usize = params
+        .optional("limit", "a whole number from 1 to 1000")?
+        .unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "bad_parameter",
+            format!("`limit`: {limit} is not from 1 to 1000"),
+        ));
+    }
+    let before: Option<i64> = params.optional("before", "an audit sequence number")?;
+    let entries = state.store()?.audit_log(limit, before)?;
+    Ok(Json(json!({ "entries": entries })).into_response())
+}

@@ -1,0 +1,530 @@
+//! Writes through the API against a real store file: roles, versions, stock rules, events, audit.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use refuge_server::{AppState, Config, app};
+use refuge_store::{Actor, Role, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// A fresh store seeded with the demo city, and tokens for each role.
+pub struct Fixture {
+    pub state: AppState,
+    pub logistics: String,
+    pub planner: String,
+    pub admin: String,
+    pub _dir: tempfile::TempDir,
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refuge.db");
+    let store = Store::open(&path).unwrap();
+    let token = |role, name| store.create_token(name, role, &Actor::system()).unwrap().1;
+    let (logistics, planner, admin) = (
+        token(Role::Logistics, "logistics"),
+        token(Role::Planner, "planner"),
+        token(Role::Admin, "admin"),
+    );
+    let config = Config {
+        body_limit_bytes: 64 * 1024,
+        ..Config::default()
+    };
+    let state = AppState::open(store, None, config).unwrap();
+    Fixture {
+        state,
+        logistics,
+        planner,
+        admin,
+        _dir: dir,
+    }
+}
+
+pub async fn send(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    let response = app(state.clone())
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (parts.status, parts.headers, value)
+}
+
+async fn first_id(state: &AppState, kind: &str) -> u64 {
+    let (_, _, body) = send(
+        state,
+        "GET",
+        &format!("/api/v1/facilities?kind={kind}&limit=1"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    body["features"][0]["id"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn roles_are_enforced() {
+    let f = fixture();
+    let shelter = first_id(&f.state, "shelter").await;
+    let report = json!({ "status": "full", "occupancy": 10 });
+    let uri = format!("/api/v1/facilities/{shelter}/status");
+    let (status, headers, body) =
+        send(&f.state, "POST", &uri, None, &[], Some(report.clone())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(headers.get(header::WWW_AUTHENTICATE).is_some());
+    let (status, _, _) = send(
+        &f.state,
+        "POST",
+        &uri,
+        Some("rfg_not_a_token"),
+        &[],
+        Some(report.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, body) = send(
+        &f.state,
+        "POST",
+        &uri,
+        Some(&f.planner),
+        &[],
+        Some(report.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, body) = send(
+        &f.state,
+        "POST",
+        &uri,
+        Some(&f.logistics),
+        &[],
+        Some(report.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, _) = send(&f.state, "POST", &uri, Some(&f.admin), &[], Some(report)).await;
+    assert_eq!(status, StatusCode::OK, "admins may do anything");
+    let (status, _, _) = send(
+        &f.state,
+        "GET",
+        "/api/v1/audit",
+        Some(&f.logistics),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_status_report_is_on_the_map_at_once_and_in_the_audit_log() {
+    let f = fixture();
+    let mut events = f.state.events.subscribe();
+    let (_, _, nearest) = send(
+        &f.state,
+        "GET",
+        "/api/v1/nearest?lon=7.42&lat=43.735&kind=shelter&k=1&has_room=true",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    let shelter = nearest["features"][0]["id"].as_u64().unwrap();
+    let capacity = nearest["features"][0]["properties"]["capacity"]
+        .as_u64()
+        .unwrap();
+    let (_, _, tilejson) = send(&f.state, "GET", "/tiles/facilities.json", None, &[], None).await;
+    let before_version = tilejson["tiles"][0].as_str().unwrap().to_owned();
+    let report = json!({ "status": "full", "occupancy": capacity, "reported_by": "warden Li" });
+    let (status, headers, body) = send(
+        &f.state,
+        "POST",
+        &format!("/api/v1/facilities/{shelter}/status"),
+        Some(&f.logistics),
+        &[],
+        Some(report),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers[header::ETAG], "\"v2\"");
+    assert_eq!(body["properties"]["status"]["reported_by"], "warden Li");
+    // The next nearest query and the TileJSON already reflect it.
+    let (_, _, nearest) = send(
+        &f.state,
+        "GET",
+        "/api/v1/nearest?lon=7.42&lat=43.735&kind=shelter&k=1&has_room=true",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_ne!(nearest["features"][0]["id"].as_u64().unwrap(), shelter);
+    let (_, _, tilejson) = send(&f.state, "GET", "/tiles/facilities.json", None, &[], None).await;
+    assert_ne!(tilejson["tiles"][0].as_str().unwrap(), before_version);
+    let event = events.try_recv().unwrap();
+    assert_eq!(
+        (event.action.as_str(), event.facility),
+        ("facility.status", shelter)
+    );
+    let (_, _, audit) = send(
+        &f.state,
+        "GET",
+        "/api/v1/audit?limit=1",
+        Some(&f.admin),
+        &[],
+        None,
+    )
+    .await;
+    let entry = &audit["entries"][0];
+    assert_eq!(entry["action"], "facility.status");
+    assert_eq!(entry["actor"], "logistics");
+    assert_eq!(entry["before"]["status"]["status"], "open");
+    assert_eq!(entry["after"]["status"]["status"], "full");
+}
+
+#[tokio::test]
+async fn a_stale_version_gets_412_and_nothing_changes() {
+    let f = fixture();
+    let shelter = first_id(&f.state, "shelter").await;
+    let uri = format!("/api/v1/facilities/{shelter}");
+    let (_, headers, _) = send(&f.state, "GET", &uri, None, &[], None).await;
+    let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+    let patch = json!({ "address": "1 Rue Grimaldi" });
+    let (status, _, _) = send(
+        &f.state,
+        "PATCH",
+        &uri,
+        Some(&f.admin),
+        &[],
+        Some(patch.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
+    let (status, headers, body) = send(
+        &f.state,
+        "PATCH",
+        &uri,
+        Some(&f.admin),
+        &[("if-match", &etag)],
+        Some(patch.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["properties"]["address"], "1 Rue Grimaldi");
+    assert_eq!(headers[header::ETAG], "\"v2\"");
+    let stale = json!({ "address": "somewhere else" });
+    let (status, _, body) = send(
+        &f.state,
+        "PATCH",
+        &uri,
+        Some(&f.admin),
+        &[("if-match", &etag)],
+        Some(stale),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    let (_, _, now) = send(&f.state, "GET", &uri, None, &[], None).await;
+    assert_eq!(now["properties"]["address"], "1 Rue Grimaldi");
+    let (status, _, _) = send(
+        &f.state,
+        "DELETE",
+        &uri,
+        Some(&f.admin),
+        &[("if-match", "\"v1\"")],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    let (status, _, _) = send(
+        &f.state,
+        "DELETE",
+        &uri,
+        Some(&f.admin),
+        &[("if-match", "\"v2\"")],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = send(&f.state, "GET", &uri, None, &[], None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn stock_cannot_go_negative_and_transfers_are_atomic() {
+    let f = fixture();
+    let (_, _, depots) = send(
+        &f.state,
+        "GET",
+        "/api/v1/facilities?kind=reserve&limit=2",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    let (a, b) = (
+        depots["features"][0]["id"].as_u64().unwrap(),
+        depots["features"][1]["id"].as_u64().unwrap(),
+    );
+    let stock = |id: u64| {
+        let state = f.state.clone();
+        async move {
+            let (_, _, body) = send(
+                &state,
+                "GET",
+                &format!("/api/v1/facilities/{id}"),
+                None,
+                &[],
+                None,
+            )
+            .await;
+            body["properties"]["stock"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["item"] == "tent_12m2")
+                .unwrap()["quantity"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    let (before_a, before_b) = (stock(a).await, stock(b).await);
+    let movement = |body: Value| {
+        send(
+            &f.state,
+            "POST",
+            "/api/v1/stock/movements",
+            Some(&f.logistics),
+            &[],
+            Some(body),
+        )
+    };
+    let (status, _, body) = movement(
+        json!({ "facility": a, "item": "tent_12m2", "type": "issue", "quantity": before_a + 1 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("only"),
+        "{body}"
+    );
+    let (status, _, body) = movement(json!({ "facility": a, "item": "tent_12m2", "type": "transfer", "to": b, "quantity": before_a + 1 })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        (stock(a).await, stock(b).await),
+        (before_a, before_b),
+        "nothing moved"
+    );
+    let (status, _, body) = movement(
+        json!({ "facility": a, "item": "tent_12m2", "type": "transfer", "to": b, "quantity": 10 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (stock(a).await, stock(b).await),
+        (before_a - 10, before_b + 10)
+    );
+    let (status, _, body) = movement(
+        json!({ "facility": a, "item": "gold_bars", "type": "receive", "quantity": 1, "lot": "x" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("gold_bars")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_clients_issuing_at_once_lose_nothing() {
+    let f = fixture();
+    let depot = first_id(&f.state, "reserve").await;
+    let item = "bottled_water";
+    let read = || {
+        let state = f.state.clone();
+        async move {
+            let (_, _, body) = send(
+                &state,
+                "GET",
+                &format!("/api/v1/facilities/{depot}"),
+                None,
+                &[],
+                None,
+            )
+            .await;
+            body["properties"]["stock"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["item"] == item)
+                .unwrap()["quantity"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    let before = read().await;
+    let state = Arc::new(f.state.clone());
+    let mut clients = Vec::new();
+    for client in 0..16u64 {
+        let (state, token) = (Arc::clone(&state), f.logistics.clone());
+        clients.push(tokio::spawn(async move {
+            for _ in 0..5 {
+                let body = json!({ "facility": depot, "item": item, "type": "receive", "quantity": client + 1, "lot": format!("c{client}") });
+                let (status, _, body) = send(&state, "POST", "/api/v1/stock/movements", Some(&token), &[], Some(body)).await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
+        }));
+    }
+    for client in clients {
+        client.await.unwrap();
+    }
+    // 5 receipts of 1..=16 each: 5 × 136.
+    assert_eq!(read().await, before + 5 * 136);
+    let reloaded = Store::open(f.state.store.as_ref().unwrap().path())
+        .unwrap()
+        .load()
+        .unwrap();
+    let ledger = refuge_core::StockLedger::replay(reloaded.movements).unwrap();
+    assert_eq!(
+        ledger.on_hand(
+            refuge_core::FacilityId::new(depot).unwrap(),
+            &refuge_core::ItemId::new(item).unwrap()
+        ),
+        before + 680
+    );
+}
+
+#[tokio::test]
+async fn malformed_or_oversized_bodies_change_nothing() {
+    let f = fixture();
+    let shelter = first_id(&f.state, "shelter").await;
+    let uri = format!("/api/v1/facilities/{shelter}/status");
+    let request = |body: Body| {
+        Request::post(uri.as_str())
+            .header(header::AUTHORIZATION, format!("Bearer {}", f.logistics))
+            .body(body)
+            .unwrap()
+    };
+    let response = app(f.state.clone())
+        .oneshot(request(Body::from("{\"status\": \"open\",")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value =
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1"),
+        "{body}"
+    );
+    let big = format!(
+        "{{\"status\": \"open\", \"reported_by\": \"{}\"}}",
+        "x".repeat(100_000)
+    );
+    let response = app(f.state.clone())
+        .oneshot(request(Body::from(big)))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let response = app(f.state.clone())
+        .oneshot(request(Body::from("{\"status\": \"exploded\"}")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (_, headers, _) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities/{shelter}"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(headers[header::ETAG], "\"v1\"", "nothing was written");
+    let (_, _, audit) = send(&f.state, "GET", "/api/v1/audit", Some(&f.admin), &[], None).await;
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] != "facility.status")
+    );
+}
+
+#[tokio::test]
+async fn planners_upload_hazard_layers_and_contacts_stay_private() {
+    let f = fixture();
+    let layer = json!({
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature",
+            "geometry": { "type": "Polygon", "coordinates": [[[7.415, 43.728], [7.418, 43.728], [7.418, 43.730], [7.415, 43.728]]] },
+            "properties": { "id": "chem-1", "name_zh": "危化品仓库", "hazard_kind": "hazardous_chemical_site", "risk": "较大", "influence_radius_m": 150, "phone": "+377 9898 0000" }
+        }]
+    });
+    let (status, _, body) = send(
+        &f.state,
+        "POST",
+        "/api/v1/hazards",
+        Some(&f.logistics),
+        &[],
+        Some(layer.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, body) = send(
+        &f.state,
+        "POST",
+        "/api/v1/hazards",
+        Some(&f.planner),
+        &[],
+        Some(layer),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["hazards"][0].as_u64().unwrap();
+    let (_, _, public) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities/{id}"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(public["properties"]["risk"], "large");
+    assert!(public["properties"].get("contact").is_none(), "{public}");
+    let (_, _, private) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities/{id}"),
+        Some(&f.planner),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(private["properties"]["contact"]["phone"], "+377 9898 0000");
+}
