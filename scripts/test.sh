@@ -21,13 +21,17 @@ cargo test --workspace
 
 npm ci --prefix web --no-audit --no-fund --loglevel=error
 cargo build -q -p refuge-cli
+work=$(mktemp -d)
 port="${REFUGE_TEST_PORT:-18090}"
-"$CARGO_TARGET_DIR/debug/refuge" serve --bind "127.0.0.1:$port" --web-dir web >"${TMPDIR:-/tmp}/refuge-test-server.log" 2>&1 &
+refuge="$CARGO_TARGET_DIR/debug/refuge"
+# A fresh store (seeded with the demo city) and a logistics token for the live-update test.
+token=$("$refuge" token create --role logistics --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
+"$refuge" serve --store "$work/refuge.db" --bind "127.0.0.1:$port" --web-dir web >"$work/server.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "${TMPDIR:-/tmp}/refuge-test-server.log" >&2; exit 1; }
+  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
   sleep 0.2
 done
-REFUGE_URL="http://127.0.0.1:$port" npm test --prefix web
+REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" npm test --prefix web

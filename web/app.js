@@ -1305,6 +1305,44 @@ async function main() {
   map.on('mousemove', (event) => {
     map.getCanvas().style.cursor = featuresAt(event.point).length ? 'pointer' : '';
   });
+
+  listenForChanges(map);
+}
+
+// ---------------------------------------------------------------- live updates
+
+/**
+ * Follows the server's change announcements (server-sent events). After a change the tile URLs
+ * carry a new data version, so re-reading the TileJSON reloads exactly the changed data; an open
+ * nearest list and popup are asked again so that a shelter that just filled up drops out.
+ */
+function listenForChanges(map) {
+  if (typeof EventSource === 'undefined') return;
+  const events = new EventSource('/api/v1/events');
+  let pending = 0;
+  const refresh = () => {
+    clearTimeout(pending);
+    // Several writes in a burst cause one refresh.
+    pending = setTimeout(() => {
+      for (const name of ['facilities', 'coverage']) {
+        const source = map.getSource(name);
+        if (source && typeof source.setUrl === 'function') source.setUrl(`/tiles/${name}.json`);
+      }
+      if (state.nearest?.origin && !state.nearest.error) runNearest(...state.nearest.origin);
+      if (state.popup?.id != null && state.popup.popup?.isOpen()) {
+        openFacility(state.popup.id, state.popup.popup.getLngLat().toArray(), null);
+      }
+    }, 150);
+  };
+  events.addEventListener('change', (event) => {
+    try {
+      window.refuge.lastChange = JSON.parse(event.data);
+    } catch {
+      window.refuge.lastChange = { raw: event.data };
+    }
+    refresh();
+  });
+  events.addEventListener('reload', refresh);
 }
 
 main().catch((error) => {

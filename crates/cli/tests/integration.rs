@@ -133,3 +133,219 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A bare HTTP/1.1 request to the server under test; the status code, or the I/O error once the
+/// server is gone.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `refuge serve` on a store and waits until it answers.
+fn serve(store: &std::path::Path, port: u16) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_refuge"))
+        .args([
+            "serve",
+            "--store",
+            store.to_str().unwrap(),
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env_remove("REFUGE_DATA")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..300 {
+        if http(port, "GET", "/healthz", None, "").is_ok_and(|(status, _)| status == 200) {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the server did not start");
+}
+
+#[test]
+fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("refuge.db");
+    let (ok, token, err) = refuge(&[
+        "token",
+        "create",
+        "--role",
+        "logistics",
+        "--name",
+        "crash test",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let token = token.trim().to_owned();
+    let port = free_port();
+    let mut server = serve(&store, port);
+    let (_, depots) = http(
+        port,
+        "GET",
+        "/api/v1/facilities?kind=reserve&limit=1",
+        None,
+        "",
+    )
+    .unwrap();
+    let depots: serde_json::Value = serde_json::from_str(&depots).unwrap();
+    let depot = depots["features"][0]["id"].as_u64().unwrap();
+
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = {
+        let (acknowledged, token) = (acknowledged.clone(), token.clone());
+        std::thread::spawn(move || {
+            for i in 0..2_000 {
+                let body = format!(
+                    r#"{{"facility": {depot}, "item": "bottled_water", "type": "receive", "quantity": 1, "lot": "burst-{i}"}}"#
+                );
+                match http(port, "POST", "/api/v1/stock/movements", Some(&token), &body) {
+                    Ok((201, _)) => acknowledged.lock().unwrap().push(i),
+                    Ok((status, body)) => panic!("write {i}: {status} {body}"),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        })
+    };
+    while acknowledged.lock().unwrap().len() < 40 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.wait().unwrap();
+    writer.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= 40 && acknowledged.len() < 2_000,
+        "killed mid-burst after {}",
+        acknowledged.len()
+    );
+
+    let reopened = refuge_store::Store::open(&store).unwrap();
+    assert_eq!(reopened.integrity_check().unwrap(), "ok");
+    let lots: Vec<String> = reopened
+        .load()
+        .unwrap()
+        .movements
+        .iter()
+        .filter_map(|m| match &m.kind {
+            refuge_core::MovementKind::Receive { lot, .. } if lot.starts_with("burst-") => {
+                Some(lot.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    for i in &acknowledged {
+        assert!(
+            lots.contains(&format!("burst-{i}")),
+            "acknowledged write {i} was lost"
+        );
+    }
+    assert!(
+        lots.len() <= acknowledged.len() + 1,
+        "at most the write in flight committed unacknowledged"
+    );
+    let receipts = reopened
+        .audit_log(10_000, None)
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "stock.receive")
+        .count();
+    assert_eq!(
+        receipts,
+        lots.len(),
+        "every stored movement has its audit entry and no entry lacks its movement"
+    );
+    drop(reopened);
+
+    let mut restarted = serve(&store, port);
+    let (status, _) = http(
+        port,
+        "GET",
+        &format!("/api/v1/facilities/{depot}"),
+        None,
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+}
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("refuge.db");
+    let (ok, _, err) = refuge(&[
+        "token",
+        "create",
+        "--role",
+        "admin",
+        "--name",
+        "ops",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let backup = dir.path().join("copy.db");
+    let (ok, _, err) = refuge(&[
+        "backup",
+        backup.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(ok && err.contains("integrity ok"), "{err}");
+    let (ok, _, err) = refuge(&[
+        "backup",
+        backup.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("exists"), "{err}");
+    let (ok, _, err) = refuge(&[
+        "restore",
+        backup.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let (ok, list, _) = refuge(&["token", "list", "--store", store.to_str().unwrap()]);
+    assert!(ok && list.contains("ops"), "{list}");
+}
