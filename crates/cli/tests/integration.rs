@@ -112,6 +112,13 @@ fn export_and_stats_work_on_the_demo() {
         1 + 10,
         "a header and the ten depots: {csv}"
     );
+    let (ok, hxl, _) = refuge(&["export", "--format", "csv", "--hxl", "--kind", "hazard"]);
+    assert!(ok);
+    let second = hxl.lines().nth(1).unwrap();
+    assert!(
+        second.starts_with("#meta+id,#loc+type,") && second.contains("#geo+lat"),
+        "{second}"
+    );
     let (ok, out, _) = refuge(&["stats"]);
     assert!(ok);
     assert!(out.contains("1 shortages against quota"), "{out}");
@@ -348,4 +355,8 @@ fn backup_and_restore_from_the_command_line() {
     assert!(ok, "{err}");
     let (ok, list, _) = refuge(&["token", "list", "--store", store.to_str().unwrap()]);
     assert!(ok && list.contains("ops"), "{list}");
+    // A store made by `token create` has no facilities until a server seeds it; export says so.
+    let (ok, geojson, err) = refuge(&["export", "--store", store.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(geojson.contains("FeatureCollection"));
 }

@@ -148,9 +148,31 @@ fn find_column(
         .ok_or_else(|| missing(usual.first().copied().unwrap_or(prefix)))
 }
 
+/// The exported columns and their HXL hashtags (Humanitarian Exchange Language), for the optional
+/// second header row that humanitarian tools read.
+const COLUMNS: [(&str, &str); 17] = [
+    ("id", "#meta+id"),
+    ("kind", "#loc+type"),
+    ("name_zh", "#loc+name+i_zh"),
+    ("name_en", "#loc+name+i_en"),
+    ("lon", "#geo+lon"),
+    ("lat", "#geo+lat"),
+    ("designation", "#status+designation"),
+    ("status", "#status+operational"),
+    ("reported_at", "#date+reported"),
+    ("tier", "#loc+type+tier"),
+    ("capacity", "#capacity+persons"),
+    ("occupancy", "#affected+sheltered"),
+    ("risk", "#severity"),
+    ("community", "#adm3+name"),
+    ("source", "#meta+source"),
+    ("source_id", "#meta+source+id"),
+    ("source_crs", "#meta+crs"),
+];
+
 /// Writes facilities as CSV: one row each with id, kind, names, position (WGS84), status and the
-/// figures people filter on.
-pub fn write_csv(facilities: &[Facility], output: impl Write) -> Result<()> {
+/// figures people filter on; with `hxl`, a second header row of HXL hashtags.
+pub fn write_csv(facilities: &[Facility], hxl: bool, output: impl Write) -> Result<()> {
     let failed = |e: csv::Error| Error::Write {
         what: "CSV".into(),
         source: match e.into_kind() {
@@ -160,26 +182,13 @@ pub fn write_csv(facilities: &[Facility], output: impl Write) -> Result<()> {
     };
     let mut writer = csv::Writer::from_writer(output);
     writer
-        .write_record([
-            "id",
-            "kind",
-            "name_zh",
-            "name_en",
-            "lon",
-            "lat",
-            "designation",
-            "status",
-            "reported_at",
-            "tier",
-            "capacity",
-            "occupancy",
-            "risk",
-            "community",
-            "source",
-            "source_id",
-            "source_crs",
-        ])
+        .write_record(COLUMNS.iter().map(|(name, _)| *name))
         .map_err(failed)?;
+    if hxl {
+        writer
+            .write_record(COLUMNS.iter().map(|(_, tag)| *tag))
+            .map_err(failed)?;
+    }
     for f in facilities {
         let shelter = f.shelter();
         let capacity = shelter.and_then(|s| s.capacity()).map(|c| c.to_string());

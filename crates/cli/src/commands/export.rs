@@ -29,6 +29,12 @@ pub struct Args {
     /// GeoJSON positions in this CRS (gcj02/bd09 for Chinese map apps) [wgs84, cgcs2000, gcj02, bd09].
     #[arg(long, default_value = "wgs84", value_parser = parse::<Crs>)]
     crs: Crs,
+    /// CSV: add a second header row of HXL hashtags (Humanitarian Exchange Language).
+    #[arg(long)]
+    hxl: bool,
+    /// Read the facilities from this store instead of the demo city or --data.
+    #[arg(long, env = "REFUGE_STORE", conflicts_with = "files")]
+    store: Option<PathBuf>,
     /// Write here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -37,10 +43,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let dataset = Dataset::load(&args.data)?;
-    let mut facilities: Vec<_> = dataset
-        .index
-        .facilities()
+    let all = match &args.store {
+        Some(path) => refuge_store::Store::open(path)?.load()?.facilities,
+        None => Dataset::load(&args.data)?.index.facilities().to_vec(),
+    };
+    let mut facilities: Vec<_> = all
         .iter()
         .filter(|f| args.kind.is_none_or(|kind| f.kind() == kind))
         .cloned()
@@ -54,7 +61,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     match args.format {
         ExportFormat::Geojson => write_geojson(&facilities, args.crs, output)?,
-        ExportFormat::Csv => write_csv(&facilities, output)?,
+        ExportFormat::Csv => write_csv(&facilities, args.hxl, output)?,
     }
     if let Some(path) = &args.output {
         eprintln!(
