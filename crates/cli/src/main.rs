@@ -38,6 +38,11 @@ enum Command {
     /// Make, list or revoke bearer tokens for writes.
     #[command(subcommand)]
     Token(commands::admin::Token),
+    /// Write through a running server: status, stock, hazards, facilities.
+    #[command(subcommand)]
+    Write(commands::write::Write),
+    /// The newest audit log entries of a running server (admin token).
+    Audit(commands::write::AuditArgs),
     /// Copy a store while it serves.
     Backup(commands::admin::BackupArgs),
     /// Replace a store with a backup (stop the server first).
@@ -66,6 +71,8 @@ fn main() -> ExitCode {
         Command::Stats(args) => commands::stats::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(command) => commands::admin::token(command),
+        Command::Write(command) => commands::write::run(command),
+        Command::Audit(args) => commands::write::audit(args),
         Command::Backup(args) => commands::admin::backup(args),
         Command::Restore(args) => commands::admin::restore(args),
     };

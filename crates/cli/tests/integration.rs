@@ -185,7 +185,7 @@ fn free_port() -> u16 {
 
 /// Starts `refuge serve` on a store and waits until it answers.
 fn serve(store: &std::path::Path, port: u16) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_refuge"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
         .args([
             "serve",
             "--store",
@@ -204,6 +204,8 @@ fn serve(store: &std::path::Path, port: u16) -> std::process::Child {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
@@ -359,4 +361,75 @@ fn backup_and_restore_from_the_command_line() {
     let (ok, geojson, err) = refuge(&["export", "--store", store.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(geojson.contains("FeatureCollection"));
+}
+
+#[test]
+fn writes_from_the_command_line_go_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("refuge.db");
+    let (_, token, _) = refuge(&[
+        "token",
+        "create",
+        "--role",
+        "logistics",
+        "--name",
+        "cli",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    let token = token.trim().to_owned();
+    let port = free_port();
+    let mut server = serve(&store, port);
+    let url = format!("http://127.0.0.1:{port}");
+    let shelter = "636682154";
+    let (ok, out, err) = refuge(&[
+        "write",
+        "status",
+        shelter,
+        "--status",
+        "full",
+        "--occupancy",
+        "5",
+        "--server",
+        &url,
+        "--token",
+        &token,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("full") && out.contains("version 2"), "{out}");
+    let (_, body) = http(
+        port,
+        "GET",
+        &format!("/api/v1/facilities/{shelter}"),
+        None,
+        "",
+    )
+    .unwrap();
+    assert!(body.contains("\"occupancy\":5"), "{body}");
+    let (ok, _, err) = refuge(&[
+        "write",
+        "delete",
+        shelter,
+        "--if-version",
+        "2",
+        "--server",
+        &url,
+        "--token",
+        &token,
+    ]);
+    assert!(!ok && err.contains("403") && err.contains("admin"), "{err}");
+    let (ok, _, err) = refuge(&[
+        "write",
+        "status",
+        shelter,
+        "--status",
+        "open",
+        "--server",
+        &url,
+        "--token",
+        "rfg_wrong",
+    ]);
+    assert!(!ok && err.contains("401"), "{err}");
+    server.kill().unwrap();
+    server.wait().unwrap();
 }

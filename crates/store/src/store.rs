@@ -173,15 +173,12 @@ impl Store {
         let conn = self.lock();
         let mut contents = Contents::default();
         let mut statement = conn.prepare("SELECT id, body FROM facilities ORDER BY id")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (id, body) = row?;
-            contents
-                .facilities
-                .push(parse(&format!("facility {id}"), &body)?);
-        }
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        contents.facilities = parse_all(&rows, "facility")?;
         let mut statement = conn.prepare("SELECT seq, body FROM movements ORDER BY seq")?;
         let rows = statement.query_map([], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
@@ -526,6 +523,36 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
     serde_json::from_str(body).map_err(|e| Error::Corrupt {
         what: what.to_owned(),
         message: e.to_string(),
+    })
+}
+
+/// Parses many stored records on every core: start-up time for a large city is mostly this.
+fn parse_all<T: serde::de::DeserializeOwned + Send>(
+    rows: &[(i64, String)],
+    what: &str,
+) -> Result<Vec<T>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(id, body)| parse(&format!("{what} {id}"), body))
+                        .collect::<Result<Vec<T>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(rows.len());
+        for worker in workers {
+            let part = worker.join().map_err(|_| Error::Corrupt {
+                what: what.to_owned(),
+                message: "a parsing thread failed".into(),
+            })??;
+            all.extend(part);
+        }
+        Ok(all)
     })
 }
 

@@ -6,3 +6,4 @@ pub mod import;
 pub mod query;
 pub mod serve;
 pub mod stats;
+pub mod write;
