@@ -102,6 +102,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     ready(listener.local_addr()?);
+    // The base map is static: make its tiles while the first visitors arrive.
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let made = warm.prerender_base(20_000);
+        tracing::info!(
+            tiles = made,
+            seconds = started.elapsed().as_secs_f64(),
+            "base map tiles made ahead"
+        );
+    });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

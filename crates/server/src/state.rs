@@ -226,6 +226,47 @@ impl AppState {
         Ok(seq)
     }
 
+    /// Makes every base-map tile over the data's bounds up to zoom 16 (at most `limit` tiles) and
+    /// puts it in the tile cache: the base map never changes while the server runs, so no visitor
+    /// waits for one to be made. Returns how many were made.
+    pub fn prerender_base(&self, limit: usize) -> usize {
+        use refuge_tiles::{Sources, TileCoord, Tileset, encode, world};
+        let [west, south, east, north] = self.bounds;
+        let (top_left, bottom_right) = (world(west, north), world(east, south));
+        let snapshot = self.index.snapshot();
+        let sources = Sources {
+            index: &snapshot,
+            base: &self.base,
+            zones: &self.zones,
+        };
+        let version = crate::routes::tiles::data_version(Tileset::Base, snapshot.version());
+        let mut made = 0;
+        for z in 0..=Tileset::Base.maxzoom() {
+            let n = f64::from(1u32 << z);
+            let (x0, y0) = ((top_left.x * n) as u32, (top_left.y * n) as u32);
+            let (x1, y1) = ((bottom_right.x * n) as u32, (bottom_right.y * n) as u32);
+            for x in x0..=x1 {
+                for y in y0..=y1 {
+                    if made >= limit {
+                        return made;
+                    }
+                    let Ok(tile) = TileCoord::new(z, x, y) else {
+                        continue;
+                    };
+                    let key = (version, Tileset::Base, tile);
+                    if self.tiles.get(&key).is_some() {
+                        continue;
+                    }
+                    if let Ok(bytes) = encode(Tileset::Base, tile, sources) {
+                        self.tiles.insert(key, crate::cache::CachedTile::new(bytes));
+                        made += 1;
+                    }
+                }
+            }
+        }
+        made
+    }
+
     fn announce(&self, action: &str, facility: &Facility, data_version: u64) {
         let (lon, lat) = (facility.location.lon(), facility.location.lat());
         // Nobody listening is fine.

@@ -1,8 +1,9 @@
 //! Writing features into MVT layers: clip at the buffered edge, simplify, fix ring winding, encode.
 
-use geo::{BooleanOps, Coord, Geometry, LineString, MultiLineString, MultiPolygon, Rect, Simplify};
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Simplify};
 use mvt::{GeomEncoder, GeomType, Tile};
 
+use crate::clip::Square;
 use crate::projection::{BUFFER, EXTENT};
 use crate::{Error, Result};
 
@@ -112,7 +113,6 @@ impl LayerWriter {
     }
 
     fn lines(&mut self, lines: &MultiLineString, id: u64, properties: &Properties) -> Result<()> {
-        let buffered = buffered_rect();
         let clipped = if lines
             .0
             .iter()
@@ -120,7 +120,7 @@ impl LayerWriter {
         {
             lines.clone()
         } else {
-            buffered.to_polygon().clip(lines, false)
+            buffered_square().lines(lines)
         };
         let mut encoder = GeomEncoder::new(GeomType::Linestring);
         let mut parts = 0;
@@ -147,7 +147,6 @@ impl LayerWriter {
         id: u64,
         properties: &Properties,
     ) -> Result<()> {
-        let buffered = buffered_rect();
         let inside = polygons
             .0
             .iter()
@@ -155,7 +154,7 @@ impl LayerWriter {
         let clipped = if inside {
             polygons.clone()
         } else {
-            polygons.intersection(&MultiPolygon(vec![buffered.to_polygon()]))
+            buffered_square().polygons(polygons)
         };
         let mut encoder = GeomEncoder::new(GeomType::Polygon);
         let mut parts = 0;
@@ -214,14 +213,12 @@ fn encode_error(e: mvt::Error) -> Error {
     Error::Encode(e.to_string())
 }
 
-fn buffered_rect() -> Rect {
-    let (low, high) = (-f64::from(BUFFER), f64::from(EXTENT + BUFFER));
-    Rect::new(Coord { x: low, y: low }, Coord { x: high, y: high })
+fn buffered_square() -> Square {
+    Square::new(-f64::from(BUFFER), f64::from(EXTENT + BUFFER))
 }
 
 fn within_buffer(c: Coord) -> bool {
-    let (low, high) = (-f64::from(BUFFER), f64::from(EXTENT + BUFFER));
-    (low..=high).contains(&c.x) && (low..=high).contains(&c.y)
+    buffered_square().contains(c)
 }
 
 /// The line's points on the integer grid, without consecutive repeats.

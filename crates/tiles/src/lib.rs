@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod base;
+mod clip;
 mod coord;
 mod coverage;
 mod encode;

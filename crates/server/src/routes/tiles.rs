@@ -134,7 +134,7 @@ async fn tile(
 
 /// The version a tileset's tiles are made from: the facility snapshot's, or for the base map, which
 /// never changes while the server runs, always 1.
-fn data_version(tileset: Tileset, facilities: u64) -> u64 {
+pub(crate) fn data_version(tileset: Tileset, facilities: u64) -> u64 {
     if tileset.follows_facilities() {
         facilities
     } else {

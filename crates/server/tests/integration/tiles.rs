@@ -295,3 +295,26 @@ async fn a_change_to_the_data_changes_the_version_and_the_tiles() {
         "the full shelter is no longer offered"
     );
 }
+
+#[tokio::test]
+async fn base_tiles_can_be_made_ahead_into_the_cache() {
+    let state = AppState::demo(Config::default()).unwrap();
+    let made = state.prerender_base(10_000);
+    assert!(made > 100, "every tile over Monaco to z16: {made}");
+    let hits_before = state
+        .metrics
+        .tile_hits
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let tile = tile_of(14, 7.4200, 43.7350);
+    let (status, _, _) = get_from(state.clone(), &format!("/tiles/base/{tile}.mvt"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        state
+            .metrics
+            .tile_hits
+            .load(std::sync::atomic::Ordering::Relaxed),
+        hits_before + 1,
+        "served from the cache"
+    );
+    assert_eq!(state.prerender_base(10_000), 0, "nothing left to make");
+}
