@@ -52,9 +52,7 @@ impl Square {
             (|c, v| c.y <= v, |a, b, v| at_y(a, b, v), self.high),
         ];
         for (inside, cross, value) in edges {
-            let Some(&last) = points.last() else {
-                return None;
-            };
+            let &last = points.last()?;
             let mut previous = last;
             let mut output = Vec::with_capacity(points.len() + 4);
             for &current in &points {
