@@ -72,7 +72,7 @@ echo "|---|---|---|---|---|"
 
 # The demo city (Monaco).
 BBOX="7.409 43.723 7.440 43.752"
-start
+start --store "$WORK/demo.db"
 tiles facilities $BBOX 10 16 1 >"$WORK/monaco-facilities"
 tiles base $BBOX 10 16 1 >"$WORK/monaco-base"
 cat "$WORK/monaco-facilities" "$WORK/monaco-base" >"$WORK/monaco-all"
@@ -81,7 +81,7 @@ run "demo, cached tiles z10–16, identity" "$WORK/monaco-all" 32 ""
 run "demo, cached tiles z10–16, browser encodings" "$WORK/monaco-all" 32 "$BROWSER"
 nearest_urls $BBOX 2000 "&kind=shelter&has_room=true" >"$WORK/monaco-nearest"
 run "demo, nearest k=5 has_room" "$WORK/monaco-nearest" 32 ""
-start --tile-cache-mb 0
+start --store "$WORK/demo.db" --tile-cache-mb 0
 for z in 14 12; do
   for set in facilities base; do
     grep "/$z/" "$WORK/monaco-$set" >"$WORK/z$z-$set"
@@ -94,7 +94,7 @@ GEONAMES=../shared/data/bench/geonames-cities-135k.csv.gz
 if [ -f "$GEONAMES" ]; then
   gzip -dc "$GEONAMES" >"$WORK/geonames.csv"
   "$BIN" import "$WORK/geonames.csv" --kind shelter -o "$WORK/geonames.geojson" >/dev/null 2>&1
-  start --data "$WORK/geonames.geojson"
+  start --read-only --data "$WORK/geonames.geojson"
   # Western Europe: dense with places.
   EU="2.0 48.5 2.6 49.0"
   tiles facilities $EU 10 16 1 >"$WORK/eu-all"
@@ -104,7 +104,7 @@ if [ -f "$GEONAMES" ]; then
   run "geonames, cached tiles z10–16, browser encodings" "$WORK/eu" 32 "$BROWSER"
   nearest_urls -10 35 30 60 2000 "&kind=shelter" >"$WORK/eu-nearest"
   run "geonames, nearest k=5 shelters" "$WORK/eu-nearest" 32 ""
-  start --data "$WORK/geonames.geojson" --tile-cache-mb 0
+  start --read-only --data "$WORK/geonames.geojson" --tile-cache-mb 0
   grep '/14/' "$WORK/eu" >"$WORK/eu14" || true
   grep '/12/' "$WORK/eu" >"$WORK/eu12" || true
   run "geonames, uncached z14 (1 connection)" "$WORK/eu14" 1 ""
