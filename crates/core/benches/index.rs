@@ -34,27 +34,6 @@ static ALLOCATOR: Counting = Counting;
 #[path = "../tests/support/geonames.rs"]
 mod geonames_data;
 
-/// 1M points: the real places repeated with a seeded jitter (xorshift), clamped to valid range.
-fn million(real: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state as f64 / u64::MAX as f64 - 0.5) * 0.1
-    };
-    real.iter()
-        .cycle()
-        .take(1_000_000)
-        .map(|&(lon, lat)| {
-            (
-                (lon + next()).clamp(-180.0, 180.0),
-                (lat + next()).clamp(-90.0, 90.0),
-            )
-        })
-        .collect()
-}
-
 fn facilities(points: &[(f64, f64)]) -> Vec<Facility> {
     (1..)
         .zip(points)
@@ -68,7 +47,7 @@ fn bench(c: &mut Criterion) {
     };
     let sets = [
         ("geonames_135k", real.clone()),
-        ("jittered_1m", million(&real)),
+        ("jittered_1m", geonames_data::jittered(&real, 1_000_000)),
     ];
     for (name, points) in &sets {
         let records = facilities(points);

@@ -20,22 +20,9 @@ fn bench(c: &mut Criterion) {
     let Some(real) = geonames_data::load() else {
         return;
     };
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut jitter = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state as f64 / u64::MAX as f64 - 0.5) * 0.1
-    };
-    let facilities = (1..=1_000_000u64)
-        .zip(real.iter().cycle())
-        .map(|(id, &(lon, lat))| {
-            shelter(
-                id,
-                (lon + jitter()).clamp(-180.0, 180.0),
-                (lat + jitter()).clamp(-90.0, 90.0),
-            )
-        })
+    let facilities = (1..)
+        .zip(geonames_data::jittered(&real, 1_000_000))
+        .map(|(id, (lon, lat))| shelter(id, lon, lat))
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("million.db");

@@ -69,6 +69,24 @@ impl Params {
         }
     }
 
+    /// A whole number in `range`, or `default` when absent.
+    pub fn whole_in(
+        &self,
+        name: &'static str,
+        range: std::ops::RangeInclusive<usize>,
+        default: usize,
+    ) -> Result<usize, ApiError> {
+        let expected = format!("a whole number from {} to {}", range.start(), range.end());
+        let value = self.optional::<usize>(name, &expected)?.unwrap_or(default);
+        if !range.contains(&value) {
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                format!("`{name}`: {value} is not {expected}"),
+            ));
+        }
+        Ok(value)
+    }
+
     /// A boolean flag: `true`, `false`, `1`, `0`.
     pub fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
         match self.0.get(name).map(|v| v.trim()) {

@@ -26,3 +26,26 @@ pub fn load() -> Option<Vec<(f64, f64)>> {
         .collect::<Vec<(f64, f64)>>();
     Some(points)
 }
+
+/// `count` points: the real places repeated with a seeded jitter of up to ±0.05° (xorshift),
+/// clamped to the valid range. The same every time.
+#[allow(dead_code)] // not every includer uses it
+pub fn jittered(real: &[(f64, f64)], count: usize) -> Vec<(f64, f64)> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state as f64 / u64::MAX as f64 - 0.5) * 0.1
+    };
+    real.iter()
+        .cycle()
+        .take(count)
+        .map(|&(lon, lat)| {
+            (
+                (lon + next()).clamp(-180.0, 180.0),
+                (lat + next()).clamp(-90.0, 90.0),
+            )
+        })
+        .collect()
+}

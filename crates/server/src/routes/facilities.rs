@@ -57,15 +57,7 @@ async fn list(
     )? {
         filter = filter.kind(kind);
     }
-    let limit: usize = params
-        .optional("limit", "a whole number from 1 to 1000")?
-        .unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "bad_parameter",
-            format!("`limit`: {limit} is not from 1 to 1000"),
-        ));
-    }
+    let limit = params.whole_in("limit", 1..=1000, 100)?;
     let offset: usize = params.optional("offset", "a whole number")?.unwrap_or(0);
     let snapshot = state.index.snapshot();
     let bbox = match params.text("bbox") {

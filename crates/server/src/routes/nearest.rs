@@ -43,15 +43,7 @@ async fn nearest(
     let origin = crs
         .to_wgs84(lon, lat)
         .map_err(|e| ApiError::bad_request("bad_parameter", format!("`lon`/`lat`: {e}")))?;
-    let k: usize = params
-        .optional("k", "a whole number from 1 to 100")?
-        .unwrap_or(5);
-    if !(1..=100).contains(&k) {
-        return Err(ApiError::bad_request(
-            "bad_parameter",
-            format!("`k`: {k} is not a whole number from 1 to 100"),
-        ));
-    }
+    let k = params.whole_in("k", 1..=100, 5)?;
     let mut filter = Filter::default()
         .open_only(params.flag("open")?)
         .has_room(params.flag("has_room")?);

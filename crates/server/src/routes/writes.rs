@@ -73,6 +73,16 @@ fn written(facility: &refuge_core::Facility, status: StatusCode, state: &AppStat
     response
 }
 
+/// The facility as the current snapshot has it, or 404.
+fn current(state: &AppState, id: FacilityId) -> Result<refuge_core::Facility, ApiError> {
+    state
+        .index
+        .snapshot()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))
+}
+
 fn parse_id(id: &str) -> Result<FacilityId, ApiError> {
     id.parse()
         .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))
@@ -125,12 +135,7 @@ pub async fn patch_facility(
             ));
         }
     }
-    let current = state
-        .index
-        .snapshot()
-        .get(id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
+    let current = current(&state, id)?;
     let mut document = serde_json::to_value(&current).map_err(ApiError::internal)?;
     merge_patch(&mut document, &patch);
     let facility: refuge_core::Facility = serde_json::from_value(document).map_err(|e| {
@@ -195,12 +200,7 @@ pub async fn report_status(
     let actor = require(&state, &headers, Role::Logistics)?;
     let id = parse_id(&id)?;
     let report: StatusReportBody = body::json(raw)?;
-    let mut facility = state
-        .index
-        .snapshot()
-        .get(id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
+    let mut facility = current(&state, id)?;
     let expected = if_match(&headers)?.unwrap_or(facility.version);
     facility.status.status = report.status;
     facility.status.reported_at = Utc::now();
@@ -368,15 +368,7 @@ pub async fn audit_log(
 ) -> Result<Response, ApiError> {
     require(&state, &headers, Role::Admin)?;
     let params = Params::new(query);
-    let limit: usize = params
-        .optional("limit", "a whole number from 1 to 1000")?
-        .unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "bad_parameter",
-            format!("`limit`: {limit} is not from 1 to 1000"),
-        ));
-    }
+    let limit = params.whole_in("limit", 1..=1000, 100)?;
     let before: Option<i64> = params.optional("before", "an audit sequence number")?;
     let entries = state.store()?.audit_log(limit, before)?;
     Ok(Json(json!({ "entries": entries })).into_response())
