@@ -119,6 +119,15 @@ fn export_and_stats_work_on_the_demo() {
         second.starts_with("#meta+id,#loc+type,") && second.contains("#geo+lat"),
         "{second}"
     );
+    let (ok, roads, err) = refuge(&["export", "--layer", "roads"]);
+    assert!(ok, "{err}");
+    let roads: serde_json::Value = serde_json::from_str(&roads).unwrap();
+    let features = roads["features"].as_array().unwrap();
+    assert!(features.len() > 1_000, "Monaco's streets");
+    assert!(features.iter().all(|f| f["properties"]["layer"] == "roads"));
+    assert_eq!(features[0]["geometry"]["type"], "LineString");
+    let (ok, _, err) = refuge(&["export", "--layer", "roads", "--format", "csv"]);
+    assert!(!ok && err.contains("GeoJSON"), "{err}");
     let (ok, out, _) = refuge(&["stats"]);
     assert!(ok);
     assert!(out.contains("1 shortages against quota"), "{out}");
@@ -357,7 +366,7 @@ fn backup_and_restore_from_the_command_line() {
     assert!(ok, "{err}");
     let (ok, list, _) = refuge(&["token", "list", "--store", store.to_str().unwrap()]);
     assert!(ok && list.contains("ops"), "{list}");
-    // A store made by `token create` has no facilities until a server seeds it; export says so.
+    // A store made by `token create` has no facilities until a server seeds it: an empty export.
     let (ok, geojson, err) = refuge(&["export", "--store", store.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(geojson.contains("FeatureCollection"));

@@ -339,3 +339,44 @@ pub fn feature_json(facility: &Facility, crs: Crs) -> Value {
         "properties": properties,
     })
 }
+
+/// Writes base-map features (one layer or several) as a GeoJSON FeatureCollection, positions in
+/// `crs`.
+pub fn write_base_geojson(
+    features: &[BaseFeature],
+    crs: Crs,
+    mut output: impl Write,
+) -> Result<()> {
+    let failed = |e: std::io::Error| Error::Write {
+        what: "GeoJSON".into(),
+        source: e,
+    };
+    let features: Vec<Value> = features
+        .iter()
+        .map(|feature| {
+            let geometry = feature
+                .geometry
+                .map_coords(|c| match LonLat::new(c.x, c.y) {
+                    Ok(p) => {
+                        let [x, y] = crs.from_wgs84(p);
+                        geo::Coord { x, y }
+                    }
+                    Err(_) => c,
+                });
+            json!({
+                "type": "Feature",
+                "id": feature.id,
+                "geometry": geojson::Geometry::from(&geometry),
+                "properties": {
+                    "layer": feature.layer,
+                    "class": feature.class,
+                    "name": feature.name,
+                    "name_zh": feature.name_zh,
+                },
+            })
+        })
+        .collect();
+    let collection = json!({ "type": "FeatureCollection", "features": features });
+    serde_json::to_writer(&mut output, &collection).map_err(|e| failed(std::io::Error::from(e)))?;
+    output.write_all(b"\n").map_err(failed)
+}

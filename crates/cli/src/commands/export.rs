@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use refuge_core::{Crs, FacilityKind};
-use refuge_io::{write_csv, write_geojson};
+use refuge_io::{BaseLayer, write_base_geojson, write_csv, write_geojson};
 
 use super::import::parse;
 use crate::DataArgs;
@@ -26,6 +26,10 @@ pub struct Args {
     /// Only this kind [shelter, reserve, micro_storage, hazard, poi].
     #[arg(long, value_parser = parse::<FacilityKind>)]
     kind: Option<FacilityKind>,
+    /// Export a base-map layer instead of facilities, as GeoJSON [roads, buildings, water,
+    /// landuse, boundaries] (from a store or the demo city).
+    #[arg(long, value_parser = parse::<BaseLayer>, conflicts_with = "kind")]
+    layer: Option<BaseLayer>,
     /// GeoJSON positions in this CRS (gcj02/bd09 for Chinese map apps) [wgs84, cgcs2000, gcj02, bd09].
     #[arg(long, default_value = "wgs84", value_parser = parse::<Crs>)]
     crs: Crs,
@@ -43,6 +47,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(layer) = args.layer {
+        return export_layer(&args, layer);
+    }
     let all = match &args.store {
         Some(path) => refuge_store::Store::open(path)?.load()?.facilities,
         None => Dataset::load(&args.data)?.index.facilities().to_vec(),
@@ -53,12 +60,7 @@ pub fn run(args: Args) -> Result<()> {
         .cloned()
         .collect();
     facilities.sort_by_key(|f| f.id);
-    let output: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
+    let output = output(&args)?;
     match args.format {
         ExportFormat::Geojson => write_geojson(&facilities, args.crs, output)?,
         ExportFormat::Csv => write_csv(&facilities, args.hxl, output)?,
@@ -67,6 +69,41 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!(
             "wrote {} facilities to {}",
             facilities.len(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn output(args: &Args) -> Result<Box<dyn Write>> {
+    Ok(match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+/// A base-map layer as GeoJSON.
+fn export_layer(args: &Args, layer: BaseLayer) -> Result<()> {
+    if matches!(args.format, ExportFormat::Csv) {
+        anyhow::bail!(
+            "base-map layers are lines and areas: export them as GeoJSON (--format geojson)"
+        );
+    }
+    let base = match &args.store {
+        Some(path) => refuge_store::Store::open(path)?.load()?.base,
+        None if args.data.files.is_empty() => refuge_io::demo::demo_city()?.base,
+        None => anyhow::bail!(
+            "--data files hold facilities only; export base-map layers from a store or the demo city"
+        ),
+    };
+    let features: Vec<_> = base.into_iter().filter(|f| f.layer == layer).collect();
+    write_base_geojson(&features, args.crs, output(args)?)?;
+    if let Some(path) = &args.output {
+        eprintln!(
+            "wrote {} {layer} features to {}",
+            features.len(),
             path.display()
         );
     }
