@@ -75,6 +75,11 @@ impl Filter {
         self
     }
 
+    /// The one kind asked for, if any.
+    pub(crate) fn only_kind(&self) -> Option<FacilityKind> {
+        self.kind
+    }
+
     /// Whether `facility` matches; `stock` answers how much usable stock of an item it holds.
     pub(crate) fn matches(&self, facility: &Facility, stock: impl Fn(&ItemId) -> u64) -> bool {
         if !self.include_decommissioned && facility.designation == Designation::Decommissioned {

@@ -28,7 +28,7 @@ pub use filter::Filter;
 pub use live::LiveIndex;
 
 use crate::distance::unit_vector;
-use crate::{Error, Facility, FacilityId, GreatCircle, ItemId, LonLat, Result};
+use crate::{Error, Facility, FacilityId, FacilityKind, GreatCircle, ItemId, LonLat, Result};
 
 type Entry = GeomWithData<[f32; 3], u32>;
 
@@ -70,7 +70,9 @@ pub struct Hit<'a> {
 /// patch a copy with [`SpatialIndex::with_changes`]) to change it; readers keep the one they hold.
 #[derive(Debug, Clone)]
 pub struct SpatialIndex {
-    tree: RTree<Entry, Params>,
+    /// One tree per facility kind, in [`FacilityKind::ALL`] order: a query for shelters never
+    /// walks past depots, hazards and points of interest.
+    trees: Vec<RTree<Entry, Params>>,
     facilities: Vec<Facility>,
     /// (id, slot), sorted by id: 16 bytes a facility, a third of a hash map's.
     slots: Vec<(FacilityId, u32)>,
@@ -94,13 +96,15 @@ impl SpatialIndex {
             return Err(Error::field("facilities", "more than 4 billion facilities"));
         }
         let mut slots = Vec::with_capacity(facilities.len());
-        let mut entries = Vec::with_capacity(facilities.len());
+        let mut entries: Vec<Vec<Entry>> = FacilityKind::ALL.iter().map(|_| Vec::new()).collect();
         for (slot, facility) in (0u32..).zip(&facilities) {
             facility
                 .validate()
                 .map_err(|e| in_facility(facility.id, e))?;
             slots.push((facility.id, slot));
-            entries.push(Entry::new(key(facility.location), slot));
+            if let Some(bucket) = entries.get_mut(kind_slot(facility.kind())) {
+                bucket.push(Entry::new(key(facility.location), slot));
+            }
         }
         slots.sort_unstable_by_key(|(id, _)| *id);
         if let Some(pair) = slots.windows(2).find(|pair| pair[0].0 == pair[1].0) {
@@ -114,7 +118,10 @@ impl SpatialIndex {
                 .insert(item, quantity);
         }
         Ok(Self {
-            tree: RTree::bulk_load_with_params(entries),
+            trees: entries
+                .into_iter()
+                .map(RTree::bulk_load_with_params)
+                .collect(),
             facilities,
             slots,
             stock: by_facility,
@@ -163,7 +170,8 @@ impl SpatialIndex {
     fn insert(&mut self, facility: Facility) -> Result<()> {
         let slot = u32::try_from(self.facilities.len())
             .map_err(|_| Error::field("facilities", "more than 4 billion facilities"))?;
-        self.tree.insert(Entry::new(key(facility.location), slot));
+        self.tree_mut(facility.kind())
+            .insert(Entry::new(key(facility.location), slot));
         let at = self.slots.partition_point(|(id, _)| *id < facility.id);
         self.slots.insert(at, (facility.id, slot));
         self.facilities.push(facility);
@@ -186,14 +194,18 @@ impl SpatialIndex {
             .binary_search_by_key(&id, |(id, _)| *id)
             .map_err(|_| Error::UnknownFacility(id))?;
         let (_, slot) = self.slots.remove(at);
-        let location = self.facility_at(slot).location;
-        self.tree.remove(&Entry::new(key(location), slot));
+        let (location, kind) = (
+            self.facility_at(slot).location,
+            self.facility_at(slot).kind(),
+        );
+        self.tree_mut(kind).remove(&Entry::new(key(location), slot));
         let last = u32::try_from(self.facilities.len() - 1).unwrap_or(slot);
         if slot != last {
             let moved = self.facility_at(last);
-            let (moved_id, moved_at) = (moved.id, key(moved.location));
-            self.tree.remove(&Entry::new(moved_at, last));
-            self.tree.insert(Entry::new(moved_at, slot));
+            let (moved_id, moved_at, moved_kind) = (moved.id, key(moved.location), moved.kind());
+            let tree = self.tree_mut(moved_kind);
+            tree.remove(&Entry::new(moved_at, last));
+            tree.insert(Entry::new(moved_at, slot));
             if let Ok(at) = self.slots.binary_search_by_key(&moved_id, |(id, _)| *id) {
                 self.slots[at].1 = slot;
             }
@@ -201,6 +213,21 @@ impl SpatialIndex {
         self.facilities.swap_remove(slot as usize);
         self.stock.remove(&id);
         Ok(())
+    }
+
+    fn tree_mut(&mut self, kind: FacilityKind) -> &mut RTree<Entry, Params> {
+        // One tree per kind is made in `with_stock`, so the slot always exists.
+        &mut self.trees[kind_slot(kind)]
+    }
+
+    /// The trees a query with `filter` has to look in.
+    fn trees_for(&self, filter: &Filter) -> impl Iterator<Item = &RTree<Entry, Params>> {
+        let only = filter.only_kind().map(kind_slot);
+        self.trees
+            .iter()
+            .enumerate()
+            .filter(move |(n, _)| only.is_none_or(|k| k == *n))
+            .map(|(_, tree)| tree)
     }
 
     fn facility_at(&self, slot: u32) -> &Facility {
@@ -276,22 +303,25 @@ impl SpatialIndex {
         if k == 0 {
             return Vec::new();
         }
-        for (entry, tree_chord2) in self
-            .tree
-            .nearest_neighbor_iter_with_distance_2(&key(origin))
-        {
-            let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
-            if farthest_kept.is_some_and(|kept| f64::from(tree_chord2).sqrt() - F32_SLACK > kept) {
-                break;
+        // Each tree is walked until its next candidate is provably farther than the k-th best
+        // so far (of all trees): the answer is the exact k nearest over every kind asked for.
+        for tree in self.trees_for(filter) {
+            for (entry, tree_chord2) in tree.nearest_neighbor_iter_with_distance_2(&key(origin)) {
+                let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
+                if farthest_kept
+                    .is_some_and(|kept| f64::from(tree_chord2).sqrt() - F32_SLACK > kept)
+                {
+                    break;
+                }
+                let facility = self.facility_at(entry.data);
+                if !self.matches(facility, filter) {
+                    continue;
+                }
+                let exact = chord(exact_origin, unit_vector(facility.location));
+                let at = best.partition_point(|(c, _)| *c <= exact);
+                best.insert(at, (exact, facility));
+                best.truncate(k);
             }
-            let facility = self.facility_at(entry.data);
-            if !self.matches(facility, filter) {
-                continue;
-            }
-            let exact = chord(exact_origin, unit_vector(facility.location));
-            let at = best.partition_point(|(c, _)| *c <= exact);
-            best.insert(at, (exact, facility));
-            best.truncate(k);
         }
         best.into_iter()
             .map(|(chord, facility)| Hit {
@@ -305,8 +335,8 @@ impl SpatialIndex {
     pub fn within_radius(&self, origin: LonLat, radius_m: f64, filter: &Filter) -> Vec<Hit<'_>> {
         let reach = (GreatCircle.chord_for(radius_m.max(0.0)) + F32_SLACK) as f32;
         let mut hits: Vec<Hit<'_>> = self
-            .tree
-            .locate_within_distance(key(origin), reach * reach)
+            .trees_for(filter)
+            .flat_map(|tree| tree.locate_within_distance(key(origin), reach * reach))
             .map(|entry| self.facility_at(entry.data))
             .filter(|facility| self.matches(facility, filter))
             .map(|facility| Hit {
@@ -321,10 +351,14 @@ impl SpatialIndex {
 
     /// Every facility matching `filter` inside `bbox` (edges included).
     pub fn within_bbox(&self, bbox: BBox, filter: &Filter) -> Vec<&Facility> {
-        let mut found: Vec<&Facility> = bbox
-            .sphere_envelopes(F32_SLACK)
-            .into_iter()
-            .flat_map(|envelope| self.tree.locate_in_envelope(&envelope))
+        let envelopes = bbox.sphere_envelopes(F32_SLACK);
+        let mut found: Vec<&Facility> = self
+            .trees_for(filter)
+            .flat_map(|tree| {
+                envelopes
+                    .iter()
+                    .flat_map(move |envelope| tree.locate_in_envelope(envelope))
+            })
             .map(|entry| self.facility_at(entry.data))
             .filter(|facility| bbox.contains(facility.location) && self.matches(facility, filter))
             .collect();
@@ -347,6 +381,14 @@ impl SpatialIndex {
             .filter(|facility| area.intersects(&facility.location.point()))
             .collect()
     }
+}
+
+/// A kind's place in [`FacilityKind::ALL`], which is also its tree's.
+fn kind_slot(kind: FacilityKind) -> usize {
+    FacilityKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(0)
 }
 
 fn in_facility(id: FacilityId, error: Error) -> Error {

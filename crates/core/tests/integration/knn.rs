@@ -139,3 +139,62 @@ fn across_the_pole_the_nearest_is_on_the_other_side() {
         "22 km over the pole beats 100 km south"
     );
 }
+
+/// Facilities of mixed kinds (one R-tree each): unfiltered answers merge every tree exactly, and a
+/// kind filter equals brute force over that kind.
+fn mixed(points: &[(f64, f64, u8)]) -> SpatialIndex {
+    use refuge_core::{FacilityDetails, Poi, PoiKind, ReserveDepot, ReserveTier};
+    let facilities = (1..)
+        .zip(points)
+        .map(|(id, &(lon, lat, kind))| {
+            let mut facility = shelter(id, lon, lat);
+            facility.details = match kind % 3 {
+                0 => facility.details,
+                1 => FacilityDetails::Reserve(ReserveDepot::physical(ReserveTier::Community)),
+                _ => FacilityDetails::Poi(Poi {
+                    poi_kind: PoiKind::Hospital,
+                }),
+            };
+            facility
+        })
+        .collect();
+    SpatialIndex::new(facilities).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mixed_kinds_merge_exactly(
+        points in prop::collection::vec((lon(), lat(), 0u8..3), 1..300),
+        origin in (lon(), lat()),
+        k in 1usize..12,
+    ) {
+        use refuge_core::FacilityKind;
+        let origin = LonLat::new(origin.0, origin.1).unwrap();
+        let index = mixed(&points);
+        let distances = |only: Option<u8>| {
+            let mut all: Vec<f64> = points
+                .iter()
+                .filter(|p| only.is_none_or(|kind| p.2 % 3 == kind))
+                .map(|&(lon, lat, _)| GreatCircle.distance_m(origin, LonLat::new(lon, lat).unwrap()))
+                .collect();
+            all.sort_by(f64::total_cmp);
+            all.truncate(k);
+            all
+        };
+        for (filter, only) in [
+            (Filter::default(), None),
+            (Filter::default().kind(FacilityKind::Shelter), Some(0)),
+            (Filter::default().kind(FacilityKind::Reserve), Some(1)),
+            (Filter::default().kind(FacilityKind::Poi), Some(2)),
+        ] {
+            let hits = index.nearest(origin, k, &filter);
+            let want = distances(only);
+            prop_assert_eq!(hits.len(), want.len());
+            for (hit, want) in hits.iter().zip(&want) {
+                prop_assert!((hit.distance_m - want).abs() < 1e-3, "{} vs {}", hit.distance_m, want);
+            }
+        }
+    }
+}
