@@ -7,12 +7,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 # Debian's Chromium drives the browser tests (playwright cannot download its own browser here);
 # a small CJK font lets the page's Chinese labels render in screenshots.
-if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
+if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl >/dev/null
   else
-    echo "the browser tests need Debian's chromium and a CJK font: sudo apt-get install chromium fonts-wqy-microhei" >&2
+    echo "the browser tests need Debian's chromium, a CJK font and curl: sudo apt-get install chromium fonts-wqy-microhei curl" >&2
     exit 1
   fi
 fi

@@ -1,6 +1,8 @@
 //! Writing features into MVT layers: clip at the buffered edge, simplify, fix ring winding, encode.
 
-use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Simplify};
+use std::borrow::Cow;
+
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Polygon, Simplify};
 use mvt::{GeomEncoder, GeomType, Tile};
 
 use crate::clip::Square;
@@ -61,7 +63,8 @@ pub type Properties = Vec<(&'static str, Value)>;
 
 /// Collects the features of one layer, already in tile grid units.
 pub struct LayerWriter {
-    layer: mvt::Layer,
+    /// The layer; `None` only for the moment a feature is being added to it.
+    layer: Option<mvt::Layer>,
     tolerance: f64,
 }
 
@@ -69,7 +72,7 @@ impl LayerWriter {
     /// A layer `name` of `tile`; lines and polygons are simplified to `tolerance` grid units.
     pub fn new(tile: &Tile, name: &str, tolerance: f64) -> Self {
         Self {
-            layer: tile.create_layer(name),
+            layer: Some(tile.create_layer(name)),
             tolerance,
         }
     }
@@ -97,35 +100,28 @@ impl LayerWriter {
     ) -> Result<()> {
         match geometry {
             Geometry::Point(p) => self.point(p.0, id, properties),
-            Geometry::LineString(line) => {
-                self.lines(&MultiLineString(vec![line.clone()]), id, properties)
-            }
-            Geometry::MultiLineString(lines) => self.lines(lines, id, properties),
+            Geometry::LineString(line) => self.lines(std::slice::from_ref(line), id, properties),
+            Geometry::MultiLineString(lines) => self.lines(&lines.0, id, properties),
             Geometry::Polygon(polygon) => {
-                self.polygons(&MultiPolygon(vec![polygon.clone()]), id, properties)
+                self.polygons(std::slice::from_ref(polygon), id, properties)
             }
-            Geometry::MultiPolygon(polygons) => self.polygons(polygons, id, properties),
-            Geometry::Rect(rect) => {
-                self.polygons(&MultiPolygon(vec![rect.to_polygon()]), id, properties)
-            }
+            Geometry::MultiPolygon(polygons) => self.polygons(&polygons.0, id, properties),
+            Geometry::Rect(rect) => self.polygons(&[rect.to_polygon()], id, properties),
             _ => Ok(()),
         }
     }
 
-    fn lines(&mut self, lines: &MultiLineString, id: u64, properties: &Properties) -> Result<()> {
-        let clipped = if lines
-            .0
-            .iter()
-            .all(|l| l.0.iter().all(|c| within_buffer(*c)))
-        {
-            lines.clone()
+    fn lines(&mut self, lines: &[LineString], id: u64, properties: &Properties) -> Result<()> {
+        let inside = lines.iter().all(|l| l.0.iter().all(|c| within_buffer(*c)));
+        let clipped: Cow<'_, [LineString]> = if inside {
+            Cow::Borrowed(lines)
         } else {
-            buffered_square().lines(lines)
+            Cow::Owned(buffered_square().lines(&MultiLineString(lines.to_vec())).0)
         };
         let mut encoder = GeomEncoder::new(GeomType::Linestring);
         let mut parts = 0;
-        for line in clipped.simplify(self.tolerance) {
-            let points = rounded(&line);
+        for line in clipped.iter() {
+            let points = self.simplified(rounded(line));
             if points.len() < 2 {
                 continue;
             }
@@ -141,25 +137,23 @@ impl LayerWriter {
         Ok(())
     }
 
-    fn polygons(
-        &mut self,
-        polygons: &MultiPolygon,
-        id: u64,
-        properties: &Properties,
-    ) -> Result<()> {
+    fn polygons(&mut self, polygons: &[Polygon], id: u64, properties: &Properties) -> Result<()> {
         let inside = polygons
-            .0
             .iter()
             .all(|p| p.exterior().0.iter().all(|c| within_buffer(*c)));
-        let clipped = if inside {
-            polygons.clone()
+        let clipped: Cow<'_, [Polygon]> = if inside {
+            Cow::Borrowed(polygons)
         } else {
-            buffered_square().polygons(polygons)
+            Cow::Owned(
+                buffered_square()
+                    .polygons(&MultiPolygon(polygons.to_vec()))
+                    .0,
+            )
         };
         let mut encoder = GeomEncoder::new(GeomType::Polygon);
         let mut parts = 0;
-        for polygon in clipped.simplify(self.tolerance) {
-            let exterior = wound(rounded(polygon.exterior()), true);
+        for polygon in clipped.iter() {
+            let exterior = wound(self.simplified(rounded(polygon.exterior())), true);
             if exterior.len() < 4 {
                 continue;
             }
@@ -167,7 +161,7 @@ impl LayerWriter {
                 polygon
                     .interiors()
                     .iter()
-                    .map(|ring| wound(rounded(ring), false))
+                    .map(|ring| wound(self.simplified(rounded(ring)), false))
                     .filter(|ring| ring.len() >= 4),
             );
             for ring in rings {
@@ -185,8 +179,19 @@ impl LayerWriter {
         Ok(())
     }
 
+    /// Douglas–Peucker to the layer's tolerance, on points already on the integer grid and without
+    /// repeats (far fewer than the source has at low zoom); short lines are left as they are.
+    fn simplified(&self, points: Vec<Coord>) -> Vec<Coord> {
+        if points.len() <= 4 {
+            return points;
+        }
+        LineString(points).simplify(self.tolerance).0
+    }
+
     fn push(&mut self, geometry: mvt::GeomData, id: u64, properties: &Properties) {
-        let layer = std::mem::replace(&mut self.layer, Tile::new(EXTENT).create_layer(""));
+        let Some(layer) = self.layer.take() else {
+            return;
+        };
         let mut feature = layer.into_feature(geometry);
         feature.set_id(id);
         for (key, value) in properties {
@@ -197,13 +202,13 @@ impl LayerWriter {
                 Value::Bool(flag) => feature.add_tag_bool(key, *flag),
             }
         }
-        self.layer = feature.into_layer();
+        self.layer = Some(feature.into_layer());
     }
 
     /// Adds the layer to `tile` if it has any feature.
     pub fn finish(self, tile: &mut Tile) -> Result<()> {
-        if self.layer.num_features() > 0 {
-            tile.add_layer(self.layer).map_err(encode_error)?;
+        if let Some(layer) = self.layer.filter(|layer| layer.num_features() > 0) {
+            tile.add_layer(layer).map_err(encode_error)?;
         }
         Ok(())
     }
