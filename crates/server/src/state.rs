@@ -216,8 +216,19 @@ impl AppState {
                     .ledger
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
-                seq =
-                    store.append_movement(&movement, actor, || ledger.record(movement.clone()))?;
+                let recorded = ledger.movements().len();
+                match store.append_movement(&movement, actor, || ledger.record(movement.clone())) {
+                    Ok(stored) => seq = stored,
+                    Err(error) => {
+                        // The ledger took the movement but the commit failed: rebuild it from
+                        // the store so that memory never holds what the disk does not.
+                        if ledger.movements().len() != recorded {
+                            *ledger = StockLedger::replay(store.load()?.movements)
+                                .map_err(ApiError::internal)?;
+                        }
+                        return Err(error.into());
+                    }
+                }
                 Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
             })?;
         if let Some(facility) = snapshot.get(movement.facility) {
