@@ -1334,9 +1334,23 @@ function listenForChanges(map) {
       }
     }, 150);
   };
+  let seen = null; // the newest data version this page has heard of
+  // On every (re)connection the server says its version: a change missed while disconnected, or
+  // a restart, shows as a different one.
+  events.addEventListener('hello', (event) => {
+    let version = null;
+    try {
+      version = JSON.parse(event.data).data_version;
+    } catch {
+      version = null;
+    }
+    if (seen !== null && version !== seen) refresh();
+    seen = version;
+  });
   events.addEventListener('change', (event) => {
     try {
       window.refuge.lastChange = JSON.parse(event.data);
+      seen = window.refuge.lastChange.data_version ?? seen;
     } catch {
       window.refuge.lastChange = { raw: event.data };
     }

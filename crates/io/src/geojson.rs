@@ -104,15 +104,28 @@ impl Import {
 }
 
 /// One GeoJSON Feature as a facility: a Refuge export feature whole, any other through the field
-/// mapping. The error says what is wrong.
-pub fn facility_from_feature(feature: Value, options: &ImportOptions) -> Result<Facility, String> {
-    facility_from(feature, options, Location::Feature(1))
+/// mapping. A feature without an `id` is identified by `fallback_record` (which the caller makes
+/// unique). The error says what is wrong.
+pub fn facility_from_feature(
+    feature: Value,
+    options: &ImportOptions,
+    fallback_record: &str,
+) -> Result<Facility, String> {
+    facility_from_record(feature, options, fallback_record)
 }
 
 fn facility_from(
     feature: Value,
     options: &ImportOptions,
     at: Location,
+) -> Result<Facility, String> {
+    facility_from_record(feature, options, &at.to_string().replace(' ', "-"))
+}
+
+fn facility_from_record(
+    feature: Value,
+    options: &ImportOptions,
+    fallback_record: &str,
 ) -> Result<Facility, String> {
     let Value::Object(mut feature) = feature else {
         return Err("not a JSON object".into());
@@ -137,12 +150,7 @@ fn facility_from(
     if let Some(id) = feature.get("id").and_then(|id| scalar_text(id.clone())) {
         fields.entry("id".into()).or_insert(id);
     }
-    to_facility(
-        &fields,
-        placement,
-        options,
-        &at.to_string().replace(' ', "-"),
-    )
+    to_facility(&fields, placement, options, fallback_record)
 }
 
 /// A feature that Refuge itself exported carries the whole record in its properties.

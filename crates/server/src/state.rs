@@ -44,6 +44,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// West, south, east, north of all data at start.
     pub bounds: [f64; 4],
+    /// The version base-map tiles carry: the version the server started at.
+    pub base_version: u64,
 }
 
 /// Why the server's state could not be built.
@@ -73,8 +75,14 @@ impl AppState {
         store: Option<Arc<Store>>,
         config: Config,
     ) -> Result<Self, StartError> {
+        // Versions start at the start time in milliseconds and grow by one a write, so a restart
+        // (or a restore) never reuses a version an old cached tile was served under.
+        let start_version = u64::try_from(Utc::now().timestamp_millis())
+            .unwrap_or(1)
+            .max(1);
         let index =
-            SpatialIndex::with_stock(facilities, ledger.usable_totals(Utc::now().date_naive()))?;
+            SpatialIndex::with_stock(facilities, ledger.usable_totals(Utc::now().date_naive()))?
+                .at_version(start_version);
         let bounds = bounds(&index);
         let (events, _) = broadcast::channel(1024);
         Ok(Self {
@@ -90,6 +98,7 @@ impl AppState {
             glyphs: Arc::new(GlyphCache::new()?),
             config: Arc::new(config),
             bounds,
+            base_version: start_version,
         })
     }
 
@@ -205,7 +214,7 @@ impl AppState {
     }
 
     /// Records a stock movement: the ledger checks it inside the store's transaction, so a refused
-    /// movement writes nothing; the index's stock figures follow.
+    /// movement writes nothing, and takes it once it is committed; the index's stock figures follow.
     pub fn record_movement(&self, movement: Movement, actor: &Actor) -> Result<i64, ApiError> {
         let store = self.store()?;
         let mut seq = 0;
@@ -216,19 +225,12 @@ impl AppState {
                     .ledger
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
-                let recorded = ledger.movements().len();
-                match store.append_movement(&movement, actor, || ledger.record(movement.clone())) {
-                    Ok(stored) => seq = stored,
-                    Err(error) => {
-                        // The ledger took the movement but the commit failed: rebuild it from
-                        // the store so that memory never holds what the disk does not.
-                        if ledger.movements().len() != recorded {
-                            *ledger = StockLedger::replay(store.load()?.movements)
-                                .map_err(ApiError::internal)?;
-                        }
-                        return Err(error.into());
-                    }
-                }
+                // Checked inside the transaction, recorded only once it is committed: the
+                // ledger never holds what the store does not.
+                seq = store.append_movement(&movement, actor, || ledger.check(&movement))?;
+                ledger
+                    .record(movement.clone())
+                    .map_err(ApiError::internal)?;
                 Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
             })?;
         if let Some(facility) = snapshot.get(movement.facility) {
@@ -250,7 +252,7 @@ impl AppState {
             base: &self.base,
             zones: &self.zones,
         };
-        let version = crate::routes::tiles::data_version(Tileset::Base, snapshot.version());
+        let version = crate::routes::tiles::data_version(self, Tileset::Base, snapshot.version());
         let mut made = 0;
         for z in 0..=Tileset::Base.maxzoom() {
             let n = f64::from(1u32 << z);

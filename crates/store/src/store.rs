@@ -260,6 +260,16 @@ impl Store {
                 current: before.version,
             });
         }
+        if before.kind() != facility.kind() {
+            return Err(Error::Rejected(refuge_core::Error::field(
+                "kind",
+                format!(
+                    "facility {} is a {}; its kind cannot change",
+                    facility.id,
+                    before.kind()
+                ),
+            )));
+        }
         let mut after = facility.clone();
         after.version = expected + 1;
         tx.execute(

@@ -144,13 +144,27 @@ impl SpatialIndex {
             facility
                 .validate()
                 .map_err(|e| in_facility(facility.id, e))?;
+            // A replaced facility keeps the stock it holds; only a removal drops it.
+            let held = next.stock.get(&facility.id).cloned();
             if next.slot(facility.id).is_some() {
                 next.remove(facility.id)?;
             }
+            let id = facility.id;
             next.insert(facility)?;
+            if let Some(held) = held {
+                next.stock.insert(id, held);
+            }
         }
         next.version = self.version + 1;
         Ok(next)
+    }
+
+    /// The same snapshot with its version set: a server starts its versions above every version
+    /// it served before, so that no cached tile of older data carries a current version.
+    #[must_use]
+    pub fn at_version(mut self, version: u64) -> Self {
+        self.version = version;
+        self
     }
 
     /// A new snapshot with the usable stock replaced, and the version one higher.

@@ -143,6 +143,22 @@ impl StockLedger {
         Ok(ledger)
     }
 
+    /// Whether `movement` would be accepted, without recording it: the check a store makes
+    /// inside its transaction before committing, so that the ledger is changed only after.
+    pub fn check(&self, movement: &Movement) -> Result<()> {
+        let mut scratch = StockLedger::new();
+        let mut keys = vec![(movement.facility, movement.item.clone())];
+        if let MovementKind::Transfer { to, .. } = &movement.kind {
+            keys.push((*to, movement.item.clone()));
+        }
+        for key in keys {
+            if let Some(lots) = self.lots.get(&key) {
+                scratch.lots.insert(key, lots.clone());
+            }
+        }
+        scratch.record(movement.clone())
+    }
+
     /// Validates and applies one movement, then appends it. A movement that would take more than
     /// the unexpired stock on hand is refused and changes nothing; a transfer changes both sides
     /// or neither.
@@ -198,6 +214,12 @@ impl StockLedger {
                 arriving = Some((destination_key, there));
             }
             MovementKind::Count { counted } => {
+                if *counted > MAX_QUANTITY {
+                    return Err(Error::field(
+                        "counted",
+                        format!("{counted} is more than {MAX_QUANTITY}"),
+                    ));
+                }
                 let on_hand: u64 = here.iter().map(|l| l.quantity).sum();
                 book_difference(
                     &mut here,
@@ -208,6 +230,12 @@ impl StockLedger {
             MovementKind::Adjust { delta, reason } => {
                 if reason.trim().is_empty() {
                     return Err(Error::field("reason", "an adjustment needs a reason"));
+                }
+                if delta.unsigned_abs() > MAX_QUANTITY {
+                    return Err(Error::field(
+                        "delta",
+                        format!("{delta} is beyond ±{MAX_QUANTITY}"),
+                    ));
                 }
                 let on_hand: u64 = here.iter().map(|l| l.quantity).sum();
                 if i128::from(on_hand) + i128::from(*delta) < 0 {
@@ -336,9 +364,19 @@ impl StockLedger {
     }
 }
 
+/// The largest quantity one movement may carry: far beyond any real reserve, and small enough
+/// that no sum of lots can overflow.
+pub const MAX_QUANTITY: u64 = 1_000_000_000_000;
+
 fn positive(quantity: u64) -> Result<()> {
     if quantity == 0 {
         return Err(Error::field("quantity", "must be more than zero"));
+    }
+    if quantity > MAX_QUANTITY {
+        return Err(Error::field(
+            "quantity",
+            format!("{quantity} is more than {MAX_QUANTITY}"),
+        ));
     }
     Ok(())
 }

@@ -78,8 +78,8 @@ async fn list(
         .collect();
     let mut body = present::collection(page, crs);
     body["total"] = json!(total);
-    if offset + limit < total {
-        body["next_offset"] = json!(offset + limit);
+    if offset.saturating_add(limit) < total {
+        body["next_offset"] = json!(offset.saturating_add(limit));
     }
     Ok(Json(body))
 }
@@ -122,14 +122,19 @@ async fn one(
     let facility = snapshot
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
+    // The ETag is the record's version, for If-Match; the body also carries stock, which changes
+    // without a new version, so it is never answered with 304.
     let tag = writes::etag(facility.version);
-    if headers.get(axum::http::header::IF_NONE_MATCH) == Some(&tag) {
-        return Ok((
-            axum::http::StatusCode::NOT_MODIFIED,
-            [(axum::http::header::ETAG, tag)],
-        )
-            .into_response());
-    }
     let body = present::detail(facility, &snapshot, &state.catalog, crs, private);
-    Ok(([(axum::http::header::ETAG, tag)], Json(body)).into_response())
+    Ok((
+        [
+            (axum::http::header::ETAG, tag),
+            (
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            ),
+        ],
+        Json(body),
+    )
+        .into_response())
 }

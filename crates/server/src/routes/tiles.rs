@@ -32,7 +32,7 @@ async fn tilejson(
         )));
     };
     let tileset = Tileset::from_name(tileset)?;
-    let version = data_version(tileset, state.index.snapshot().version());
+    let version = data_version(&state, tileset, state.index.snapshot().version());
     let base_url = base_url(&headers, &state);
     let body = tileset.tilejson(&base_url, version, state.bounds);
     let mut response = axum::Json(body).into_response();
@@ -69,7 +69,7 @@ async fn tile(
         .ok_or_else(|| ApiError::not_found(format!("no `{tile}`: tiles end in .mvt")))?;
     let coord = parse_coord(&z, &x, y, tileset)?;
     let snapshot = state.index.snapshot();
-    let version = data_version(tileset, snapshot.version());
+    let version = data_version(&state, tileset, snapshot.version());
     let key = (version, tileset, coord);
     let cached = match state.tiles.get(&key) {
         Some(cached) => {
@@ -132,13 +132,13 @@ async fn tile(
     Ok((response_headers, cached.bytes(coding)).into_response())
 }
 
-/// The version a tileset's tiles are made from: the facility snapshot's, or for the base map, which
-/// never changes while the server runs, always 1.
-pub(crate) fn data_version(tileset: Tileset, facilities: u64) -> u64 {
+/// The version a tileset's tiles are made from: the facility snapshot's, or for the base map,
+/// which never changes while the server runs, the version the server started at.
+pub(crate) fn data_version(state: &AppState, tileset: Tileset, facilities: u64) -> u64 {
     if tileset.follows_facilities() {
         facilities
     } else {
-        1
+        state.base_version
     }
 }
 

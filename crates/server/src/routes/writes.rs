@@ -73,6 +73,14 @@ fn written(facility: &refuge_core::Facility, status: StatusCode, state: &AppStat
     response
 }
 
+/// A record id no other request gets, for features sent without an `id`.
+fn fresh_record(prefix: &str, n: usize) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let now = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!("{prefix}-{now}-{count}-{n}")
+}
+
 /// The facility as the current snapshot has it, or 404.
 fn current(state: &AppState, id: FacilityId) -> Result<refuge_core::Facility, ApiError> {
     state
@@ -98,7 +106,7 @@ pub async fn create_facility(
     let actor = require(&state, &headers, Role::Admin)?;
     let feature: Value = body::json(raw)?;
     let options = ImportOptions::new("api", Crs::Wgs84);
-    let facility = facility_from_feature(feature, &options)
+    let facility = facility_from_feature(feature, &options, &fresh_record("api", 0))
         .map_err(|e| ApiError::bad_request("invalid", e))?;
     let state2 = state.clone();
     let created = tokio::task::spawn_blocking(move || {
@@ -200,29 +208,50 @@ pub async fn report_status(
     let actor = require(&state, &headers, Role::Logistics)?;
     let id = parse_id(&id)?;
     let report: StatusReportBody = body::json(raw)?;
-    let mut facility = current(&state, id)?;
-    let expected = if_match(&headers)?.unwrap_or(facility.version);
-    facility.status.status = report.status;
-    facility.status.reported_at = Utc::now();
-    facility.status.reported_by = Some(report.reported_by.unwrap_or_else(|| actor.name.clone()));
-    if let Some(occupancy) = report.occupancy {
-        let FacilityDetails::Shelter(shelter) = &mut facility.details else {
-            return Err(ApiError::bad_request(
-                "bad_body",
-                format!(
-                    "`occupancy`: facility {id} is a {}, not a shelter",
-                    facility.kind()
-                ),
-            ));
-        };
-        shelter.occupancy = occupancy;
-    }
-    let state2 = state.clone();
-    let updated = tokio::task::spawn_blocking(move || {
-        state2.write_facility(facility, Some(expected), "facility.status", &actor)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let asked = if_match(&headers)?;
+    let reporter = report
+        .reported_by
+        .clone()
+        .unwrap_or_else(|| actor.name.clone());
+    // Without If-Match the newest report wins: if another write lands between reading the record
+    // and storing the report, read it again and apply the report to that.
+    let mut attempts = 0;
+    let updated = loop {
+        attempts += 1;
+        let mut facility = current(&state, id)?;
+        let expected = asked.unwrap_or(facility.version);
+        facility.status.status = report.status;
+        facility.status.reported_at = Utc::now();
+        facility.status.reported_by = Some(reporter.clone());
+        if let Some(occupancy) = report.occupancy {
+            let FacilityDetails::Shelter(shelter) = &mut facility.details else {
+                return Err(ApiError::bad_request(
+                    "bad_body",
+                    format!(
+                        "`occupancy`: facility {id} is a {}, not a shelter",
+                        facility.kind()
+                    ),
+                ));
+            };
+            shelter.occupancy = occupancy;
+        }
+        let (state2, actor2) = (state.clone(), actor.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            state2.write_facility(facility, Some(expected), "facility.status", &actor2)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        match result {
+            Err(error)
+                if asked.is_none()
+                    && error.status() == StatusCode::PRECONDITION_FAILED
+                    && attempts < 5 =>
+            {
+                continue;
+            }
+            other => break other?,
+        }
+    };
     Ok(written(&updated, StatusCode::OK, &state))
 }
 
@@ -301,7 +330,9 @@ pub async fn record_movement(
 }
 
 /// `POST /api/v1/hazards`: a GeoJSON Feature or FeatureCollection of hazard sources and zones.
-/// All or none: one bad feature refuses the upload, naming it.
+/// Every feature is checked before any is written: one bad feature refuses the upload, naming
+/// it. Each hazard is then stored in its own transaction (a store failure midway keeps the ones
+/// before it, and says so).
 pub async fn upload_hazards(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -325,8 +356,9 @@ pub async fn upload_hazards(
     };
     let options = ImportOptions::new("hazard-upload", Crs::Wgs84).kind(FacilityKind::Hazard);
     let mut hazards = Vec::with_capacity(features.len());
+    let snapshot = state.index.snapshot();
     for (n, feature) in (1..).zip(features) {
-        let facility = facility_from_feature(feature, &options)
+        let facility = facility_from_feature(feature, &options, &fresh_record("hazard", n))
             .map_err(|e| ApiError::bad_request("invalid", format!("feature {n}: {e}")))?;
         if facility.kind() != FacilityKind::Hazard {
             return Err(ApiError::bad_request(
@@ -334,8 +366,24 @@ pub async fn upload_hazards(
                 format!("feature {n}: a {} is not a hazard", facility.kind()),
             ));
         }
+        // A hazard upload replaces hazards only: any other facility is an admin's to change.
+        if let Some(existing) = snapshot
+            .get(facility.id)
+            .filter(|f| f.kind() != FacilityKind::Hazard)
+        {
+            return Err(ApiError::client(
+                StatusCode::CONFLICT,
+                "not_a_hazard",
+                format!(
+                    "feature {n}: id {} is a {}, which a hazard upload cannot replace",
+                    existing.id,
+                    existing.kind()
+                ),
+            ));
+        }
         hazards.push(facility);
     }
+    drop(snapshot);
     let state2 = state.clone();
     let ids = tokio::task::spawn_blocking(move || -> Result<Vec<u64>, ApiError> {
         let mut ids = Vec::new();

@@ -33,7 +33,10 @@ async fn tilejson_describes_every_layer_with_a_versioned_url() {
         assert_eq!(body["tilejson"], "3.0.0");
         let url = body["tiles"][0].as_str().unwrap();
         assert!(
-            url.ends_with(&format!("/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt?v=1")),
+            url.ends_with(&format!(
+                "/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt?v={}",
+                state().index.snapshot().version()
+            )),
             "{url}"
         );
         let ids: Vec<&str> = body["vector_layers"]
@@ -88,7 +91,10 @@ async fn bad_tile_requests_are_4xx_naming_the_problem() {
 #[tokio::test]
 async fn tiles_are_compressed_once_and_revalidated_by_etag() {
     let tile = tile_of(15, 7.4200, 43.7350);
-    let uri = format!("/tiles/facilities/{tile}.mvt?v=1");
+    let uri = format!(
+        "/tiles/facilities/{tile}.mvt?v={}",
+        state().index.snapshot().version()
+    );
     let (status, headers, plain) = get(&uri, &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -272,10 +278,17 @@ async fn a_change_to_the_data_changes_the_version_and_the_tiles() {
         })
         .unwrap();
     let (_, _, tilejson) = get_from(state.clone(), "/tiles/facilities.json", &[]).await;
-    assert!(String::from_utf8(tilejson).unwrap().contains("?v=2"));
+    let start = state.base_version;
+    assert!(
+        String::from_utf8(tilejson)
+            .unwrap()
+            .contains(&format!("?v={}", start + 1))
+    );
     let (_, _, base) = get_from(state.clone(), "/tiles/base.json", &[]).await;
     assert!(
-        String::from_utf8(base).unwrap().contains("?v=1"),
+        String::from_utf8(base)
+            .unwrap()
+            .contains(&format!("?v={start}")),
         "the base map did not change"
     );
     let after = get_from(state.clone(), &format!("/tiles/facilities/{tile}.mvt"), &[])

@@ -528,3 +528,137 @@ async fn planners_upload_hazard_layers_and_contacts_stay_private() {
     .await;
     assert_eq!(private["properties"]["contact"]["phone"], "+377 9898 0000");
 }
+
+#[tokio::test]
+async fn review_findings_stay_fixed() {
+    let f = fixture();
+    // A status report on a depot keeps the stock it holds in the index.
+    let depot = first_id(&f.state, "reserve").await;
+    let (status, _, _) = send(
+        &f.state,
+        "POST",
+        &format!("/api/v1/facilities/{depot}/status"),
+        Some(&f.logistics),
+        &[],
+        Some(json!({ "status": "open" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, detail) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities/{depot}"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert!(
+        detail["properties"]["stock"]
+            .as_array()
+            .is_some_and(|s| s.len() > 30),
+        "stock kept: {detail}"
+    );
+    let (_, _, near) = send(
+        &f.state,
+        "GET",
+        "/api/v1/nearest?lon=7.42&lat=43.735&kind=reserve&item=bottled_water&k=100",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert!(
+        near["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"].as_u64() == Some(depot))
+    );
+
+    // A hazard upload cannot replace a shelter, whatever id it claims.
+    let shelter = first_id(&f.state, "shelter").await;
+    let mut disguised = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities/{shelter}"),
+        Some(&f.admin),
+        &[],
+        None,
+    )
+    .await
+    .2;
+    disguised["properties"]["kind"] = json!("hazard");
+    disguised["properties"]["hazard_kind"] = json!("gas_station");
+    disguised["properties"]["risk"] = json!("low");
+    disguised["properties"]["influence_radius_m"] = json!(10);
+    let (status, _, body) = send(
+        &f.state,
+        "POST",
+        "/api/v1/hazards",
+        Some(&f.planner),
+        &[],
+        Some(disguised),
+    )
+    .await;
+    assert!(
+        status == StatusCode::CONFLICT || status == StatusCode::BAD_REQUEST,
+        "{status} {body}"
+    );
+    let (_, _, still) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities/{shelter}"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(still["properties"]["kind"], "shelter");
+
+    // Features sent without an id get ids of their own.
+    let point = |name: &str| {
+        json!({ "type": "Feature", "geometry": { "type": "Point", "coordinates": [7.42, 43.73] },
+        "properties": { "kind": "poi", "poi_kind": "defibrillator", "name_en": name } })
+    };
+    let (s1, _, a) = send(
+        &f.state,
+        "POST",
+        "/api/v1/facilities",
+        Some(&f.admin),
+        &[],
+        Some(point("AED one")),
+    )
+    .await;
+    let (s2, _, b) = send(
+        &f.state,
+        "POST",
+        "/api/v1/facilities",
+        Some(&f.admin),
+        &[],
+        Some(point("AED two")),
+    )
+    .await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{a} {b}"
+    );
+    assert_ne!(a["id"], b["id"]);
+
+    // Absurd quantities and offsets are refused or answered, never a panic.
+    let (status, _, body) = send(&f.state, "POST", "/api/v1/stock/movements", Some(&f.logistics), &[],
+        Some(json!({ "facility": depot, "item": "rice", "type": "receive", "quantity": u64::MAX, "lot": "x" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _, body) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities?offset={}", usize::MAX),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.get("next_offset").is_none());
+}
