@@ -113,6 +113,20 @@ pub async fn serve(
             "base map tiles made ahead"
         );
     });
+    // Usable stock depends on the date: recount when it changes.
+    let daily = state.clone();
+    tokio::spawn(async move {
+        let mut counted_for = chrono::Utc::now().date_naive();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let today = chrono::Utc::now().date_naive();
+            if today != counted_for {
+                let state = daily.clone();
+                let _ = tokio::task::spawn_blocking(move || state.refresh_stock(today)).await;
+                counted_for = today;
+            }
+        }
+    });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

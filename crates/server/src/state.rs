@@ -280,6 +280,20 @@ impl AppState {
         made
     }
 
+    /// Recomputes usable stock for `day` (lots that expired at midnight stop counting) and swaps
+    /// in the new snapshot.
+    pub fn refresh_stock(&self, day: chrono::NaiveDate) {
+        let _ = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let ledger = self
+                    .ledger
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                Ok(index.with_stock_totals(ledger.usable_totals(day)))
+            });
+    }
+
     fn announce(&self, action: &str, facility: &Facility, data_version: u64) {
         let (lon, lat) = (facility.location.lon(), facility.location.lat());
         // Nobody listening is fine.

@@ -662,3 +662,21 @@ async fn review_findings_stay_fixed() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.get("next_offset").is_none());
 }
+
+#[tokio::test]
+async fn usable_stock_is_recounted_for_a_new_day() {
+    let f = fixture();
+    let depot = first_id(&f.state, "reserve").await;
+    let water = refuge_core::ItemId::new("bottled_water").unwrap();
+    let id = refuge_core::FacilityId::new(depot).unwrap();
+    let before = f.state.index.snapshot().stock_of(id, &water);
+    assert!(before > 0);
+    // Bottled water keeps 365 days from the demo receipt of 2026-01-05.
+    f.state
+        .refresh_stock(chrono::NaiveDate::from_ymd_opt(2027, 6, 1).unwrap());
+    assert_eq!(
+        f.state.index.snapshot().stock_of(id, &water),
+        0,
+        "expired lots no longer count"
+    );
+}
