@@ -18,9 +18,6 @@ use crate::{Result, TileCoord};
 
 /// Hazard zones are drawn from this zoom on.
 const ZONES_FROM_ZOOM: u8 = 11;
-/// How much wider than the tile hazards are looked up, degrees: a zone or influence circle may
-/// reach into the tile from a hazard outside it.
-const HAZARD_REACH_DEG: f64 = 0.05;
 
 /// The H3 resolution facilities are aggregated at for a zoom: cells a few dozen to a tile.
 pub fn aggregation_resolution(z: u8) -> Resolution {
@@ -43,6 +40,8 @@ fn layer_name(kind: FacilityKind) -> &'static str {
 #[derive(Debug, Default)]
 pub struct HazardZones {
     cache: Mutex<ZonesOfVersion>,
+    /// How far (degrees) the farthest-reaching hazard's area extends from its point, by version.
+    reach: Mutex<Option<(u64, f64)>>,
 }
 
 /// A hazard's area in zone space and its bounding box; `None` when it has no area.
@@ -75,6 +74,44 @@ impl HazardZones {
         }
         cache.1.insert(hazard.id, Arc::clone(&area));
         area
+    }
+
+    /// The farthest any hazard's zone and influence radius reach from its indexed point, in degrees
+    /// of latitude or longitude, computed once per data version from bounding boxes (no buffering).
+    fn reach_deg(&self, index: &SpatialIndex) -> f64 {
+        let mut reach = self
+            .reach
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((version, degrees)) = *reach {
+            if version == index.version() {
+                return degrees;
+            }
+        }
+        let hazards =
+            index.within_bbox(BBox::world(), &Filter::default().kind(FacilityKind::Hazard));
+        let degrees = hazards
+            .iter()
+            .filter_map(|facility| {
+                let source = facility.hazard()?;
+                let (lon, lat) = (facility.location.lon(), facility.location.lat());
+                let zone = source
+                    .zone
+                    .as_ref()
+                    .and_then(BoundingRect::bounding_rect)
+                    .map_or(0.0, |rect| {
+                        [rect.min(), rect.max()]
+                            .iter()
+                            .map(|c| (c.x - lon).abs().max((c.y - lat).abs()))
+                            .fold(0.0, f64::max)
+                    });
+                let metres_per_degree = 111_000.0 * lat.to_radians().cos().max(0.01);
+                Some(zone + source.influence_radius_m / metres_per_degree)
+            })
+            .fold(0.0, f64::max)
+            .min(180.0);
+        *reach = Some((index.version(), degrees));
+        degrees
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ZonesOfVersion> {
@@ -127,7 +164,9 @@ pub fn facilities_tile(
             layers.entry(facility.kind()).or_default().push(facility);
         }
     }
-    let hazard_box = widened(bbox, HAZARD_REACH_DEG);
+    // A zone or influence circle may reach into the tile from a hazard outside it: look as far
+    // out as the farthest-reaching hazard of this data version reaches.
+    let hazard_box = widened(bbox, zones.reach_deg(index));
     let hazards = index.within_bbox(hazard_box, &in_service.clone().kind(FacilityKind::Hazard));
     layers.insert(FacilityKind::Hazard, hazards);
 

@@ -331,3 +331,34 @@ async fn base_tiles_can_be_made_ahead_into_the_cache() {
     );
     assert_eq!(state.prerender_base(10_000), 0, "nothing left to make");
 }
+
+#[tokio::test]
+async fn a_wide_hazard_zone_reaches_tiles_far_from_its_point() {
+    let state = AppState::demo(Config::default()).unwrap();
+    let mut wide = refuge_core::doc_support::shelter(987_654_321, 7.42, 43.735);
+    wide.details = FacilityDetails::Hazard(
+        refuge_core::HazardSource::new(
+            refuge_core::HazardKind::Dam,
+            refuge_core::RiskLevel::Major,
+            10_000.0,
+        )
+        .unwrap(),
+    );
+    state
+        .index
+        .update(|index| index.with_changes(vec![wide], &[]))
+        .unwrap();
+    // 8 km east of the hazard's point: inside its 10 km circle, far outside the tile it stands in.
+    let tile = tile_of(14, 7.42 + 0.1, 43.735);
+    let (status, _, body) = get_from(state, &format!("/tiles/facilities/{tile}.mvt"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let layers = decode(&body);
+    let (_, _, hazards) = layers
+        .iter()
+        .find(|(n, _, _)| n == "hazards")
+        .expect("a hazards layer");
+    assert!(
+        hazards.iter().any(|f| f.id == 987_654_321 && f.kind == 3),
+        "the dam's influence circle is drawn"
+    );
+}
