@@ -17,9 +17,8 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError, Overrides};
@@ -45,12 +44,31 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             config.body_limit_bytes,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout(),
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), read_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Reads that take too long are answered 408. Writes are not: a write runs to its commit whatever
+/// happens to the connection, so a timeout would tell the client it failed when it did not, and a
+/// retry would book it twice.
+async fn read_timeout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(state.config.request_timeout(), next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::client(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request took too long; try again",
+        )
+        .into_response(),
+    }
 }
 
 async fn count_errors(
