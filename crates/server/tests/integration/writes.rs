@@ -69,6 +69,28 @@ pub async fn send(
     (parts.status, parts.headers, value)
 }
 
+/// Usable units of `item` at facility `id`, as its detail shows them.
+async fn stock_of(state: &AppState, id: u64, item: &str) -> u64 {
+    let (_, _, body) = send(
+        state,
+        "GET",
+        &format!("/api/v1/facilities/{id}"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    let stock = body["properties"]["stock"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    stock
+        .iter()
+        .find(|s| s["item"] == item)
+        .and_then(|s| s["quantity"].as_u64())
+        .unwrap_or(0)
+}
+
 async fn first_id(state: &AppState, kind: &str) -> u64 {
     let (_, _, body) = send(
         state,
@@ -285,28 +307,7 @@ async fn stock_cannot_go_negative_and_transfers_are_atomic() {
         depots["features"][0]["id"].as_u64().unwrap(),
         depots["features"][1]["id"].as_u64().unwrap(),
     );
-    let stock = |id: u64| {
-        let state = f.state.clone();
-        async move {
-            let (_, _, body) = send(
-                &state,
-                "GET",
-                &format!("/api/v1/facilities/{id}"),
-                None,
-                &[],
-                None,
-            )
-            .await;
-            body["properties"]["stock"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["item"] == "tent_12m2")
-                .unwrap()["quantity"]
-                .as_u64()
-                .unwrap()
-        }
-    };
+    let stock = |id: u64| stock_of(&f.state, id, "tent_12m2");
     let (before_a, before_b) = (stock(a).await, stock(b).await);
     let movement = |body: Value| {
         send(
@@ -361,28 +362,7 @@ async fn sixteen_clients_issuing_at_once_lose_nothing() {
     let f = fixture();
     let depot = first_id(&f.state, "reserve").await;
     let item = "bottled_water";
-    let read = || {
-        let state = f.state.clone();
-        async move {
-            let (_, _, body) = send(
-                &state,
-                "GET",
-                &format!("/api/v1/facilities/{depot}"),
-                None,
-                &[],
-                None,
-            )
-            .await;
-            body["properties"]["stock"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["item"] == item)
-                .unwrap()["quantity"]
-                .as_u64()
-                .unwrap()
-        }
-    };
+    let read = || stock_of(&f.state, depot, item);
     let before = read().await;
     let state = Arc::new(f.state.clone());
     let mut clients = Vec::new();
