@@ -192,8 +192,29 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A server under test; stopped when dropped, so a failing test leaves no server behind.
+struct Server(std::process::Child);
+
+impl Server {
+    /// Stops it the hard way: SIGKILL, as a crash would.
+    fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+
+    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `refuge serve` on a store and waits until it answers.
-fn serve(store: &std::path::Path, port: u16) -> std::process::Child {
+fn serve(store: &std::path::Path, port: u16) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
         .args([
             "serve",
@@ -209,7 +230,7 @@ fn serve(store: &std::path::Path, port: u16) -> std::process::Child {
         .unwrap();
     for _ in 0..300 {
         if http(port, "GET", "/healthz", None, "").is_ok_and(|(status, _)| status == 200) {
-            return child;
+            return Server(child);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
