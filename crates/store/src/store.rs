@@ -171,24 +171,7 @@ impl Store {
     /// Reads everything back.
     pub fn load(&self) -> Result<Contents> {
         let conn = self.lock();
-        let mut contents = Contents::default();
-        let mut statement = conn.prepare("SELECT id, body FROM facilities ORDER BY id")?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        contents.facilities = parse_all(&rows, "facility")?;
-        let mut statement = conn.prepare("SELECT seq, body FROM movements ORDER BY seq")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (seq, body) = row?;
-            contents
-                .movements
-                .push(parse(&format!("movement {seq}"), &body)?);
-        }
+        let mut catalog = Catalog::default();
         let mut statement = conn.prepare("SELECT item, body FROM catalog ORDER BY item")?;
         let rows = statement.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
@@ -196,26 +179,35 @@ impl Store {
         for row in rows {
             let (id, body) = row?;
             let item: Item = parse(&format!("item {id}"), &body)?;
-            contents.catalog.insert(item)?;
+            catalog.insert(item)?;
         }
         let quotas: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'quotas'", [], |r| {
                 r.get(0)
             })
             .optional()?;
-        if let Some(quotas) = quotas {
-            contents.quotas = parse("quotas", &quotas)?;
-        }
-        let mut statement = conn.prepare("SELECT rowid, body FROM base_features ORDER BY rowid")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (rowid, body) = row?;
-            contents
-                .base
-                .push(parse(&format!("base feature {rowid}"), &body)?);
-        }
+        let contents = Contents {
+            facilities: parse_all(
+                &numbered_rows(&conn, "SELECT id, body FROM facilities ORDER BY id")?,
+                "facility",
+            )?,
+            movements: parse_all(
+                &numbered_rows(&conn, "SELECT seq, body FROM movements ORDER BY seq")?,
+                "movement",
+            )?,
+            catalog,
+            quotas: quotas
+                .map(|q| parse("quotas", &q))
+                .transpose()?
+                .unwrap_or_default(),
+            base: parse_all(
+                &numbered_rows(
+                    &conn,
+                    "SELECT rowid, body FROM base_features ORDER BY rowid",
+                )?,
+                "base feature",
+            )?,
+        };
         Ok(contents)
     }
 
@@ -534,6 +526,15 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
         what: what.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// The (number, JSON body) rows a query returns.
+fn numbered_rows(conn: &Connection, sql: &str) -> Result<Vec<(i64, String)>> {
+    let mut statement = conn.prepare(sql)?;
+    let rows = statement.query_map([], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Parses many stored records on every core: start-up time for a large city is mostly this.

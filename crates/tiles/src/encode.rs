@@ -125,10 +125,7 @@ impl LayerWriter {
             if points.len() < 2 {
                 continue;
             }
-            for c in points {
-                encoder.add_point(c.x, c.y).map_err(encode_error)?;
-            }
-            encoder.complete_geom().map_err(encode_error)?;
+            add_part(&mut encoder, &points)?;
             parts += 1;
         }
         if parts > 0 {
@@ -166,10 +163,7 @@ impl LayerWriter {
             );
             for ring in rings {
                 // MVT rings are closed implicitly: the last point is not repeated.
-                for c in ring.iter().take(ring.len() - 1) {
-                    encoder.add_point(c.x, c.y).map_err(encode_error)?;
-                }
-                encoder.complete_geom().map_err(encode_error)?;
+                add_part(&mut encoder, &ring[..ring.len() - 1])?;
             }
             parts += 1;
         }
@@ -212,6 +206,14 @@ impl LayerWriter {
         }
         Ok(())
     }
+}
+
+/// One line or ring of a feature's geometry.
+fn add_part(encoder: &mut GeomEncoder<f64>, points: &[Coord]) -> Result<()> {
+    for c in points {
+        encoder.add_point(c.x, c.y).map_err(encode_error)?;
+    }
+    encoder.complete_geom().map_err(encode_error)
 }
 
 fn encode_error(e: mvt::Error) -> Error {
