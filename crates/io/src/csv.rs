@@ -7,6 +7,7 @@ use refuge_core::Facility;
 
 use crate::mapping::{ImportOptions, Placement, to_facility};
 use crate::report::{ImportReport, Location};
+use crate::sink::ImportSink;
 use crate::{Error, Import, Result};
 
 /// Which columns hold the position. Unset columns are found by name: `lon`, `lng`, `longitude`,
@@ -22,6 +23,18 @@ pub struct CsvColumns {
 /// Reads facilities from CSV. A bad row is rejected with its line number and the good rows go on;
 /// a file without a header or without the position columns is an error.
 pub fn read_csv(input: impl Read, columns: &CsvColumns, options: &ImportOptions) -> Result<Import> {
+    let mut import = Import::new(&options.dataset);
+    import.report = stream_csv(input, columns, options, &mut import)?;
+    Ok(import)
+}
+
+/// Reads facilities from CSV like [`read_csv`], row by row, handing each accepted one to `sink`.
+pub fn stream_csv(
+    input: impl Read,
+    columns: &CsvColumns,
+    options: &ImportOptions,
+    sink: &mut dyn ImportSink,
+) -> Result<ImportReport> {
     let dataset = options.dataset.clone();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -54,7 +67,6 @@ pub fn read_csv(input: impl Read, columns: &CsvColumns, options: &ImportOptions)
     )?;
 
     let mut report = ImportReport::new(&dataset);
-    let mut facilities = Vec::new();
     for (row, result) in (2u64..).zip(reader.byte_records()) {
         report.read_one();
         let at = Location::Line(row);
@@ -106,18 +118,11 @@ pub fn read_csv(input: impl Read, columns: &CsvColumns, options: &ImportOptions)
             zone: None,
         };
         match to_facility(&fields, placement, options, &format!("line-{row}")) {
-            Ok(facility) => {
-                report.accept(at, facility.location, facility.source.record.as_deref());
-                facilities.push(facility);
-            }
+            Ok(facility) => report.hand_over(at, facility, sink)?,
             Err(reason) => report.reject(at, reason),
         }
     }
-    Ok(Import {
-        facilities,
-        base: Vec::new(),
-        report,
-    })
+    Ok(report)
 }
 
 fn find_column(

@@ -79,6 +79,15 @@ pub enum Error {
         /// The formats.
         expected: String,
     },
+    /// Where the records were going failed (e.g. the store could not write); nothing of this
+    /// input was kept.
+    #[error("{dataset}: {message}")]
+    Destination {
+        /// The dataset.
+        dataset: String,
+        /// What the destination said.
+        message: String,
+    },
     /// A model rule broken by an option rather than by a record.
     #[error(transparent)]
     Model(#[from] refuge_core::Error),

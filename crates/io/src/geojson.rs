@@ -1,7 +1,7 @@
 //! GeoJSON in (FeatureCollection, single Feature, or newline-delimited) and out.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 
 use geo::{Geometry, InteriorPoint, MapCoords};
 use refuge_core::{Crs, Facility, LonLat};
@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 
 use crate::base::{BaseFeature, BaseLayer};
 use crate::mapping::{ImportOptions, Placement, to_facility};
-use crate::report::{Location, stable_id};
+use crate::report::{ImportReport, Location, stable_id};
+use crate::sink::{ImportSink, Outcome};
 use crate::{Error, Import, Result};
 
 /// What GeoJSON features become.
@@ -24,81 +25,236 @@ pub enum GeoJsonTarget {
 /// Reads a GeoJSON FeatureCollection or Feature. Broken JSON is an error with its line and
 /// column; a bad feature is rejected with its number and the rest go on.
 pub fn read_geojson(text: &str, target: GeoJsonTarget, options: &ImportOptions) -> Result<Import> {
-    let document: Value =
-        serde_json::from_str(text).map_err(|e| json_error(&options.dataset, &e))?;
-    let features = match document.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => match document.get("features") {
-            Some(Value::Array(features)) => features.clone(),
-            _ => {
-                return Err(shape_error(
-                    options,
-                    "a FeatureCollection needs a `features` array",
-                ));
-            }
-        },
-        Some("Feature") => vec![document],
-        Some(other) => {
-            return Err(shape_error(
-                options,
-                &format!("expected a FeatureCollection or a Feature, found a {other}"),
-            ));
-        }
-        None => return Err(shape_error(options, "not GeoJSON: no `type` member")),
-    };
     let mut import = Import::new(&options.dataset);
-    for (n, feature) in (1u64..).zip(features) {
-        import.take(Location::Feature(n), feature, target, options);
-    }
+    import.report = stream_geojson(text.as_bytes(), target, options, &mut import)?;
     Ok(import)
+}
+
+/// Reads a GeoJSON FeatureCollection or Feature like [`read_geojson`], feature by feature, handing
+/// each accepted one to `sink`: only one feature is held in memory at a time.
+pub fn stream_geojson(
+    input: impl Read,
+    target: GeoJsonTarget,
+    options: &ImportOptions,
+    sink: &mut dyn ImportSink,
+) -> Result<ImportReport> {
+    let mut report = ImportReport::new(&options.dataset);
+    let mut stopped = None;
+    let mut number = 0u64;
+    let mut each = |feature: Value| -> bool {
+        number += 1;
+        match take(
+            &mut report,
+            Location::Feature(number),
+            feature,
+            target,
+            options,
+            sink,
+        ) {
+            Ok(()) => true,
+            Err(error) => {
+                stopped = Some(error);
+                false
+            }
+        }
+    };
+    let mut reader = serde_json::Deserializer::from_reader(std::io::BufReader::new(input));
+    let shape = serde::Deserializer::deserialize_map(
+        &mut reader,
+        stream::DocumentVisitor { each: &mut each },
+    );
+    if let Some(error) = stopped {
+        return Err(error);
+    }
+    let shape = shape.map_err(|e| json_error(&options.dataset, &e))?;
+    reader.end().map_err(|e| json_error(&options.dataset, &e))?;
+    match shape {
+        stream::Shape::Collection => {}
+        stream::Shape::Feature(feature) => {
+            take(
+                &mut report,
+                Location::Feature(1),
+                feature,
+                target,
+                options,
+                sink,
+            )?;
+        }
+        stream::Shape::Other(message) => return Err(shape_error(options, &message)),
+    }
+    Ok(report)
 }
 
 /// Reads newline-delimited GeoJSON: one Feature per line; blank lines are skipped. A line that
 /// is not JSON is rejected with its number and the rest go on.
 pub fn read_ndjson(text: &str, target: GeoJsonTarget, options: &ImportOptions) -> Result<Import> {
     let mut import = Import::new(&options.dataset);
-    for (n, line) in (1u64..).zip(text.lines()) {
+    import.report = stream_ndjson(text.as_bytes(), target, options, &mut import)?;
+    Ok(import)
+}
+
+/// Reads newline-delimited GeoJSON like [`read_ndjson`], line by line, into `sink`.
+pub fn stream_ndjson(
+    input: impl Read,
+    target: GeoJsonTarget,
+    options: &ImportOptions,
+    sink: &mut dyn ImportSink,
+) -> Result<ImportReport> {
+    let mut report = ImportReport::new(&options.dataset);
+    let mut input = std::io::BufReader::new(input);
+    let mut bytes = Vec::new();
+    for n in 1u64.. {
+        bytes.clear();
+        let read = input
+            .read_until(b'\n', &mut bytes)
+            .map_err(|source| Error::Read {
+                path: options.dataset.clone().into(),
+                source,
+            })?;
+        if read == 0 {
+            break;
+        }
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            report.read_one();
+            report.reject(
+                Location::Line(n),
+                "the line is not UTF-8 text (save the file as UTF-8)",
+            );
+            continue;
+        };
         let line = line.trim_start_matches('\u{1e}').trim();
         if line.is_empty() {
             continue;
         }
         match serde_json::from_str::<Value>(line) {
-            Ok(feature) => import.take(Location::Line(n), feature, target, options),
+            Ok(feature) => take(
+                &mut report,
+                Location::Line(n),
+                feature,
+                target,
+                options,
+                sink,
+            )?,
             Err(e) => {
-                import.report.read_one();
-                import
-                    .report
-                    .reject(Location::Line(n), format!("invalid JSON: {e}"));
+                report.read_one();
+                report.reject(Location::Line(n), format!("invalid JSON: {e}"));
             }
         }
     }
-    Ok(import)
+    Ok(report)
 }
 
-impl Import {
-    fn take(
-        &mut self,
-        at: Location,
-        feature: Value,
-        target: GeoJsonTarget,
-        options: &ImportOptions,
-    ) {
-        self.report.read_one();
-        match target {
-            GeoJsonTarget::Facilities => match facility_from(feature, options, at) {
-                Ok(facility) => {
-                    self.report
-                        .accept(at, facility.location, facility.source.record.as_deref());
-                    self.facilities.push(facility);
-                }
-                Err(reason) => self.report.reject(at, reason),
+/// One feature: converted, handed to the sink, and reported.
+fn take(
+    report: &mut ImportReport,
+    at: Location,
+    feature: Value,
+    target: GeoJsonTarget,
+    options: &ImportOptions,
+    sink: &mut dyn ImportSink,
+) -> Result<()> {
+    report.read_one();
+    match target {
+        GeoJsonTarget::Facilities => match facility_from(feature, options, at) {
+            Ok(facility) => report.hand_over(at, facility, sink)?,
+            Err(reason) => report.reject(at, reason),
+        },
+        GeoJsonTarget::Base(layer) => match base_from(&feature, layer, options, at) {
+            Ok(base) => match sink.base(base)? {
+                Outcome::Accepted => report.accepted += 1,
+                Outcome::Refused(reason) => report.reject(at, reason),
             },
-            GeoJsonTarget::Base(layer) => match base_from(&feature, layer, options, at) {
-                Ok(base) => {
-                    self.report.accepted += 1;
-                    self.base.push(base);
+            Err(reason) => report.reject(at, reason),
+        },
+    }
+    Ok(())
+}
+
+/// Walking a GeoJSON document without holding its `features` array: each feature is handed on as
+/// soon as it is parsed.
+mod stream {
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    /// What the document turned out to be.
+    pub enum Shape {
+        /// A FeatureCollection, whose features were handed on.
+        Collection,
+        /// A single Feature.
+        Feature(Value),
+        /// Something else, and what is wrong with it.
+        Other(String),
+    }
+
+    /// Visits the top-level object; `each` gets every feature and says whether to go on.
+    pub struct DocumentVisitor<'f, F> {
+        pub each: &'f mut F,
+    }
+
+    impl<'de, F: FnMut(Value) -> bool> Visitor<'de> for DocumentVisitor<'_, F> {
+        type Value = Shape;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a GeoJSON FeatureCollection or Feature object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+            let mut members = Map::new();
+            let mut has_features = false;
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "features" && !has_features {
+                    has_features = true;
+                    map.next_value_seed(Features {
+                        each: &mut *self.each,
+                    })?;
+                } else {
+                    let value: Value = map.next_value()?;
+                    members.insert(key, value);
                 }
-                Err(reason) => self.report.reject(at, reason),
-            },
+            }
+            Ok(match members.get("type").and_then(Value::as_str) {
+                Some("FeatureCollection") if has_features => Shape::Collection,
+                Some("FeatureCollection") => {
+                    Shape::Other("a FeatureCollection needs a `features` array".into())
+                }
+                Some("Feature") if !has_features => Shape::Feature(Value::Object(members)),
+                Some(other) => Shape::Other(format!(
+                    "expected a FeatureCollection or a Feature, found a {other}"
+                )),
+                None => Shape::Other("not GeoJSON: no `type` member".into()),
+            })
+        }
+    }
+
+    /// The `features` array, element by element.
+    struct Features<'f, F> {
+        each: &'f mut F,
+    }
+
+    impl<'de, F: FnMut(Value) -> bool> DeserializeSeed<'de> for Features<'_, F> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_seq(self)
+        }
+    }
+
+    impl<'de, F: FnMut(Value) -> bool> Visitor<'de> for Features<'_, F> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a `features` array")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(feature) = seq.next_element::<Value>()? {
+                if !(self.each)(feature) {
+                    return Err(serde::de::Error::custom("the import stopped"));
+                }
+            }
+            Ok(())
         }
     }
 }

@@ -11,19 +11,23 @@ mod geojson;
 mod mapping;
 pub mod osm;
 mod report;
+mod sink;
 
 pub use base::{BaseFeature, BaseLayer};
 pub use catalog::read_catalog;
-pub use csv::{CsvColumns, read_csv, write_csv};
+pub use csv::{CsvColumns, read_csv, stream_csv, write_csv};
 pub use error::{Error, Result};
 pub use format::InputFormat;
 pub use geojson::{
-    GeoJsonTarget, facility_from_feature, feature_json, read_geojson, read_ndjson,
-    write_base_geojson, write_geojson,
+    GeoJsonTarget, facility_from_feature, feature_json, read_geojson, read_ndjson, stream_geojson,
+    stream_ndjson, write_base_geojson, write_geojson,
 };
-pub use mapping::{Field, ImportOptions, Mapping, Placement, Record, facility_id, to_facility};
-pub use osm::read_osm;
+pub use mapping::{
+    Field, ImportOptions, Mapping, Placement, Record, facility_id, is_stated_by_import, to_facility,
+};
+pub use osm::{read_osm, stream_osm};
 pub use report::{Duplicate, DuplicateKind, ImportReport, Location, Rejection, stable_id};
+pub use sink::{ImportSink, ImportSpec, Outcome};
 
 use refuge_core::Facility;
 
@@ -45,5 +49,18 @@ impl Import {
             report: ImportReport::new(dataset),
             ..Self::default()
         }
+    }
+}
+
+/// Collecting in memory: every accepted record is kept.
+impl ImportSink for Import {
+    fn facility(&mut self, facility: Facility) -> Result<Outcome> {
+        self.facilities.push(facility);
+        Ok(Outcome::Accepted)
+    }
+
+    fn base(&mut self, feature: BaseFeature) -> Result<Outcome> {
+        self.base.push(feature);
+        Ok(Outcome::Accepted)
     }
 }

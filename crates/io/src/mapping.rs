@@ -238,10 +238,7 @@ pub fn to_facility(
         }),
         designation: optional(Field::Designation, text(Field::Designation))?
             .unwrap_or(Designation::Designated),
-        status: StatusReport::new(
-            optional(Field::Status, text(Field::Status))?.unwrap_or(LiveStatus::Standby),
-            options.reported_at,
-        ),
+        status: imported_status(optional(Field::Status, text(Field::Status))?, options),
         source: Source {
             dataset: options.dataset.clone(),
             record: record_id,
@@ -251,6 +248,24 @@ pub fn to_facility(
     };
     facility.validate().map_err(|e| e.to_string())?;
     Ok(facility)
+}
+
+/// The live status an import gives: the record's own, reported by the import (so that a later
+/// import of the same file without a status column keeps the live state, see
+/// [`is_stated_by_import`]), else standby.
+fn imported_status(stated: Option<LiveStatus>, options: &ImportOptions) -> StatusReport {
+    match stated {
+        Some(status) => StatusReport {
+            reported_by: Some(format!("import {}", options.dataset)),
+            ..StatusReport::new(status, options.reported_at)
+        },
+        None => StatusReport::new(LiveStatus::Standby, options.reported_at),
+    }
+}
+
+/// Whether an imported facility's status was stated by its record (not the standby default).
+pub fn is_stated_by_import(status: &StatusReport) -> bool {
+    status.reported_by.is_some()
 }
 
 fn details(

@@ -105,6 +105,21 @@ impl ImportReport {
         });
     }
 
+    /// Hands an accepted facility to `sink` and records what it did with it.
+    pub(crate) fn hand_over(
+        &mut self,
+        at: Location,
+        facility: refuge_core::Facility,
+        sink: &mut dyn crate::ImportSink,
+    ) -> crate::Result<()> {
+        let (location, record) = (facility.location, facility.source.record.clone());
+        match sink.facility(facility)? {
+            crate::Outcome::Accepted => self.accept(at, location, record.as_deref()),
+            crate::Outcome::Refused(reason) => self.reject(at, reason),
+        }
+        Ok(())
+    }
+
     /// Counts an acceptance and flags it if its position or source id was seen before.
     pub fn accept(&mut self, at: Location, position: LonLat, source_id: Option<&str>) {
         self.accepted += 1;

@@ -20,7 +20,9 @@ pub fn summary(facility: &Facility, crs: Crs) -> Value {
             "capacity": s.capacity(),
             "occupancy": s.occupancy,
             "available": s.available(),
+            "room": s.room(),
             "suitable_for": s.suitable_for,
+            "suitability_unknown": s.suitable_for.is_empty(),
         }),
         FacilityDetails::Reserve(d) => json!({ "tier": d.tier }),
         FacilityDetails::Hazard(h) => json!({

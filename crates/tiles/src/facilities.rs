@@ -227,6 +227,7 @@ pub fn properties(facility: &Facility) -> Properties {
             if let Some(available) = shelter.available() {
                 props.push(("available", Value::from(available)));
             }
+            props.push(("room", Value::from(shelter.room().as_str())));
         }
         FacilityDetails::Reserve(depot) => props.push(("tier", Value::from(depot.tier.as_str()))),
         FacilityDetails::Hazard(hazard) => {
@@ -287,6 +288,19 @@ fn aggregate_properties(members: &[&Facility]) -> Properties {
     let mut props: Properties = vec![("point_count", Value::from(members.len() as u64))];
     if let Some(first) = members.first() {
         props.push(("kind", Value::from(first.kind().as_str())));
+        // What the members are: their one status if they share it, else `mixed`, so that a
+        // cluster of shelters on standby is never drawn in the colour of open ones.
+        let shared = members
+            .iter()
+            .all(|f| f.status.status == first.status.status);
+        let status = if shared {
+            first.status.status.as_str()
+        } else {
+            "mixed"
+        };
+        props.push(("status", Value::from(status)));
+        let open = members.iter().filter(|f| f.is_open()).count();
+        props.push(("open_count", Value::from(open as u64)));
     }
     let shelters: Vec<_> = members.iter().filter_map(|f| f.shelter()).collect();
     if !shelters.is_empty() {

@@ -38,18 +38,25 @@ const FACILITY_FIELDS: &[(&str, &str)] = &[
     ),
     ("name_zh", "String: Chinese name"),
     ("name_en", "String: English name"),
-    ("status", "String: standby, open, full, closed or damaged"),
+    (
+        "status",
+        "String: standby, open, full, closed or damaged; on an aggregate, mixed when its members differ",
+    ),
     (
         "point_count",
         "Number: facilities aggregated into this point (low zoom)",
     ),
+    ("open_count", "Number: open facilities of an aggregate"),
 ];
 
 const SHELTER_FIELDS: &[(&str, &str)] = &[
     ("id", "Number: stable facility id"),
     ("name_zh", "String: Chinese name"),
     ("name_en", "String: English name"),
-    ("status", "String: standby, open, full, closed or damaged"),
+    (
+        "status",
+        "String: standby, open, full, closed or damaged; on an aggregate, mixed when its members differ",
+    ),
     (
         "shelter_type",
         "String: emergency, fixed_short, fixed_medium, fixed_long or central",
@@ -61,9 +68,14 @@ const SHELTER_FIELDS: &[(&str, &str)] = &[
     ("occupancy", "Number: persons sheltering now"),
     ("available", "Number: free places"),
     (
+        "room",
+        "String: available, unknown (capacity not known) or none",
+    ),
+    (
         "point_count",
         "Number: shelters aggregated into this point (low zoom)",
     ),
+    ("open_count", "Number: open shelters of an aggregate"),
 ];
 
 const RESERVE_FIELDS: &[(&str, &str)] = &[

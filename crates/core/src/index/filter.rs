@@ -46,15 +46,17 @@ impl Filter {
         self
     }
 
-    /// Only shelters that are open and have at least one free place (a shelter of unknown
-    /// capacity does not count as having room).
+    /// Only shelters that are open and not known to be full: a shelter of unknown capacity
+    /// counts (its room is unknown, see [`Shelter::room`](crate::Shelter::room)); only a shelter
+    /// reported full, or whose occupancy reaches its capacity, has no room.
     #[must_use]
     pub fn has_room(mut self, yes: bool) -> Self {
         self.has_room = yes;
         self
     }
 
-    /// Only shelters suitable for this hazard.
+    /// Only shelters suitable for this hazard, or whose suitability is not stated (imported data
+    /// is often thin; such a shelter is flagged, see [`Shelter::suitability`](crate::Shelter::suitability)).
     #[must_use]
     pub fn hazard(mut self, hazard: HazardType) -> Self {
         self.hazard = Some(hazard);
@@ -100,14 +102,16 @@ impl Filter {
             let room = facility.status.status == LiveStatus::Open
                 && facility
                     .shelter()
-                    .and_then(|s| s.available())
-                    .is_some_and(|free| free > 0);
+                    .is_some_and(|s| s.room() != crate::Room::None);
             if !room {
                 return false;
             }
         }
         if let Some(hazard) = self.hazard {
-            if facility.shelter().is_none_or(|s| !s.suits(hazard)) {
+            if facility
+                .shelter()
+                .is_none_or(|s| s.suitability(hazard) == crate::Suitability::Unsuitable)
+            {
                 return false;
             }
         }

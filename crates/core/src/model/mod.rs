@@ -21,7 +21,8 @@ pub use names::Names;
 pub use poi::{Poi, PoiKind};
 pub use reserve::{ReserveDepot, ReserveMode, ReserveTier};
 pub use shelter::{
-    Amenity, CapacityProfile, HazardType, Shelter, ShelterClass, ShelterType, SpaceType,
+    Amenity, CapacityProfile, HazardType, Room, Shelter, ShelterClass, ShelterType, SpaceType,
+    Suitability,
 };
 pub use status::{Designation, LiveStatus, StatusReport};
 pub use stock::{Lot, Movement, MovementKind, Quota, Shortage, StockLedger};

@@ -118,6 +118,30 @@ impl ShelterType {
     }
 }
 
+crate::named_enum! {
+    /// What is known of a shelter's room for more people.
+    pub enum Room ("room") {
+        /// Places are left.
+        Available = "available",
+        /// Its capacity is not known: it may have room.
+        Unknown = "unknown",
+        /// Occupancy has reached capacity.
+        None = "none",
+    }
+}
+
+crate::named_enum! {
+    /// What is known of a shelter's suitability for one hazard.
+    pub enum Suitability ("suitability") {
+        /// Stated suitable.
+        Suitable = "suitable",
+        /// The shelter states no suitability at all.
+        Unknown = "unknown",
+        /// It states others, not this one.
+        Unsuitable = "unsuitable",
+    }
+}
+
 /// A shelter's attributes beyond the common facility record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shelter {
@@ -204,6 +228,37 @@ impl Shelter {
     /// Whether it is suitable for `hazard`.
     pub fn suits(&self, hazard: HazardType) -> bool {
         self.suitable_for.contains(&hazard)
+    }
+
+    /// What is known of its suitability for `hazard`: a shelter whose list of suitable hazards is
+    /// empty has not stated one, which is not the same as being unsuitable.
+    pub fn suitability(&self, hazard: HazardType) -> Suitability {
+        if self.suits(hazard) {
+            Suitability::Suitable
+        } else if self.suitable_for.is_empty() {
+            Suitability::Unknown
+        } else {
+            Suitability::Unsuitable
+        }
+    }
+
+    /// Whether people can still come: places left, capacity unknown, or full.
+    ///
+    /// ```
+    /// use refuge_core::{Room, Shelter, ShelterType, SpaceType};
+    /// let mut school = Shelter::new(ShelterType::Emergency, SpaceType::Indoor, None)?;
+    /// assert_eq!(school.room(), Room::Unknown);
+    /// school.design_capacity = Some(10);
+    /// school.occupancy = 10;
+    /// assert_eq!(school.room(), Room::None);
+    /// # Ok::<(), refuge_core::Error>(())
+    /// ```
+    pub fn room(&self) -> Room {
+        match self.available() {
+            None => Room::Unknown,
+            Some(0) => Room::None,
+            Some(_) => Room::Available,
+        }
     }
 
     /// Checks each field, naming the first that is wrong.

@@ -16,7 +16,8 @@ use refuge_core::{
 
 use crate::base::BaseFeature;
 use crate::mapping::ImportOptions;
-use crate::report::Location;
+use crate::report::{ImportReport, Location};
+use crate::sink::{ImportSink, Outcome};
 use crate::{Error, Import, Result};
 use rules::{Candidate, Tags};
 
@@ -47,9 +48,22 @@ struct Element2 {
 /// hazard sources). Shelter candidates are `planned`, not designated: designating them is a
 /// planner's decision (the demo city does it by the rules in `data/README.md`).
 pub fn read_osm(input: impl Read + Send, options: &ImportOptions) -> Result<Import> {
-    let raw = read_raw(input, &options.dataset)?;
     let mut import = Import::new(&options.dataset);
-    for element in elements(&raw, &mut import) {
+    import.report = stream_osm(input, options, &mut import)?;
+    Ok(import)
+}
+
+/// Reads an OpenStreetMap PBF extract like [`read_osm`], handing each accepted facility and
+/// base-map feature to `sink`. The extract's nodes and ways are held in memory while its
+/// geometries are assembled.
+pub fn stream_osm(
+    input: impl Read + Send,
+    options: &ImportOptions,
+    sink: &mut dyn ImportSink,
+) -> Result<ImportReport> {
+    let raw = read_raw(input, &options.dataset)?;
+    let mut report = ImportReport::new(&options.dataset);
+    for element in elements(&raw, &mut report) {
         // Tagged nodes (crossings, bus stops, signals) are not base-map shapes.
         let shape = !matches!(element.at, Location::Node(_));
         let is_relation = matches!(element.at, Location::Relation(_));
@@ -57,32 +71,28 @@ pub fn read_osm(input: impl Read + Send, options: &ImportOptions) -> Result<Impo
             .then(|| rules::base_layer(&element.tags, is_relation))
             .flatten();
         if let Some((layer, class)) = layer {
-            import.base.push(BaseFeature {
+            let feature = BaseFeature {
                 id: element.id,
                 layer,
                 class,
                 name: element.tags.tag("name").map(str::to_owned),
                 name_zh: element.tags.tag("name:zh").map(str::to_owned),
                 geometry: element.geometry.clone(),
-            });
+            };
+            if let Outcome::Refused(reason) = sink.base(feature)? {
+                report.reject(element.at, reason);
+            }
         }
         let Some(candidate) = rules::candidate(&element.tags) else {
             continue;
         };
-        import.report.read_one();
+        report.read_one();
         match facility(&element, candidate, options) {
-            Ok(facility) => {
-                import.report.accept(
-                    element.at,
-                    facility.location,
-                    facility.source.record.as_deref(),
-                );
-                import.facilities.push(facility);
-            }
-            Err(reason) => import.report.reject(element.at, reason),
+            Ok(facility) => report.hand_over(element.at, facility, sink)?,
+            Err(reason) => report.reject(element.at, reason),
         }
     }
-    Ok(import)
+    Ok(report)
 }
 
 fn read_raw(input: impl Read + Send, dataset: &str) -> Result<Raw> {
@@ -138,7 +148,7 @@ fn read_raw(input: impl Read + Send, dataset: &str) -> Result<Raw> {
 
 /// Tagged nodes, ways and multipolygon relations with their geometry. Ways whose nodes are missing
 /// (cut off by the extract) are rejected in the report if they would have been used.
-fn elements(raw: &Raw, import: &mut Import) -> Vec<Element2> {
+fn elements(raw: &Raw, report: &mut ImportReport) -> Vec<Element2> {
     let mut out = Vec::new();
     for (id, tags) in &raw.tagged_nodes {
         if let Some(&(lon, lat)) = raw.nodes.get(id) {
@@ -161,8 +171,8 @@ fn elements(raw: &Raw, import: &mut Import) -> Vec<Element2> {
         }
         let Some(line) = line_of(raw, refs) else {
             if rules::base_layer(tags, false).is_some() || rules::candidate(tags).is_some() {
-                import.report.read_one();
-                import.report.reject(
+                report.read_one();
+                report.reject(
                     Location::Way(*id),
                     "some of its nodes are not in the extract",
                 );
@@ -189,8 +199,8 @@ fn elements(raw: &Raw, import: &mut Import) -> Vec<Element2> {
                 geometry: Geometry::MultiPolygon(area),
             }),
             None if rules::base_layer(tags, true).is_some() || rules::candidate(tags).is_some() => {
-                import.report.read_one();
-                import.report.reject(
+                report.read_one();
+                report.reject(
                     Location::Relation(*id),
                     "its rings do not close (members are missing from the extract)",
                 );

@@ -1,0 +1,66 @@
+//! Where imported records go, one at a time: collected in memory ([`Import`](crate::Import)), or
+//! written straight into a store, so that a file of any size is read in bounded memory.
+
+use std::io::Read;
+
+use refuge_core::Facility;
+
+use crate::Result;
+use crate::base::{BaseFeature, BaseLayer};
+use crate::csv::CsvColumns;
+use crate::format::InputFormat;
+use crate::geojson::GeoJsonTarget;
+use crate::mapping::ImportOptions;
+use crate::report::ImportReport;
+
+/// What a sink did with one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Taken.
+    Accepted,
+    /// Refused, and why; the import goes on with the next record.
+    Refused(String),
+}
+
+/// A destination for imported records. A record it refuses is reported by its place in the file;
+/// an error stops the whole import.
+pub trait ImportSink {
+    /// Takes an accepted facility.
+    fn facility(&mut self, facility: Facility) -> Result<Outcome>;
+    /// Takes an accepted base-map feature.
+    fn base(&mut self, feature: BaseFeature) -> Result<Outcome>;
+}
+
+/// How to read one input: its format, CRS and mapping, and what its features become.
+#[derive(Debug, Clone)]
+pub struct ImportSpec {
+    /// The format.
+    pub format: InputFormat,
+    /// Dataset name, CRS, kind and field mapping.
+    pub options: ImportOptions,
+    /// CSV: the position columns.
+    pub columns: CsvColumns,
+    /// GeoJSON: base-map features of this layer instead of facilities.
+    pub layer: Option<BaseLayer>,
+}
+
+impl ImportSpec {
+    /// Reads `input` record by record into `sink` and returns the report. Nothing is held whole
+    /// in memory except an OpenStreetMap extract, whose ways need all their nodes.
+    pub fn run(&self, input: impl Read + Send, sink: &mut dyn ImportSink) -> Result<ImportReport> {
+        let target = match self.layer {
+            Some(layer) => GeoJsonTarget::Base(layer),
+            None => GeoJsonTarget::Facilities,
+        };
+        match self.format {
+            InputFormat::Csv => crate::csv::stream_csv(input, &self.columns, &self.options, sink),
+            InputFormat::GeoJson => {
+                crate::geojson::stream_geojson(input, target, &self.options, sink)
+            }
+            InputFormat::NdJson => {
+                crate::geojson::stream_ndjson(input, target, &self.options, sink)
+            }
+            InputFormat::Osm => crate::osm::stream_osm(input, &self.options, sink),
+        }
+    }
+}
