@@ -13,7 +13,10 @@ mod model;
 pub use crs::{Crs, in_mainland_china};
 pub use distance::{EARTH_RADIUS_M, GreatCircle};
 pub use error::{Error, Result};
-pub use index::{BBox, CellStats, Exposure, Filter, Hit, LiveIndex, SpatialIndex, doc_support};
+pub use index::{
+    ActivationPlan, BBox, CellStats, Exposure, Filter, Hit, LeftReason, LeftShelter, LiveIndex,
+    SpatialIndex, doc_support,
+};
 pub use lonlat::LonLat;
 pub use model::*;
 

@@ -61,6 +61,20 @@ impl City {
     }
 }
 
+/// The item catalogue Refuge ships (`data/catalog.csv`), for a store that has none yet.
+pub fn catalog() -> Result<refuge_core::Catalog> {
+    read_catalog(CATALOG_CSV.as_bytes(), "data/catalog.csv")
+}
+
+/// Where the demo city comes from, and its credit.
+pub fn source() -> crate::DataSource {
+    crate::DataSource {
+        dataset: "monaco.osm.pbf".into(),
+        format: "osm".into(),
+        attribution: crate::OSM_ATTRIBUTION.into(),
+    }
+}
+
 /// The moment the demo's statuses and stock receipts are dated: 5 January 2026, 08:00 UTC.
 pub fn demo_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0)

@@ -81,7 +81,7 @@ pub enum Error {
     },
     /// Where the records were going failed (e.g. the store could not write); nothing of this
     /// input was kept.
-    #[error("{dataset}: {message}")]
+    #[error("{dataset}: nothing was imported: {message}")]
     Destination {
         /// The dataset.
         dataset: String,

@@ -12,6 +12,7 @@ mod mapping;
 pub mod osm;
 mod report;
 mod sink;
+mod stock;
 
 pub use base::{BaseFeature, BaseLayer};
 pub use catalog::read_catalog;
@@ -27,7 +28,8 @@ pub use mapping::{
 };
 pub use osm::{read_osm, stream_osm};
 pub use report::{Duplicate, DuplicateKind, ImportReport, Location, Rejection, stable_id};
-pub use sink::{ImportSink, ImportSpec, Outcome};
+pub use sink::{DataSource, ImportSink, ImportSpec, OSM_ATTRIBUTION, Outcome};
+pub use stock::{FacilityRef, StockRow, read_stock_csv};
 
 use refuge_core::Facility;
 

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::fmt;
 
 use refuge_core::{FacilityId, LonLat};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where in the input a record was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Location {
     /// A line of a CSV or newline-delimited file, 1-based, counting the header.
@@ -35,7 +35,7 @@ impl fmt::Display for Location {
 }
 
 /// A record that was not imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
     /// Where it was.
     pub at: Location,
@@ -44,7 +44,7 @@ pub struct Rejection {
 }
 
 /// Why two records look like the same thing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DuplicateKind {
     /// Same position (to 1e-7°, about a centimetre).
@@ -54,7 +54,7 @@ pub enum DuplicateKind {
 }
 
 /// A record accepted but flagged as a likely duplicate of an earlier one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Duplicate {
     /// The later record.
     pub at: Location,
@@ -65,7 +65,7 @@ pub struct Duplicate {
 }
 
 /// The report every import ends with.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     /// The dataset's name.
     pub dataset: String,

@@ -31,6 +31,20 @@ pub trait ImportSink {
     fn base(&mut self, feature: BaseFeature) -> Result<Outcome>;
 }
 
+/// The credit OpenStreetMap data needs wherever it is shown.
+pub const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors (ODbL)";
+
+/// Where imported data came from, and how the map credits it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DataSource {
+    /// The dataset's name (a file name): facilities carry it as their source.
+    pub dataset: String,
+    /// Its format, e.g. `csv` or `osm`.
+    pub format: String,
+    /// The credit the map shows for it, e.g. `© OpenStreetMap contributors (ODbL)`.
+    pub attribution: String,
+}
+
 /// How to read one input: its format, CRS and mapping, and what its features become.
 #[derive(Debug, Clone)]
 pub struct ImportSpec {
@@ -45,6 +59,20 @@ pub struct ImportSpec {
 }
 
 impl ImportSpec {
+    /// The source this input is, credited as `attribution`, or by default as OpenStreetMap for
+    /// an OSM extract and by its dataset name otherwise.
+    pub fn source(&self, attribution: Option<String>) -> DataSource {
+        let attribution = attribution.unwrap_or_else(|| match self.format {
+            InputFormat::Osm => OSM_ATTRIBUTION.to_owned(),
+            _ => self.options.dataset.clone(),
+        });
+        DataSource {
+            dataset: self.options.dataset.clone(),
+            format: self.format.as_str().to_owned(),
+            attribution,
+        }
+    }
+
     /// Reads `input` record by record into `sink` and returns the report. Nothing is held whole
     /// in memory except an OpenStreetMap extract, whose ways need all their nodes.
     pub fn run(&self, input: impl Read + Send, sink: &mut dyn ImportSink) -> Result<ImportReport> {

@@ -90,6 +90,10 @@ impl From<refuge_store::Error> for ApiError {
                 error.to_string(),
             ),
             E::Rejected(_) => ApiError::bad_request("invalid", error.to_string()),
+            E::NoActivation(_) => ApiError::not_found(error.to_string()),
+            E::ActivationEnded(_) => {
+                ApiError::client(StatusCode::CONFLICT, "ended", error.to_string())
+            }
             _ => ApiError::internal(error),
         }
     }

@@ -6,12 +6,18 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// What happened: `facility.create`, `facility.update`, `facility.status`, `facility.delete`,
-    /// `stock.movement`.
+    /// `stock.movement`, `hazard.*`, `import`, `stock.import`, `activation.start`,
+    /// `activation.end`.
     pub action: String,
-    /// The facility.
-    pub facility: u64,
-    /// Its kind.
-    pub kind: String,
+    /// The facility, for a change to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facility: Option<u64>,
+    /// Its kind, for a change to one facility.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// How many records changed, for a change to many (an import, an activation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
     /// West, south, east, north of what changed (a point for most changes).
     pub bbox: [f64; 4],
     /// The data version that includes the change: tile URLs carry it.

@@ -24,7 +24,7 @@ use tower_http::trace::TraceLayer;
 pub use config::{Config, ConfigError, Overrides};
 pub use error::ApiError;
 pub use events::Event;
-pub use state::{AppState, StartError};
+pub use state::{AppState, Backdrop, StartError};
 
 use crate::metrics::Metrics;
 
@@ -38,15 +38,26 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::facilities::routes())
         .merge(routes::glyphs::routes())
         .merge(routes::events::routes())
+        .merge(routes::activations::routes())
+        .merge(routes::quotas::routes())
         .merge(routes::web::routes(&state))
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
         .layer(cors(&config.cors_origins))
         .layer(axum::extract::DefaultBodyLimit::max(
             config.body_limit_bytes,
         ))
+        // Imports stream their body into the store a chunk at a time: no body limit applies.
+        .merge(imports())
         .layer(middleware::from_fn_with_state(state.clone(), read_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+fn imports() -> Router<AppState> {
+    use axum::routing::post;
+    Router::new()
+        .route("/api/v1/import", post(routes::imports::import))
+        .route("/api/v1/stock/import", post(routes::imports::import_stock))
 }
 
 /// Reads that take too long are answered 408. Writes are not: a write runs to its commit whatever

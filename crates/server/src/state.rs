@@ -3,11 +3,14 @@
 
 use std::sync::{Arc, Mutex};
 
+use arc_swap::ArcSwap;
 use chrono::Utc;
-use refuge_core::{Catalog, Facility, FacilityId, LiveIndex, Movement, SpatialIndex, StockLedger};
-use refuge_io::BaseFeature;
-use refuge_store::{Actor, Contents, Store};
-use refuge_tiles::{BaseMap, HazardZones};
+use refuge_core::{
+    Activation, Catalog, Facility, FacilityId, LiveIndex, Movement, SpatialIndex, StockLedger,
+};
+use refuge_io::{BaseFeature, DataSource, ImportSpec, StockRow};
+use refuge_store::{Actor, Contents, Imported, Store};
+use refuge_tiles::{BaseMap, HazardZones, Tileset};
 use tokio::sync::broadcast;
 
 use crate::cache::TileCache;
@@ -22,8 +25,8 @@ use crate::routes::glyphs::GlyphCache;
 pub struct AppState {
     /// The facility index; writers swap in new snapshots.
     pub index: Arc<LiveIndex>,
-    /// The base map.
-    pub base: Arc<BaseMap>,
+    /// The base map, the bounds and the credits: swapped whole by an import.
+    pub backdrop: Arc<ArcSwap<Backdrop>>,
     /// Hazard areas for tiles, made once per data version.
     pub zones: Arc<HazardZones>,
     /// The item catalogue, for stock summaries.
@@ -42,10 +45,50 @@ pub struct AppState {
     pub glyphs: Arc<GlyphCache>,
     /// The configuration.
     pub config: Arc<Config>,
-    /// West, south, east, north of all data at start.
+}
+
+/// What lies behind the live facilities and changes only with an import: the base map, the
+/// version its tiles carry, the bounds of the data and the sources the map credits.
+#[derive(Debug)]
+pub struct Backdrop {
+    /// The base map.
+    pub base: Arc<BaseMap>,
+    /// The version base-map tiles carry: the data version when it was last made.
+    pub version: u64,
+    /// West, south, east, north of the data.
     pub bounds: [f64; 4],
-    /// The version base-map tiles carry: the version the server started at.
-    pub base_version: u64,
+    /// The credits for the data on the map, e.g. `© OpenStreetMap contributors (ODbL)`.
+    pub attribution: String,
+}
+
+impl Backdrop {
+    fn new(
+        base: Vec<BaseFeature>,
+        version: u64,
+        index: &SpatialIndex,
+        sources: &[DataSource],
+    ) -> Self {
+        let base = BaseMap::new(base);
+        let bounds = bounds(index).or_else(|| base.bounds()).unwrap_or(WORLD);
+        Self {
+            base: Arc::new(base),
+            version,
+            bounds,
+            attribution: attribution(sources),
+        }
+    }
+}
+
+/// The credits of the sources, each once, in the order imported.
+fn attribution(sources: &[DataSource]) -> String {
+    let mut credits: Vec<&str> = Vec::new();
+    for source in sources {
+        if !credits.contains(&source.attribution.as_str()) {
+            credits.push(&source.attribution);
+        }
+    }
+    credits.push("Refuge");
+    credits.join("; ")
 }
 
 /// Why the server's state could not be built.
@@ -71,6 +114,7 @@ impl AppState {
         facilities: Vec<Facility>,
         ledger: StockLedger,
         base: Vec<BaseFeature>,
+        sources: &[DataSource],
         catalog: Catalog,
         store: Option<Arc<Store>>,
         config: Config,
@@ -83,11 +127,11 @@ impl AppState {
         let index =
             SpatialIndex::with_stock(facilities, ledger.usable_totals(Utc::now().date_naive()))?
                 .at_version(start_version);
-        let bounds = bounds(&index);
+        let backdrop = Backdrop::new(base, start_version, &index, sources);
         let (events, _) = broadcast::channel(1024);
         Ok(Self {
             index: Arc::new(LiveIndex::new(index)),
-            base: Arc::new(BaseMap::new(base)),
+            backdrop: Arc::new(ArcSwap::from_pointee(backdrop)),
             zones: Arc::new(HazardZones::new()),
             catalog: Arc::new(catalog),
             ledger: Arc::new(Mutex::new(ledger)),
@@ -97,8 +141,6 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             glyphs: Arc::new(GlyphCache::new()?),
             config: Arc::new(config),
-            bounds,
-            base_version: start_version,
         })
     }
 
@@ -109,6 +151,7 @@ impl AppState {
             city.facilities,
             city.ledger,
             city.base,
+            &[refuge_io::demo::source()],
             city.catalog,
             None,
             config,
@@ -129,17 +172,20 @@ impl AppState {
                         catalog: city.catalog,
                         quotas: city.quotas,
                         base: city.base,
+                        sources: vec![refuge_io::demo::source()],
                     }
                 }
             };
             store.seed(&contents)?;
         }
+        store.ensure_catalog(&refuge_io::demo::catalog()?)?;
         let contents = store.load()?;
         let ledger = StockLedger::replay(contents.movements)?;
         Self::new(
             contents.facilities,
             ledger,
             contents.base,
+            &contents.sources,
             contents.catalog,
             Some(Arc::new(store)),
             config,
@@ -239,20 +285,186 @@ impl AppState {
         Ok(seq)
     }
 
+    /// The version a tileset's tiles are made from: the facility snapshot's, or for the base map,
+    /// which changes only with an import, the version it was last made at.
+    pub fn data_version(&self, tileset: Tileset, facilities: u64) -> u64 {
+        if tileset.follows_facilities() {
+            facilities
+        } else {
+            self.backdrop.load().version
+        }
+    }
+
+    /// Imports one input through the store (one transaction), then swaps the changed facilities
+    /// into the index once, remakes the base map if the input had base-map features, and
+    /// announces the import once. A broken input leaves the store and the index as they were.
+    pub fn import(
+        &self,
+        spec: &ImportSpec,
+        source: &DataSource,
+        input: impl std::io::Read + Send,
+        actor: &Actor,
+    ) -> Result<Imported, ApiError> {
+        let store = self.store()?;
+        let mut imported = None;
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let mut done = store
+                    .import(source, actor, true, |sink| spec.run(input, sink))?
+                    .map_err(|e| ApiError::bad_request("bad_import", e.to_string()))?;
+                let changed = std::mem::take(&mut done.stored);
+                let next = index
+                    .with_changes(changed, &[])
+                    .map_err(ApiError::internal)?;
+                imported = Some(done);
+                Ok(next)
+            })?;
+        let imported = imported.ok_or_else(|| ApiError::internal("import produced no report"))?;
+        let contents_base = if imported.base > 0 {
+            Some(store.base_features()?)
+        } else {
+            None
+        };
+        let sources = store.sources()?;
+        let current = self.backdrop.load_full();
+        let backdrop = match contents_base {
+            Some(base) => Backdrop::new(base, snapshot.version(), &snapshot, &sources),
+            None => Backdrop {
+                base: Arc::clone(&current.base),
+                version: current.version,
+                bounds: bounds(&snapshot).unwrap_or(current.bounds),
+                attribution: attribution(&sources),
+            },
+        };
+        self.backdrop.store(Arc::new(backdrop));
+        let bbox = self.backdrop.load().bounds;
+        let _ = self.events.send(Event {
+            action: "import".into(),
+            facility: None,
+            kind: None,
+            count: Some(imported.created + imported.updated + imported.base),
+            bbox,
+            data_version: snapshot.version(),
+        });
+        Ok(imported)
+    }
+
+    /// Books a stock list as receipts: checked by the ledger inside the store's transaction,
+    /// taken by it once committed, one event for the whole list.
+    pub fn import_stock(
+        &self,
+        dataset: &str,
+        rows: Vec<StockRow>,
+        report: &mut refuge_io::ImportReport,
+        actor: &Actor,
+    ) -> Result<usize, ApiError> {
+        let store = self.store()?;
+        let mut booked = 0;
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let mut ledger = self
+                    .ledger
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let movements = store.import_stock(dataset, rows, report, actor, |movements| {
+                    movements.iter().try_for_each(|m| ledger.check(m))
+                })?;
+                booked = movements.len();
+                for movement in movements {
+                    ledger.record(movement).map_err(ApiError::internal)?;
+                }
+                Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
+            })?;
+        let _ = self.events.send(Event {
+            action: "stock.import".into(),
+            facility: None,
+            kind: None,
+            count: Some(booked as u64),
+            bbox: self.backdrop.load().bounds,
+            data_version: snapshot.version(),
+        });
+        Ok(booked)
+    }
+
+    /// Starts an activation: the plan is made on the current snapshot, the store opens the
+    /// shelters in one transaction, the index takes them in one swap, one event announces it.
+    pub fn activate(&self, draft: Activation, actor: &Actor) -> Result<Activation, ApiError> {
+        let store = self.store()?;
+        let mut started = None;
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let plan = index.activation_plan(draft.hazard, &draft.area);
+                let mut activation = draft;
+                activation.suitability_unknown = plan.suitability_unknown.clone();
+                let (activation, opened) = store.start_activation(activation, plan, actor)?;
+                let next = index
+                    .with_changes(opened, &[])
+                    .map_err(ApiError::internal)?;
+                started = Some(activation);
+                Ok(next)
+            })?;
+        let activation =
+            started.ok_or_else(|| ApiError::internal("activation produced no record"))?;
+        self.announce_area("activation.start", &activation, snapshot.version());
+        Ok(activation)
+    }
+
+    /// Ends an activation; its shelters go back to standby unless a later report says otherwise.
+    pub fn end_activation(&self, id: u64, actor: &Actor) -> Result<Activation, ApiError> {
+        let store = self.store()?;
+        let mut ended = None;
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let (activation, returned) = store.end_activation(id, actor)?;
+                let next = index
+                    .with_changes(returned, &[])
+                    .map_err(ApiError::internal)?;
+                ended = Some(activation);
+                Ok(next)
+            })?;
+        let activation =
+            ended.ok_or_else(|| ApiError::internal("activation produced no record"))?;
+        self.announce_area("activation.end", &activation, snapshot.version());
+        Ok(activation)
+    }
+
+    fn announce_area(&self, action: &str, activation: &Activation, data_version: u64) {
+        use geo::BoundingRect;
+        let bbox = activation
+            .area
+            .bounding_rect()
+            .map_or(self.backdrop.load().bounds, |r| {
+                [r.min().x, r.min().y, r.max().x, r.max().y]
+            });
+        let _ = self.events.send(Event {
+            action: action.to_owned(),
+            facility: None,
+            kind: None,
+            count: Some(activation.opened.len() as u64),
+            bbox,
+            data_version,
+        });
+    }
+
     /// Makes every base-map tile over the data's bounds up to zoom 16 (at most `limit` tiles) and
     /// puts it in the tile cache: the base map never changes while the server runs, so no visitor
     /// waits for one to be made. Returns how many were made.
     pub fn prerender_base(&self, limit: usize) -> usize {
-        use refuge_tiles::{Sources, TileCoord, Tileset, encode, world};
-        let [west, south, east, north] = self.bounds;
+        use refuge_tiles::{Sources, TileCoord, encode, world};
+        let backdrop = self.backdrop.load_full();
+        let [west, south, east, north] = backdrop.bounds;
         let (top_left, bottom_right) = (world(west, north), world(east, south));
         let snapshot = self.index.snapshot();
         let sources = Sources {
             index: &snapshot,
-            base: &self.base,
+            base: &backdrop.base,
             zones: &self.zones,
         };
-        let version = crate::routes::tiles::data_version(self, Tileset::Base, snapshot.version());
+        let version = backdrop.version;
         let mut made = 0;
         for z in 0..=Tileset::Base.maxzoom() {
             let n = f64::from(1u32 << z);
@@ -299,15 +511,19 @@ impl AppState {
         // Nobody listening is fine.
         let _ = self.events.send(Event {
             action: action.to_owned(),
-            facility: facility.id.get(),
-            kind: facility.kind().to_string(),
+            facility: Some(facility.id.get()),
+            kind: Some(facility.kind().to_string()),
+            count: None,
             bbox: [lon, lat, lon, lat],
             data_version,
         });
     }
 }
 
-fn bounds(index: &SpatialIndex) -> [f64; 4] {
+const WORLD: [f64; 4] = [-180.0, -85.0, 180.0, 85.0];
+
+/// West, south, east, north of every facility; `None` without any.
+fn bounds(index: &SpatialIndex) -> Option<[f64; 4]> {
     let mut b = [180.0, 90.0, -180.0, -90.0];
     for f in index.facilities() {
         b[0] = f64::min(b[0], f.location.lon());
@@ -315,9 +531,5 @@ fn bounds(index: &SpatialIndex) -> [f64; 4] {
         b[2] = f64::max(b[2], f.location.lon());
         b[3] = f64::max(b[3], f.location.lat());
     }
-    if b[0] > b[2] {
-        [-180.0, -85.0, 180.0, 85.0]
-    } else {
-        b
-    }
+    (b[0] <= b[2]).then_some(b)
 }

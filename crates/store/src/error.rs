@@ -58,6 +58,12 @@ pub enum Error {
     /// The model refused the change (e.g. stock would go negative); nothing was written.
     #[error(transparent)]
     Rejected(#[from] refuge_core::Error),
+    /// An activation that does not exist.
+    #[error("no activation with id {0}")]
+    NoActivation(u64),
+    /// An activation that has ended already.
+    #[error("activation {0} has ended already")]
+    ActivationEnded(u64),
     /// A backup or restore failed.
     #[error("{0}")]
     Backup(String),

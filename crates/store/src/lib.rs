@@ -1,13 +1,18 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod activation;
 mod auth;
 mod error;
+mod import;
+mod quotas;
 mod schema;
 mod store;
 
 pub use auth::{Actor, Role};
 pub use error::{Error, Result};
+pub use import::{Imported, StoreSink};
+pub use refuge_io::DataSource;
 pub use schema::LATEST as SCHEMA_VERSION;
 pub use store::{AuditEntry, Contents, Store, TokenInfo, restore};
 

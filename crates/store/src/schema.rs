@@ -43,6 +43,37 @@ const MIGRATIONS: &[&str] = &[
          before TEXT,
          after TEXT
      );",
+    // 3: imports (where data came from, its credit), upserts by source id and base-feature id,
+    // and emergency activations.
+    "CREATE TABLE sources (
+         dataset TEXT PRIMARY KEY,
+         format TEXT NOT NULL,
+         attribution TEXT NOT NULL,
+         imported_at TEXT NOT NULL
+     );
+     INSERT INTO sources (dataset, format, attribution, imported_at)
+         SELECT json_extract(body, '$.source.dataset'), 'unknown',
+                CASE WHEN json_extract(body, '$.source.dataset') LIKE '%.pbf'
+                     THEN '© OpenStreetMap contributors (ODbL)'
+                     ELSE json_extract(body, '$.source.dataset') END,
+                max(updated_at)
+         FROM facilities WHERE json_extract(body, '$.source.dataset') IS NOT NULL
+         GROUP BY json_extract(body, '$.source.dataset');
+     INSERT OR IGNORE INTO sources (dataset, format, attribution, imported_at)
+         SELECT 'base map', 'osm', '© OpenStreetMap contributors (ODbL)', datetime('now')
+         WHERE EXISTS (SELECT 1 FROM base_features);
+     ALTER TABLE facilities ADD COLUMN source_record TEXT;
+     UPDATE facilities SET source_record = json_extract(body, '$.source.record');
+     CREATE INDEX facilities_by_source_record ON facilities (source_record);
+     DELETE FROM base_features WHERE rowid NOT IN
+         (SELECT min(rowid) FROM base_features GROUP BY layer, id);
+     CREATE UNIQUE INDEX base_features_by_id ON base_features (layer, id);
+     CREATE TABLE activations (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         body TEXT NOT NULL,
+         started_at TEXT NOT NULL,
+         ended_at TEXT
+     );",
 ];
 
 /// The schema version this build writes.

@@ -28,6 +28,8 @@ pub struct Contents {
     pub quotas: Vec<Quota>,
     /// Base-map features.
     pub base: Vec<BaseFeature>,
+    /// Where the data came from, and the credits the map shows.
+    pub sources: Vec<crate::DataSource>,
 }
 
 /// One line of the audit log.
@@ -111,7 +113,7 @@ impl Store {
         &self.path
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -122,12 +124,16 @@ impl Store {
         schema::version(&self.lock())
     }
 
-    /// Whether it holds no facility yet (a new store, to be seeded).
+    /// Whether nothing was ever put in it: no facility, no base-map feature, no import (a new
+    /// store, to be seeded). A store that holds only imported district outlines is not empty.
     pub fn is_empty(&self) -> Result<bool> {
-        let count: i64 = self
-            .lock()
-            .query_row("SELECT count(*) FROM facilities", [], |r| r.get(0))?;
-        Ok(count == 0)
+        let filled: bool = self.lock().query_row(
+            "SELECT EXISTS (SELECT 1 FROM facilities) OR EXISTS (SELECT 1 FROM base_features)
+                 OR EXISTS (SELECT 1 FROM sources)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(!filled)
     }
 
     /// Loads a whole city in one transaction: the first start of a new store.
@@ -148,8 +154,15 @@ impl Store {
         }
         for feature in &contents.base {
             tx.execute(
-                "INSERT INTO base_features (id, layer, body) VALUES (?1, ?2, ?3)",
+                "INSERT OR REPLACE INTO base_features (id, layer, body) VALUES (?1, ?2, ?3)",
                 params![feature.id as i64, feature.layer.as_str(), json(feature)?],
+            )?;
+        }
+        for source in &contents.sources {
+            tx.execute(
+                "INSERT OR REPLACE INTO sources (dataset, format, attribution, imported_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![source.dataset, source.format, source.attribution, now()],
             )?;
         }
         tx.execute(
@@ -166,6 +179,26 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Fills the item catalogue with `catalog` if it holds no item yet (a store made by an import
+    /// rather than seeded). Returns whether it did.
+    pub fn ensure_catalog(&self, catalog: &Catalog) -> Result<bool> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM catalog)", [], |r| {
+            r.get(0)
+        })?;
+        if empty {
+            for item in catalog.items() {
+                tx.execute(
+                    "INSERT INTO catalog (item, body) VALUES (?1, ?2)",
+                    params![item.id.as_str(), json(item)?],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(empty)
     }
 
     /// Reads everything back.
@@ -186,7 +219,7 @@ impl Store {
                 r.get(0)
             })
             .optional()?;
-        let contents = Contents {
+        let mut contents = Contents {
             facilities: parse_all(
                 &numbered_rows(&conn, "SELECT id, body FROM facilities ORDER BY id")?,
                 "facility",
@@ -207,8 +240,24 @@ impl Store {
                 )?,
                 "base feature",
             )?,
+            sources: Vec::new(),
         };
+        drop(statement);
+        drop(conn);
+        contents.sources = self.sources()?;
         Ok(contents)
+    }
+
+    /// Every base-map feature.
+    pub fn base_features(&self) -> Result<Vec<BaseFeature>> {
+        let conn = self.lock();
+        parse_all(
+            &numbered_rows(
+                &conn,
+                "SELECT rowid, body FROM base_features ORDER BY rowid",
+            )?,
+            "base feature",
+        )
     }
 
     /// Adds a facility at version 1.
@@ -510,18 +559,18 @@ pub fn restore(backup: &Path, store: &Path) -> Result<()> {
     Ok(())
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     Utc::now().to_rfc3339()
 }
 
-fn json(value: &impl Serialize) -> Result<String> {
+pub(crate) fn json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Corrupt {
         what: "record to write".into(),
         message: e.to_string(),
     })
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
     serde_json::from_str(body).map_err(|e| Error::Corrupt {
         what: what.to_owned(),
         message: e.to_string(),
@@ -567,25 +616,27 @@ fn parse_all<T: serde::de::DeserializeOwned + Send>(
     })
 }
 
-fn target(id: FacilityId) -> String {
+pub(crate) fn target(id: FacilityId) -> String {
     format!("facility {id}")
 }
 
 fn insert_facility(tx: &Transaction<'_>, facility: &Facility) -> Result<()> {
     tx.execute(
-        "INSERT INTO facilities (id, version, kind, body, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO facilities (id, version, kind, body, updated_at, source_record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             facility.id.get() as i64,
             facility.version as i64,
             facility.kind().as_str(),
             json(facility)?,
-            now()
+            now(),
+            facility.source.record
         ],
     )?;
     Ok(())
 }
 
-fn insert_movement(tx: &Transaction<'_>, movement: &Movement) -> Result<i64> {
+pub(crate) fn insert_movement(tx: &Transaction<'_>, movement: &Movement) -> Result<i64> {
     tx.execute(
         "INSERT INTO movements (facility, item, body) VALUES (?1, ?2, ?3)",
         params![
@@ -608,7 +659,7 @@ fn current_version(tx: &Transaction<'_>, id: FacilityId) -> Result<Option<u64>> 
     Ok(version.map(|v| v as u64))
 }
 
-fn stored_facility(tx: &Transaction<'_>, id: FacilityId) -> Result<Facility> {
+pub(crate) fn stored_facility(tx: &Transaction<'_>, id: FacilityId) -> Result<Facility> {
     let body: Option<String> = tx
         .query_row(
             "SELECT body FROM facilities WHERE id = ?1",
@@ -620,7 +671,7 @@ fn stored_facility(tx: &Transaction<'_>, id: FacilityId) -> Result<Facility> {
     parse(&target(id), &body)
 }
 
-fn audit(
+pub(crate) fn audit(
     tx: &Transaction<'_>,
     actor: &Actor,
     action: &str,

@@ -24,6 +24,7 @@ fn contents() -> Contents {
         catalog: city.catalog.clone(),
         quotas: city.quotas.clone(),
         base: city.base.clone(),
+        sources: vec![refuge_io::demo::source()],
     }
 }
 

@@ -42,6 +42,64 @@ impl BaseMap {
         }
     }
 
+    /// West, south, east, north of every feature; `None` when there is none.
+    pub fn bounds(&self) -> Option<[f64; 4]> {
+        self.features
+            .iter()
+            .filter_map(|(feature, _)| feature.geometry.bounding_rect())
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+            .reduce(|a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            })
+    }
+
+    /// The outline of the boundary (e.g. a district) whose name, Chinese name or code is `name`
+    /// (letter case aside), if the base map has one.
+    pub fn boundary(&self, name: &str) -> Option<geo::MultiPolygon> {
+        let wanted = name.trim().to_lowercase();
+        self.boundaries().find_map(|feature| {
+            let names = [
+                Some(&feature.class),
+                feature.name.as_ref(),
+                feature.name_zh.as_ref(),
+            ];
+            let named = names
+                .into_iter()
+                .flatten()
+                .any(|n| n.trim().to_lowercase() == wanted);
+            match (&feature.geometry, named) {
+                (geo::Geometry::Polygon(p), true) => Some(geo::MultiPolygon(vec![p.clone()])),
+                (geo::Geometry::MultiPolygon(m), true) => Some(m.clone()),
+                _ => None,
+            }
+        })
+    }
+
+    /// The names of the boundary areas, for telling a user which there are.
+    pub fn boundary_names(&self) -> Vec<String> {
+        self.boundaries()
+            .filter(|f| {
+                matches!(
+                    f.geometry,
+                    geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)
+                )
+            })
+            .filter_map(|f| f.name_zh.clone().or_else(|| f.name.clone()))
+            .collect()
+    }
+
+    fn boundaries(&self) -> impl Iterator<Item = &BaseFeature> {
+        self.features
+            .iter()
+            .map(|(feature, _)| feature)
+            .filter(|feature| feature.layer == refuge_io::BaseLayer::Boundaries)
+    }
+
     /// How many features.
     pub fn len(&self) -> usize {
         self.features.len()

@@ -249,8 +249,15 @@ impl Tileset {
     }
 
     /// The TileJSON 3.0.0 document, with tile URLs under `base_url` carrying `version` so that no
-    /// cache serves a tile of older data. `bounds` is west, south, east, north.
-    pub fn tilejson(self, base_url: &str, version: u64, bounds: [f64; 4]) -> Value {
+    /// cache serves a tile of older data. `bounds` is west, south, east, north; `attribution`
+    /// credits the sources of the data on the map.
+    pub fn tilejson(
+        self,
+        base_url: &str,
+        version: u64,
+        bounds: [f64; 4],
+        attribution: &str,
+    ) -> Value {
         let vector_layers: Vec<Value> = self
             .layers()
             .iter()
@@ -280,7 +287,7 @@ impl Tileset {
             "maxzoom": self.maxzoom(),
             "bounds": bounds,
             "center": [(west + east) / 2.0, (south + north) / 2.0, 14],
-            "attribution": "© OpenStreetMap contributors (ODbL); Refuge",
+            "attribution": attribution,
             "vector_layers": vector_layers,
         })
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use refuge_core::StockLedger;
+use refuge_io::DataSource;
 use refuge_server::{AppState, Config, Overrides};
 use refuge_store::{Contents, Store};
 
@@ -74,10 +75,12 @@ pub fn run(args: Args) -> Result<()> {
             let catalog =
                 refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?;
             let facilities = dataset.index.facilities().to_vec();
+            let sources = sources_of(&facilities);
             AppState::new(
                 facilities,
                 StockLedger::new(),
                 Vec::new(),
+                &sources,
                 catalog,
                 None,
                 config,
@@ -123,9 +126,27 @@ fn seed_contents(path: &std::path::Path) -> Result<Contents> {
     let dataset = Dataset::load(&DataArgs {
         files: vec![path.to_owned()],
     })?;
+    let facilities = dataset.index.facilities().to_vec();
     Ok(Contents {
-        facilities: dataset.index.facilities().to_vec(),
-        catalog: refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?,
+        sources: sources_of(&facilities),
+        facilities,
+        catalog: refuge_io::demo::catalog()?,
         ..Contents::default()
     })
+}
+
+/// The datasets facilities came from, each credited by its name.
+fn sources_of(facilities: &[refuge_core::Facility]) -> Vec<DataSource> {
+    let mut sources: Vec<DataSource> = Vec::new();
+    for facility in facilities {
+        let dataset = &facility.source.dataset;
+        if !sources.iter().any(|s| &s.dataset == dataset) {
+            sources.push(DataSource {
+                dataset: dataset.clone(),
+                format: "geojson".into(),
+                attribution: dataset.clone(),
+            });
+        }
+    }
+    sources
 }

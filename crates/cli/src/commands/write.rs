@@ -14,10 +14,20 @@ use super::import::parse;
 pub struct Server {
     /// The running server.
     #[arg(long, env = "REFUGE_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    pub server: String,
     /// A bearer token (refuge token create).
     #[arg(long, env = "REFUGE_TOKEN", hide_env_values = true)]
-    token: String,
+    pub token: String,
+}
+
+/// What a request sends.
+pub enum Body {
+    /// Nothing.
+    Empty,
+    /// A JSON document.
+    Json(Value),
+    /// A file, streamed as it is read.
+    Stream(Box<dyn std::io::Read>),
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -116,7 +126,7 @@ pub fn run(command: Write) -> Result<()> {
                 &server,
                 "POST",
                 &format!("/api/v1/facilities/{id}/status"),
-                Some(without_nulls(body)),
+                Body::Json(without_nulls(body)),
                 None,
             )?;
             println!(
@@ -148,7 +158,7 @@ pub fn run(command: Write) -> Result<()> {
                 &server,
                 "POST",
                 "/api/v1/stock/movements",
-                Some(without_nulls(body)),
+                Body::Json(without_nulls(body)),
                 None,
             )?;
             println!(
@@ -161,7 +171,7 @@ pub fn run(command: Write) -> Result<()> {
                 &server,
                 "POST",
                 "/api/v1/hazards",
-                Some(read_json(&file)?),
+                Body::Json(read_json(&file)?),
                 None,
             )?;
             println!("hazards stored: {}", answer["hazards"]);
@@ -175,8 +185,14 @@ pub fn run(command: Write) -> Result<()> {
                 _ => vec![document],
             };
             for (n, feature) in (1..).zip(features) {
-                let answer = call(&server, "POST", "/api/v1/facilities", Some(feature), None)
-                    .with_context(|| format!("feature {n}"))?;
+                let answer = call(
+                    &server,
+                    "POST",
+                    "/api/v1/facilities",
+                    Body::Json(feature),
+                    None,
+                )
+                .with_context(|| format!("feature {n}"))?;
                 println!("created facility {}", answer["id"]);
             }
         }
@@ -189,7 +205,7 @@ pub fn run(command: Write) -> Result<()> {
                 &server,
                 "DELETE",
                 &format!("/api/v1/facilities/{id}"),
-                None,
+                Body::Empty,
                 Some(if_version),
             )?;
             println!("deleted facility {id}");
@@ -213,7 +229,7 @@ pub fn audit(args: AuditArgs) -> Result<()> {
         &args.server,
         "GET",
         &format!("/api/v1/audit?limit={}", args.limit),
-        None,
+        Body::Empty,
         None,
     )?;
     for entry in answer["entries"].as_array().into_iter().flatten() {
@@ -244,11 +260,11 @@ fn read_json(path: &std::path::Path) -> Result<Value> {
 }
 
 /// One request; a 4xx or 5xx becomes an error carrying the server's message.
-fn call(
+pub fn call(
     server: &Server,
     method: &str,
     path: &str,
-    body: Option<Value>,
+    body: Body,
     version: Option<u64>,
 ) -> Result<Value> {
     let url = format!("{}{path}", server.server.trim_end_matches('/'));
@@ -267,11 +283,16 @@ fn call(
                 .header("If-Match", &tag)
                 .call()
         }
-        (_, Some(body)) => agent
+        (_, Body::Json(body)) => agent
             .post(&url)
             .header("Authorization", &auth)
             .send_json(&body),
-        (_, None) => agent.post(&url).header("Authorization", &auth).send_empty(),
+        (_, Body::Stream(mut reader)) => agent
+            .post(&url)
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/octet-stream")
+            .send(ureq::SendBody::from_reader(&mut reader)),
+        (_, Body::Empty) => agent.post(&url).header("Authorization", &auth).send_empty(),
     }
     .with_context(|| format!("cannot reach {url}"))?;
     let status = response.status().as_u16();

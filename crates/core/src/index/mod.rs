@@ -10,6 +10,7 @@
 //! every answer is re-ranked with exact `f64` distances: the tree's order is only trusted up to
 //! [`F32_SLACK`], and candidates are read until the next one is provably farther than the k-th.
 
+mod activation;
 mod bbox;
 mod cells;
 mod exposure;
@@ -21,6 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use geo::{BoundingRect, Intersects};
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
 
+pub use activation::{ActivationPlan, LeftReason, LeftShelter};
 pub use bbox::BBox;
 pub use cells::CellStats;
 pub use exposure::Exposure;
@@ -136,6 +138,11 @@ impl SpatialIndex {
         upserts: Vec<Facility>,
         removals: &[FacilityId],
     ) -> Result<SpatialIndex> {
+        // Many changes at once (an import, an activation): one bulk load beats thousands of
+        // tree inserts and sorted-vector shifts.
+        if upserts.len() > 256 {
+            return self.rebuilt_with(upserts, removals);
+        }
         let mut next = self.clone();
         for id in removals {
             next.remove(*id)?;
@@ -154,6 +161,37 @@ impl SpatialIndex {
             if let Some(held) = held {
                 next.stock.insert(id, held);
             }
+        }
+        next.version = self.version + 1;
+        Ok(next)
+    }
+
+    /// [`with_changes`](Self::with_changes) by building the next snapshot from scratch.
+    fn rebuilt_with(
+        &self,
+        upserts: Vec<Facility>,
+        removals: &[FacilityId],
+    ) -> Result<SpatialIndex> {
+        let mut replaced: HashMap<FacilityId, Facility> =
+            upserts.into_iter().map(|f| (f.id, f)).collect();
+        let mut facilities = Vec::with_capacity(self.facilities.len() + replaced.len());
+        for facility in &self.facilities {
+            if removals.contains(&facility.id) {
+                continue;
+            }
+            facilities.push(
+                replaced
+                    .remove(&facility.id)
+                    .unwrap_or_else(|| facility.clone()),
+            );
+        }
+        let mut added: Vec<Facility> = replaced.into_values().collect();
+        added.sort_unstable_by_key(|f| f.id);
+        facilities.extend(added);
+        let mut next = Self::with_stock(facilities, BTreeMap::new())?;
+        next.stock = self.stock.clone();
+        for id in removals {
+            next.stock.remove(id);
         }
         next.version = self.version + 1;
         Ok(next)

@@ -44,6 +44,33 @@ crate::named_enum! {
     }
 }
 
+impl HazardKind {
+    /// Whether a source of this kind threatens people sheltering from `hazard`: the places an
+    /// emergency of that kind must not send them to. A chemical site or fuel station is a
+    /// secondary fire and release source in an earthquake; a dam or a geological hazard point
+    /// fails in one; a waterlogging point floods in rain; a coast surges in a typhoon.
+    pub fn threatens(self, hazard: crate::HazardType) -> bool {
+        use crate::HazardType as H;
+        match self {
+            HazardKind::HazardousChemicalSite | HazardKind::ChemicalPark => {
+                matches!(hazard, H::Earthquake | H::Fire | H::Chemical | H::Flood)
+            }
+            HazardKind::GasStation => matches!(hazard, H::Earthquake | H::Fire | H::Chemical),
+            HazardKind::WaterloggingPoint => {
+                matches!(hazard, H::Waterlogging | H::Flood | H::Typhoon)
+            }
+            HazardKind::GeologicalHazardPoint => {
+                matches!(hazard, H::Earthquake | H::Landslide | H::Flood | H::Typhoon)
+            }
+            HazardKind::Dam => matches!(hazard, H::Earthquake | H::Flood),
+            HazardKind::HighVoltage => matches!(hazard, H::Earthquake | H::Typhoon | H::Fire),
+            HazardKind::Port => matches!(hazard, H::Typhoon | H::Chemical | H::Fire),
+            HazardKind::CoastalSurge => matches!(hazard, H::Typhoon | H::Flood),
+            HazardKind::Other => true,
+        }
+    }
+}
+
 impl RiskLevel {
     /// The grade, 1 (major, worst) to 4 (low).
     pub fn grade(self) -> u8 {

@@ -1,5 +1,6 @@
 //! The domain model: facilities of every kind, the item catalogue and the stock ledger.
 
+mod activation;
 mod catalog;
 mod facility;
 mod hazard;
@@ -12,6 +13,7 @@ mod shelter;
 mod status;
 mod stock;
 
+pub use activation::Activation;
 pub use catalog::{Catalog, Item, ItemCategory, Unit};
 pub use facility::{AdminArea, Contact, Facility, FacilityDetails, FacilityKind, Source};
 pub use hazard::{HazardKind, HazardSource, RiskLevel};

@@ -23,7 +23,7 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
         "status": "ok",
         "facilities": snapshot.len(),
         "data_version": snapshot.version(),
-        "base_features": state.base.len(),
+        "base_features": state.backdrop.load().base.len(),
     }))
 }
 

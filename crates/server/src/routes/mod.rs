@@ -1,10 +1,13 @@
 //! Route groups, merged into one router by [`crate::app`].
 
+pub mod activations;
 pub mod events;
 pub mod facilities;
 pub mod glyphs;
 pub mod health;
+pub mod imports;
 pub mod nearest;
+pub mod quotas;
 pub mod tiles;
 pub mod web;
 pub mod writes;

@@ -32,9 +32,10 @@ async fn tilejson(
         )));
     };
     let tileset = Tileset::from_name(tileset)?;
-    let version = data_version(&state, tileset, state.index.snapshot().version());
+    let version = state.data_version(tileset, state.index.snapshot().version());
     let base_url = base_url(&headers, &state);
-    let body = tileset.tilejson(&base_url, version, state.bounds);
+    let backdrop = state.backdrop.load();
+    let body = tileset.tilejson(&base_url, version, backdrop.bounds, &backdrop.attribution);
     let mut response = axum::Json(body).into_response();
     response
         .headers_mut()
@@ -69,7 +70,7 @@ async fn tile(
         .ok_or_else(|| ApiError::not_found(format!("no `{tile}`: tiles end in .mvt")))?;
     let coord = parse_coord(&z, &x, y, tileset)?;
     let snapshot = state.index.snapshot();
-    let version = data_version(&state, tileset, snapshot.version());
+    let version = state.data_version(tileset, snapshot.version());
     let key = (version, tileset, coord);
     let cached = match state.tiles.get(&key) {
         Some(cached) => {
@@ -78,7 +79,7 @@ async fn tile(
         }
         None => {
             Metrics::count(&state.metrics.tile_misses);
-            let (base, zones) = (state.base.clone(), state.zones.clone());
+            let (base, zones) = (state.backdrop.load().base.clone(), state.zones.clone());
             let bytes = tokio::task::spawn_blocking(move || {
                 let sources = refuge_tiles::Sources {
                     index: &snapshot,
@@ -130,16 +131,6 @@ async fn tile(
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     Ok((response_headers, cached.bytes(coding)).into_response())
-}
-
-/// The version a tileset's tiles are made from: the facility snapshot's, or for the base map,
-/// which never changes while the server runs, the version the server started at.
-pub(crate) fn data_version(state: &AppState, tileset: Tileset, facilities: u64) -> u64 {
-    if tileset.follows_facilities() {
-        facilities
-    } else {
-        state.base_version
-    }
 }
 
 fn header_value(text: &str) -> HeaderValue {

@@ -278,7 +278,7 @@ async fn a_change_to_the_data_changes_the_version_and_the_tiles() {
         })
         .unwrap();
     let (_, _, tilejson) = get_from(state.clone(), "/tiles/facilities.json", &[]).await;
-    let start = state.base_version;
+    let start = state.backdrop.load().version;
     assert!(
         String::from_utf8(tilejson)
             .unwrap()

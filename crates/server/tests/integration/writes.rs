@@ -206,7 +206,7 @@ async fn a_status_report_is_on_the_map_at_once_and_in_the_audit_log() {
     let event = events.try_recv().unwrap();
     assert_eq!(
         (event.action.as_str(), event.facility),
-        ("facility.status", shelter)
+        ("facility.status", Some(shelter))
     );
     let (_, _, audit) = send(
         &f.state,

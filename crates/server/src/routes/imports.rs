@@ -1,0 +1,180 @@
+//! `POST /api/v1/import` (admin) and `POST /api/v1/stock/import` (logistics): a file streamed
+//! into the store in one transaction, whatever its size; the index swaps once and one event
+//! announces it.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+
+use http_body_util::BodyExt;
+use refuge_core::{Crs, FacilityKind};
+use refuge_io::{BaseLayer, CsvColumns, ImportOptions, ImportSpec, InputFormat, Mapping};
+use refuge_store::Role;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::auth::require;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The query of an import: the settings `refuge import` takes as flags.
+type Pairs = Vec<(String, String)>;
+
+fn one<'p>(pairs: &'p Pairs, name: &str) -> Option<&'p str> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+fn parsed<T: std::str::FromStr<Err = refuge_core::Error>>(
+    pairs: &Pairs,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    one(pairs, name)
+        .map(|text| {
+            text.parse()
+                .map_err(|e| ApiError::bad_request("bad_parameter", format!("`{name}`: {e}")))
+        })
+        .transpose()
+}
+
+fn dataset(pairs: &Pairs) -> Result<String, ApiError> {
+    let dataset = one(pairs, "dataset").unwrap_or("").trim();
+    if dataset.is_empty() || dataset.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "bad_parameter",
+            "`dataset`: name the data (e.g. its file name, 1 to 200 characters); re-importing it \
+             under the same name updates its records",
+        ));
+    }
+    Ok(dataset.to_owned())
+}
+
+/// The import's settings from the query: `dataset` (required), `format` (required), `crs`,
+/// `kind`, `layer`, `lon_col`, `lat_col`, `attribution`, and `map=FIELD=COLUMN` (repeatable).
+fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
+    let dataset = dataset(pairs)?;
+    let format: InputFormat = parsed(pairs, "format")?.ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_parameter",
+            "`format`: required, one of geojson, ndjson, csv, osm",
+        )
+    })?;
+    let crs: Crs = parsed(pairs, "crs")?.unwrap_or(Crs::Wgs84);
+    let mut mapping = Mapping::default();
+    for (_, pair) in pairs.iter().filter(|(key, _)| key == "map") {
+        let (field, column) = Mapping::parse_pair(pair)
+            .map_err(|e| ApiError::bad_request("bad_parameter", format!("`map`: {e}")))?;
+        mapping = mapping.with(field, column);
+    }
+    let mut options = ImportOptions::new(dataset, crs).mapping(mapping);
+    options.kind = parsed::<FacilityKind>(pairs, "kind")?;
+    let layer = parsed::<BaseLayer>(pairs, "layer")?;
+    if layer.is_some() && options.kind.is_some() {
+        return Err(ApiError::bad_request(
+            "bad_parameter",
+            "`layer` and `kind` exclude each other: a file is base-map features or facilities",
+        ));
+    }
+    let spec = ImportSpec {
+        format,
+        options,
+        columns: CsvColumns {
+            lon: one(pairs, "lon_col").map(str::to_owned),
+            lat: one(pairs, "lat_col").map(str::to_owned),
+        },
+        layer,
+    };
+    Ok((spec, one(pairs, "attribution").map(str::to_owned)))
+}
+
+/// `POST /api/v1/import?dataset=…&format=…`: the body is the file.
+pub async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(pairs): Query<Pairs>,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = require(&state, &headers, Role::Admin)?;
+    let (spec, attribution) = spec(&pairs)?;
+    let source = spec.source(attribution);
+    let reader = stream(body);
+    let imported =
+        tokio::task::spawn_blocking(move || state.import(&spec, &source, reader, &actor))
+            .await
+            .map_err(ApiError::internal)??;
+    Ok(Json(
+        serde_json::to_value(&imported).map_err(ApiError::internal)?,
+    ))
+}
+
+/// `POST /api/v1/stock/import?dataset=…`: the body is a stock list (CSV: facility, item,
+/// quantity, and optionally lot and expires), booked as receipts.
+pub async fn import_stock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(pairs): Query<Pairs>,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = require(&state, &headers, Role::Logistics)?;
+    let dataset = dataset(&pairs)?;
+    let reader = stream(body);
+    let answer = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let (rows, mut report) = refuge_io::read_stock_csv(reader, &dataset)
+            .map_err(|e| ApiError::bad_request("bad_import", e.to_string()))?;
+        let booked = state.import_stock(&dataset, rows, &mut report, &actor)?;
+        Ok(json!({ "report": report, "receipts": booked }))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(answer))
+}
+
+/// The request body as a blocking reader, fed chunk by chunk from the connection: a file of any
+/// size passes through a few chunks of memory.
+fn stream(body: Body) -> BodyReader {
+    let (sender, receiver) = mpsc::channel::<std::io::Result<Bytes>>(8);
+    tokio::spawn(async move {
+        let mut body = body;
+        while let Some(frame) = body.frame().await {
+            let chunk = match frame {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => Ok(data),
+                    Err(_) => continue,
+                },
+                Err(e) => Err(std::io::Error::other(format!("the upload broke off: {e}"))),
+            };
+            let failed = chunk.is_err();
+            if sender.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    BodyReader {
+        receiver,
+        current: Bytes::new(),
+    }
+}
+
+/// Reads what [`stream`] receives; used only off the async workers.
+struct BodyReader {
+    receiver: mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.receiver.blocking_recv() {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}

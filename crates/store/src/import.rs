@@ -1,0 +1,315 @@
+//! Imports into the store: every record of one input in one transaction, facilities upserted by id
+//! (which a record's dataset and source id determine), base-map features by layer and id.
+
+use chrono::Utc;
+use refuge_core::{Facility, FacilityDetails, FacilityId, Movement, MovementKind};
+use refuge_io::{
+    BaseFeature, DataSource, FacilityRef, ImportReport, ImportSink, Outcome, StockRow,
+    is_stated_by_import,
+};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use crate::auth::Actor;
+use crate::store::{audit, insert_movement, json, now, parse};
+use crate::{Result, Store};
+
+/// What an import wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Imported {
+    /// The reader's report: read, accepted, rejected (where, why), duplicates.
+    pub report: ImportReport,
+    /// New facilities.
+    pub created: u64,
+    /// Facilities that existed and changed (each one version up).
+    pub updated: u64,
+    /// Facilities that existed and are the same as imported.
+    pub unchanged: u64,
+    /// Base-map features written (new or replaced).
+    pub base: u64,
+    /// The stored form of every created or updated facility, when asked for (a running server
+    /// swaps them into its index); empty otherwise.
+    #[serde(skip)]
+    pub stored: Vec<Facility>,
+}
+
+/// The sink an import's reader writes through: one open transaction.
+pub struct StoreSink<'t> {
+    tx: &'t Transaction<'t>,
+    dataset: String,
+    keep_stored: bool,
+    imported: Imported,
+}
+
+impl Store {
+    /// Reads one input into the store in one transaction: `read` gets the sink, runs the reader
+    /// and returns its report. If `read` fails (an unreadable file, a broken document), nothing of
+    /// the input is kept. `keep_stored` returns the stored facilities (for a running index).
+    pub fn import(
+        &self,
+        source: &DataSource,
+        actor: &Actor,
+        keep_stored: bool,
+        read: impl FnOnce(&mut StoreSink<'_>) -> refuge_io::Result<ImportReport>,
+    ) -> Result<std::result::Result<Imported, refuge_io::Error>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut sink = StoreSink {
+            tx: &tx,
+            dataset: source.dataset.clone(),
+            keep_stored,
+            imported: Imported::default(),
+        };
+        let report = match read(&mut sink) {
+            Ok(report) => report,
+            // Dropping the transaction rolls it back: the store is as it was.
+            Err(error) => return Ok(Err(error)),
+        };
+        let mut imported = sink.imported;
+        imported.report = report;
+        tx.execute(
+            "INSERT INTO sources (dataset, format, attribution, imported_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (dataset) DO UPDATE SET format = excluded.format,
+                 attribution = excluded.attribution, imported_at = excluded.imported_at",
+            params![source.dataset, source.format, source.attribution, now()],
+        )?;
+        let summary = serde_json::json!({
+            "read": imported.report.read,
+            "rejected": imported.report.rejected.len(),
+            "created": imported.created,
+            "updated": imported.updated,
+            "unchanged": imported.unchanged,
+            "base_features": imported.base,
+        });
+        audit(
+            &tx,
+            actor,
+            "import",
+            &format!("dataset {}", source.dataset),
+            None,
+            Some(&summary),
+        )?;
+        tx.commit()?;
+        Ok(Ok(imported))
+    }
+
+    /// Every source data came from, in the order first imported.
+    pub fn sources(&self) -> Result<Vec<DataSource>> {
+        let conn = self.lock();
+        let mut statement =
+            conn.prepare("SELECT dataset, format, attribution FROM sources ORDER BY rowid")?;
+        let rows = statement.query_map([], |row| {
+            Ok(DataSource {
+                dataset: row.get(0)?,
+                format: row.get(1)?,
+                attribution: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl StoreSink<'_> {
+    fn upsert(&mut self, mut facility: Facility) -> Result<Outcome> {
+        let stored: Option<(i64, String)> = self
+            .tx
+            .prepare_cached("SELECT version, body FROM facilities WHERE id = ?1")?
+            .query_row(params![facility.id.get() as i64], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        let Some((version, body)) = stored else {
+            facility.version = 1;
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO facilities (id, version, kind, body, updated_at, source_record)
+                     VALUES (?1, 1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    facility.id.get() as i64,
+                    facility.kind().as_str(),
+                    json(&facility)?,
+                    now(),
+                    facility.source.record
+                ])?;
+            self.imported.created += 1;
+            self.keep(facility);
+            return Ok(Outcome::Accepted);
+        };
+        let before: Facility = parse(&format!("facility {}", facility.id), &body)?;
+        if before.kind() != facility.kind() {
+            return Ok(Outcome::Refused(format!(
+                "facility {} is stored as a {}; an import cannot make it a {}",
+                facility.id,
+                before.kind(),
+                facility.kind()
+            )));
+        }
+        facility.version = before.version;
+        // A record without a status restates what the facility is, not how it is now: the live
+        // status and occupancy stay as last reported.
+        if !is_stated_by_import(&facility.status) {
+            facility.status = before.status.clone();
+            if let (FacilityDetails::Shelter(new), FacilityDetails::Shelter(old)) =
+                (&mut facility.details, &before.details)
+            {
+                new.occupancy = old.occupancy;
+            }
+        }
+        if facility == before {
+            self.imported.unchanged += 1;
+            return Ok(Outcome::Accepted);
+        }
+        facility.version = u64::try_from(version).unwrap_or(before.version) + 1;
+        self.tx
+            .prepare_cached(
+                "UPDATE facilities SET version = ?2, body = ?3, updated_at = ?4, source_record = ?5
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                facility.id.get() as i64,
+                facility.version as i64,
+                json(&facility)?,
+                now(),
+                facility.source.record
+            ])?;
+        self.imported.updated += 1;
+        self.keep(facility);
+        Ok(Outcome::Accepted)
+    }
+
+    fn keep(&mut self, facility: Facility) {
+        if self.keep_stored {
+            self.imported.stored.push(facility);
+        }
+    }
+
+    fn write_base(&mut self, feature: &BaseFeature) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO base_features (id, layer, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (layer, id) DO UPDATE SET body = excluded.body",
+            )?
+            .execute(params![
+                feature.id as i64,
+                feature.layer.as_str(),
+                json(feature)?
+            ])?;
+        self.imported.base += 1;
+        Ok(())
+    }
+}
+
+impl StoreSink<'_> {
+    fn stopped(&self, error: crate::Error) -> refuge_io::Error {
+        refuge_io::Error::Destination {
+            dataset: self.dataset.clone(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl ImportSink for StoreSink<'_> {
+    fn facility(&mut self, facility: Facility) -> refuge_io::Result<Outcome> {
+        self.upsert(facility).map_err(|e| self.stopped(e))
+    }
+
+    fn base(&mut self, feature: BaseFeature) -> refuge_io::Result<Outcome> {
+        self.write_base(&feature).map_err(|e| self.stopped(e))?;
+        Ok(Outcome::Accepted)
+    }
+}
+
+impl Store {
+    /// Books a stock list as receipts, in one transaction with one audit entry. A row naming a
+    /// facility or an item the store does not know is refused in `report` by its line, and the
+    /// others are booked. `check` sees the receipts before the commit; if it refuses, nothing is
+    /// written. Returns the movements booked.
+    pub fn import_stock(
+        &self,
+        dataset: &str,
+        rows: Vec<StockRow>,
+        report: &mut ImportReport,
+        actor: &Actor,
+        check: impl FnOnce(&[Movement]) -> refuge_core::Result<()>,
+    ) -> Result<Vec<Movement>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let at = Utc::now();
+        let mut movements = Vec::new();
+        for row in rows {
+            let facility = match resolve(&tx, &row.facility)? {
+                Ok(id) => id,
+                Err(reason) => {
+                    report.reject(row.at, reason);
+                    continue;
+                }
+            };
+            let known: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM catalog WHERE item = ?1)")?
+                .query_row(params![row.item.as_str()], |r| r.get(0))?;
+            if !known {
+                report.reject(
+                    row.at,
+                    format!("`item`: `{}` is not in the item catalogue", row.item),
+                );
+                continue;
+            }
+            report.accepted += 1;
+            movements.push(Movement {
+                facility,
+                item: row.item,
+                kind: MovementKind::Receive {
+                    lot: row.lot,
+                    quantity: row.quantity,
+                    expires: row.expires,
+                },
+                at,
+                by: Some(actor.name.clone()),
+            });
+        }
+        check(&movements)?;
+        for movement in &movements {
+            insert_movement(&tx, movement)?;
+        }
+        let summary = serde_json::json!({
+            "read": report.read,
+            "rejected": report.rejected.len(),
+            "receipts": movements.len(),
+        });
+        audit(
+            &tx,
+            actor,
+            "stock.import",
+            &format!("dataset {dataset}"),
+            None,
+            Some(&summary),
+        )?;
+        tx.commit()?;
+        Ok(movements)
+    }
+}
+
+/// The facility a stock row names, or why it names none.
+fn resolve(
+    tx: &Transaction<'_>,
+    reference: &FacilityRef,
+) -> Result<std::result::Result<FacilityId, String>> {
+    let ids: Vec<i64> = match reference {
+        FacilityRef::Id(id) => tx
+            .prepare_cached("SELECT id FROM facilities WHERE id = ?1")?
+            .query_map(params![id.get() as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?,
+        FacilityRef::Source(record) => tx
+            .prepare_cached("SELECT id FROM facilities WHERE source_record = ?1 LIMIT 2")?
+            .query_map(params![record], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?,
+    };
+    Ok(match ids.as_slice() {
+        [id] => FacilityId::new(*id as u64).map_err(|e| e.to_string()),
+        [] => Err(format!("`facility`: no {reference} in the store")),
+        _ => Err(format!(
+            "`facility`: {reference} names more than one facility; use the Refuge id"
+        )),
+    })
+}
