@@ -26,7 +26,7 @@ port="${REFUGE_TEST_PORT:-18090}"
 refuge="$CARGO_TARGET_DIR/debug/refuge"
 # A fresh store (seeded with the demo city) and a logistics token for the live-update test.
 token=$("$refuge" token create --role logistics --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
-"$refuge" serve --store "$work/refuge.db" --bind "127.0.0.1:$port" --web-dir web >"$work/server.log" 2>&1 &
+"$refuge" serve --store "$work/refuge.db" --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 300); do

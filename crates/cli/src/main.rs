@@ -22,9 +22,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Import a GeoJSON, newline-delimited GeoJSON, CSV or OpenStreetMap PBF file: validates every
-    /// record, prints a report, and writes the accepted facilities as Refuge GeoJSON.
+    /// Import GeoJSON, newline-delimited GeoJSON, CSV or OpenStreetMap PBF files (or stock lists)
+    /// into a store (--store) or a running server (--server): validates every record and prints
+    /// a report; --output writes Refuge GeoJSON instead.
     Import(commands::import::Args),
+    /// Open the suitable shelters of an area for an emergency (logistics), list activations, or
+    /// end one.
+    Activate(commands::activate::Args),
     /// Ask the index: nearest facilities, with filters.
     #[command(subcommand)]
     Query(commands::query::Query),
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Import(args) => commands::import::run(args),
+        Command::Activate(args) => commands::activate::run(args),
         Command::Query(query) => commands::query::run(query),
         Command::Export(args) => commands::export::run(args),
         Command::Stats(args) => commands::stats::run(args),

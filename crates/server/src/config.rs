@@ -13,10 +13,11 @@ use serde::Deserialize;
 pub struct Config {
     /// Address to listen on.
     pub bind: SocketAddr,
-    /// The map page's folder (`web/`), with `node_modules/maplibre-gl` installed.
-    pub web_dir: PathBuf,
-    /// The folder with `style.json` (`tiles/`).
-    pub style_dir: PathBuf,
+    /// Serve the map page from this folder (`web/`) instead of the copy built in: for page
+    /// development.
+    pub web_dir: Option<PathBuf>,
+    /// With `web_dir`, the folder with `style.json` (default: `tiles` beside `web_dir`).
+    pub style_dir: Option<PathBuf>,
     /// Origins allowed by CORS; empty: same origin only; `*`: any.
     pub cors_origins: Vec<String>,
     /// Largest request body accepted, bytes.
@@ -31,8 +32,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            web_dir: PathBuf::from("web"),
-            style_dir: PathBuf::from("tiles"),
+            web_dir: None,
+            style_dir: None,
             cors_origins: Vec::new(),
             body_limit_bytes: 1 << 20,
             request_timeout_secs: 30,
@@ -98,7 +99,7 @@ impl Config {
             config.bind = bind;
         }
         if let Some(web_dir) = overrides.web_dir {
-            config.web_dir = web_dir;
+            config.web_dir = Some(web_dir);
         }
         if let Some(origins) = overrides.cors_origins {
             config.cors_origins = origins;
@@ -122,6 +123,19 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// Where the map page comes from: built in, or the folders given.
+    pub fn page_source(&self) -> crate::PageSource {
+        match &self.web_dir {
+            None => crate::PageSource::BuiltIn,
+            Some(web) => crate::PageSource::Folders {
+                web: web.clone(),
+                style: self.style_dir.clone().unwrap_or_else(|| {
+                    web.parent().unwrap_or_else(|| Path::new(".")).join("tiles")
+                }),
+            },
+        }
     }
 
     /// The request timeout.

@@ -8,6 +8,7 @@ pub mod config;
 mod error;
 mod events;
 mod metrics;
+mod page;
 mod params;
 mod present;
 mod routes;
@@ -24,6 +25,7 @@ use tower_http::trace::TraceLayer;
 pub use config::{Config, ConfigError, Overrides};
 pub use error::ApiError;
 pub use events::Event;
+pub use page::{PAGE, PageSource};
 pub use state::{AppState, Backdrop, StartError};
 
 use crate::metrics::Metrics;
@@ -40,7 +42,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::events::routes())
         .merge(routes::activations::routes())
         .merge(routes::quotas::routes())
-        .merge(routes::web::routes(&state))
+        .merge(routes::web::routes())
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
         .layer(cors(&config.cors_origins))
         .layer(axum::extract::DefaultBodyLimit::max(

@@ -64,23 +64,55 @@ fn a_file_of_the_previous_schema_is_upgraded_keeping_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     migrate_to_version(&path, SCHEMA_VERSION - 1).unwrap();
+    let facility = &city().facilities[0];
+    let base = &city().base[0];
     {
-        // Write as the previous version would have: a facility row, no tokens table yet.
+        // Write as the previous version would have: a facility row, a base feature stored twice
+        // (that version did not stop it), no sources or activations tables yet.
         let conn = rusqlite::Connection::open(&path).unwrap();
-        let facility = &city().facilities[0];
         conn.execute(
             "INSERT INTO facilities (id, version, kind, body, updated_at) VALUES (?1, 1, ?2, ?3, 'then')",
             rusqlite::params![facility.id.get() as i64, facility.kind().as_str(), serde_json::to_string(facility).unwrap()],
         )
         .unwrap();
+        for _ in 0..2 {
+            conn.execute(
+                "INSERT INTO base_features (id, layer, body) VALUES (?1, ?2, ?3)",
+                rusqlite::params![
+                    base.id as i64,
+                    base.layer.as_str(),
+                    serde_json::to_string(base).unwrap()
+                ],
+            )
+            .unwrap();
+        }
         assert!(
-            conn.execute_batch("SELECT * FROM tokens").is_err(),
-            "no tokens table before the upgrade"
+            conn.execute_batch("SELECT * FROM sources").is_err(),
+            "no sources table before the upgrade"
         );
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(store.load().unwrap().facilities.len(), 1);
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.facilities.len(), 1);
+    assert_eq!(
+        loaded.base.len(),
+        1,
+        "the twice-stored base feature is kept once"
+    );
+    // The OSM-derived facility's dataset becomes a source credited to OpenStreetMap, and the
+    // base map is credited too.
+    let credits: Vec<_> = loaded
+        .sources
+        .iter()
+        .map(|s| s.attribution.as_str())
+        .collect();
+    assert!(
+        credits.iter().any(|c| c.contains("OpenStreetMap")),
+        "{credits:?}"
+    );
+    assert!(!store.is_empty().unwrap());
+    assert!(store.activations().unwrap().is_empty());
     store
         .create_token("after upgrade", Role::Logistics, &admin())
         .unwrap();

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod activate;
 pub mod admin;
 pub mod export;
 pub mod import;

@@ -20,7 +20,7 @@ pub struct Args {
     /// A TOML configuration file (see `refuge.example.toml`); flags and REFUGE_* variables win.
     #[arg(long, env = "REFUGE_CONFIG")]
     config: Option<PathBuf>,
-    /// The map page's folder.
+    /// Serve the map page from this folder instead of the copy built in (page development).
     #[arg(long, env = "REFUGE_WEB_DIR")]
     web_dir: Option<PathBuf>,
     /// An origin allowed to call the API from a browser (repeat, or `*` for any).
@@ -56,17 +56,7 @@ pub fn run(args: Args) -> Result<()> {
         tile_cache_mb: args.tile_cache_mb,
     };
     let config = Config::load(args.config.as_deref(), overrides)?;
-    if !config
-        .web_dir
-        .join("node_modules/maplibre-gl/dist/maplibre-gl.js")
-        .exists()
-    {
-        eprintln!(
-            "warning: {} has no MapLibre; run `npm ci --prefix {}` for the map page (the API and tiles work without it)",
-            config.web_dir.display(),
-            config.web_dir.display()
-        );
-    }
+    let page = config.page_source();
     let state = if args.read_only {
         if args.data.files.is_empty() {
             AppState::demo(config).context("cannot build the demo city")?
@@ -107,7 +97,10 @@ pub fn run(args: Args) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime
         .block_on(refuge_server::serve(state, |address| {
-            println!("Refuge is serving the map at http://{address}/ (Ctrl-C to stop)");
+            println!(
+                "Refuge is serving {} at http://{address}/ (Ctrl-C to stop)",
+                page.describe()
+            );
         }))
         .context("the server stopped")
 }
