@@ -21,7 +21,8 @@ const STRINGS = {
     nearestTitle: 'Nearest shelters with room',
     nearestHint: 'Tap the map where you are, or use your location.',
     nearestLoading: 'Finding the nearest shelters…',
-    nearestNone: 'No shelter with free places was found.',
+    nearestTitleNotOpen: 'Nearest shelters (none open with room)',
+    nearestNone: 'No shelter was found.',
     nearestFoundOne: '1 shelter with room.',
     nearestFound: '{n} shelters with room, nearest first.',
     clear: 'Clear',
@@ -30,6 +31,16 @@ const STRINGS = {
     freeOf: '{n} of {total} places free',
     free: '{n} places free',
     freeUnknown: 'Free places unknown',
+    capacityUnknown: 'Capacity unknown',
+    notOpen: {
+      standby: 'Shelters here are on standby; none is open.',
+      closed: 'Shelters here are closed; none is open.',
+      full: 'Shelters here are full; none has free places.',
+      damaged: 'Shelters here are damaged; none is open.',
+      open: 'Shelters here are open but have no free places.',
+      mixed: 'No shelter here is open with free places ({statuses}).',
+    },
+    statusCount: '{status}: {n}',
     layersTitle: 'Layers',
     legendTitle: 'Legend',
     layerNames: {
@@ -47,7 +58,12 @@ const STRINGS = {
     legendHazards: 'Hazards by risk (points, and zones as shaded areas)',
     legendPois: 'Points of interest',
     legendCluster: 'A number in a circle counts the facilities grouped there; zoom in to see them.',
+    legendShelterGroups: 'Groups of shelters',
+    legendShelterGroupsNote: 'A group whose shelters share one status has that status’s colour.',
+    legendMixedSomeOpen: 'Mixed: some open, some not',
+    legendMixedNoneOpen: 'Mixed: none open',
     legendNearest: 'Nearest result and the line to it',
+    legendNearestNotOpen: 'Nearest shelter that is not open, and the line to it',
     legendOrigin: 'The point you chose',
     loading: 'Loading…',
     close: 'Close',
@@ -182,7 +198,8 @@ const STRINGS = {
     nearestTitle: '最近的有空位避难场所',
     nearestHint: '点击地图上您所在的位置，或使用您的位置。',
     nearestLoading: '正在查找最近的避难场所…',
-    nearestNone: '附近没有找到有空位的避难场所。',
+    nearestTitleNotOpen: '最近的避难场所（均未开放或无空位）',
+    nearestNone: '附近没有找到避难场所。',
     nearestFoundOne: '找到 1 个有空位的避难场所。',
     nearestFound: '找到 {n} 个有空位的避难场所，按距离排列。',
     clear: '清除',
@@ -191,6 +208,16 @@ const STRINGS = {
     freeOf: '空位 {n} / 共 {total} 人',
     free: '空位 {n}',
     freeUnknown: '空位数未知',
+    capacityUnknown: '容量未知',
+    notOpen: {
+      standby: '附近的避难场所处于待命状态，尚未开放。',
+      closed: '附近的避难场所已关闭，均未开放。',
+      full: '附近的避难场所均已满员，没有空位。',
+      damaged: '附近的避难场所受损，均未开放。',
+      open: '附近的避难场所已开放，但没有空位。',
+      mixed: '附近没有开放且有空位的避难场所（{statuses}）。',
+    },
+    statusCount: '{status} {n} 个',
     layersTitle: '图层',
     legendTitle: '图例',
     layerNames: {
@@ -208,7 +235,12 @@ const STRINGS = {
     legendHazards: '风险源（按风险等级；阴影为影响范围）',
     legendPois: '其他设施',
     legendCluster: '圆中数字为该处汇总的设施数，放大地图可查看。',
+    legendShelterGroups: '避难场所汇总',
+    legendShelterGroupsNote: '状态相同的一组避难场所使用该状态的颜色。',
+    legendMixedSomeOpen: '混合：部分开放',
+    legendMixedNoneOpen: '混合：均未开放',
     legendNearest: '最近结果及连线',
+    legendNearestNotOpen: '最近的未开放避难场所及连线',
     legendOrigin: '您选择的位置',
     loading: '正在加载…',
     close: '关闭',
@@ -330,11 +362,15 @@ const STRINGS = {
 
 /** Layer groups that the toggles switch, in display order; style layers name theirs in metadata. */
 const GROUPS = ['shelters', 'reserves', 'micro_storage', 'hazards', 'pois', 'base'];
-const NEAREST_QUERY = { kind: 'shelter', k: '5', has_room: 'true' };
+const NEAREST_QUERY = { kind: 'shelter', k: '5' };
 const CJK_FONTS =
   "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', sans-serif";
 const NEAREST_LAYERS = ['nearest-lines', 'nearest-halo', 'nearest-rank', 'nearest-origin'];
 const EMPTY = { type: 'FeatureCollection', features: [] };
+/** Colours of the nearest results on the map: open shelters with room, and the not-open fallback. */
+const NEAREST_COLOUR = { open: '#1f3b57', notOpen: '#6e7781' };
+/** The fill of a group of shelters whose statuses differ (`mixed`), or that states none. */
+const MIXED_FILL = '#59636e';
 
 const root = document.documentElement;
 const $ = (selector) => document.querySelector(selector);
@@ -604,6 +640,11 @@ function featuresAt(point) {
   return state.map.queryRenderedFeatures(box, { layers: clickableLayers() });
 }
 
+/** A paint value for the nearest layers: `yes` for open shelters with room, `no` for the not-open fallback. */
+function byOpen(yes, no) {
+  return ['case', ['boolean', ['get', 'open'], true], yes, no];
+}
+
 function addNearestLayers() {
   const map = state.map;
   map.addSource('nearest', { type: 'geojson', data: EMPTY });
@@ -616,9 +657,9 @@ function addNearestLayers() {
       filter: ['==', ['get', 'role'], 'line'],
       layout: { 'line-cap': 'round' },
       paint: {
-        'line-color': '#1f3b57',
+        'line-color': byOpen(NEAREST_COLOUR.open, NEAREST_COLOUR.notOpen),
         'line-width': ['case', ['boolean', ['get', 'selected'], false], 3.5, 2],
-        'line-dasharray': [2, 1.5],
+        'line-dasharray': byOpen(['literal', [2, 1.5]], ['literal', [0.5, 2]]),
         'line-opacity': 0.85,
       },
     },
@@ -632,8 +673,8 @@ function addNearestLayers() {
       filter: ['==', ['get', 'role'], 'result'],
       paint: {
         'circle-radius': ['case', ['boolean', ['get', 'selected'], false], 19, 14],
-        'circle-color': 'rgba(255, 213, 0, 0.45)',
-        'circle-stroke-color': '#1f3b57',
+        'circle-color': byOpen('rgba(255, 213, 0, 0.45)', 'rgba(255, 255, 255, 0.6)'),
+        'circle-stroke-color': byOpen(NEAREST_COLOUR.open, NEAREST_COLOUR.notOpen),
         'circle-stroke-width': 2.5,
       },
     },
@@ -651,7 +692,7 @@ function addNearestLayers() {
       'text-offset': [0, -1.7],
       'text-allow-overlap': true,
     },
-    paint: { 'text-color': '#1f3b57', 'text-halo-color': '#ffffff', 'text-halo-width': 2 },
+    paint: { 'text-color': byOpen(NEAREST_COLOUR.open, NEAREST_COLOUR.notOpen), 'text-halo-color': '#ffffff', 'text-halo-width': 2 },
   });
   map.addLayer({
     id: 'nearest-origin',
@@ -681,7 +722,7 @@ function drawNearest() {
     if (!at) return;
     const id = feature.id ?? feature.properties?.id;
     const selected = nearest.selected != null && String(nearest.selected) === String(id);
-    const properties = { rank: index + 1, id, selected };
+    const properties = { rank: index + 1, id, selected, open: nearest.withRoom };
     features.push({
       type: 'Feature',
       geometry: { type: 'LineString', coordinates: [nearest.origin, at] },
@@ -707,19 +748,19 @@ async function runNearest(lon, lat) {
   state.nearestAbort?.abort();
   const abort = new AbortController();
   state.nearestAbort = abort;
-  state.nearest = { origin: [lon, lat], features: [], error: null, selected: null, loading: true };
+  state.nearest = { origin: [lon, lat], features: [], withRoom: true, error: null, selected: null, loading: true };
   drawNearest();
   renderResults();
   showStatus(t('nearestLoading'), 'info', 0);
-  const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), ...NEAREST_QUERY });
   try {
-    const collection = await api(`/api/v1/nearest?${query}`, abort.signal);
-    state.nearest.features = Array.isArray(collection?.features) ? collection.features : [];
-    state.nearest.loading = false;
-    const n = state.nearest.features.length;
-    showStatus(n === 0 ? t('nearestNone') : n === 1 ? t('nearestFoundOne') : t('nearestFound', { n }));
+    // No open shelter with room near: the nearest designated ones, shown as not open, and why.
+    let features = await fetchNearest(lon, lat, true, abort.signal);
+    const withRoom = features.length > 0;
+    if (!withRoom) features = await fetchNearest(lon, lat, false, abort.signal);
+    Object.assign(state.nearest, { features, withRoom, loading: false });
+    showStatus(nearestSummary(state.nearest), 'info', withRoom ? 4000 : 8000);
     drawNearest();
-    if (n > 0) fitNearest();
+    if (features.length > 0) fitNearest();
   } catch (error) {
     if (error.name === 'AbortError') return;
     state.nearest.loading = false;
@@ -731,7 +772,37 @@ async function runNearest(lon, lat) {
   $('#nearest').scrollIntoView({ block: 'nearest' });
 }
 
+/** The nearest shelters' features, nearest first; `hasRoom` keeps only open shelters with room. */
+async function fetchNearest(lon, lat, hasRoom, signal) {
+  const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), ...NEAREST_QUERY });
+  if (hasRoom) query.set('has_room', 'true');
+  const collection = await api(`/api/v1/nearest?${query}`, signal);
+  return Array.isArray(collection?.features) ? collection.features : [];
+}
+
+/** One sentence on a finished nearest answer: how many have room, or why none is open with room. */
+function nearestSummary(nearest) {
+  const n = nearest.features.length;
+  if (n === 0) return t('nearestNone');
+  if (!nearest.withRoom) return notOpenReason(nearest.features);
+  return n === 1 ? t('nearestFoundOne') : t('nearestFound', { n });
+}
+
+/** Why none of these shelters is open with room, from the statuses they report. */
+function notOpenReason(features) {
+  const counts = new Map();
+  for (const feature of features) {
+    const status = statusOf(feature.properties) ?? 'unknown';
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  const [only] = counts.keys();
+  if (counts.size === 1 && dict().notOpen[only]) return t(`notOpen.${only}`);
+  const statuses = joinList([...counts].map(([status, n]) => t('statusCount', { status: term('status', status), n })));
+  return t('notOpen.mixed', { statuses });
+}
+
 function freeText(props = {}) {
+  if (props.room === 'unknown') return t('capacityUnknown');
   const free = props.available;
   const total = props.capacity;
   if (Number.isFinite(free) && Number.isFinite(total)) {
@@ -746,6 +817,7 @@ function renderResults() {
   const nearest = state.nearest;
   $('#clear').hidden = !nearest;
   list.replaceChildren();
+  renderNearestHeading(nearest);
   if (!nearest) return;
   if (nearest.loading) {
     list.append(el('li', { class: 'empty', text: t('nearestLoading') }));
@@ -763,20 +835,32 @@ function renderResults() {
     const props = feature.properties ?? {};
     const id = feature.id ?? props.id;
     const selected = nearest.selected != null && String(nearest.selected) === String(id);
+    const classes = ['result', selected && 'selected', !nearest.withRoom && 'not-open'].filter(Boolean).join(' ');
     const row = el(
       'li',
-      { class: selected ? 'result selected' : 'result', 'data-id': id },
+      { class: classes, 'data-id': id },
       el(
         'button',
         { type: 'button', onclick: () => chooseResult(feature) },
         el('span', { class: 'rank', text: index + 1 }),
         el('span', { class: 'name', text: displayName(props) }),
         el('span', { class: 'distance', text: formatDistance(Number(props.distance_m)) }),
-        el('span', { class: 'free', text: freeText(props) }),
+        el('span', { class: 'free' }, nearest.withRoom ? null : statusBadge(statusOf(props)), freeText(props)),
       ),
     );
     list.append(row);
   });
+}
+
+/** The panel heading says when the list holds shelters that are not open with room, and the note says why. */
+function renderNearestHeading(nearest) {
+  const notOpen = Boolean(nearest && !nearest.loading && !nearest.error && !nearest.withRoom && nearest.features.length);
+  const heading = $('#nearest-title');
+  heading.dataset.i18n = notOpen ? 'nearestTitleNotOpen' : 'nearestTitle';
+  heading.textContent = t(heading.dataset.i18n);
+  const note = $('#nearest-note');
+  note.textContent = notOpen ? nearestSummary(nearest) : '';
+  note.hidden = !notOpen;
 }
 
 function chooseResult(feature) {
@@ -886,7 +970,25 @@ function renderPopup() {
   entry.popup.setDOMContent(body);
 }
 
+/** Used until the style has loaded; afterwards the `shelters` layer's colours (as in the legend) win. */
 const STATUS_COLOURS = { open: '#1a9850', full: '#f28e2b', standby: '#2b83ba', closed: '#8c8c8c', damaged: '#c51b1b' };
+
+/** The colour the map and the legend give a shelter status. */
+function statusColour(status) {
+  const pair = matchPairs(paintOf('shelters', 'circle-color')).find(([values]) => values?.includes(status));
+  return pair?.[1] ?? STATUS_COLOURS[status] ?? '#666';
+}
+
+/** A status as features carry it: a string in lists and tiles, `{status, reported_at}` in details. */
+function statusOf(props = {}) {
+  const status = props.status;
+  return status && typeof status === 'object' ? status.status : status || null;
+}
+
+function statusBadge(status) {
+  if (!status) return null;
+  return el('span', { class: 'badge', style: `background:${statusColour(status)}`, text: term('status', status) });
+}
 
 function renderFacility(feature, closeButton) {
   const p = feature.properties ?? {};
@@ -938,13 +1040,14 @@ function renderFacility(feature, closeButton) {
   row('operator', p.operator);
   row('contact', contactText(p.contact));
 
-  const status = p.status && typeof p.status === 'object' ? p.status : p.status ? { status: p.status } : null;
+  const status = statusOf(p);
+  const reportedAt = p.status?.reported_at;
   const statusLine = status
     ? el(
         'p',
         { class: 'status' },
-        el('span', { class: 'badge', style: `background:${STATUS_COLOURS[status.status] ?? '#666'}`, text: term('status', status.status) }),
-        status.reported_at ? el('span', { class: 'reported', text: t('reported', { time: formatTime(status.reported_at) }) }) : null,
+        statusBadge(status),
+        reportedAt ? el('span', { class: 'reported', text: t('reported', { time: formatTime(reportedAt) }) }) : null,
       )
     : null;
   const other = otherName(p);

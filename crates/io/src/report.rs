@@ -7,7 +7,7 @@ use refuge_core::{FacilityId, LonLat};
 use serde::{Deserialize, Serialize};
 
 /// Where in the input a record was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Location {
     /// A line of a CSV or newline-delimited file, 1-based, counting the header.

@@ -4,6 +4,7 @@
 
 mod integration {
     pub mod api;
+    pub mod city;
     pub mod mvt_decode;
     pub mod tiles;
     pub mod writes;

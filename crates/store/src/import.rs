@@ -269,6 +269,8 @@ impl Store {
             });
         }
         check(&movements)?;
+        // Rows refused while read and rows refused here, in the order of the file.
+        report.rejected.sort_by_key(|rejection| rejection.at);
         for movement in &movements {
             insert_movement(&tx, movement)?;
         }

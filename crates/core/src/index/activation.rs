@@ -25,6 +25,7 @@ pub struct LeftShelter {
     /// The shelter.
     pub id: FacilityId,
     /// Why it stays as it is.
+    #[serde(flatten)]
     pub reason: LeftReason,
 }
 
