@@ -38,8 +38,8 @@ const STRINGS = {
       full: 'Shelters here are full; none has free places.',
       damaged: 'Shelters here are damaged; none is open.',
       open: 'Shelters here are open but have no free places.',
-      mixed: 'No shelter here is open with free places ({statuses}).',
     },
+    notOpenMixed: 'No shelter here is open with free places ({statuses}).',
     statusCount: '{status}: {n}',
     layersTitle: 'Layers',
     legendTitle: 'Legend',
@@ -215,8 +215,8 @@ const STRINGS = {
       full: '附近的避难场所均已满员，没有空位。',
       damaged: '附近的避难场所受损，均未开放。',
       open: '附近的避难场所已开放，但没有空位。',
-      mixed: '附近没有开放且有空位的避难场所（{statuses}）。',
     },
+    notOpenMixed: '附近没有开放且有空位的避难场所（{statuses}）。',
     statusCount: '{status} {n} 个',
     layersTitle: '图层',
     legendTitle: '图例',
@@ -369,8 +369,10 @@ const NEAREST_LAYERS = ['nearest-lines', 'nearest-halo', 'nearest-rank', 'neares
 const EMPTY = { type: 'FeatureCollection', features: [] };
 /** Colours of the nearest results on the map: open shelters with room, and the not-open fallback. */
 const NEAREST_COLOUR = { open: '#1f3b57', notOpen: '#6e7781' };
-/** The fill of a group of shelters whose statuses differ (`mixed`), or that states none. */
-const MIXED_FILL = '#59636e';
+/** A group of shelters whose statuses differ (`mixed`), or that states none: white, ringed, dark count. */
+const MIXED = { fill: '#ffffff', ring: '#59636e', text: '#1d2733' };
+/** Below this zoom the facility tiles group shelters: nearest results would hide among the groups. */
+const GROUPED_BELOW_ZOOM = 13;
 
 const root = document.documentElement;
 const $ = (selector) => document.querySelector(selector);
@@ -645,6 +647,28 @@ function byOpen(yes, no) {
   return ['case', ['boolean', ['get', 'open'], true], yes, no];
 }
 
+/**
+ * Groups of shelters (aggregates at low zoom) take the colour of the status their members share,
+ * the colour the legend gives single shelters. A `mixed` group is white with a thick ring, in the
+ * open colour when some members are open. (The style's one colour would call every group open.)
+ */
+function colourShelterGroups() {
+  const map = state.map;
+  if (!map.getLayer('shelters-cluster')) return;
+  const pairs = matchPairs(paintOf('shelters', 'circle-color')).filter(([values]) => values);
+  const shared = pairs.flatMap(([values]) => values);
+  // `match` on the statuses the legend knows: `shared` for one of them, `mixed` for anything else.
+  const byShared = (one, mixed) => (shared.length ? ['match', ['get', 'status'], shared, one, mixed] : mixed);
+  const someOpen = ['>', ['coalesce', ['get', 'open_count'], 0], 0];
+  const fill = pairs.length ? ['match', ['get', 'status'], ...pairs.flat(), MIXED.fill] : MIXED.fill;
+  map.setPaintProperty('shelters-cluster', 'circle-color', fill);
+  map.setPaintProperty('shelters-cluster', 'circle-stroke-color', byShared('#ffffff', ['case', someOpen, statusColour('open'), MIXED.ring]));
+  map.setPaintProperty('shelters-cluster', 'circle-stroke-width', byShared(2, 4));
+  if (map.getLayer('shelters-cluster-count')) {
+    map.setPaintProperty('shelters-cluster-count', 'text-color', byShared('#ffffff', MIXED.text));
+  }
+}
+
 function addNearestLayers() {
   const map = state.map;
   map.addSource('nearest', { type: 'geojson', data: EMPTY });
@@ -737,7 +761,7 @@ function fitNearest() {
   const map = state.map;
   const points = [state.nearest.origin, ...state.nearest.features.map(pointOf).filter(Boolean)];
   const view = map.getBounds();
-  if (points.every((p) => view.contains(p))) return;
+  if (map.getZoom() >= GROUPED_BELOW_ZOOM && points.every((p) => view.contains(p))) return;
   const bounds = points.reduce((b, p) => b.extend(p), new maplibregl.LngLatBounds(points[0], points[0]));
   map.fitBounds(bounds, { padding: 48, maxZoom: Math.max(map.getZoom(), 15) });
 }
@@ -798,7 +822,7 @@ function notOpenReason(features) {
   const [only] = counts.keys();
   if (counts.size === 1 && dict().notOpen[only]) return t(`notOpen.${only}`);
   const statuses = joinList([...counts].map(([status, n]) => t('statusCount', { status: term('status', status), n })));
-  return t('notOpen.mixed', { statuses });
+  return t('notOpenMixed', { statuses });
 }
 
 function freeText(props = {}) {
@@ -1236,8 +1260,9 @@ function paintOf(layerId, property) {
   return map.getPaintProperty(layerId, property);
 }
 
-function swatch(colour, kind = '') {
-  return el('span', { class: `swatch ${kind}`.trim(), style: colour ? `background:${colour}` : null, 'aria-hidden': 'true' });
+function swatch(colour, kind = '', ring = null) {
+  const style = [colour && `background:${colour}`, ring && `border-color:${ring}`].filter(Boolean).join(';');
+  return el('span', { class: `swatch ${kind}`.trim(), style: style || null, 'aria-hidden': 'true' });
 }
 
 const GROUP_SWATCH = {
@@ -1296,6 +1321,14 @@ function renderLegend() {
     );
   box.replaceChildren(
     section(t('legendShelters'), entries('shelters', 'status'), t('legendShelterSize')),
+    section(
+      t('legendShelterGroups'),
+      [
+        el('li', {}, swatch(MIXED.fill, 'group', statusColour('open')), t('legendMixedSomeOpen')),
+        el('li', {}, swatch(MIXED.fill, 'group', MIXED.ring), t('legendMixedNoneOpen')),
+      ],
+      t('legendShelterGroupsNote'),
+    ),
     section(t('legendReserves'), entries('reserves', 'tier', 'depot')),
     section(t('legendMicro'), [el('li', {}, swatch(groupColour('micro_storage')), t('layerNames.micro_storage'))]),
     section(
@@ -1307,6 +1340,7 @@ function renderLegend() {
     section(t('legendPois'), entries('pois', 'poiKind')),
     section(t('nearestTitle'), [
       el('li', {}, swatch(null, 'ring'), swatch(null, 'line'), t('legendNearest')),
+      el('li', {}, swatch(null, 'ring not-open'), swatch(null, 'line not-open'), t('legendNearestNotOpen')),
       el('li', {}, swatch(null, 'origin'), t('legendOrigin')),
     ]),
     el('p', { text: t('legendCluster') }),
@@ -1368,6 +1402,7 @@ async function main() {
   map.on('load', () => {
     state.styleReady = true;
     addNearestLayers();
+    colourShelterGroups();
     applyMapLanguage();
     for (const group of state.hidden) setGroupVisible(group, false);
     renderLayerToggles();

@@ -1,0 +1,363 @@
+//! The real `refuge` binary, run as a new user runs it: in a temporary folder outside the
+//! repository, importing files into a store, serving it, and asking it over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+/// The MVT decoder the server's own tests use, written from the specification.
+#[path = "../../crates/server/tests/integration/mvt_decode.rs"]
+#[allow(dead_code)]
+mod mvt_decode;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// The repository's root, for its committed files.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `refuge` binary that `cargo test --workspace` built beside this test.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let folder = exe.parent().and_then(Path::parent).unwrap();
+    let binary = folder.join(format!("refuge{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test --workspace` (or `cargo build -p refuge-cli` first)",
+        binary.display()
+    );
+    binary
+}
+
+/// A temporary folder outside the repository, where every command runs.
+struct Place {
+    dir: tempfile::TempDir,
+}
+
+impl Place {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!dir.path().starts_with(repository().canonicalize().unwrap()));
+        Self { dir }
+    }
+
+    /// Runs `refuge ARGS` here; panics with its output unless it succeeds. Returns stdout.
+    fn refuge(&self, args: &[&str]) -> String {
+        let output = Command::new(binary())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("REFUGE_DATA")
+            .env_remove("REFUGE_STORE")
+            .env_remove("REFUGE_TOKEN")
+            .output()
+            .unwrap();
+        let (out, err) = (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        );
+        assert!(
+            output.status.success(),
+            "refuge {args:?} failed:\n{out}\n{err}"
+        );
+        out
+    }
+
+    /// `refuge serve --store STORE` on a free loopback port, once it answers.
+    fn serve(&self, store: &str) -> Server {
+        let mut child = Command::new(binary())
+            .args(["serve", "--store", store, "--bind", "127.0.0.1:0"])
+            .current_dir(self.dir.path())
+            .env_remove("REFUGE_WEB_DIR")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut server = Server {
+            child,
+            url: String::new(),
+            said: String::new(),
+        };
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(at) = line.find("http://") {
+                server.url = line[at..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_owned();
+                server.said = line;
+                return server;
+            }
+        }
+        panic!("refuge serve never said where it serves");
+    }
+}
+
+/// A running server, stopped when dropped (also when a test fails).
+struct Server {
+    child: Child,
+    url: String,
+    said: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// GET `path`: the status and the body's bytes.
+    fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent.get(&format!("{}{path}", self.url)).call().unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_vec().unwrap())
+    }
+
+    fn json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+}
+
+/// The z/x/y of the tile holding a position.
+fn tile_at(lon: f64, lat: f64, z: u8) -> (u8, u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let lat = lat.to_radians();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+    (z, x, y)
+}
+
+fn shared_data(file: &str) -> Option<PathBuf> {
+    let path = repository().join("../shared/data").join(file);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("SKIPPED: {} is absent", path.display());
+        None
+    }
+}
+
+#[test]
+fn an_osm_extract_imported_into_a_store_gives_base_tiles_with_roads_and_buildings() {
+    let place = Place::new();
+    let pbf = repository().join("data/monaco.osm.pbf");
+    let report = place.refuge(&["import", pbf.to_str().unwrap(), "--store", "city.db"]);
+    assert!(report.contains("base-map features"), "{report}");
+    let server = place.serve("city.db");
+    let (z, x, y) = tile_at(7.4246, 43.7384, 15);
+    let (status, bytes) = server.get(&format!("/tiles/base/{z}/{x}/{y}.mvt"));
+    assert_eq!(status, 200);
+    let layers = mvt_decode::decode(&bytes);
+    let count = |name: &str| {
+        layers
+            .iter()
+            .find(|(layer, _, _)| layer == name)
+            .map_or(0, |(_, _, features)| features.len())
+    };
+    assert!(count("roads") > 20, "roads: {}", count("roads"));
+    assert!(count("buildings") > 20, "buildings: {}", count("buildings"));
+    // The map credits OpenStreetMap, whose data it now shows.
+    let tilejson = server.json("/tiles/base.json");
+    assert!(
+        tilejson["attribution"]
+            .as_str()
+            .unwrap()
+            .contains("OpenStreetMap")
+    );
+}
+
+#[test]
+fn a_stock_list_shows_as_totals_in_facility_detail() {
+    let place = Place::new();
+    let fixtures = repository().join("tests/fixtures");
+    let shelters = fixtures.join("shelters.csv");
+    let stock = fixtures.join("stock.csv");
+    place.refuge(&[
+        "import",
+        shelters.to_str().unwrap(),
+        "--kind",
+        "shelter",
+        "--store",
+        "city.db",
+    ]);
+    let report = place.refuge(&[
+        "import",
+        stock.to_str().unwrap(),
+        "--stock",
+        "--store",
+        "city.db",
+    ]);
+    assert!(report.contains("booked 3 receipts"), "{report}");
+    assert!(
+        report.contains("line 5") && report.contains("e2e-9"),
+        "the unknown facility is named by line: {report}"
+    );
+    let server = place.serve("city.db");
+    let found = server.json("/api/v1/facilities?q=North%20school");
+    let id = found["features"][0]["id"].as_u64().unwrap();
+    let detail = server.json(&format!("/api/v1/facilities/{id}"));
+    let stock = detail["properties"]["stock"].as_array().unwrap();
+    let water = stock.iter().find(|s| s["item"] == "bottled_water").unwrap();
+    assert_eq!(water["quantity"], 300);
+}
+
+#[test]
+fn serving_from_a_folder_outside_the_repository_shows_the_page() {
+    let place = Place::new();
+    let server = place.serve("refuge.db");
+    assert!(
+        server.said.contains("built into this binary"),
+        "{}",
+        server.said
+    );
+    let (status, page) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("maplibre-gl.js"));
+    for path in [
+        "/vendor/maplibre-gl/maplibre-gl.js",
+        "/app.js",
+        "/app.css",
+        "/style.json",
+    ] {
+        assert_eq!(server.get(path).0, 200, "{path}");
+    }
+    assert_eq!(server.get("/package.json").0, 404);
+}
+
+/// Metres along the great circle, as the API measures them.
+fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
+    let (dlat, dlon) = (la2 - la1, (b.0 - a.0).to_radians());
+    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin()
+}
+
+#[test]
+fn beijing_after_an_earthquake_activation_finds_the_nearest_opened_shelters_exactly() {
+    let (Some(shelters), Some(districts)) = (
+        shared_data("cn/shelters-beijing-gcj02.csv"),
+        shared_data("cn/districts-beijing.geojson"),
+    ) else {
+        return;
+    };
+    let place = Place::new();
+    place.refuge(&[
+        "import",
+        shelters.to_str().unwrap(),
+        "--crs",
+        "gcj02",
+        "--kind",
+        "shelter",
+        "--store",
+        "city.db",
+    ]);
+    place.refuge(&[
+        "import",
+        districts.to_str().unwrap(),
+        "--layer",
+        "boundaries",
+        "--store",
+        "city.db",
+    ]);
+    let token = place
+        .refuge(&[
+            "token",
+            "create",
+            "--role",
+            "logistics",
+            "--name",
+            "e2e",
+            "--store",
+            "city.db",
+        ])
+        .trim()
+        .to_owned();
+    let server = place.serve("city.db");
+    let near = "/api/v1/nearest?lon=116.41&lat=39.92&kind=shelter&k=5&has_room=true";
+    assert!(
+        server.json(near)["features"].as_array().unwrap().is_empty(),
+        "all on standby before"
+    );
+    let said = place.refuge(&[
+        "activate",
+        "--hazard",
+        "earthquake",
+        "--district",
+        "东城区",
+        "--server",
+        &server.url,
+        "--token",
+        &token,
+    ]);
+    assert!(said.contains("shelters opened"), "{said}");
+    // Every open shelter, from the API.
+    let mut opened = Vec::new();
+    for page in 0.. {
+        let list = server.json(&format!(
+            "/api/v1/facilities?kind=shelter&limit=1000&offset={}",
+            page * 1000
+        ));
+        let features = list["features"].as_array().unwrap();
+        for feature in features {
+            if feature["properties"]["status"] == "open" {
+                let c = &feature["geometry"]["coordinates"];
+                opened.push((
+                    feature["id"].as_u64().unwrap(),
+                    (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()),
+                ));
+            }
+        }
+        if features.len() < 1000 {
+            break;
+        }
+    }
+    assert!(opened.len() > 10, "{} opened", opened.len());
+    for origin in [
+        (116.41, 39.92),
+        (116.40, 39.90),
+        (116.43, 39.94),
+        (116.30, 40.00),
+    ] {
+        let answer = server.json(&format!(
+            "/api/v1/nearest?lon={}&lat={}&kind=shelter&k=5&has_room=true",
+            origin.0, origin.1
+        ));
+        let features = answer["features"].as_array().unwrap();
+        let open_ids: Vec<u64> = opened.iter().map(|(id, _)| *id).collect();
+        assert!(
+            features
+                .iter()
+                .all(|f| open_ids.contains(&f["id"].as_u64().unwrap()))
+        );
+        let got: Vec<f64> = answer["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["distance_m"].as_f64().unwrap())
+            .collect();
+        let mut brute: Vec<f64> = opened
+            .iter()
+            .map(|(_, at)| haversine(origin, *at))
+            .collect();
+        brute.sort_by(f64::total_cmp);
+        brute.truncate(5);
+        assert_eq!(got.len(), brute.len());
+        for (a, b) in got.iter().zip(&brute) {
+            // The API gives metres to a decimetre.
+            assert!((a - b).abs() <= 0.051, "{origin:?}: {got:?} vs {brute:?}");
+        }
+    }
+}
