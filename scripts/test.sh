@@ -24,14 +24,33 @@ cargo build -q -p refuge-cli
 work=$(mktemp -d)
 port="${REFUGE_TEST_PORT:-18090}"
 refuge="$CARGO_TARGET_DIR/debug/refuge"
-# A fresh store (seeded with the demo city) and a logistics token for the live-update test.
+servers=()
+trap 'for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+
+# Starts `refuge serve --store STORE` on PORT (the page built in) and waits until it answers.
+serve() { # serve STORE PORT
+  "$refuge" serve --store "$1" --bind "127.0.0.1:$2" >"$1.log" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$2/healthz" >/dev/null && return
+    kill -0 "${servers[-1]}" 2>/dev/null || { cat "$1.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "refuge serve did not answer on port $2" >&2; cat "$1.log" >&2; exit 1
+}
+
+# The demo city on a fresh store, and a logistics token for the live-update test.
 token=$("$refuge" token create --role logistics --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
-"$refuge" serve --store "$work/refuge.db" --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 300); do
-  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.2
-done
+serve "$work/refuge.db" "$port"
+
+# Thin real data: Beijing's shelters imported with no status or capacity (all on standby).
+beijing=../shared/data/cn/shelters-beijing-gcj02.csv
+if [ -f "$beijing" ]; then
+  "$refuge" import "$beijing" --crs gcj02 --kind shelter --store "$work/thin.db" >/dev/null
+  serve "$work/thin.db" "$((port + 1))"
+  export REFUGE_THIN_URL="http://127.0.0.1:$((port + 1))"
+else
+  echo "SKIPPED: the thin-data browser tests ($beijing is absent)"
+fi
+
 REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" npm test --prefix web

@@ -370,7 +370,8 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 /** Colours of the nearest results on the map: open shelters with room, and the not-open fallback. */
 const NEAREST_COLOUR = { open: '#1f3b57', notOpen: '#6e7781' };
 /** A group of shelters whose statuses differ (`mixed`), or that states none: white, ringed, dark count. */
-const MIXED = { fill: '#ffffff', ring: '#59636e', text: '#1d2733' };
+// The look of a group of shelters whose statuses differ (`mixed`), as tiles/style.json draws it.
+const MIXED = { fill: '#ffffff', ring: '#59636e' };
 /** Below this zoom the facility tiles group shelters: nearest results would hide among the groups. */
 const GROUPED_BELOW_ZOOM = 13;
 
@@ -647,28 +648,6 @@ function byOpen(yes, no) {
   return ['case', ['boolean', ['get', 'open'], true], yes, no];
 }
 
-/**
- * Groups of shelters (aggregates at low zoom) take the colour of the status their members share,
- * the colour the legend gives single shelters. A `mixed` group is white with a thick ring, in the
- * open colour when some members are open. (The style's one colour would call every group open.)
- */
-function colourShelterGroups() {
-  const map = state.map;
-  if (!map.getLayer('shelters-cluster')) return;
-  const pairs = matchPairs(paintOf('shelters', 'circle-color')).filter(([values]) => values);
-  const shared = pairs.flatMap(([values]) => values);
-  // `match` on the statuses the legend knows: `shared` for one of them, `mixed` for anything else.
-  const byShared = (one, mixed) => (shared.length ? ['match', ['get', 'status'], shared, one, mixed] : mixed);
-  const someOpen = ['>', ['coalesce', ['get', 'open_count'], 0], 0];
-  const fill = pairs.length ? ['match', ['get', 'status'], ...pairs.flat(), MIXED.fill] : MIXED.fill;
-  map.setPaintProperty('shelters-cluster', 'circle-color', fill);
-  map.setPaintProperty('shelters-cluster', 'circle-stroke-color', byShared('#ffffff', ['case', someOpen, statusColour('open'), MIXED.ring]));
-  map.setPaintProperty('shelters-cluster', 'circle-stroke-width', byShared(2, 4));
-  if (map.getLayer('shelters-cluster-count')) {
-    map.setPaintProperty('shelters-cluster-count', 'text-color', byShared('#ffffff', MIXED.text));
-  }
-}
-
 function addNearestLayers() {
   const map = state.map;
   map.addSource('nearest', { type: 'geojson', data: EMPTY });
@@ -759,6 +738,7 @@ function drawNearest() {
 
 function fitNearest() {
   const map = state.map;
+  map.resize(); // on a phone the list under the map has just grown, and the map shrunk
   const points = [state.nearest.origin, ...state.nearest.features.map(pointOf).filter(Boolean)];
   const view = map.getBounds();
   if (map.getZoom() >= GROUPED_BELOW_ZOOM && points.every((p) => view.contains(p))) return;
@@ -784,7 +764,6 @@ async function runNearest(lon, lat) {
     Object.assign(state.nearest, { features, withRoom, loading: false });
     showStatus(nearestSummary(state.nearest), 'info', withRoom ? 4000 : 8000);
     drawNearest();
-    if (features.length > 0) fitNearest();
   } catch (error) {
     if (error.name === 'AbortError') return;
     state.nearest.loading = false;
@@ -792,6 +771,7 @@ async function runNearest(lon, lat) {
     showStatus(error.message, 'error');
   }
   renderResults();
+  if (state.nearest.features.length > 0) fitNearest();
   if (state.nearestAbort === abort) state.nearestAbort = null;
   $('#nearest').scrollIntoView({ block: 'nearest' });
 }
@@ -1004,8 +984,8 @@ function statusColour(status) {
 }
 
 /** A status as features carry it: a string in lists and tiles, `{status, reported_at}` in details. */
-function statusOf(props = {}) {
-  const status = props.status;
+function statusOf(props) {
+  const status = props?.status;
   return status && typeof status === 'object' ? status.status : status || null;
 }
 
@@ -1402,7 +1382,6 @@ async function main() {
   map.on('load', () => {
     state.styleReady = true;
     addNearestLayers();
-    colourShelterGroups();
     applyMapLanguage();
     for (const group of state.hidden) setGroupVisible(group, false);
     renderLayerToggles();
@@ -1462,7 +1441,7 @@ function listenForChanges(map) {
     clearTimeout(pending);
     // Several writes in a burst cause one refresh.
     pending = setTimeout(() => {
-      for (const name of ['facilities', 'coverage']) {
+      for (const name of ['facilities', 'coverage', 'base']) {
         const source = map.getSource(name);
         if (source && typeof source.setUrl === 'function') source.setUrl(`/tiles/${name}.json`);
       }

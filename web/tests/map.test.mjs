@@ -2,125 +2,16 @@
 //   REFUGE_URL=http://127.0.0.1:8080 node --test tests/
 // They drive Debian's Chromium through playwright-core and fail (never skip) when the server is down.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { harness, emptyMapPoint, distinctColours, legendColours, rgb, OUT, PHONE, TEST_TIMEOUT } from './harness.mjs';
 
 const BASE = (process.env.REFUGE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-output');
-const READY_TIMEOUT = 45_000;
-const TEST_TIMEOUT = 120_000;
 const CJK = /[\u3400-\u9fff]/;
 const DISTANCE = /^\d[\d,.]*\s?(m|km|米|公里)$/;
 
-let browserPromise = null;
-
-/** The browser, once the server has answered /healthz; any problem fails the calling test. */
-function browser() {
-  browserPromise ??= (async () => {
-    let response;
-    try {
-      response = await fetch(`${BASE}/healthz`, { signal: AbortSignal.timeout(5000) });
-    } catch (error) {
-      throw new Error(`the Refuge server is not reachable at ${BASE} (set REFUGE_URL): ${error.message}`);
-    }
-    assert.equal(response.status, 200, `${BASE}/healthz answered ${response.status}`);
-    await mkdir(OUT, { recursive: true });
-    return chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  })();
-  return browserPromise;
-}
-
-after(async () => {
-  if (browserPromise) await (await browserPromise.catch(() => null))?.close();
-});
-
-const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
-const PHONE = { viewport: { width: 375, height: 667 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-
-/** A fresh page on the map, with console errors and page errors collected in `errors`. */
-async function openMap(t, { device = DESKTOP, locale = 'en-US', context: options = {} } = {}) {
-  const context = await (await browser()).newContext({ ...device, locale, ...options });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const errors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()} (${message.location().url || 'no url'})`);
-  });
-  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
-  const response = await page.goto(`${BASE}/`, { waitUntil: 'load' });
-  assert.equal(response.status(), 200, `GET / answered ${response.status()}`);
-  try {
-    await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: READY_TIMEOUT });
-  } catch (error) {
-    throw new Error(`the map never became ready: ${error.message}\n${errors.join('\n')}`);
-  }
-  return { page, errors };
-}
-
-/** A point in #map (page coordinates) with no clickable facility near it, as close to the centre as can be. */
-async function emptyMapPoint(page) {
-  const point = await page.evaluate(() => {
-    const map = window.refuge.map;
-    const layers = map
-      .getStyle()
-      .layers.filter((layer) => layer.metadata?.['refuge:click'] || layer.id === 'nearest-halo')
-      .map((layer) => layer.id);
-    const canvas = map.getCanvas();
-    const w = canvas.clientWidth;
-    const h = canvas.clientHeight;
-    const offsets = [[0, 0]];
-    for (let r = 12; r < Math.max(w, h) / 2; r += 12) {
-      offsets.push([r, 0], [-r, 0], [0, r], [0, -r], [r, r], [-r, -r], [r, -r], [-r, r]);
-    }
-    for (const [dx, dy] of offsets) {
-      const x = Math.round(w / 2 + dx);
-      const y = Math.round(h / 2 + dy);
-      if (x < 20 || y < 20 || x > w - 60 || y > h - 40) continue;
-      const box = [
-        [x - 14, y - 14],
-        [x + 14, y + 14],
-      ];
-      if (map.queryRenderedFeatures(box, { layers }).length === 0) return { x, y };
-    }
-    return null;
-  });
-  assert.ok(point, 'no empty spot on the map to click');
-  const box = await page.locator('#map').boundingBox();
-  return { x: box.x + point.x, y: box.y + point.y };
-}
-
-/** Distinct colours in the map's WebGL canvas, copied into a 2-D canvas (the map keeps its drawing buffer). */
-function distinctColours(page) {
-  return page.evaluate(() => {
-    const source = window.refuge.map.getCanvas();
-    const copy = document.createElement('canvas');
-    copy.width = source.width;
-    copy.height = source.height;
-    const context = copy.getContext('2d');
-    context.drawImage(source, 0, 0);
-    const pixels = context.getImageData(0, 0, copy.width, copy.height).data;
-    const colours = new Set();
-    for (let i = 0; i < pixels.length; i += 4) colours.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
-    return colours.size;
-  });
-}
+const { openMap } = harness(BASE, 'REFUGE_URL');
 
 test('the map loads with no console errors and draws base and facility tiles', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, errors } = await openMap(t);
@@ -152,6 +43,8 @@ test('clicking the map lists the nearest shelters with distances; a row opens it
   assert.ok((await rows.count()) >= 1);
   const distance = (await rows.first().locator('.distance').textContent()).trim();
   assert.match(distance, DISTANCE);
+  assert.equal(await page.locator('#results .result.not-open').count(), 0, 'shelters with room are not marked as not open');
+  assert.equal(await page.locator('#nearest-note').isVisible(), false);
   const name = (await rows.first().locator('.name').textContent()).trim();
   assert.ok(name.length > 0, 'the first result has no name');
   await page.screenshot({ path: path.join(OUT, 'nearest.png') });
@@ -262,5 +155,109 @@ test('layer toggles hide and show a layer group', { timeout: TEST_TIMEOUT }, asy
   assert.equal(await visibility(), 'none');
   await toggle.check();
   assert.equal(await visibility(), 'visible');
+  assert.deepEqual(errors, []);
+});
+
+/** The nearest-line colours drawn on the map for the current results, as `rgb(…)`. */
+function drawnLineColours(page) {
+  return page.evaluate(() =>
+    [...new Set(window.refuge.map.queryRenderedFeatures({ layers: ['nearest-lines'] }).map((f) => f.layer.paint['line-color'].toString()))],
+  );
+}
+
+test('with no open shelter with room near, the nearest are listed as not open and the panel says why', { timeout: TEST_TIMEOUT }, async (t) => {
+  // The demo city has open shelters with room, so the server's answers are changed on their way in:
+  // none has room, and the nearest regardless of room are on standby, closed or full.
+  const statuses = ['standby', 'closed', 'standby', 'full', 'closed'];
+  const asked = [];
+  const { page, errors } = await openMap(t, {
+    beforeLoad: (page) =>
+      page.route('**/api/v1/nearest?*', async (route) => {
+        const url = new URL(route.request().url());
+        asked.push(url.searchParams);
+        if (url.searchParams.get('has_room') === 'true') {
+          return route.fulfill({ json: { type: 'FeatureCollection', features: [] } });
+        }
+        const answer = await (await route.fetch()).json();
+        answer.features.forEach((feature, i) => {
+          feature.properties.status = statuses[i % statuses.length];
+          if (i === 0) feature.properties.room = 'unknown';
+        });
+        return route.fulfill({ json: answer });
+      }),
+  });
+  const at = await emptyMapPoint(page);
+  await page.mouse.click(at.x, at.y);
+  const rows = page.locator('#results .result');
+  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+
+  assert.equal(asked.length, 2, 'asked once with has_room, then once without');
+  assert.equal(asked[0].get('has_room'), 'true');
+  assert.equal(asked[1].get('has_room'), null);
+  assert.equal(asked[1].get('k'), asked[0].get('k'));
+
+  assert.equal(await rows.count(), 5);
+  assert.equal(await page.locator('#results .result.not-open').count(), 5, 'every row is marked as not open');
+  const badges = (await page.locator('#results .result .badge').allTextContents()).map((s) => s.trim());
+  assert.deepEqual(badges, ['Standby', 'Closed', 'Standby', 'Full', 'Closed']);
+  assert.match(await rows.first().locator('.free').textContent(), /Capacity unknown/);
+  assert.doesNotMatch(await rows.first().locator('.free').textContent(), /\d/, 'no free-places figure when the capacity is unknown');
+  const reason = 'No shelter here is open with free places (Standby: 2, Closed: 2, Full: 1).';
+  assert.equal((await page.locator('#nearest-note').textContent()).trim(), reason);
+  assert.equal((await page.locator('#status').textContent()).trim(), reason);
+  assert.notEqual((await page.locator('#nearest-title').textContent()).trim(), 'Nearest shelters with room');
+
+  // On the map the lines to them have the legend's not-open look, not the look of shelters with room.
+  await page.waitForFunction(() => window.refuge.map.queryRenderedFeatures({ layers: ['nearest-lines'] }).length > 0);
+  const legend = await legendColours(page);
+  assert.notEqual(legend.notOpenLine, legend.nearestLine);
+  assert.deepEqual((await drawnLineColours(page)).map(rgb), [legend.notOpenLine]);
+  await page.screenshot({ path: path.join(OUT, 'nearest-not-open.png') });
+
+  await page.locator('#lang').click();
+  assert.equal((await page.locator('#nearest-note').textContent()).trim(), '附近没有开放且有空位的避难场所（待命 2 个、关闭 2 个、已满 1 个）。');
+  assert.match(await rows.first().locator('.free').textContent(), /容量未知/);
+  assert.deepEqual(errors, []);
+});
+
+test('groups of shelters at low zoom have the legend colour of the status they share', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, errors } = await openMap(t);
+  await page.evaluate(() => window.refuge.map.jumpTo({ zoom: 11 }));
+  await page.waitForFunction(() => window.refuge.map.loaded() && window.refuge.map.queryRenderedFeatures({ layers: ['shelters-cluster'] }).length > 0, null, { timeout: 15_000 });
+  const groups = await page.evaluate(() =>
+    window.refuge.map
+      .queryRenderedFeatures({ layers: ['shelters-cluster'] })
+      .map((f) => ({ status: f.properties.status, count: f.properties.point_count, colour: f.layer.paint['circle-color'].toString() })),
+  );
+  const legend = await legendColours(page);
+  const statusName = { open: 'Open', full: 'Full', standby: 'Standby', closed: 'Closed', damaged: 'Damaged' };
+  for (const group of groups) {
+    assert.ok(group.count > 1, `a group counts its members: ${JSON.stringify(group)}`);
+    assert.ok(statusName[group.status], `the demo city's groups share one status: ${JSON.stringify(group)}`);
+    assert.equal(rgb(group.colour), legend.status[statusName[group.status]], `group ${JSON.stringify(group)}`);
+  }
+  const items = (await page.locator('#legend li').allTextContents()).map((s) => s.trim());
+  assert.ok(items.includes('Mixed: some open, some not'), `the legend explains mixed groups: ${items.join(' | ')}`);
+  await page.locator('#lang').click();
+  assert.ok((await page.locator('#legend li').allTextContents()).some((s) => s.trim() === '混合：部分开放'));
+  assert.deepEqual(errors, []);
+});
+
+test('the map credits exactly the sources its TileJSON documents name', { timeout: TEST_TIMEOUT }, async (t) => {
+  const credit = { base: 'Base test credit', facilities: 'Facilities test credit' };
+  const { page, errors } = await openMap(t, {
+    beforeLoad: (page) =>
+      page.route(/\/tiles\/(base|facilities)\.json/, async (route) => {
+        const name = new URL(route.request().url()).pathname.match(/(base|facilities)\.json$/)[1];
+        const tilejson = await (await route.fetch()).json();
+        return route.fulfill({ json: { ...tilejson, attribution: credit[name] } });
+      }),
+  });
+  const attribution = page.locator('.maplibregl-ctrl-attrib-inner');
+  await page.waitForFunction(() => document.querySelector('.maplibregl-ctrl-attrib-inner')?.textContent.includes('test credit'));
+  const text = await attribution.textContent();
+  assert.match(text, /Base test credit/);
+  assert.match(text, /Facilities test credit/);
+  assert.doesNotMatch(text, /OpenStreetMap/, `the page adds a credit of its own: ${text}`);
   assert.deepEqual(errors, []);
 });
