@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use refuge_core::StockLedger;
 use refuge_io::DataSource;
 use refuge_server::{AppState, Config, Overrides};
-use refuge_store::{Contents, Store};
+use refuge_store::Store;
 
 use crate::DataArgs;
 use crate::dataset::Dataset;
@@ -83,9 +83,13 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
         let store = Store::open(&args.store)?;
-        let seed = args.seed.as_deref().map(seed_contents).transpose()?;
+        if let Some(seed) = &args.seed {
+            if store.is_empty()? {
+                seed_store(&store, seed)?;
+            }
+        }
         let started = std::time::Instant::now();
-        let state = AppState::open(store, seed, config)?;
+        let state = AppState::open(store, None, config)?;
         eprintln!(
             "store {}: {} facilities loaded in {:.2} s",
             args.store.display(),
@@ -114,18 +118,26 @@ fn init_logging() {
         .init();
 }
 
-/// A seed file's facilities with the demo catalogue.
-fn seed_contents(path: &std::path::Path) -> Result<Contents> {
-    let dataset = Dataset::load(&DataArgs {
-        files: vec![path.to_owned()],
-    })?;
-    let facilities = dataset.index.facilities().to_vec();
-    Ok(Contents {
-        sources: sources_of(&facilities),
-        facilities,
-        catalog: refuge_io::demo::catalog()?,
-        ..Contents::default()
-    })
+/// Fills a new store from a GeoJSON file (e.g. one `refuge import --output` wrote), streamed like
+/// any import, so a large city needs no more memory than its index.
+fn seed_store(store: &Store, path: &std::path::Path) -> Result<()> {
+    let dataset = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let spec = refuge_io::ImportSpec {
+        format: refuge_io::InputFormat::from_path(path).unwrap_or(refuge_io::InputFormat::GeoJson),
+        options: refuge_io::ImportOptions::new(dataset, refuge_core::Crs::Wgs84),
+        columns: refuge_io::CsvColumns::default(),
+        layer: None,
+    };
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let imported = store
+        .import(&spec.source(None), &refuge_store::Actor::system(), false, |sink| {
+            spec.run(std::io::BufReader::new(file), sink)
+        })?
+        .with_context(|| format!("cannot seed the store from {}", path.display()))?;
+    eprint!("{}", imported.report);
+    Ok(())
 }
 
 /// The datasets facilities came from, each credited by its name.
