@@ -65,6 +65,18 @@ impl Place {
         out
     }
 
+    /// Runs `refuge ARGS` here, expecting it to fail; returns what it said on stderr.
+    fn refuge_fails(&self, args: &[&str]) -> String {
+        let output = Command::new(binary())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("REFUGE_STORE")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "refuge {args:?} should fail");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
     /// `refuge serve --store STORE` on a free loopback port, once it answers.
     fn serve(&self, store: &str) -> Server {
         let mut child = Command::new(binary())
@@ -212,6 +224,63 @@ fn a_stock_list_shows_as_totals_in_facility_detail() {
     let stock = detail["properties"]["stock"].as_array().unwrap();
     let water = stock.iter().find(|s| s["item"] == "bottled_water").unwrap();
     assert_eq!(water["quantity"], 300);
+}
+
+#[test]
+fn a_bad_file_leaves_the_store_as_it_was() {
+    let place = Place::new();
+    let said = place.refuge_fails(&[
+        "import",
+        "no-such-file.csv",
+        "--kind",
+        "shelter",
+        "--store",
+        "new.db",
+    ]);
+    assert!(said.contains("no-such-file.csv"), "{said}");
+    assert!(
+        !place.dir.path().join("new.db").exists(),
+        "no store is made for nothing"
+    );
+
+    let shelters = repository().join("tests/fixtures/shelters.csv");
+    place.refuge(&[
+        "import",
+        shelters.to_str().unwrap(),
+        "--kind",
+        "shelter",
+        "--store",
+        "city.db",
+    ]);
+    let broken = place.dir.path().join("broken.geojson");
+    std::fs::write(&broken, r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[7.42,43.73]},"properties":{"kind":"shelter"}},"#).unwrap();
+    let said = place.refuge_fails(&["import", broken.to_str().unwrap(), "--store", "city.db"]);
+    assert!(
+        said.contains("broken.geojson") && said.contains("line"),
+        "{said}"
+    );
+    place.refuge_fails(&[
+        "import",
+        shelters.to_str().unwrap(),
+        "--crs",
+        "mars",
+        "--store",
+        "city.db",
+    ]);
+    place.refuge_fails(&[
+        "import",
+        shelters.to_str().unwrap(),
+        "--layer",
+        "rivers",
+        "--store",
+        "city.db",
+    ]);
+    let server = place.serve("city.db");
+    assert_eq!(
+        server.json("/healthz")["facilities"],
+        2,
+        "only the good import is stored"
+    );
 }
 
 #[test]

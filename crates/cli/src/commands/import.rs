@@ -86,6 +86,11 @@ enum Destination {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    // Every file readable before anything is written: a mistyped name leaves the store untouched
+    // (and makes no new store).
+    for file in &args.files {
+        File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    }
     let destination = match (&args.store, &args.server, &args.output) {
         (Some(path), _, _) => {
             let store = Store::open(path)?;

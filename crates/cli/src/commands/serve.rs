@@ -121,20 +121,25 @@ fn init_logging() {
 /// Fills a new store from a GeoJSON file (e.g. one `refuge import --output` wrote), streamed like
 /// any import, so a large city needs no more memory than its index.
 fn seed_store(store: &Store, path: &std::path::Path) -> Result<()> {
-    let dataset = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let dataset = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let spec = refuge_io::ImportSpec {
         format: refuge_io::InputFormat::from_path(path).unwrap_or(refuge_io::InputFormat::GeoJson),
         options: refuge_io::ImportOptions::new(dataset, refuge_core::Crs::Wgs84),
         columns: refuge_io::CsvColumns::default(),
         layer: None,
     };
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let imported = store
-        .import(&spec.source(None), &refuge_store::Actor::system(), false, |sink| {
-            spec.run(std::io::BufReader::new(file), sink)
-        })?
+        .import(
+            &spec.source(None),
+            &refuge_store::Actor::system(),
+            false,
+            |sink| spec.run(std::io::BufReader::new(file), sink),
+        )?
         .with_context(|| format!("cannot seed the store from {}", path.display()))?;
     eprint!("{}", imported.report);
     Ok(())

@@ -102,10 +102,15 @@ pub async fn import(
     let (spec, attribution) = spec(&pairs)?;
     let source = spec.source(attribution);
     let reader = stream(body);
+    let writer = state.clone();
     let imported =
-        tokio::task::spawn_blocking(move || state.import(&spec, &source, reader, &actor))
+        tokio::task::spawn_blocking(move || writer.import(&spec, &source, reader, &actor))
             .await
             .map_err(ApiError::internal)??;
+    if imported.base > 0 {
+        // A new base map: make its tiles ahead again, as at start.
+        tokio::task::spawn_blocking(move || state.prerender_base(20_000));
+    }
     Ok(Json(
         serde_json::to_value(&imported).map_err(ApiError::internal)?,
     ))
