@@ -36,19 +36,7 @@ pub fn stream_csv(
     sink: &mut dyn ImportSink,
 ) -> Result<ImportReport> {
     let dataset = options.dataset.clone();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::Csv {
-            dataset: dataset.clone(),
-            message: format!("cannot read the header: {e}"),
-        })?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
-        .collect();
+    let (mut reader, header) = open(input, &dataset)?;
     let lon_at = find_column(
         &header,
         columns.lon.as_deref(),
@@ -123,6 +111,24 @@ pub fn stream_csv(
         }
     }
     Ok(report)
+}
+
+/// A CSV reader (flexible rows, trimmed fields) and its header, without a byte-order mark.
+pub(crate) fn open<R: Read>(input: R, dataset: &str) -> Result<(csv::Reader<R>, Vec<String>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let header = reader
+        .headers()
+        .map_err(|e| Error::Csv {
+            dataset: dataset.to_owned(),
+            message: format!("cannot read the header: {e}"),
+        })?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    Ok((reader, header))
 }
 
 fn find_column(

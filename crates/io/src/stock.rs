@@ -47,19 +47,8 @@ pub struct StockRow {
 /// `quantity`, and optionally `lot` and `expires` (YYYY-MM-DD). A bad row goes into the report
 /// with its line; a file without the required columns is an error.
 pub fn read_stock_csv(input: impl Read, dataset: &str) -> Result<(Vec<StockRow>, ImportReport)> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::Csv {
-            dataset: dataset.to_owned(),
-            message: format!("cannot read the header: {e}"),
-        })?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
-        .collect();
+    let (mut reader, header) = crate::csv::open(input, dataset)?;
+    let header: Vec<String> = header.iter().map(|h| h.to_lowercase()).collect();
     let column = |name: &str, required: bool| -> Result<Option<usize>> {
         match header.iter().position(|h| h == name) {
             Some(at) => Ok(Some(at)),
