@@ -80,6 +80,112 @@ fn a_resident_gets_open_shelters_with_room_nearest_first() {
 }
 
 #[test]
+fn thin_data_is_listed_for_what_it_is_not_dropped() {
+    // A shelter that states neither capacity nor area nor suitability, as imported lists are.
+    let mut thin = shelter(30, 7.4202, 43.7352);
+    if let FacilityDetails::Shelter(s) = &mut thin.details {
+        s.effective_area_m2 = None;
+        s.suitable_for.clear();
+        assert_eq!(s.room(), refuge_core::Room::Unknown);
+        assert_eq!(
+            s.suitability(HazardType::Flood),
+            refuge_core::Suitability::Unknown
+        );
+    }
+    let mut facilities = fixture();
+    facilities.push(thin);
+    let index = SpatialIndex::new(facilities).unwrap();
+    let room = Filter::default().kind(FacilityKind::Shelter).has_room(true);
+    let found: Vec<u64> = index
+        .nearest(origin(), 5, &room)
+        .iter()
+        .map(|h| h.facility.id.get())
+        .collect();
+    assert_eq!(
+        found,
+        [30, 3, 1],
+        "capacity unknown counts as room; full does not"
+    );
+    // Asked for flood shelters: the one that says flood, and the one that says nothing; never
+    // shelter 1, which states earthquake only.
+    let flood: Vec<u64> = index
+        .nearest(origin(), 5, &room.hazard(HazardType::Flood))
+        .iter()
+        .map(|h| h.facility.id.get())
+        .collect();
+    assert_eq!(flood, [30, 3]);
+}
+
+#[test]
+fn an_activation_opens_designated_standby_shelters_that_suit_and_lie_clear_of_hazards() {
+    let area = MultiPolygon(vec![polygon![
+        (x: 7.40, y: 43.72), (x: 7.44, y: 43.72), (x: 7.44, y: 43.76), (x: 7.40, y: 43.76), (x: 7.40, y: 43.72)
+    ]]);
+    let standby = |mut f: Facility| {
+        f.status.status = LiveStatus::Standby;
+        f
+    };
+    let mut unstated = standby(shelter(40, 7.4300, 43.7450));
+    if let FacilityDetails::Shelter(s) = &mut unstated.details {
+        s.suitable_for.clear();
+    }
+    let mut flood_only = standby(shelter(41, 7.4310, 43.7460));
+    if let FacilityDetails::Shelter(s) = &mut flood_only.details {
+        s.suitable_for = [HazardType::Flood].into();
+    }
+    let mut planned = standby(shelter(42, 7.4320, 43.7470));
+    planned.designation = Designation::Planned;
+    let facilities = vec![
+        unstated,
+        flood_only,
+        planned,
+        standby(shelter(43, 7.4330, 43.7480)),
+        standby(shelter(44, 7.4216, 43.7356)), // beside the fuel station
+        shelter(45, 7.4340, 43.7490),          // open already
+        standby(shelter(46, 7.5000, 43.8000)), // outside the area
+        hazard(20, 7.4215, 43.7355, 200.0, None),
+    ];
+    let index = SpatialIndex::new(facilities).unwrap();
+    let plan = index.activation_plan(HazardType::Earthquake, &area);
+    let mut opened: Vec<u64> = plan.open.iter().map(|id| id.get()).collect();
+    opened.sort_unstable();
+    assert_eq!(opened, [40, 43]);
+    assert_eq!(plan.suitability_unknown, [id(40)]);
+    let why = |n: u64| {
+        plan.left
+            .iter()
+            .find(|l| l.id == id(n))
+            .map(|l| l.reason.clone())
+    };
+    assert_eq!(why(41), Some(refuge_core::LeftReason::Unsuitable));
+    assert_eq!(
+        why(44),
+        Some(refuge_core::LeftReason::InHazardZone { hazard: id(20) })
+    );
+    assert_eq!(
+        why(45),
+        Some(refuge_core::LeftReason::Status {
+            status: LiveStatus::Open
+        })
+    );
+    assert_eq!(
+        why(42),
+        None,
+        "a planned shelter is not the activation's to open"
+    );
+    assert_eq!(why(46), None);
+    // A fuel station does not threaten people sheltering from a flood: beside it, shelter 44 is
+    // left for what it states (earthquake only), not for the station.
+    let flood = index.activation_plan(HazardType::Flood, &area);
+    let reason = flood
+        .left
+        .iter()
+        .find(|l| l.id == id(44))
+        .map(|l| &l.reason);
+    assert_eq!(reason, Some(&refuge_core::LeftReason::Unsuitable));
+}
+
+#[test]
 fn logistics_finds_depots_by_tier_and_stock() {
     let water = ItemId::new("bottled_water").unwrap();
     let stock = BTreeMap::from([
