@@ -60,6 +60,13 @@ pub fn stream_csv(
         let at = Location::Line(row);
         let record = match result {
             Ok(record) => record,
+            // The input itself failed (a broken upload, a disk error): nothing of it is kept.
+            Err(e) if e.is_io_error() => {
+                return Err(Error::Csv {
+                    dataset,
+                    message: format!("reading stopped at line {row}: {e}"),
+                });
+            }
             Err(e) => {
                 report.reject(at, format!("unreadable row: {e}"));
                 continue;
@@ -106,7 +113,10 @@ pub fn stream_csv(
             zone: None,
         };
         match to_facility(&fields, placement, options, &format!("line-{row}")) {
-            Ok(facility) => report.hand_over(at, facility, sink)?,
+            Ok(facility) => {
+                let stated = options.mapping.stated(&fields);
+                report.hand_over(at, facility, stated, sink)?;
+            }
             Err(reason) => report.reject(at, reason),
         }
     }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::base::{BaseFeature, BaseLayer};
 use crate::mapping::{ImportOptions, Placement, to_facility};
 use crate::report::{ImportReport, Location, stable_id};
-use crate::sink::{ImportSink, Outcome};
+use crate::sink::{ImportSink, Outcome, Stated};
 use crate::{Error, Import, Result};
 
 /// What GeoJSON features become.
@@ -156,7 +156,7 @@ fn take(
     report.read_one();
     match target {
         GeoJsonTarget::Facilities => match facility_from(feature, options, at) {
-            Ok(facility) => report.hand_over(at, facility, sink)?,
+            Ok((facility, stated)) => report.hand_over(at, facility, stated, sink)?,
             Err(reason) => report.reject(at, reason),
         },
         GeoJsonTarget::Base(layer) => match base_from(&feature, layer, options, at) {
@@ -204,7 +204,9 @@ mod stream {
             let mut members = Map::new();
             let mut has_features = false;
             while let Some(key) = map.next_key::<String>()? {
-                if key == "features" && !has_features {
+                // A Feature may carry any foreign member, `features` too, once its type is known.
+                let a_feature = members.get("type").and_then(Value::as_str) == Some("Feature");
+                if key == "features" && !has_features && !a_feature {
                     has_features = true;
                     map.next_value_seed(Features {
                         each: &mut *self.each,
@@ -220,6 +222,9 @@ mod stream {
                     Shape::Other("a FeatureCollection needs a `features` array".into())
                 }
                 Some("Feature") if !has_features => Shape::Feature(Value::Object(members)),
+                Some("Feature") => Shape::Other(
+                    "a Feature has a `features` member before its `type`: put `type` first".into(),
+                ),
                 Some(other) => Shape::Other(format!(
                     "expected a FeatureCollection or a Feature, found a {other}"
                 )),
@@ -267,22 +272,23 @@ pub fn facility_from_feature(
     options: &ImportOptions,
     fallback_record: &str,
 ) -> Result<Facility, String> {
-    facility_from_record(feature, options, fallback_record)
+    facility_from_record(feature, options, fallback_record).map(|(facility, _)| facility)
 }
 
 fn facility_from(
     feature: Value,
     options: &ImportOptions,
     at: Location,
-) -> Result<Facility, String> {
+) -> Result<(Facility, Stated), String> {
     facility_from_record(feature, options, &at.to_string().replace(' ', "-"))
 }
 
+/// The facility, and which of its live and planning fields the feature stated.
 fn facility_from_record(
     feature: Value,
     options: &ImportOptions,
     fallback_record: &str,
-) -> Result<Facility, String> {
+) -> Result<(Facility, Stated), String> {
     let Value::Object(mut feature) = feature else {
         return Err("not a JSON object".into());
     };
@@ -296,7 +302,10 @@ fn facility_from_record(
         Some(_) => return Err("`properties` is not an object".into()),
     };
     if is_refuge_export(&properties) {
-        return native_facility(properties, &geometry, options.crs);
+        return Ok((
+            native_facility(properties, &geometry, options.crs)?,
+            Stated::ALL,
+        ));
     }
     let placement = placement_of(geometry)?;
     let mut fields: BTreeMap<String, String> = properties
@@ -306,7 +315,8 @@ fn facility_from_record(
     if let Some(id) = feature.get("id").and_then(|id| scalar_text(id.clone())) {
         fields.entry("id".into()).or_insert(id);
     }
-    to_facility(&fields, placement, options, fallback_record)
+    let facility = to_facility(&fields, placement, options, fallback_record)?;
+    Ok((facility, options.mapping.stated(&fields)))
 }
 
 /// A feature that Refuge itself exported carries the whole record in its properties.

@@ -23,12 +23,10 @@ pub use geojson::{
     GeoJsonTarget, facility_from_feature, feature_json, read_geojson, read_ndjson, stream_geojson,
     stream_ndjson, write_base_geojson, write_geojson,
 };
-pub use mapping::{
-    Field, ImportOptions, Mapping, Placement, Record, facility_id, is_stated_by_import, to_facility,
-};
+pub use mapping::{Field, ImportOptions, Mapping, Placement, Record, facility_id, to_facility};
 pub use osm::{read_osm, stream_osm};
 pub use report::{Duplicate, DuplicateKind, ImportReport, Location, Rejection, stable_id};
-pub use sink::{DataSource, ImportSink, ImportSpec, OSM_ATTRIBUTION, Outcome};
+pub use sink::{DataSource, ImportSink, ImportSpec, OSM_ATTRIBUTION, Outcome, Stated};
 pub use stock::{FacilityRef, StockRow, read_stock_csv};
 
 use refuge_core::Facility;
@@ -56,7 +54,7 @@ impl Import {
 
 /// Collecting in memory: every accepted record is kept.
 impl ImportSink for Import {
-    fn facility(&mut self, facility: Facility) -> Result<Outcome> {
+    fn facility(&mut self, facility: Facility, _: Stated) -> Result<Outcome> {
         self.facilities.push(facility);
         Ok(Outcome::Accepted)
     }

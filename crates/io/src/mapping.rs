@@ -126,6 +126,17 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// Which live and planning fields `record` states.
+    pub fn stated(&self, record: &dyn Record) -> crate::Stated {
+        crate::Stated {
+            id: self.get(record, Field::Id).is_some(),
+            status: self.get(record, Field::Status).is_some(),
+            designation: self.get(record, Field::Designation).is_some(),
+        }
+    }
+}
+
 /// A record whose fields can be read by column name.
 pub trait Record {
     /// The text in `column`, if the record has it.
@@ -238,7 +249,10 @@ pub fn to_facility(
         }),
         designation: optional(Field::Designation, text(Field::Designation))?
             .unwrap_or(Designation::Designated),
-        status: imported_status(optional(Field::Status, text(Field::Status))?, options),
+        status: StatusReport::new(
+            optional(Field::Status, text(Field::Status))?.unwrap_or(LiveStatus::Standby),
+            options.reported_at,
+        ),
         source: Source {
             dataset: options.dataset.clone(),
             record: record_id,
@@ -248,24 +262,6 @@ pub fn to_facility(
     };
     facility.validate().map_err(|e| e.to_string())?;
     Ok(facility)
-}
-
-/// The live status an import gives: the record's own, reported by the import (so that a later
-/// import of the same file without a status column keeps the live state, see
-/// [`is_stated_by_import`]), else standby.
-fn imported_status(stated: Option<LiveStatus>, options: &ImportOptions) -> StatusReport {
-    match stated {
-        Some(status) => StatusReport {
-            reported_by: Some(format!("import {}", options.dataset)),
-            ..StatusReport::new(status, options.reported_at)
-        },
-        None => StatusReport::new(LiveStatus::Standby, options.reported_at),
-    }
-}
-
-/// Whether an imported facility's status was stated by its record (not the standby default).
-pub fn is_stated_by_import(status: &StatusReport) -> bool {
-    status.reported_by.is_some()
 }
 
 fn details(

@@ -73,8 +73,11 @@ pub struct ImportReport {
     pub read: u64,
     /// Records accepted.
     pub accepted: u64,
-    /// Records refused, each with where and why.
+    /// Records refused, each with where and why (the first [`ImportReport::LISTED`]).
     pub rejected: Vec<Rejection>,
+    /// Records refused beyond those listed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_rejected: u64,
     /// Accepted records that repeat an earlier one.
     pub duplicates: Vec<Duplicate>,
     #[serde(skip)]
@@ -97,12 +100,25 @@ impl ImportReport {
         self.read += 1;
     }
 
+    /// How many refusals are kept with their place and reason: a file of bad rows of any length
+    /// keeps the report's memory bounded.
+    pub const LISTED: usize = 10_000;
+
     /// Records a refusal.
     pub fn reject(&mut self, at: Location, reason: impl Into<String>) {
-        self.rejected.push(Rejection {
-            at,
-            reason: reason.into(),
-        });
+        if self.rejected.len() < Self::LISTED {
+            self.rejected.push(Rejection {
+                at,
+                reason: reason.into(),
+            });
+        } else {
+            self.more_rejected += 1;
+        }
+    }
+
+    /// How many records were refused in all.
+    pub fn rejected_count(&self) -> u64 {
+        self.rejected.len() as u64 + self.more_rejected
     }
 
     /// Hands an accepted facility to `sink` and records what it did with it.
@@ -110,10 +126,11 @@ impl ImportReport {
         &mut self,
         at: Location,
         facility: refuge_core::Facility,
+        stated: crate::Stated,
         sink: &mut dyn crate::ImportSink,
     ) -> crate::Result<()> {
         let (location, record) = (facility.location, facility.source.record.clone());
-        match sink.facility(facility)? {
+        match sink.facility(facility, stated)? {
             crate::Outcome::Accepted => self.accept(at, location, record.as_deref()),
             crate::Outcome::Refused(reason) => self.reject(at, reason),
         }
@@ -158,15 +175,19 @@ impl fmt::Display for ImportReport {
             self.dataset,
             self.read,
             self.accepted,
-            self.rejected.len(),
+            self.rejected_count(),
             self.duplicates.len()
         )?;
         const SHOWN: usize = 20;
         for rejection in self.rejected.iter().take(SHOWN) {
             writeln!(f, "  rejected {}: {}", rejection.at, rejection.reason)?;
         }
-        if self.rejected.len() > SHOWN {
-            writeln!(f, "  … and {} more rejected", self.rejected.len() - SHOWN)?;
+        if self.rejected_count() > SHOWN as u64 {
+            writeln!(
+                f,
+                "  … and {} more rejected",
+                self.rejected_count() - SHOWN as u64
+            )?;
         }
         for duplicate in self.duplicates.iter().take(SHOWN) {
             let what = match duplicate.kind {
@@ -188,6 +209,10 @@ impl fmt::Display for ImportReport {
         }
         Ok(())
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A stable id for a record of a dataset: a 64-bit FNV-1a hash of the dataset name and the

@@ -22,11 +22,34 @@ pub enum Outcome {
     Refused(String),
 }
 
+/// What a facility's record stated, rather than left to defaults: its own id (without one, the id
+/// comes from the record's place in the file), its live status, its designation (standby and
+/// designated, or planned for OpenStreetMap candidates, by default). Importing a facility again
+/// keeps what is stored for each field the record does not state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stated {
+    /// An id of its own.
+    pub id: bool,
+    /// A `status` (and, for a shelter, its `occupancy` with it).
+    pub status: bool,
+    /// A `designation`.
+    pub designation: bool,
+}
+
+impl Stated {
+    /// A whole record, such as a Refuge export feature.
+    pub const ALL: Stated = Stated {
+        id: true,
+        status: true,
+        designation: true,
+    };
+}
+
 /// A destination for imported records. A record it refuses is reported by its place in the file;
 /// an error stops the whole import.
 pub trait ImportSink {
-    /// Takes an accepted facility.
-    fn facility(&mut self, facility: Facility) -> Result<Outcome>;
+    /// Takes an accepted facility; `stated` says which fields its record gave.
+    fn facility(&mut self, facility: Facility, stated: Stated) -> Result<Outcome>;
     /// Takes an accepted base-map feature.
     fn base(&mut self, feature: BaseFeature) -> Result<Outcome>;
 }

@@ -71,6 +71,14 @@ pub fn read_stock_csv(input: impl Read, dataset: &str) -> Result<(Vec<StockRow>,
     for (line, record) in (2u64..).zip(reader.records()) {
         report.read_one();
         let at = Location::Line(line);
+        if let Err(e) = &record {
+            if e.is_io_error() {
+                return Err(Error::Csv {
+                    dataset: dataset.to_owned(),
+                    message: format!("reading stopped at line {line}: {e}"),
+                });
+            }
+        }
         let parsed = record
             .map_err(|e| format!("unreadable row: {e}"))
             .and_then(|record| {

@@ -20,8 +20,10 @@ pub struct Config {
     pub style_dir: Option<PathBuf>,
     /// Origins allowed by CORS; empty: same origin only; `*`: any.
     pub cors_origins: Vec<String>,
-    /// Largest request body accepted, bytes.
+    /// Largest request body accepted, bytes (imports excepted).
     pub body_limit_bytes: usize,
+    /// Largest file an import (`POST /api/v1/import`, `/api/v1/stock/import`) takes, bytes.
+    pub import_limit_bytes: u64,
     /// Longest a request may take, seconds.
     pub request_timeout_secs: u64,
     /// Tile cache budget, bytes.
@@ -36,6 +38,7 @@ impl Default for Config {
             style_dir: None,
             cors_origins: Vec::new(),
             body_limit_bytes: 1 << 20,
+            import_limit_bytes: 4 << 30,
             request_timeout_secs: 30,
             tile_cache_bytes: 256 << 20,
         }

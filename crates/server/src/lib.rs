@@ -42,19 +42,20 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::events::routes())
         .merge(routes::activations::routes())
         .merge(routes::quotas::routes())
+        .merge(imports())
         .merge(routes::web::routes())
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
         .layer(cors(&config.cors_origins))
         .layer(axum::extract::DefaultBodyLimit::max(
             config.body_limit_bytes,
         ))
-        // Imports stream their body into the store a chunk at a time: no body limit applies.
-        .merge(imports())
         .layer(middleware::from_fn_with_state(state.clone(), read_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
+/// Imports take their body as a stream into a temporary file, so the body limit (which applies
+/// to extracted bytes and JSON) does not touch them; `import_limit_bytes` does.
 fn imports() -> Router<AppState> {
     use axum::routing::post;
     Router::new()

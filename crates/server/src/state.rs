@@ -79,16 +79,33 @@ impl Backdrop {
     }
 }
 
-/// The credits of the sources, each once, in the order imported.
+/// The credits of the sources, each once, in the order imported. Map clients show attribution
+/// as HTML, so the text is escaped.
 fn attribution(sources: &[DataSource]) -> String {
-    let mut credits: Vec<&str> = Vec::new();
+    let mut credits: Vec<String> = Vec::new();
     for source in sources {
-        if !credits.contains(&source.attribution.as_str()) {
-            credits.push(&source.attribution);
+        let credit = escape_html(&source.attribution);
+        if !credits.contains(&credit) {
+            credits.push(credit);
         }
     }
-    credits.push("Refuge");
+    credits.push("Refuge".into());
     credits.join("; ")
+}
+
+fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// Why the server's state could not be built.
@@ -203,6 +220,14 @@ impl AppState {
         })
     }
 
+    /// The store, shared, for work moved off the async workers; a 503 as [`Self::store`].
+    pub fn shared_store(&self) -> Result<Arc<Store>, ApiError> {
+        self.store()?;
+        self.store
+            .clone()
+            .ok_or_else(|| ApiError::internal("no store"))
+    }
+
     /// Stores a facility (new when `expected` is `None`, else replacing that version), then swaps
     /// it into the index, then announces it. Returns the stored record with its new version.
     pub fn write_facility(
@@ -312,32 +337,28 @@ impl AppState {
             .update(|index| -> Result<SpatialIndex, ApiError> {
                 let mut done = store
                     .import(source, actor, true, |sink| spec.run(input, sink))?
-                    .map_err(|e| ApiError::bad_request("bad_import", e.to_string()))?;
+                    .map_err(|error| match error {
+                        // The store failed, not the file.
+                        refuge_io::Error::Destination { .. } => ApiError::internal(error),
+                        _ => ApiError::bad_request("bad_import", error.to_string()),
+                    })?;
                 let changed = std::mem::take(&mut done.stored);
                 let next = index
                     .with_changes(changed, &[])
                     .map_err(ApiError::internal)?;
+                // The backdrop follows in the same turn, so that imports one after another
+                // leave the newest one's.
+                let base = if done.base > 0 {
+                    Some(store.base_features()?)
+                } else {
+                    None
+                };
+                self.backdrop
+                    .store(Arc::new(self.next_backdrop(base, &next, &store.sources()?)));
                 imported = Some(done);
                 Ok(next)
             })?;
         let imported = imported.ok_or_else(|| ApiError::internal("import produced no report"))?;
-        let contents_base = if imported.base > 0 {
-            Some(store.base_features()?)
-        } else {
-            None
-        };
-        let sources = store.sources()?;
-        let current = self.backdrop.load_full();
-        let backdrop = match contents_base {
-            Some(base) => Backdrop::new(base, snapshot.version(), &snapshot, &sources),
-            None => Backdrop {
-                base: Arc::clone(&current.base),
-                version: current.version,
-                bounds: bounds(&snapshot).unwrap_or(current.bounds),
-                attribution: attribution(&sources),
-            },
-        };
-        self.backdrop.store(Arc::new(backdrop));
         let bbox = self.backdrop.load().bounds;
         let _ = self.events.send(Event {
             action: "import".into(),
@@ -348,6 +369,26 @@ impl AppState {
             data_version: snapshot.version(),
         });
         Ok(imported)
+    }
+
+    /// The backdrop after an import: a new base map (at the data version `index` is at) if the
+    /// import brought base features, else the current one; the bounds of `index`; the credits.
+    fn next_backdrop(
+        &self,
+        base: Option<Vec<BaseFeature>>,
+        index: &SpatialIndex,
+        sources: &[DataSource],
+    ) -> Backdrop {
+        let current = self.backdrop.load_full();
+        match base {
+            Some(base) => Backdrop::new(base, index.version(), index, sources),
+            None => Backdrop {
+                base: Arc::clone(&current.base),
+                version: current.version,
+                bounds: bounds(index).unwrap_or(current.bounds),
+                attribution: attribution(sources),
+            },
+        }
     }
 
     /// Books a stock list as receipts: checked by the ledger inside the store's transaction,

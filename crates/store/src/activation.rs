@@ -5,7 +5,7 @@ use chrono::Utc;
 use refuge_core::{
     Activation, ActivationPlan, Facility, LeftReason, LeftShelter, LiveStatus, StatusReport,
 };
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::auth::Actor;
 use crate::store::{audit, json, now, parse, stored_facility};
@@ -67,7 +67,9 @@ impl Store {
     }
 
     /// Ends an activation: each shelter it opened whose status is still the one it reported goes
-    /// back to standby; a shelter with a later report (full, closed, reopened by hand) keeps it.
+    /// back to standby; a shelter with a later report (full, closed, reopened by hand) keeps it, and
+    /// one that another activation still in force covers stays open as that activation's.
+    /// Returns the activation and every shelter changed (each one version up).
     pub fn end_activation(&self, id: u64, actor: &Actor) -> Result<(Activation, Vec<Facility>)> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
@@ -75,9 +77,11 @@ impl Store {
         if !activation.is_active() {
             return Err(Error::ActivationEnded(id));
         }
+        let mut others = active(&tx)?;
+        others.retain(|other| other.id != id);
         let before = activation.clone();
         let ended_at = Utc::now();
-        let mut returned = Vec::new();
+        let mut changed = Vec::new();
         for shelter_id in &activation.opened {
             let mut shelter = match stored_facility(&tx, *shelter_id) {
                 Ok(shelter) => shelter,
@@ -90,15 +94,25 @@ impl Store {
             if !still_ours {
                 continue;
             }
-            shelter.status = StatusReport {
-                reported_by: Some(format!("end of {}", activation.reporter())),
-                ..StatusReport::new(LiveStatus::Standby, ended_at)
-            };
-            returned.push(rewrite(&tx, shelter)?);
+            if let Some(other) = others.iter_mut().find(|other| other.covers(&shelter)) {
+                shelter.status = StatusReport {
+                    reported_by: Some(other.reporter()),
+                    ..StatusReport::new(LiveStatus::Open, other.started_at)
+                };
+                other.opened.push(shelter.id);
+                save(&tx, other)?;
+                activation.handed_over.push(shelter.id);
+            } else {
+                shelter.status = StatusReport {
+                    reported_by: Some(format!("end of {}", activation.reporter())),
+                    ..StatusReport::new(LiveStatus::Standby, ended_at)
+                };
+                activation.returned_to_standby.push(shelter.id);
+            }
+            changed.push(rewrite(&tx, shelter)?);
         }
         activation.ended_at = Some(ended_at);
         activation.ended_by = Some(actor.name.clone());
-        activation.returned_to_standby = returned.iter().map(|f| f.id).collect();
         save(&tx, &activation)?;
         audit(
             &tx,
@@ -109,23 +123,38 @@ impl Store {
             Some(&activation),
         )?;
         tx.commit()?;
-        Ok((activation, returned))
+        Ok((activation, changed))
     }
 
     /// Every activation, newest first.
     pub fn activations(&self) -> Result<Vec<Activation>> {
-        let conn = self.lock();
-        let mut statement = conn.prepare("SELECT id, body FROM activations ORDER BY id DESC")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })?;
-        let mut all = Vec::new();
-        for row in rows {
-            let (id, body) = row?;
-            all.push(parse(&format!("activation {id}"), &body)?);
-        }
-        Ok(all)
+        selected(
+            &self.lock(),
+            "SELECT id, body FROM activations ORDER BY id DESC",
+        )
     }
+}
+
+/// The activations in force.
+fn active(tx: &Transaction<'_>) -> Result<Vec<Activation>> {
+    selected(
+        tx,
+        "SELECT id, body FROM activations WHERE ended_at IS NULL ORDER BY id",
+    )
+}
+
+/// The activations a query of (id, body) rows selects.
+fn selected(conn: &Connection, sql: &str) -> Result<Vec<Activation>> {
+    let mut statement = conn.prepare(sql)?;
+    let rows = statement.query_map([], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut all = Vec::new();
+    for row in rows {
+        let (id, body) = row?;
+        all.push(parse(&format!("activation {id}"), &body)?);
+    }
+    Ok(all)
 }
 
 fn load(tx: &Transaction<'_>, id: u64) -> Result<Option<Activation>> {

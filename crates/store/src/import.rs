@@ -4,8 +4,7 @@
 use chrono::Utc;
 use refuge_core::{Facility, FacilityDetails, FacilityId, Movement, MovementKind};
 use refuge_io::{
-    BaseFeature, DataSource, FacilityRef, ImportReport, ImportSink, Outcome, StockRow,
-    is_stated_by_import,
+    BaseFeature, DataSource, FacilityRef, ImportReport, ImportSink, Outcome, Stated, StockRow,
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -75,7 +74,7 @@ impl Store {
         )?;
         let summary = serde_json::json!({
             "read": imported.report.read,
-            "rejected": imported.report.rejected.len(),
+            "rejected": imported.report.rejected_count(),
             "created": imported.created,
             "updated": imported.updated,
             "unchanged": imported.unchanged,
@@ -110,7 +109,7 @@ impl Store {
 }
 
 impl StoreSink<'_> {
-    fn upsert(&mut self, mut facility: Facility) -> Result<Outcome> {
+    fn upsert(&mut self, mut facility: Facility, stated: Stated) -> Result<Outcome> {
         let stored: Option<(i64, String)> = self
             .tx
             .prepare_cached("SELECT version, body FROM facilities WHERE id = ?1")?
@@ -146,19 +145,19 @@ impl StoreSink<'_> {
             )));
         }
         facility.version = before.version;
-        // A record without a status restates what the facility is, not how it is now: the live
-        // status and occupancy stay as last reported.
-        if !is_stated_by_import(&facility.status) {
-            facility.status = before.status.clone();
-            if let (FacilityDetails::Shelter(new), FacilityDetails::Shelter(old)) =
-                (&mut facility.details, &before.details)
-            {
-                new.occupancy = old.occupancy;
-            }
-        }
+        keep_unstated(&mut facility, &before, stated);
         if facility == before {
             self.imported.unchanged += 1;
             return Ok(Outcome::Accepted);
+        }
+        if !stated.id {
+            // Its id comes from its place in the file: another record may sit there now.
+            return Ok(Outcome::Refused(format!(
+                "the record has no id, and facility {} imported from the same place in this \
+                 dataset differs: give the records an `id` column (or --map id=COLUMN) so that an \
+                 import can tell which facility it updates",
+                facility.id
+            )));
         }
         facility.version = u64::try_from(version).unwrap_or(before.version) + 1;
         self.tx
@@ -200,6 +199,26 @@ impl StoreSink<'_> {
     }
 }
 
+/// What an import does not restate stays as stored: the live status report and a shelter's
+/// occupancy unless the record gave a status (and a restated status equal to the stored one keeps
+/// its report, so an unchanged file changes nothing), and the designation unless the record gave
+/// one (a planner's decision is not undone by importing the source again).
+fn keep_unstated(facility: &mut Facility, before: &Facility, stated: Stated) {
+    if !stated.status || facility.status.status == before.status.status {
+        facility.status = before.status.clone();
+        if let (FacilityDetails::Shelter(new), FacilityDetails::Shelter(old)) =
+            (&mut facility.details, &before.details)
+        {
+            if !stated.status {
+                new.occupancy = old.occupancy;
+            }
+        }
+    }
+    if !stated.designation {
+        facility.designation = before.designation;
+    }
+}
+
 impl StoreSink<'_> {
     fn stopped(&self, error: crate::Error) -> refuge_io::Error {
         refuge_io::Error::Destination {
@@ -210,8 +229,8 @@ impl StoreSink<'_> {
 }
 
 impl ImportSink for StoreSink<'_> {
-    fn facility(&mut self, facility: Facility) -> refuge_io::Result<Outcome> {
-        self.upsert(facility).map_err(|e| self.stopped(e))
+    fn facility(&mut self, facility: Facility, stated: Stated) -> refuge_io::Result<Outcome> {
+        self.upsert(facility, stated).map_err(|e| self.stopped(e))
     }
 
     fn base(&mut self, feature: BaseFeature) -> refuge_io::Result<Outcome> {
@@ -276,7 +295,7 @@ impl Store {
         }
         let summary = serde_json::json!({
             "read": report.read,
-            "rejected": report.rejected.len(),
+            "rejected": report.rejected_count(),
             "receipts": movements.len(),
         });
         audit(
@@ -297,15 +316,26 @@ fn resolve(
     tx: &Transaction<'_>,
     reference: &FacilityRef,
 ) -> Result<std::result::Result<FacilityId, String>> {
-    let ids: Vec<i64> = match reference {
-        FacilityRef::Id(id) => tx
-            .prepare_cached("SELECT id FROM facilities WHERE id = ?1")?
-            .query_map(params![id.get() as i64], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?,
-        FacilityRef::Source(record) => tx
+    let by_source = |record: &str| -> Result<Vec<i64>> {
+        Ok(tx
             .prepare_cached("SELECT id FROM facilities WHERE source_record = ?1 LIMIT 2")?
             .query_map(params![record], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?,
+            .collect::<rusqlite::Result<_>>()?)
+    };
+    let ids: Vec<i64> = match reference {
+        FacilityRef::Id(id) => {
+            let found: Vec<i64> = tx
+                .prepare_cached("SELECT id FROM facilities WHERE id = ?1")?
+                .query_map(params![id.get() as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            // A number that is no Refuge id may be a source's own numeric id.
+            if found.is_empty() {
+                by_source(&id.to_string())?
+            } else {
+                found
+            }
+        }
+        FacilityRef::Source(record) => by_source(record)?,
     };
     Ok(match ids.as_slice() {
         [id] => FacilityId::new(*id as u64).map_err(|e| e.to_string()),

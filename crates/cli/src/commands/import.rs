@@ -57,7 +57,7 @@ pub struct Args {
     attribution: Option<String>,
     /// Write into this store (created if absent): facilities and base-map features, updated in
     /// place when imported again. Stop the server first, or use --server.
-    #[arg(long, env = "REFUGE_STORE", conflicts_with_all = ["server", "output"])]
+    #[arg(long, conflicts_with_all = ["server", "output"])]
     store: Option<PathBuf>,
     /// Send to this running server (admin token): its map changes at once.
     #[arg(long, requires = "token", conflicts_with = "output")]
@@ -94,9 +94,7 @@ pub fn run(args: Args) -> Result<()> {
     let destination = match (&args.store, &args.server, &args.output) {
         (Some(path), _, _) => {
             let store = Store::open(path)?;
-            let catalog =
-                refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?;
-            store.ensure_catalog(&catalog)?;
+            store.ensure_catalog(&refuge_io::demo::catalog()?)?;
             Destination::Store(store)
         }
         (_, Some(url), _) => Destination::Server(Server {
@@ -298,7 +296,11 @@ struct Counted {
 }
 
 impl ImportSink for Counted {
-    fn facility(&mut self, _: refuge_core::Facility) -> refuge_io::Result<Outcome> {
+    fn facility(
+        &mut self,
+        _: refuge_core::Facility,
+        _: refuge_io::Stated,
+    ) -> refuge_io::Result<Outcome> {
         Ok(Outcome::Accepted)
     }
 

@@ -172,6 +172,9 @@ impl SpatialIndex {
         upserts: Vec<Facility>,
         removals: &[FacilityId],
     ) -> Result<SpatialIndex> {
+        if let Some(unknown) = removals.iter().find(|id| self.slot(**id).is_none()) {
+            return Err(Error::UnknownFacility(*unknown));
+        }
         let mut replaced: HashMap<FacilityId, Facility> =
             upserts.into_iter().map(|f| (f.id, f)).collect();
         let mut facilities = Vec::with_capacity(self.facilities.len() + replaced.len());

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{FacilityId, HazardType, LeftShelter};
+use crate::{Facility, FacilityId, HazardType, LeftShelter, Suitability};
 
 /// An activation for a hazard over an area, and what it did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +38,9 @@ pub struct Activation {
     /// The shelters its end returned to standby (the others had a later status report).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returned_to_standby: Vec<FacilityId>,
+    /// The shelters its end left open for another activation still in force over them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handed_over: Vec<FacilityId>,
 }
 
 impl Activation {
@@ -45,6 +48,16 @@ impl Activation {
     /// it still sets.
     pub fn reporter(&self) -> String {
         format!("activation {}", self.id)
+    }
+
+    /// Whether it would keep `facility` open: a shelter in its area that does not state itself
+    /// unsuitable for its hazard.
+    pub fn covers(&self, facility: &Facility) -> bool {
+        use geo::Intersects;
+        facility
+            .shelter()
+            .is_some_and(|s| s.suitability(self.hazard) != Suitability::Unsuitable)
+            && self.area.intersects(&facility.location.point())
     }
 
     /// Whether it is still in force.

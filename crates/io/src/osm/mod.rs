@@ -17,7 +17,7 @@ use refuge_core::{
 use crate::base::BaseFeature;
 use crate::mapping::ImportOptions;
 use crate::report::{ImportReport, Location};
-use crate::sink::{ImportSink, Outcome};
+use crate::sink::{ImportSink, Outcome, Stated};
 use crate::{Error, Import, Result};
 use rules::{Candidate, Tags};
 
@@ -88,7 +88,15 @@ pub fn stream_osm(
         };
         report.read_one();
         match facility(&element, candidate, options) {
-            Ok(facility) => report.hand_over(element.at, facility, sink)?,
+            // An element has its OpenStreetMap id; tag rules state neither a live status nor a
+            // designation.
+            Ok(facility) => {
+                let stated = Stated {
+                    id: true,
+                    ..Stated::default()
+                };
+                report.hand_over(element.at, facility, stated, sink)?;
+            }
             Err(reason) => report.reject(element.at, reason),
         }
     }

@@ -14,7 +14,7 @@ use refuge_store::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::require;
+use crate::auth::{caller, require};
 use crate::body;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -92,19 +92,25 @@ async fn start(
             ended_at: None,
             ended_by: None,
             returned_to_standby: Vec::new(),
+            handed_over: Vec::new(),
         };
         state2.activate(draft, &actor)
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok((StatusCode::CREATED, Json(present(&activation))))
+    Ok((StatusCode::CREATED, Json(present(&activation, true))))
 }
 
-/// An activation as the API shows it: its area as a GeoJSON geometry.
-fn present(activation: &Activation) -> Value {
+/// An activation as the API shows it: its area as a GeoJSON geometry; who started and ended it
+/// only to staff (`private`).
+fn present(activation: &Activation, private: bool) -> Value {
     let mut value = serde_json::to_value(activation).unwrap_or(Value::Null);
     value["area"] =
         serde_json::to_value(geojson::Geometry::from(&activation.area)).unwrap_or(Value::Null);
+    if let (Value::Object(fields), false) = (&mut value, private) {
+        fields.remove("started_by");
+        fields.remove("ended_by");
+    }
     value
 }
 
@@ -163,7 +169,8 @@ fn check_rings(rings: &[Vec<geojson::Position>]) -> Result<(), String> {
     Ok(())
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let private = caller(&state, &headers)?.is_some();
     let store = state.store.clone();
     let activations = tokio::task::spawn_blocking(move || match store {
         Some(store) => store.activations(),
@@ -171,7 +178,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     })
     .await
     .map_err(ApiError::internal)??;
-    let listed: Vec<Value> = activations.iter().map(present).collect();
+    let listed: Vec<Value> = activations.iter().map(|a| present(a, private)).collect();
     Ok(Json(json!({ "activations": listed })))
 }
 
@@ -190,5 +197,5 @@ async fn end(
     let activation = tokio::task::spawn_blocking(move || state.end_activation(id, &actor))
         .await
         .map_err(ApiError::internal)??;
-    Ok(Json(present(&activation)))
+    Ok(Json(present(&activation, true)))
 }

@@ -5,7 +5,10 @@
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 
 use http_body_util::BodyExt;
@@ -101,12 +104,11 @@ pub async fn import(
     let actor = require(&state, &headers, Role::Admin)?;
     let (spec, attribution) = spec(&pairs)?;
     let source = spec.source(attribution);
-    let reader = stream(body);
+    let file = spool(body, state.config.import_limit_bytes).await?;
     let writer = state.clone();
-    let imported =
-        tokio::task::spawn_blocking(move || writer.import(&spec, &source, reader, &actor))
-            .await
-            .map_err(ApiError::internal)??;
+    let imported = tokio::task::spawn_blocking(move || writer.import(&spec, &source, file, &actor))
+        .await
+        .map_err(ApiError::internal)??;
     if imported.base > 0 {
         // A new base map: make its tiles ahead again, as at start.
         tokio::task::spawn_blocking(move || state.prerender_base(20_000));
@@ -126,9 +128,9 @@ pub async fn import_stock(
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = require(&state, &headers, Role::Logistics)?;
     let dataset = dataset(&pairs)?;
-    let reader = stream(body);
+    let file = spool(body, state.config.import_limit_bytes).await?;
     let answer = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let (rows, mut report) = refuge_io::read_stock_csv(reader, &dataset)
+        let (rows, mut report) = refuge_io::read_stock_csv(file, &dataset)
             .map_err(|e| ApiError::bad_request("bad_import", e.to_string()))?;
         let booked = state.import_stock(&dataset, rows, &mut report, &actor)?;
         Ok(json!({ "report": report, "receipts": booked }))
@@ -138,44 +140,89 @@ pub async fn import_stock(
     Ok(Json(answer))
 }
 
-/// The request body as a blocking reader, fed chunk by chunk from the connection: a file of any
-/// size passes through a few chunks of memory.
-fn stream(body: Body) -> BodyReader {
-    let (sender, receiver) = mpsc::channel::<std::io::Result<Bytes>>(8);
-    tokio::spawn(async move {
-        let mut body = body;
-        while let Some(frame) = body.frame().await {
-            let chunk = match frame {
-                Ok(frame) => match frame.into_data() {
-                    Ok(data) => Ok(data),
-                    Err(_) => continue,
-                },
-                Err(e) => Err(std::io::Error::other(format!("the upload broke off: {e}"))),
-            };
-            let failed = chunk.is_err();
-            if sender.send(chunk).await.is_err() || failed {
-                break;
-            }
-        }
-    });
-    BodyReader {
+/// How long an upload may pause before it is given up.
+const UPLOAD_IDLE: Duration = Duration::from_secs(60);
+
+/// The request body, received whole into an unnamed temporary file (deleted when dropped) before
+/// any lock is taken: a slow or broken upload holds nothing up and leaves nothing half-imported.
+/// Memory holds a few chunks whatever the size; more than `limit` bytes is a 413.
+async fn spool(body: Body, limit: u64) -> Result<std::io::BufReader<std::fs::File>, ApiError> {
+    let (sender, receiver) = mpsc::channel::<Chunk>(8);
+    tokio::spawn(forward(body, sender));
+    let mut reader = BodyReader {
         receiver,
         current: Bytes::new(),
+        failed: None,
+    };
+    tokio::task::spawn_blocking(move || {
+        let mut file = tempfile::tempfile().map_err(ApiError::internal)?;
+        let copied = std::io::copy(&mut (&mut reader).take(limit + 1), &mut file)
+            .map_err(|e| ApiError::bad_request("bad_upload", e.to_string()))?;
+        if copied > limit {
+            return Err(ApiError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "the upload is over the import limit of {limit} bytes (import_limit_bytes)"
+                ),
+            ));
+        }
+        file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+        Ok(std::io::BufReader::new(file))
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// What the connection delivers: data, its proper end, or why it broke off.
+enum Chunk {
+    Data(Bytes),
+    End,
+    Broken(String),
+}
+
+/// Passes the body's chunks on until it ends, breaks, pauses too long or nobody reads any more.
+async fn forward(mut body: Body, sender: mpsc::Sender<Chunk>) {
+    loop {
+        let chunk = match tokio::time::timeout(UPLOAD_IDLE, body.frame()).await {
+            Err(_) => Chunk::Broken(format!(
+                "the upload paused for more than {} s",
+                UPLOAD_IDLE.as_secs()
+            )),
+            Ok(None) => Chunk::End,
+            Ok(Some(Err(e))) => Chunk::Broken(format!("the upload broke off: {e}")),
+            Ok(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) => Chunk::Data(data),
+                // Trailers carry no data.
+                Err(_) => continue,
+            },
+        };
+        let last = !matches!(chunk, Chunk::Data(_));
+        if sender.send(chunk).await.is_err() || last {
+            return;
+        }
     }
 }
 
-/// Reads what [`stream`] receives; used only off the async workers.
+/// Reads what [`forward`] passes on; used only off the async workers. A body that did not end
+/// properly is an error, never a short file.
 struct BodyReader {
-    receiver: mpsc::Receiver<std::io::Result<Bytes>>,
+    receiver: mpsc::Receiver<Chunk>,
     current: Bytes,
+    failed: Option<String>,
 }
 
 impl std::io::Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.current.is_empty() {
+            if let Some(why) = &self.failed {
+                return Err(std::io::Error::other(why.clone()));
+            }
             match self.receiver.blocking_recv() {
-                Some(chunk) => self.current = chunk?,
-                None => return Ok(0),
+                Some(Chunk::Data(data)) => self.current = data,
+                Some(Chunk::End) => return Ok(0),
+                Some(Chunk::Broken(why)) => self.failed = Some(why),
+                None => self.failed = Some("the upload ended before its end".into()),
             }
         }
         let n = buf.len().min(self.current.len());

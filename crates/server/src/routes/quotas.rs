@@ -53,11 +53,7 @@ async fn read(
 ) -> Result<Json<Quotas>, ApiError> {
     require(&state, &headers, Role::Logistics)?;
     let id = facility_id(&state, &id)?;
-    state.store()?;
-    let store = state
-        .store
-        .clone()
-        .ok_or_else(|| ApiError::internal("no store"))?;
+    let store = state.shared_store()?;
     let all = tokio::task::spawn_blocking(move || store.quotas())
         .await
         .map_err(ApiError::internal)??;
@@ -102,11 +98,7 @@ async fn replace(
             target: quota.target,
         });
     }
-    state.store()?;
-    let store = state
-        .store
-        .clone()
-        .ok_or_else(|| ApiError::internal("no store"))?;
+    let store = state.shared_store()?;
     let stored = tokio::task::spawn_blocking(move || store.set_quotas(id, quotas, &actor))
         .await
         .map_err(ApiError::internal)??;

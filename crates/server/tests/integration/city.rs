@@ -8,7 +8,7 @@ use refuge_server::{AppState, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::writes::{fixture, send};
+use super::writes::{fixture, fixture_with, send};
 
 /// A request with a raw body (a file being imported).
 async fn upload(state: &AppState, uri: &str, token: &str, body: String) -> (StatusCode, Value) {
@@ -259,6 +259,169 @@ async fn importing_again_without_a_status_keeps_the_live_status() {
         "closed",
         "a stated status is taken"
     );
+    // The same file again changes nothing: no version goes up, stated statuses included.
+    assert_eq!(
+        (body["updated"].as_u64(), body["unchanged"].as_u64()),
+        (Some(0), Some(6)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn importing_again_keeps_a_planners_designation() {
+    let f = fixture();
+    import_city(&f.state, &f.admin).await;
+    let (b, _) = by_record(&f.state, "s-b").await;
+    let (status, _, _) = send(
+        &f.state,
+        "PATCH",
+        &format!("/api/v1/facilities/{b}"),
+        Some(&f.admin),
+        &[("if-match", "\"v1\"")],
+        Some(json!({"designation": "decommissioned"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    upload(
+        &f.state,
+        "/api/v1/import?dataset=shelters.csv&format=csv&kind=shelter",
+        &f.admin,
+        SHELTERS.into(),
+    )
+    .await;
+    let (_, detail) = get(&f.state, &format!("/api/v1/facilities/{b}")).await;
+    assert_eq!(detail["properties"]["designation"], "decommissioned");
+}
+
+#[tokio::test]
+async fn records_without_ids_are_not_matched_by_their_place_in_the_file() {
+    let f = fixture();
+    let uri = "/api/v1/import?dataset=noid.csv&format=csv&kind=shelter";
+    let first = "name,lon,lat\nNorth,10.0,45.0\nSouth,10.1,45.1\n";
+    let (_, body) = upload(&f.state, uri, &f.admin, first.into()).await;
+    assert_eq!(body["created"], 2);
+    let (_, body) = upload(&f.state, uri, &f.admin, first.into()).await;
+    assert_eq!(body["unchanged"], 2, "the same file is recognised: {body}");
+    // A row inserted at the top: each line now holds another place.
+    let shifted = "name,lon,lat\nWest,9.9,44.9\nNorth,10.0,45.0\nSouth,10.1,45.1\n";
+    let (status, body) = upload(&f.state, uri, &f.admin, shifted.into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["updated"], 0, "{body}");
+    let reasons: Vec<&str> = body["report"]["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{body}");
+    assert!(reasons.iter().all(|r| r.contains("no id")), "{reasons:?}");
+    let (_, found) = get(&f.state, "/api/v1/facilities?q=North").await;
+    assert_eq!(
+        found["features"][0]["geometry"]["coordinates"][0], 10.0,
+        "North stayed where it was"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_that_breaks_off_or_is_too_large_stores_nothing() {
+    let f = fixture_with(refuge_server::Config {
+        import_limit_bytes: 1_000,
+        ..refuge_server::Config::default()
+    });
+    let before = f.state.index.snapshot().len();
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok("id,lon,lat\nx-1,10.0,45.0\nx-2,10.1,".into()),
+        Err(std::io::Error::other("connection reset")),
+    ];
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/v1/import?dataset=cut.csv&format=csv&kind=shelter")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.admin))
+        .body(Body::from_stream(tokio_stream::iter(chunks)))
+        .unwrap();
+    let response = app(f.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&bytes).contains("connection reset"));
+    assert_eq!(f.state.index.snapshot().len(), before);
+
+    let big = format!("id,lon,lat\n{}", "y,10.0,45.0\n".repeat(200));
+    let (status, body) = upload(
+        &f.state,
+        "/api/v1/import?dataset=big.csv&format=csv&kind=shelter",
+        &f.admin,
+        big,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("import_limit_bytes")
+    );
+    assert_eq!(f.state.index.snapshot().len(), before);
+}
+
+#[tokio::test]
+async fn ending_one_of_two_overlapping_activations_leaves_the_shelters_the_other_covers_open() {
+    let f = fixture();
+    import_city(&f.state, &f.admin).await;
+    let start = |area: Value| {
+        let state = f.state.clone();
+        let token = f.logistics.clone();
+        async move {
+            let (status, _, started) = send(
+                &state,
+                "POST",
+                "/api/v1/activations",
+                Some(&token),
+                &[],
+                Some(json!({"hazard": "earthquake", "area": area})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{started}");
+            started
+        }
+    };
+    let first = start(area()).await;
+    // A second, smaller area holding only shelter c, which the first opened already.
+    let small = json!({"type": "Polygon", "coordinates": [[[10.0015, 45.0015], [10.0025, 45.0015], [10.0025, 45.0025], [10.0015, 45.0025], [10.0015, 45.0015]]]});
+    let second = start(small).await;
+    assert_eq!(second["opened"], json!([]), "{second}");
+    let first_id = first["id"].as_u64().unwrap();
+    let (_, _, ended) = send(
+        &f.state,
+        "DELETE",
+        &format!("/api/v1/activations/{first_id}"),
+        Some(&f.logistics),
+        &[],
+        None,
+    )
+    .await;
+    let c = by_record(&f.state, "s-c").await.0;
+    assert_eq!(ended["handed_over"], json!([c]), "{ended}");
+    assert_eq!(
+        by_record(&f.state, "s-c").await.1,
+        "open",
+        "activation 2 still covers it"
+    );
+    assert_eq!(by_record(&f.state, "s-a").await.1, "standby");
+    let second_id = second["id"].as_u64().unwrap();
+    let (_, _, ended) = send(
+        &f.state,
+        "DELETE",
+        &format!("/api/v1/activations/{second_id}"),
+        Some(&f.logistics),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(ended["returned_to_standby"], json!([c]), "{ended}");
+    assert_eq!(by_record(&f.state, "s-c").await.1, "standby");
+    // Anonymous readers see activations without who started them.
+    let (_, listed) = get(&f.state, "/api/v1/activations").await;
+    assert!(listed["activations"][0].get("started_by").is_none());
 }
 
 #[tokio::test]
@@ -617,6 +780,28 @@ async fn the_page_is_built_in_and_nothing_but_its_own_files_is_served() {
     };
     let (status, kind, page) = fetch("/").await;
     assert_eq!(status, StatusCode::OK);
+    // A reload of the built-in page costs a 304.
+    let first = app(f.state.clone())
+        .oneshot(
+            Request::builder()
+                .uri("/vendor/maplibre-gl/maplibre-gl.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let etag = first.headers().get(header::ETAG).unwrap().clone();
+    let again = app(f.state.clone())
+        .oneshot(
+            Request::builder()
+                .uri("/vendor/maplibre-gl/maplibre-gl.js")
+                .header(header::IF_NONE_MATCH, etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert!(kind.starts_with("text/html"));
     assert!(String::from_utf8_lossy(&page).contains("/vendor/maplibre-gl/maplibre-gl.js"));
     for uri in [

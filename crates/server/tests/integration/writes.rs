@@ -20,6 +20,14 @@ pub struct Fixture {
 }
 
 pub fn fixture() -> Fixture {
+    fixture_with(Config {
+        body_limit_bytes: 64 * 1024,
+        ..Config::default()
+    })
+}
+
+/// A fresh store seeded with the demo city, served with `config`, and tokens for each role.
+pub fn fixture_with(config: Config) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("refuge.db");
     let store = Store::open(&path).unwrap();
@@ -29,10 +37,6 @@ pub fn fixture() -> Fixture {
         token(Role::Planner, "planner"),
         token(Role::Admin, "admin"),
     );
-    let config = Config {
-        body_limit_bytes: 64 * 1024,
-        ..Config::default()
-    };
     let state = AppState::open(store, None, config).unwrap();
     Fixture {
         state,
