@@ -73,6 +73,15 @@ async fn import_city(state: &AppState, admin: &str) {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+/// Logistics reports shelter `id` full.
+async fn report_full(f: &super::writes::Fixture, id: u64) {
+    let uri = format!("/api/v1/facilities/{id}/status");
+    let body = json!({"status": "full"});
+    let (status, _, answer) =
+        send(&f.state, "POST", &uri, Some(&f.logistics), &[], Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
 /// The id of the facility with source id `record`, and its status.
 async fn by_record(state: &AppState, record: &str) -> (u64, String) {
     let (_, found) = get(
@@ -235,16 +244,7 @@ async fn importing_again_without_a_status_keeps_the_live_status() {
     let f = fixture();
     import_city(&f.state, &f.admin).await;
     let (c, _) = by_record(&f.state, "s-c").await;
-    let (status, _, _) = send(
-        &f.state,
-        "POST",
-        &format!("/api/v1/facilities/{c}/status"),
-        Some(&f.logistics),
-        &[],
-        Some(json!({"status": "full"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    report_full(&f, c).await;
     let (status, body) = upload(
         &f.state,
         "/api/v1/import?dataset=shelters.csv&format=csv&kind=shelter",
@@ -516,15 +516,7 @@ async fn an_activation_opens_the_suitable_shelters_of_its_area_and_its_end_retur
 
     // c fills up; ending the activation returns a to standby and leaves c full.
     let c = id("s-c");
-    send(
-        &f.state,
-        "POST",
-        &format!("/api/v1/facilities/{c}/status"),
-        Some(&f.logistics),
-        &[],
-        Some(json!({"status": "full"})),
-    )
-    .await;
+    report_full(&f, c).await;
     let activation = started["id"].as_u64().unwrap();
     let (status, _, ended) = send(
         &f.state,
