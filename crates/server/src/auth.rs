@@ -11,11 +11,14 @@ pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, Ap
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
+    // The scheme's name is case-insensitive (RFC 9110 §11.1).
     let secret = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
+        .filter(|secret| !secret.is_empty())
         .ok_or_else(|| unauthorized("the Authorization header is not `Bearer <token>`"))?;
     let store = state.store()?;
     match store.authenticate(secret)? {
@@ -26,8 +29,11 @@ pub fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, Ap
 
 /// The caller, who must hold a token that may act as `role` (admins may do anything).
 pub fn require(state: &AppState, headers: &HeaderMap, role: Role) -> Result<Actor, ApiError> {
-    let actor = caller(state, headers)?
-        .ok_or_else(|| unauthorized("this write needs a bearer token (refuge token create)"))?;
+    let actor = caller(state, headers)?.ok_or_else(|| {
+        unauthorized(&format!(
+            "this needs a bearer token with the {role} role (refuge token create)"
+        ))
+    })?;
     if !actor.may(role) {
         return Err(ApiError::client(
             StatusCode::FORBIDDEN,

@@ -28,6 +28,12 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Tile cache budget, bytes.
     pub tile_cache_bytes: usize,
+    /// The address clients reach this server at (e.g. `https://map.example.org`), for absolute
+    /// tile URLs in TileJSON; without it they are paths on this server.
+    pub public_url: Option<String>,
+    /// How far past its capacity a shelter's reported occupancy may go (1.5: half as many again),
+    /// for crowds beyond the design figure; more is refused as a mistake.
+    pub overfill_factor: f64,
 }
 
 impl Default for Config {
@@ -41,6 +47,8 @@ impl Default for Config {
             import_limit_bytes: 4 << 30,
             request_timeout_secs: 30,
             tile_cache_bytes: 256 << 20,
+            public_url: None,
+            overfill_factor: 1.5,
         }
     }
 }
@@ -118,6 +126,18 @@ impl Config {
         if self.request_timeout_secs == 0 {
             return Err(ConfigError::Invalid(
                 "request_timeout_secs must be at least 1".into(),
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "public_url `{url}` is not an http:// or https:// address"
+                )));
+            }
+        }
+        if !(self.overfill_factor.is_finite() && (1.0..=10.0).contains(&self.overfill_factor)) {
+            return Err(ConfigError::Invalid(
+                "overfill_factor must be from 1 to 10".into(),
             ));
         }
         if self.body_limit_bytes == 0 {

@@ -65,8 +65,13 @@ pub fn detail(
         }
     }
     merge(&mut feature["properties"], all);
-    // The detail carries the whole status report: status, when and by whom.
-    feature["properties"]["status"] = serde_json::to_value(&facility.status).unwrap_or(Value::Null);
+    // The detail carries the whole status report: status and when; by whom (a staff member's
+    // name) only to staff.
+    let mut report = facility.status.clone();
+    if !private {
+        report.reported_by = None;
+    }
+    feature["properties"]["status"] = serde_json::to_value(&report).unwrap_or(Value::Null);
     let stock: Vec<Value> = index
         .stock_at(facility.id)
         .map(|(item, quantity)| {

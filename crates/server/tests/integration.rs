@@ -5,6 +5,7 @@
 mod integration {
     pub mod api;
     pub mod city;
+    pub mod hardening;
     pub mod mvt_decode;
     pub mod tiles;
     pub mod writes;

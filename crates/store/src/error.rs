@@ -64,6 +64,14 @@ pub enum Error {
     /// An activation that has ended already.
     #[error("activation {0} has ended already")]
     ActivationEnded(u64),
+    /// A new store file could not be made readable by its owner only.
+    #[error("cannot make {path} private: {source}")]
+    Private {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A backup or restore failed.
     #[error("{0}")]
     Backup(String),

@@ -82,7 +82,11 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        let new = !path.exists();
         let mut conn = Connection::open(path).map_err(open_error)?;
+        if new {
+            keep_private(path)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_error)?;
         // FULL: a commit is on disk before it returns, so an acknowledged write survives a crash
@@ -556,6 +560,24 @@ pub fn restore(backup: &Path, store: &Path) -> Result<()> {
     }
     std::fs::rename(&temporary, store)
         .map_err(|e| Error::Backup(format!("cannot replace {}: {e}", store.display())))?;
+    Ok(())
+}
+
+/// A new store holds contacts and token hashes: only its owner may read it. (SQLite gives the
+/// journal files the same permissions.)
+fn keep_private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+            |source| Error::Private {
+                path: path.to_owned(),
+                source,
+            },
+        )?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 

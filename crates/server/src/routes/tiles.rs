@@ -24,7 +24,6 @@ pub fn routes() -> Router<AppState> {
 async fn tilejson(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some(tileset) = name.strip_suffix(".json") else {
         return Err(ApiError::not_found(format!(
@@ -33,7 +32,7 @@ async fn tilejson(
     };
     let tileset = Tileset::from_name(tileset)?;
     let version = state.data_version(tileset, state.index.snapshot().version());
-    let base_url = base_url(&headers, &state);
+    let base_url = base_url(&state);
     let backdrop = state.backdrop.load();
     let body = tileset.tilejson(&base_url, version, backdrop.bounds, &backdrop.attribution);
     let mut response = axum::Json(body).into_response();
@@ -43,18 +42,16 @@ async fn tilejson(
     Ok(response)
 }
 
-/// The scheme and host clients reached us by, for absolute tile URLs.
-fn base_url(headers: &HeaderMap, state: &AppState) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| state.config.bind.to_string());
-    format!("http://{host}")
+/// Where tile URLs point: the configured public URL, or paths on this server. Never the `Host`
+/// header, which a client chooses.
+fn base_url(state: &AppState) -> String {
+    state
+        .config
+        .public_url
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 async fn tile(

@@ -233,6 +233,22 @@ pub async fn report_status(
                     ),
                 ));
             };
+            let most = shelter.capacity().map_or(MAX_OCCUPANCY, |capacity| {
+                (f64::from(capacity) * state.config.overfill_factor).floor() as u32
+            });
+            if occupancy > most {
+                return Err(ApiError::bad_request(
+                    "bad_body",
+                    format!(
+                        "`occupancy`: {occupancy} is more than shelter {id} can hold ({most}: its \
+                         capacity {} × the overfill factor {})",
+                        shelter
+                            .capacity()
+                            .map_or("unknown".into(), |c| c.to_string()),
+                        state.config.overfill_factor
+                    ),
+                ));
+            }
             shelter.occupancy = occupancy;
         }
         let (state2, actor2) = (state.clone(), actor.clone());
@@ -254,6 +270,10 @@ pub async fn report_status(
     };
     Ok(written(&updated, StatusCode::OK, &state))
 }
+
+/// The most people a shelter of unknown capacity can be reported to hold: more than any
+/// stadium on Earth.
+const MAX_OCCUPANCY: u32 = 250_000;
 
 /// (Unknown fields cannot be refused here: serde does not support that beside `flatten`.)
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,155 @@
+//! What a hostile or careless client must not get: one behaviour per test.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use refuge_server::app;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use super::writes::{fixture, send};
+
+async fn a_shelter(f: &super::writes::Fixture) -> (u64, u64) {
+    let (_, _, found) = send(
+        &f.state,
+        "GET",
+        "/api/v1/facilities?kind=shelter&limit=50",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    let feature = found["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["capacity"].is_u64())
+        .unwrap()
+        .clone();
+    (
+        feature["id"].as_u64().unwrap(),
+        feature["properties"]["capacity"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let f = fixture();
+    let (id, _) = a_shelter(&f).await;
+    let request = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/facilities/{id}/status"))
+        .header(header::AUTHORIZATION, format!("bearer {}", f.logistics))
+        .body(Body::from(json!({"status": "open"}).to_string()))
+        .unwrap();
+    let response = app(f.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_read_without_a_token_is_told_the_role_it_needs() {
+    let f = fixture();
+    let (status, _, body) = send(&f.state, "GET", "/api/v1/audit", None, &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("admin role") && !message.contains("write"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn who_reported_a_status_is_shown_to_staff_only() {
+    let f = fixture();
+    let (id, _) = a_shelter(&f).await;
+    let body = json!({"status": "open", "reported_by": "Wang Fang, duty officer"});
+    send(
+        &f.state,
+        "POST",
+        &format!("/api/v1/facilities/{id}/status"),
+        Some(&f.logistics),
+        &[],
+        Some(body),
+    )
+    .await;
+    let uri = format!("/api/v1/facilities/{id}");
+    let (_, _, public) = send(&f.state, "GET", &uri, None, &[], None).await;
+    assert!(
+        public["properties"]["status"].get("reported_by").is_none(),
+        "{public}"
+    );
+    assert!(!public.to_string().contains("Wang Fang"));
+    let (_, _, staff) = send(&f.state, "GET", &uri, Some(&f.logistics), &[], None).await;
+    assert_eq!(
+        staff["properties"]["status"]["reported_by"],
+        "Wang Fang, duty officer"
+    );
+}
+
+#[tokio::test]
+async fn an_occupancy_far_past_capacity_is_refused_and_changes_nothing() {
+    let f = fixture();
+    let (id, capacity) = a_shelter(&f).await;
+    let uri = format!("/api/v1/facilities/{id}/status");
+    let version = f.state.index.snapshot().version();
+    let body = json!({"status": "open", "occupancy": 4_000_000_000u64});
+    let (status, _, answer) =
+        send(&f.state, "POST", &uri, Some(&f.logistics), &[], Some(body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let overfull = json!({"status": "open", "occupancy": capacity * 2});
+    let (status, _, answer) = send(
+        &f.state,
+        "POST",
+        &uri,
+        Some(&f.logistics),
+        &[],
+        Some(overfull),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("occupancy"),
+        "{answer}"
+    );
+    assert_eq!(f.state.index.snapshot().version(), version);
+    // A crowd a little past the design figure is real and is taken.
+    let crowded = json!({"status": "full", "occupancy": capacity + capacity / 4});
+    let (status, _, _) = send(
+        &f.state,
+        "POST",
+        &uri,
+        Some(&f.logistics),
+        &[],
+        Some(crowded),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn tile_urls_never_come_from_the_host_header() {
+    let f = fixture();
+    let request = Request::builder()
+        .uri("/tiles/facilities.json")
+        .header(header::HOST, "evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let response = app(f.state.clone()).oneshot(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let tilejson: Value = serde_json::from_slice(&bytes).unwrap();
+    let url = tilejson["tiles"][0].as_str().unwrap();
+    assert!(url.starts_with("/tiles/facilities/"), "{url}");
+}
+
+#[test]
+fn a_new_store_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refuge.db");
+    refuge_store::Store::open(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+}
