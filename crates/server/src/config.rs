@@ -34,6 +34,8 @@ pub struct Config {
     /// How far past its capacity a shelter's reported occupancy may go (1.5: half as many again),
     /// for crowds beyond the design figure; more is refused as a mistake.
     pub overfill_factor: f64,
+    /// Whether `/metrics` answers anyone; by default it needs an admin token.
+    pub metrics_public: bool,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             tile_cache_bytes: 256 << 20,
             public_url: None,
             overfill_factor: 1.5,
+            metrics_public: false,
         }
     }
 }

@@ -1,7 +1,11 @@
 //! `GET /healthz`, `GET /metrics` and `GET /api/v1/openapi.json`.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
+use refuge_store::Role;
+
+use crate::auth::require;
+use crate::error::ApiError;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -27,13 +31,21 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus counters: for an admin token unless `metrics_public` (they tell an attacker how
+/// the server is doing).
+async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if !state.config.metrics_public {
+        require(&state, &headers, Role::Admin)?;
+    }
     let snapshot = state.index.snapshot();
     let (bytes, entries) = state.tiles.usage();
     let text = state
         .metrics
         .render(snapshot.version(), snapshot.len(), bytes, entries);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
 /// The OpenAPI document, kept beside the code and checked against the router by the tests.

@@ -46,10 +46,6 @@ async fn page(State(state): State<AppState>, request: Request) -> Result<Respons
         HeaderValue::from_static(file.media_type),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     if let Some(etag) = etag {
         let seen = request
             .headers()

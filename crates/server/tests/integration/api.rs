@@ -75,7 +75,14 @@ async fn health_and_metrics() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["facilities"], 126);
-    let (status, _, text) = get("/metrics", &[]).await;
+    let (status, _, _) = get("/metrics", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "private by default");
+    let public = AppState::demo(refuge_server::Config {
+        metrics_public: true,
+        ..refuge_server::Config::default()
+    })
+    .unwrap();
+    let (status, _, text) = get_from(public, "/metrics", &[]).await;
     assert_eq!(status, StatusCode::OK);
     let text = String::from_utf8(text).unwrap();
     assert!(
@@ -236,7 +243,12 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
         let (status, _, _) = get(example, &[]).await;
-        assert_eq!(status, StatusCode::OK, "{example}");
+        let expected = if path == "/metrics" {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(status, expected, "{example}");
     }
     assert_eq!(paths.len(), 9, "every documented path is checked here");
 }

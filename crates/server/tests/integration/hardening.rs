@@ -153,3 +153,35 @@ fn a_new_store_file_is_readable_by_its_owner_only() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{mode:o}");
 }
+
+#[tokio::test]
+async fn the_page_goes_out_with_a_policy_that_allows_no_inline_script() {
+    let f = fixture();
+    let request = Request::builder().uri("/").body(Body::empty()).unwrap();
+    let response = app(f.state.clone()).oneshot(request).await.unwrap();
+    let headers = response.headers();
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(!policy.contains("unsafe-eval"));
+    assert!(policy.contains("frame-ancestors 'none'"));
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+    let page = response.into_body().collect().await.unwrap().to_bytes();
+    let page = String::from_utf8_lossy(&page);
+    // Every script the page has is a file of its own.
+    assert_eq!(
+        page.matches("<script").count(),
+        page.matches("<script src=").count() + page.matches("<script type=\"module\" src=").count()
+    );
+}
+
+#[tokio::test]
+async fn metrics_need_an_admin_token_by_default() {
+    let f = fixture();
+    let (status, _, _) = send(&f.state, "GET", "/metrics", None, &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(&f.state, "GET", "/metrics", Some(&f.logistics), &[], None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(&f.state, "GET", "/metrics", Some(&f.admin), &[], None).await;
+    assert_eq!(status, StatusCode::OK);
+}
