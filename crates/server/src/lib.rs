@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(imports())
         .merge(routes::web::routes())
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(security_headers))
         .layer(cors(&config.cors_origins))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -84,6 +85,56 @@ async fn read_timeout(
         )
         .into_response(),
     }
+}
+
+/// Every error is the API's JSON, the framework's own too (405 for a wrong method, 400 for a
+/// query string that is not UTF-8 or not `name=value` pairs, 415, …): the message it gave is kept
+/// for a 4xx, dropped for a 5xx.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    if status.is_server_error() {
+        return ApiError::internal(format!("the framework answered {status}")).into_response();
+    }
+    let (parts, body) = response.into_parts();
+    // The framework's own messages are a line or two.
+    let said = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let said = String::from_utf8_lossy(&said).trim().to_owned();
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "bad_request",
+    };
+    let message = match (status, said.is_empty()) {
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("another method");
+            format!("this path takes {allowed}")
+        }
+        (_, true) => status
+            .canonical_reason()
+            .unwrap_or("bad request")
+            .to_owned(),
+        (_, false) => said,
+    };
+    let mut answer = ApiError::client(status, code, message).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }
 
 /// What the page may load: only its own scripts (no inline script), MapLibre's workers from

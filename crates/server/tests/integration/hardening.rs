@@ -185,3 +185,47 @@ async fn metrics_need_an_admin_token_by_default() {
     let (status, _, _) = send(&f.state, "GET", "/metrics", Some(&f.admin), &[], None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_frameworks_own_errors_are_json_too() {
+    let f = fixture();
+    for (method, uri, status) in [
+        ("DELETE", "/healthz", StatusCode::METHOD_NOT_ALLOWED),
+        ("PUT", "/api/v1/nearest", StatusCode::METHOD_NOT_ALLOWED),
+        (
+            "GET",
+            "/api/v1/nearest?lon=%FF&lat=1",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "GET",
+            "/api/v1/facilities?bbox=%FF%FE",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("GET", "/api/v1/no-such-route", StatusCode::NOT_FOUND),
+    ] {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let response = app(f.state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), status, "{method} {uri}");
+        let kind = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            kind.starts_with("application/json"),
+            "{method} {uri}: {kind}"
+        );
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let error: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{method} {uri}: {error}"
+        );
+    }
+}
