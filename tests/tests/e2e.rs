@@ -79,8 +79,14 @@ impl Place {
 
     /// `refuge serve --store STORE` on a free loopback port, once it answers.
     fn serve(&self, store: &str) -> Server {
+        self.serve_with(store, &[])
+    }
+
+    /// `refuge serve --store STORE` with more arguments.
+    fn serve_with(&self, store: &str, more: &[&str]) -> Server {
         let mut child = Command::new(binary())
             .args(["serve", "--store", store, "--bind", "127.0.0.1:0"])
+            .args(more)
             .current_dir(self.dir.path())
             .env_remove("REFUGE_WEB_DIR")
             .stdout(Stdio::piped())
@@ -428,5 +434,71 @@ fn beijing_after_an_earthquake_activation_finds_the_nearest_opened_shelters_exac
             // The API gives metres to a decimetre.
             assert!((a - b).abs() <= 0.051, "{origin:?}: {got:?} vs {brute:?}");
         }
+    }
+}
+
+#[test]
+fn slow_and_silent_clients_are_cut_off_and_a_stop_is_prompt() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    let place = Place::new();
+    std::fs::write(
+        place.dir.path().join("refuge.toml"),
+        "header_read_timeout_secs = 1\n",
+    )
+    .unwrap();
+    let mut server = place.serve_with("refuge.db", &["--config", "refuge.toml"]);
+    let address = server.url.trim_start_matches("http://").to_owned();
+    // Fifty connections: half send half a request head and stop, half send nothing at all.
+    let mut held: Vec<TcpStream> = (0..50)
+        .map(|n| {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            if n % 2 == 0 {
+                stream
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                    .unwrap();
+            }
+            stream
+        })
+        .collect();
+    // Others are still served meanwhile.
+    assert_eq!(server.get("/healthz").0, 200);
+    let started = Instant::now();
+    for stream in &mut held {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buffer = [0u8; 256];
+        // Closed by the server: end of stream (or a reset), never a wait until our own timeout.
+        match stream.read(&mut buffer) {
+            Ok(_) | Err(_) => {}
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // SIGTERM stops it within a few seconds.
+    let stopped = Instant::now();
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    loop {
+        if server.child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -36,6 +36,9 @@ pub struct Config {
     pub overfill_factor: f64,
     /// Whether `/metrics` answers anyone; by default it needs an admin token.
     pub metrics_public: bool,
+    /// How long a client has to send a request's headers, seconds, counted from when the
+    /// connection opens or its last response ends: slow and idle connections are closed.
+    pub header_read_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             public_url: None,
             overfill_factor: 1.5,
             metrics_public: false,
+            header_read_timeout_secs: 10,
         }
     }
 }
@@ -126,6 +130,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.header_read_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "header_read_timeout_secs must be at least 1".into(),
+            ));
+        }
         if self.request_timeout_secs == 0 {
             return Err(ConfigError::Invalid(
                 "request_timeout_secs must be at least 1".into(),
@@ -162,6 +171,11 @@ impl Config {
                 }),
             },
         }
+    }
+
+    /// The header-read (and idle) timeout.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
     }
 
     /// The request timeout.

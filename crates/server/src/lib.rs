@@ -7,6 +7,7 @@ mod cache;
 pub mod config;
 mod error;
 mod events;
+mod listen;
 mod metrics;
 mod page;
 mod params;
@@ -237,9 +238,8 @@ pub async fn serve(
             }
         }
     });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let header_timeout = state.config.header_read_timeout();
+    listen::run(listener, app(state), header_timeout, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {
