@@ -320,6 +320,9 @@ fn details(
                 number(Field::InfluenceRadius)?.unwrap_or(0.0),
             )
             .map_err(|e| e.to_string())?;
+            if let Some(zone) = &zone {
+                refuge_core::check_zone(zone).map_err(|e| e.to_string())?;
+            }
             hazard.zone = zone;
             FacilityDetails::Hazard(hazard)
         }

@@ -34,20 +34,23 @@ fn layer_name(kind: FacilityKind) -> &'static str {
     }
 }
 
-/// The hazard areas (zone widened by the influence radius) of one data version, each computed
-/// once, in "zone space": the Web-Mercator world scaled by 2²⁴ (about 2.4 m a unit at the
-/// equator), fine enough for metres and coarse enough for the polygon buffer's arithmetic.
+/// The hazard areas (zone widened by the influence radius), each buffered once for what the hazard
+/// is (its position, zone and radius), not per tile or per data version: a write elsewhere buffers
+/// nothing again. Areas are
+/// in "zone space": the Web-Mercator world scaled by 2²⁴ (about 2.4 m a unit at the equator),
+/// fine enough for metres and coarse enough for the polygon buffer's arithmetic.
 #[derive(Debug, Default)]
 pub struct HazardZones {
-    cache: Mutex<ZonesOfVersion>,
+    cache: Mutex<HashMap<FacilityId, Buffered>>,
     /// How far (degrees) the farthest-reaching hazard's area extends from its point, by version.
     reach: Mutex<Option<(u64, f64)>>,
 }
 
 /// A hazard's area in zone space and its bounding box; `None` when it has no area.
 type Area = Arc<Option<(Geometry, geo::Rect)>>;
-/// The areas made for one data version.
-type ZonesOfVersion = (u64, HashMap<FacilityId, Area>);
+
+/// An area and what it was made from, to tell when the hazard changed.
+type Buffered = (refuge_core::LonLat, refuge_core::HazardSource, Area);
 
 const ZONE_SCALE: f64 = (1u64 << 24) as f64;
 
@@ -57,22 +60,21 @@ impl HazardZones {
         Self::default()
     }
 
-    /// The hazard's area in zone space and its bounding box, made once per data version.
-    fn area(&self, version: u64, hazard: &Facility) -> Area {
-        {
-            let cache = self.lock();
-            if cache.0 == version {
-                if let Some(area) = cache.1.get(&hazard.id) {
-                    return Arc::clone(area);
-                }
+    /// The hazard's area in zone space and its bounding box, made once for what the hazard is.
+    fn area(&self, hazard: &Facility) -> Area {
+        let Some(source) = hazard.hazard() else {
+            return Arc::new(None);
+        };
+        if let Some((at, made_from, area)) = self.lock().get(&hazard.id) {
+            if *at == hazard.location && made_from == source {
+                return Arc::clone(area);
             }
         }
         let area = Arc::new(zone_area(hazard));
-        let mut cache = self.lock();
-        if cache.0 != version {
-            *cache = (version, HashMap::new());
-        }
-        cache.1.insert(hazard.id, Arc::clone(&area));
+        self.lock().insert(
+            hazard.id,
+            (hazard.location, source.clone(), Arc::clone(&area)),
+        );
         area
     }
 
@@ -114,7 +116,7 @@ impl HazardZones {
         degrees
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ZonesOfVersion> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<FacilityId, Buffered>> {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -183,7 +185,7 @@ pub fn facilities_tile(
         }
         if *kind == FacilityKind::Hazard && tile.z() >= ZONES_FROM_ZOOM {
             for hazard in facilities {
-                write_zone(&mut layer, frame, zones, index.version(), hazard)?;
+                write_zone(&mut layer, frame, zones, hazard)?;
             }
         }
         layer.finish(&mut mvt_tile)?;
@@ -336,10 +338,9 @@ fn write_zone(
     layer: &mut LayerWriter,
     frame: TileFrame,
     zones: &HazardZones,
-    version: u64,
     hazard: &Facility,
 ) -> Result<()> {
-    let area = zones.area(version, hazard);
+    let area = zones.area(hazard);
     let Some((area, rect)) = area.as_ref() else {
         return Ok(());
     };

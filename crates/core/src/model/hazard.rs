@@ -104,6 +104,38 @@ pub struct HazardSource {
     pub responsible_unit: Option<String>,
 }
 
+/// The most vertices a hazard zone from outside may have: ample for a chemical park or a coast,
+/// and a bound on the work its influence buffer costs.
+pub const MAX_ZONE_VERTICES: usize = 10_000;
+
+/// Checks a hazard zone that arrives from outside (an upload, an import): at most
+/// [`MAX_ZONE_VERTICES`] vertices, and polygons valid (closed, not self-intersecting rings), since
+/// buffering an invalid polygon can take minutes. The error says what is wrong and where.
+pub fn check_zone(zone: &geo::Geometry) -> Result<()> {
+    use geo::{CoordsIter, Validation};
+    let vertices = zone.coords_count();
+    if vertices > MAX_ZONE_VERTICES {
+        return Err(Error::field(
+            "zone",
+            format!(
+                "{vertices} vertices is more than {MAX_ZONE_VERTICES}; simplify the zone first"
+            ),
+        ));
+    }
+    let invalid = match zone {
+        geo::Geometry::Polygon(polygon) => polygon.check_validation().err().map(|e| e.to_string()),
+        geo::Geometry::MultiPolygon(areas) => areas.check_validation().err().map(|e| e.to_string()),
+        _ => None,
+    };
+    match invalid {
+        Some(why) => Err(Error::field(
+            "zone",
+            format!("not a valid polygon ({why}); fix the ring, e.g. with ST_MakeValid or QGIS"),
+        )),
+        None => Ok(()),
+    }
+}
+
 impl HazardSource {
     /// A point hazard of `kind` and `risk` reaching `influence_radius_m`.
     pub fn new(hazard_kind: HazardKind, risk: RiskLevel, influence_radius_m: f64) -> Result<Self> {

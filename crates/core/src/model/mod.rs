@@ -16,7 +16,7 @@ mod stock;
 pub use activation::Activation;
 pub use catalog::{Catalog, Item, ItemCategory, Unit};
 pub use facility::{AdminArea, Contact, Facility, FacilityDetails, FacilityKind, Source};
-pub use hazard::{HazardKind, HazardSource, RiskLevel};
+pub use hazard::{HazardKind, HazardSource, MAX_ZONE_VERTICES, RiskLevel, check_zone};
 pub use id::{FacilityId, ItemId};
 pub use micro_storage::MicroStorageSite;
 pub use names::Names;

@@ -359,13 +359,49 @@ pub async fn upload_hazards(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let actor = require(&state, &headers, Role::Planner)?;
-    let document: Value = body::json(raw)?;
+    // Parsing and checking geometry is CPU work: off the async workers.
+    let ids = tokio::task::spawn_blocking(move || -> Result<Vec<u64>, ApiError> {
+        let hazards = parse_hazards(&state, body::json(raw)?)?;
+        let mut ids = Vec::new();
+        for hazard in hazards {
+            let existing = state.index.snapshot().get(hazard.id).map(|f| f.version);
+            let action = if existing.is_some() {
+                "hazard.update"
+            } else {
+                "hazard.create"
+            };
+            let stored = state.write_facility(hazard, existing, action, &actor)?;
+            ids.push(stored.id.get());
+        }
+        Ok(ids)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok((StatusCode::CREATED, Json(json!({ "hazards": ids }))).into_response())
+}
+
+/// The hazards of an uploaded Feature or FeatureCollection, each checked; the first bad feature
+/// refuses the whole upload, naming it.
+fn parse_hazards(
+    state: &AppState,
+    document: Value,
+) -> Result<Vec<refuge_core::Facility>, ApiError> {
     let features = match document.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => document
-            .get("features")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
+        Some("FeatureCollection") => match document.get("features") {
+            Some(Value::Array(features)) if !features.is_empty() => features.clone(),
+            Some(Value::Array(_)) => {
+                return Err(ApiError::bad_request(
+                    "bad_body",
+                    "`features`: the collection is empty",
+                ));
+            }
+            _ => {
+                return Err(ApiError::bad_request(
+                    "bad_body",
+                    "`features`: a FeatureCollection needs a `features` array",
+                ));
+            }
+        },
         Some("Feature") => vec![document],
         _ => {
             return Err(ApiError::bad_request(
@@ -375,8 +411,8 @@ pub async fn upload_hazards(
         }
     };
     let options = ImportOptions::new("hazard-upload", Crs::Wgs84).kind(FacilityKind::Hazard);
-    let mut hazards = Vec::with_capacity(features.len());
     let snapshot = state.index.snapshot();
+    let mut hazards = Vec::with_capacity(features.len());
     for (n, feature) in (1..).zip(features) {
         let facility = facility_from_feature(feature, &options, &fresh_record("hazard", n))
             .map_err(|e| ApiError::bad_request("invalid", format!("feature {n}: {e}")))?;
@@ -403,29 +439,7 @@ pub async fn upload_hazards(
         }
         hazards.push(facility);
     }
-    drop(snapshot);
-    let state2 = state.clone();
-    let ids = tokio::task::spawn_blocking(move || -> Result<Vec<u64>, ApiError> {
-        let mut ids = Vec::new();
-        for hazard in hazards {
-            let existing = state2.index.snapshot().get(hazard.id).map(|f| f.version);
-            let stored = state2.write_facility(
-                hazard,
-                existing,
-                if existing.is_some() {
-                    "hazard.update"
-                } else {
-                    "hazard.create"
-                },
-                &actor,
-            )?;
-            ids.push(stored.id.get());
-        }
-        Ok(ids)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok((StatusCode::CREATED, Json(json!({ "hazards": ids }))).into_response())
+    Ok(hazards)
 }
 
 /// `GET /api/v1/audit?limit=&before=`: who changed what, newest first (admin).

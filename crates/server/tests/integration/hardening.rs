@@ -229,3 +229,124 @@ async fn the_frameworks_own_errors_are_json_too() {
         );
     }
 }
+
+/// A circle of `n` vertices around Monaco's port, as a closed GeoJSON ring; `shuffled` mixes the
+/// vertices (seeded), which makes the ring cross itself thousands of times.
+fn circle(n: usize, shuffled: bool) -> Vec<[f64; 2]> {
+    let mut ring: Vec<[f64; 2]> = (0..n)
+        .map(|i| {
+            let angle = i as f64 / n as f64 * std::f64::consts::TAU;
+            [7.425 + 0.004 * angle.cos(), 43.735 + 0.003 * angle.sin()]
+        })
+        .collect();
+    if shuffled {
+        let mut seed: u64 = 7;
+        for i in (1..ring.len()).rev() {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ring.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+    }
+    ring.push(ring[0]);
+    ring
+}
+
+fn zone_upload(ring: Vec<[f64; 2]>) -> Value {
+    json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+           "properties": {"name": "port fuel depot", "hazard_kind": "port", "influence_radius_m": 100}})
+}
+
+#[tokio::test]
+async fn a_self_intersecting_hazard_zone_is_refused_before_it_can_cost_a_tile_anything() {
+    let f = super::writes::fixture_with(refuge_server::Config {
+        body_limit_bytes: 4 << 20,
+        ..refuge_server::Config::default()
+    });
+    let version = f.state.index.snapshot().version();
+    let (status, _, answer) = send(
+        &f.state,
+        "POST",
+        "/api/v1/hazards",
+        Some(&f.planner),
+        &[],
+        Some(zone_upload(circle(6_000, true))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("zone") && message.contains("not a valid polygon"),
+        "{message}"
+    );
+    assert_eq!(
+        f.state.index.snapshot().version(),
+        version,
+        "nothing stored"
+    );
+
+    let (status, _, answer) = send(
+        &f.state,
+        "POST",
+        "/api/v1/hazards",
+        Some(&f.planner),
+        &[],
+        Some(zone_upload(circle(12_000, false))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("vertices")
+    );
+
+    // The same circle in order is a fine zone: stored, and the tile over it is made.
+    let (status, _, answer) = send(
+        &f.state,
+        "POST",
+        "/api/v1/hazards",
+        Some(&f.planner),
+        &[],
+        Some(zone_upload(circle(6_000, false))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (status, _, _) = send(
+        &f.state,
+        "GET",
+        "/tiles/facilities/15/17059/11949.mvt",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_hazard_collection_without_features_is_refused() {
+    let f = fixture();
+    for body in [
+        json!({"type": "FeatureCollection", "features": null}),
+        json!({"type": "FeatureCollection", "features": []}),
+        json!({"type": "FeatureCollection"}),
+    ] {
+        let (status, _, answer) = send(
+            &f.state,
+            "POST",
+            "/api/v1/hazards",
+            Some(&f.planner),
+            &[],
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("features"),
+            "{answer}"
+        );
+    }
+}
