@@ -69,6 +69,12 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer realm=\"refuge\""),
             );
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+        }
         response
     }
 }
@@ -91,6 +97,16 @@ impl From<refuge_store::Error> for ApiError {
             ),
             E::Rejected(_) => ApiError::bad_request("invalid", error.to_string()),
             E::NoActivation(_) => ApiError::not_found(error.to_string()),
+            // SQLite waited its busy timeout (5 s) for another writer and gave up: the store is
+            // busy, not broken; the client may try again shortly.
+            _ if error.is_busy() => {
+                tracing::warn!(%error, "the store is busy");
+                ApiError::client(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "the store is busy with other writes; try again in a few seconds",
+                )
+            }
             E::ActivationEnded(_) => {
                 ApiError::client(StatusCode::CONFLICT, "ended", error.to_string())
             }

@@ -8,7 +8,7 @@ use refuge_core::{
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::auth::Actor;
-use crate::store::{audit, json, now, parse, stored_facility};
+use crate::store::{audit, json, now, parse, stored_facility, writing};
 use crate::{Error, Result, Store};
 
 impl Store {
@@ -22,7 +22,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<(Activation, Vec<Facility>)> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         tx.execute(
             "INSERT INTO activations (body, started_at) VALUES ('{}', ?1)",
             params![activation.started_at.to_rfc3339()],
@@ -72,7 +72,7 @@ impl Store {
     /// Returns the activation and every shelter changed (each one version up).
     pub fn end_activation(&self, id: u64, actor: &Actor) -> Result<(Activation, Vec<Facility>)> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let mut activation = load(&tx, id)?.ok_or(Error::NoActivation(id))?;
         if !activation.is_active() {
             return Err(Error::ActivationEnded(id));
@@ -129,7 +129,7 @@ impl Store {
     /// Every activation, newest first.
     pub fn activations(&self) -> Result<Vec<Activation>> {
         selected(
-            &self.lock(),
+            &self.reading(),
             "SELECT id, body FROM activations ORDER BY id DESC",
         )
     }

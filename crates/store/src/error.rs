@@ -77,5 +77,20 @@ pub enum Error {
     Backup(String),
 }
 
+impl Error {
+    /// Whether the store was busy: another writer held it past the busy timeout. Trying again
+    /// later may succeed; nothing is wrong with the data.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Error::Sql(rusqlite::Error::SqliteFailure(failure, _))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                )
+        )
+    }
+}
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::auth::Actor;
-use crate::store::{audit, insert_movement, json, now, parse};
+use crate::store::{audit, insert_movement, json, now, parse, writing};
 use crate::{Result, Store};
 
 /// What an import wrote.
@@ -52,7 +52,7 @@ impl Store {
         read: impl FnOnce(&mut StoreSink<'_>) -> refuge_io::Result<ImportReport>,
     ) -> Result<std::result::Result<Imported, refuge_io::Error>> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let mut sink = StoreSink {
             tx: &tx,
             dataset: source.dataset.clone(),
@@ -94,7 +94,7 @@ impl Store {
 
     /// Every source data came from, in the order first imported.
     pub fn sources(&self) -> Result<Vec<DataSource>> {
-        let conn = self.lock();
+        let conn = self.reading();
         let mut statement =
             conn.prepare("SELECT dataset, format, attribution FROM sources ORDER BY rowid")?;
         let rows = statement.query_map([], |row| {
@@ -253,7 +253,7 @@ impl Store {
         check: impl FnOnce(&[Movement]) -> refuge_core::Result<()>,
     ) -> Result<Vec<Movement>> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let at = Utc::now();
         let mut movements = Vec::new();
         for row in rows {

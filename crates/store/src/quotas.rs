@@ -4,13 +4,13 @@ use refuge_core::{FacilityId, Quota};
 use rusqlite::{OptionalExtension, params};
 
 use crate::auth::Actor;
-use crate::store::{audit, json, parse, target};
+use crate::store::{audit, json, parse, target, writing};
 use crate::{Result, Store};
 
 impl Store {
     /// Every quota.
     pub fn quotas(&self) -> Result<Vec<Quota>> {
-        let conn = self.lock();
+        let conn = self.reading();
         let stored: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'quotas'", [], |r| {
                 r.get(0)
@@ -28,7 +28,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Vec<Quota>> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         crate::store::stored_facility(&tx, facility)?;
         let stored: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'quotas'", [], |r| {

@@ -72,7 +72,11 @@ pub struct TokenInfo {
 #[derive(Debug)]
 pub struct Store {
     path: PathBuf,
+    /// The one writer.
     conn: Mutex<Connection>,
+    /// Reads (token checks, lists, start-up) on a connection of their own: in WAL mode they
+    /// never wait for a write under way.
+    reader: Mutex<Connection>,
 }
 
 impl Store {
@@ -106,9 +110,17 @@ impl Store {
             });
         }
         schema::migrate_to(&mut conn, schema::LATEST)?;
+        let reader = Connection::open(path).map_err(open_error)?;
+        reader
+            .pragma_update(None, "query_only", true)
+            .map_err(open_error)?;
+        reader
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_error)?;
         Ok(Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
         })
     }
 
@@ -117,6 +129,14 @@ impl Store {
         &self.path
     }
 
+    /// The reading connection.
+    pub(crate) fn reading(&self) -> MutexGuard<'_, Connection> {
+        self.reader
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The writing connection.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn
             .lock()
@@ -143,7 +163,7 @@ impl Store {
     /// Loads a whole city in one transaction: the first start of a new store.
     pub fn seed(&self, contents: &Contents) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         for facility in &contents.facilities {
             insert_facility(&tx, facility)?;
         }
@@ -189,7 +209,7 @@ impl Store {
     /// rather than seeded). Returns whether it did.
     pub fn ensure_catalog(&self, catalog: &Catalog) -> Result<bool> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM catalog)", [], |r| {
             r.get(0)
         })?;
@@ -207,7 +227,7 @@ impl Store {
 
     /// Reads everything back.
     pub fn load(&self) -> Result<Contents> {
-        let conn = self.lock();
+        let conn = self.reading();
         let mut catalog = Catalog::default();
         let mut statement = conn.prepare("SELECT item, body FROM catalog ORDER BY item")?;
         let rows = statement.query_map([], |row| {
@@ -254,7 +274,7 @@ impl Store {
 
     /// Every base-map feature.
     pub fn base_features(&self) -> Result<Vec<BaseFeature>> {
-        let conn = self.lock();
+        let conn = self.reading();
         parse_all(
             &numbered_rows(
                 &conn,
@@ -267,7 +287,7 @@ impl Store {
     /// Adds a facility at version 1.
     pub fn create_facility(&self, facility: &Facility, actor: &Actor) -> Result<Facility> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         if current_version(&tx, facility.id)?.is_some() {
             return Err(Error::Exists(facility.id));
         }
@@ -296,7 +316,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Facility> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let before = stored_facility(&tx, facility.id)?;
         if before.version != expected {
             return Err(Error::Conflict {
@@ -341,7 +361,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Facility> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let before = stored_facility(&tx, id)?;
         if before.version != expected {
             return Err(Error::Conflict {
@@ -375,7 +395,7 @@ impl Store {
         apply: impl FnOnce() -> refuge_core::Result<()>,
     ) -> Result<i64> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let seq = insert_movement(&tx, movement)?;
         let action = format!("stock.{}", movement_action(movement));
         audit(
@@ -396,7 +416,7 @@ impl Store {
         let secret =
             new_secret().map_err(|e| Error::Backup(format!("no randomness for a token: {e}")))?;
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         tx.execute(
             "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![name, role.as_str(), hash(&secret), now()],
@@ -417,7 +437,7 @@ impl Store {
 
     /// The actor a secret belongs to, if it is a live token.
     pub fn authenticate(&self, secret: &str) -> Result<Option<Actor>> {
-        let conn = self.lock();
+        let conn = self.reading();
         let found: Option<(i64, String, String)> = conn
             .query_row(
                 "SELECT id, name, role FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
@@ -436,7 +456,7 @@ impl Store {
 
     /// Every token, without secrets.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let conn = self.lock();
+        let conn = self.reading();
         let mut statement =
             conn.prepare("SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id")?;
         let rows = statement.query_map([], |row| {
@@ -471,7 +491,7 @@ impl Store {
     /// Revokes a token.
     pub fn revoke_token(&self, id: i64, actor: &Actor) -> Result<bool> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = writing(&mut conn)?;
         let changed = tx.execute(
             "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id, now()],
@@ -492,7 +512,7 @@ impl Store {
 
     /// The newest `limit` audit entries before `before` (a seq), newest first.
     pub fn audit_log(&self, limit: usize, before: Option<i64>) -> Result<Vec<AuditEntry>> {
-        let conn = self.lock();
+        let conn = self.reading();
         let mut statement = conn.prepare(
             "SELECT seq, at, actor, role, action, target, before, after FROM audit
              WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
@@ -561,6 +581,13 @@ pub fn restore(backup: &Path, store: &Path) -> Result<()> {
     std::fs::rename(&temporary, store)
         .map_err(|e| Error::Backup(format!("cannot replace {}: {e}", store.display())))?;
     Ok(())
+}
+
+/// A write transaction that takes the write lock at its start, waiting up to the busy timeout for
+/// another writer: a transaction that read first and then found the lock taken would fail at
+/// once, without waiting.
+pub(crate) fn writing(conn: &mut Connection) -> Result<Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
 }
 
 /// A new store holds contacts and token hashes: only its owner may read it. (SQLite gives the

@@ -350,3 +350,59 @@ async fn a_hazard_collection_without_features_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_store_held_by_another_writer_is_a_503_to_retry_never_a_500() {
+    let f = fixture();
+    let (id, _) = a_shelter(&f).await;
+    // Another process holds the write lock, as a long import or a stalled disk would.
+    let other = rusqlite::Connection::open(f._dir.path().join("refuge.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let version = f.state.index.snapshot().version();
+    let body = json!({"status": "full"});
+    let request = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/facilities/{id}/status"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.logistics))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let writing = tokio::spawn(app(f.state.clone()).oneshot(request));
+    // Meanwhile, token checks and reads of the store are answered: they have their own
+    // connection and do not queue behind the waiting write.
+    let (status, _, _) = send(
+        &f.state,
+        "GET",
+        "/api/v1/audit?limit=1",
+        Some(&f.admin),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !writing.is_finished(),
+        "the read was answered while the write still waited"
+    );
+    let response = writing.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let error: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(error["error"]["code"], "busy");
+    assert_eq!(
+        f.state.index.snapshot().version(),
+        version,
+        "nothing written"
+    );
+    other.execute_batch("ROLLBACK").unwrap();
+    let (status, _, _) = send(
+        &f.state,
+        "POST",
+        &format!("/api/v1/facilities/{id}/status"),
+        Some(&f.logistics),
+        &[],
+        Some(json!({"status": "full"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "the retry goes through");
+}
