@@ -79,7 +79,7 @@ pub fn parse<T: std::str::FromStr<Err = refuge_core::Error>>(text: &str) -> Resu
 
 /// Where the records go.
 enum Destination {
-    Store(Store),
+    Store(Box<Store>),
     Server(Server),
     File(PathBuf),
     ReportOnly,
@@ -95,7 +95,7 @@ pub fn run(args: Args) -> Result<()> {
         (Some(path), _, _) => {
             let store = Store::open(path)?;
             store.ensure_catalog(&refuge_io::demo::catalog()?)?;
-            Destination::Store(store)
+            Destination::Store(Box::new(store))
         }
         (_, Some(url), _) => Destination::Server(Server {
             server: url.clone(),
