@@ -39,6 +39,8 @@ pub struct Config {
     /// How long a client has to send a request's headers, seconds, counted from when the
     /// connection opens or its last response ends: slow and idle connections are closed.
     pub header_read_timeout_secs: u64,
+    /// The most live-update streams (`/api/v1/events`) open at once; past it, 503.
+    pub max_event_streams: usize,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             overfill_factor: 1.5,
             metrics_public: false,
             header_read_timeout_secs: 10,
+            max_event_streams: 1_000,
         }
     }
 }

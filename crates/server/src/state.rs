@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Option<Arc<Store>>,
     /// Change announcements.
     pub events: broadcast::Sender<Event>,
+    /// How many event streams are open.
+    pub listeners: Arc<std::sync::atomic::AtomicUsize>,
     /// The tile cache.
     pub tiles: Arc<TileCache>,
     /// Counters.
@@ -154,6 +156,7 @@ impl AppState {
             ledger: Arc::new(Mutex::new(ledger)),
             store,
             events,
+            listeners: Arc::default(),
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes)),
             metrics: Arc::new(Metrics::default()),
             glyphs: Arc::new(GlyphCache::new()?),

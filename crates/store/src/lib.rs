@@ -9,7 +9,7 @@ mod quotas;
 mod schema;
 mod store;
 
-pub use auth::{Actor, Role};
+pub use auth::{Actor, Role, hash as token_hash};
 pub use error::{Error, Result};
 pub use import::{Imported, StoreSink};
 pub use refuge_io::DataSource;

@@ -74,6 +74,8 @@ const MIGRATIONS: &[&str] = &[
          started_at TEXT NOT NULL,
          ended_at TEXT
      );",
+    // 4: tokens that expire.
+    "ALTER TABLE tokens ADD COLUMN expires_at TEXT;",
 ];
 
 /// The schema version this build writes.

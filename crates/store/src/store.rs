@@ -66,6 +66,8 @@ pub struct TokenInfo {
     pub created_at: String,
     /// When it was revoked, if it was.
     pub revoked_at: Option<String>,
+    /// When it stops working, if it does.
+    pub expires_at: Option<String>,
 }
 
 /// An open store.
@@ -413,16 +415,29 @@ impl Store {
 
     /// Makes a token and returns its secret, which is not stored and cannot be shown again.
     pub fn create_token(&self, name: &str, role: Role, actor: &Actor) -> Result<(i64, String)> {
+        self.create_expiring_token(name, role, None, actor)
+    }
+
+    /// Makes a token that stops working at `expires_at` (if given), and returns its secret.
+    pub fn create_expiring_token(
+        &self,
+        name: &str,
+        role: Role,
+        expires_at: Option<chrono::DateTime<Utc>>,
+        actor: &Actor,
+    ) -> Result<(i64, String)> {
         let secret =
             new_secret().map_err(|e| Error::Backup(format!("no randomness for a token: {e}")))?;
         let mut conn = self.lock();
         let tx = writing(&mut conn)?;
+        let expires_at = expires_at.map(|at| at.to_rfc3339());
         tx.execute(
-            "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![name, role.as_str(), hash(&secret), now()],
+            "INSERT INTO tokens (name, role, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![name, role.as_str(), hash(&secret), now(), expires_at],
         )?;
         let id = tx.last_insert_rowid();
-        let info = serde_json::json!({ "id": id, "name": name, "role": role });
+        let info =
+            serde_json::json!({ "id": id, "name": name, "role": role, "expires_at": expires_at });
         audit(
             &tx,
             actor,
@@ -440,8 +455,9 @@ impl Store {
         let conn = self.reading();
         let found: Option<(i64, String, String)> = conn
             .query_row(
-                "SELECT id, name, role FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
-                params![hash(secret)],
+                "SELECT id, name, role FROM tokens WHERE hash = ?1 AND revoked_at IS NULL
+                 AND (expires_at IS NULL OR expires_at > ?2)",
+                params![hash(secret), now()],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()?;
@@ -457,20 +473,22 @@ impl Store {
     /// Every token, without secrets.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
         let conn = self.reading();
-        let mut statement =
-            conn.prepare("SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id")?;
+        let mut statement = conn.prepare(
+            "SELECT id, name, role, created_at, revoked_at, expires_at FROM tokens ORDER BY id",
+        )?;
         let rows = statement.query_map([], |row| {
             Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get(3)?,
-                row.get(4)?,
+                (
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ),
+                (row.get(3)?, row.get(4)?, row.get(5)?),
             ))
         })?;
         let mut tokens = Vec::new();
         for row in rows {
-            let (id, name, role, created_at, revoked_at) = row?;
+            let ((id, name, role), (created_at, revoked_at, expires_at)) = row?;
             let role = role
                 .parse()
                 .map_err(|e: refuge_core::Error| Error::Corrupt {
@@ -483,6 +501,7 @@ impl Store {
                 role,
                 created_at,
                 revoked_at,
+                expires_at,
             });
         }
         Ok(tokens)

@@ -60,10 +60,11 @@ fn a_new_file_is_migrated_seeded_and_read_back_whole() {
 }
 
 #[test]
-fn a_file_of_the_previous_schema_is_upgraded_keeping_its_data() {
+fn a_file_of_the_last_released_schema_is_upgraded_keeping_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
-    migrate_to_version(&path, SCHEMA_VERSION - 1).unwrap();
+    // Version 2: stores made by the first release.
+    migrate_to_version(&path, 2).unwrap();
     let facility = &city().facilities[0];
     let base = &city().base[0];
     {
@@ -217,14 +218,39 @@ fn tokens_are_shown_once_and_stored_as_hashes() {
     assert_eq!((actor.role, actor.token), (Some(Role::Logistics), Some(id)));
     assert!(actor.may(Role::Logistics) && !actor.may(Role::Planner));
     assert!(store.authenticate("rfg_wrong").unwrap().is_none());
-    let file = std::fs::read(&path).unwrap();
-    assert!(
-        !file.windows(secret.len()).any(|w| w == secret.as_bytes()),
-        "the secret is not in the file"
-    );
+    // The new row is in the WAL until a checkpoint: read the store's files, and find its hash
+    // there (so the search looks where the data is), but not the secret.
+    let mut on_disk = std::fs::read(&path).unwrap();
+    on_disk.extend(std::fs::read(dir.path().join("refuge.db-wal")).unwrap_or_default());
+    let found = |needle: &[u8]| on_disk.windows(needle.len()).any(|w| w == needle);
+    let digest = refuge_store::token_hash(&secret);
+    assert!(found(&digest), "the token's hash is on disk");
+    assert!(!found(secret.as_bytes()), "the secret is not");
     assert!(store.revoke_token(id, &Actor::system()).unwrap());
     assert!(store.authenticate(&secret).unwrap().is_none(), "revoked");
     assert!(store.tokens().unwrap()[0].revoked_at.is_some());
+}
+
+#[test]
+fn an_expired_token_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let future = chrono::Utc::now() + chrono::Duration::days(1);
+    let (_, expired) = store
+        .create_expiring_token("last shift", Role::Logistics, Some(past), &Actor::system())
+        .unwrap();
+    let (_, current) = store
+        .create_expiring_token(
+            "this shift",
+            Role::Logistics,
+            Some(future),
+            &Actor::system(),
+        )
+        .unwrap();
+    assert!(store.authenticate(&expired).unwrap().is_none());
+    assert!(store.authenticate(&current).unwrap().is_some());
+    assert!(store.tokens().unwrap()[0].expires_at.is_some());
 }
 
 #[test]

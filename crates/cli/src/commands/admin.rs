@@ -24,6 +24,9 @@ pub enum Token {
         /// Who or what it is for, e.g. "duty officer 3" (shown in the audit log).
         #[arg(long)]
         name: String,
+        /// Stop working after this many days (e.g. a volunteer's shift rota); never if not given.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -48,17 +51,26 @@ pub fn token(command: Token) -> Result<()> {
         token: None,
     };
     match command {
-        Token::Create { role, name, store } => {
+        Token::Create {
+            role,
+            name,
+            expires_in_days,
+            store,
+        } => {
             let store = Store::open(&store.store)?;
-            let (id, secret) = store.create_token(&name, role, &admin)?;
+            let expires_at = expires_in_days
+                .map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
+            let (id, secret) = store.create_expiring_token(&name, role, expires_at, &admin)?;
             eprintln!("token {id} for {name} ({role}); it is not shown again:");
             println!("{secret}");
         }
         Token::List { store } => {
             for token in Store::open(&store.store)?.tokens()? {
-                let state = token
-                    .revoked_at
-                    .map_or("active".into(), |at| format!("revoked {at}"));
+                let state = match (&token.revoked_at, &token.expires_at) {
+                    (Some(at), _) => format!("revoked {at}"),
+                    (None, Some(at)) => format!("expires {at}"),
+                    (None, None) => "active".into(),
+                };
                 println!(
                     "{:>4}  {:<10} {:<30} {}  {state}",
                     token.id,

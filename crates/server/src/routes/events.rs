@@ -1,16 +1,20 @@
 //! `GET /api/v1/events`: server-sent events announcing each committed change.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::get;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The events route.
@@ -18,14 +22,39 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/events", get(events))
 }
 
+/// One open event stream, counted while it lasts.
+struct Listener(Arc<AtomicUsize>);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn events(
     State(state): State<AppState>,
-) -> Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>> {
+) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    // Each stream holds a connection for as long as it lasts: past the cap, say so.
+    let open = state.listeners.fetch_add(1, Ordering::Relaxed);
+    let listener = Listener(Arc::clone(&state.listeners));
+    if open >= state.config.max_event_streams {
+        return Err(ApiError::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_listeners",
+            format!(
+                "{} live-update streams are open, the most this server keeps; the map still works \
+                 and reloads when you move it, try again later for live updates",
+                state.config.max_event_streams
+            ),
+        ));
+    }
     let version = state.index.snapshot().version();
     let hello = tokio_stream::once(Ok(SseEvent::default()
         .event("hello")
         .data(format!("{{\"data_version\":{version}}}"))));
-    let changes = BroadcastStream::new(state.events.subscribe()).map(|received| {
+    let changes = BroadcastStream::new(state.events.subscribe()).map(move |received| {
+        // The stream owns its place in the count.
+        let _held = &listener;
         Ok(match received {
             Ok(event) => SseEvent::default()
                 .event("change")
@@ -36,5 +65,6 @@ async fn events(
                 .data(format!("{{\"missed\":{missed}}}")),
         })
     });
-    Sse::new(hello.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(hello.chain(changes))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

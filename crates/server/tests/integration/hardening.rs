@@ -406,3 +406,31 @@ async fn a_store_held_by_another_writer_is_a_503_to_retry_never_a_500() {
     .await;
     assert_eq!(status, StatusCode::OK, "the retry goes through");
 }
+
+#[tokio::test]
+async fn live_update_streams_are_capped_with_a_clear_503() {
+    let f = super::writes::fixture_with(refuge_server::Config {
+        max_event_streams: 2,
+        ..refuge_server::Config::default()
+    });
+    let open = || async {
+        let request = Request::builder()
+            .uri("/api/v1/events")
+            .body(Body::empty())
+            .unwrap();
+        app(f.state.clone()).oneshot(request).await.unwrap()
+    };
+    let (first, second) = (open().await, open().await);
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = open().await;
+    assert_eq!(third.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = third.into_body().collect().await.unwrap().to_bytes();
+    let error: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(error["error"]["code"], "too_many_listeners");
+    // A listener that leaves frees its place.
+    drop(first);
+    assert_eq!(open().await.status(), StatusCode::OK);
+}
