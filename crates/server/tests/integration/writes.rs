@@ -514,9 +514,8 @@ async fn planners_upload_hazard_layers_and_contacts_stay_private() {
 }
 
 #[tokio::test]
-async fn review_findings_stay_fixed() {
+async fn a_status_report_on_a_depot_keeps_its_stock() {
     let f = fixture();
-    // A status report on a depot keeps the stock it holds in the index.
     let depot = first_id(&f.state, "reserve").await;
     let (status, _, _) = send(
         &f.state,
@@ -559,8 +558,11 @@ async fn review_findings_stay_fixed() {
             .iter()
             .any(|f| f["id"].as_u64() == Some(depot))
     );
+}
 
-    // A hazard upload cannot replace a shelter, whatever id it claims.
+#[tokio::test]
+async fn a_hazard_upload_cannot_replace_a_shelter_whatever_id_it_claims() {
+    let f = fixture();
     let shelter = first_id(&f.state, "shelter").await;
     let mut disguised = send(
         &f.state,
@@ -585,10 +587,7 @@ async fn review_findings_stay_fixed() {
         Some(disguised),
     )
     .await;
-    assert!(
-        status == StatusCode::CONFLICT || status == StatusCode::BAD_REQUEST,
-        "{status} {body}"
-    );
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (_, _, still) = send(
         &f.state,
         "GET",
@@ -599,8 +598,11 @@ async fn review_findings_stay_fixed() {
     )
     .await;
     assert_eq!(still["properties"]["kind"], "shelter");
+}
 
-    // Features sent without an id get ids of their own.
+#[tokio::test]
+async fn features_sent_without_an_id_get_ids_of_their_own() {
+    let f = fixture();
     let point = |name: &str| {
         json!({ "type": "Feature", "geometry": { "type": "Point", "coordinates": [7.42, 43.73] },
         "properties": { "kind": "poi", "poi_kind": "defibrillator", "name_en": name } })
@@ -629,11 +631,20 @@ async fn review_findings_stay_fixed() {
         "{a} {b}"
     );
     assert_ne!(a["id"], b["id"]);
+}
 
-    // Absurd quantities and offsets are refused or answered, never a panic.
+#[tokio::test]
+async fn an_absurd_quantity_is_refused() {
+    let f = fixture();
+    let depot = first_id(&f.state, "reserve").await;
     let (status, _, body) = send(&f.state, "POST", "/api/v1/stock/movements", Some(&f.logistics), &[],
         Some(json!({ "facility": depot, "item": "rice", "type": "receive", "quantity": u64::MAX, "lot": "x" }))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn a_paging_offset_past_the_end_answers_an_empty_last_page() {
+    let f = fixture();
     let (status, _, body) = send(
         &f.state,
         "GET",
