@@ -7,6 +7,7 @@ mod cache;
 pub mod config;
 mod error;
 mod events;
+mod glyphs;
 mod listen;
 mod metrics;
 mod page;

@@ -17,8 +17,8 @@ use crate::cache::TileCache;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::Event;
+use crate::glyphs::GlyphCache;
 use crate::metrics::Metrics;
-use crate::routes::glyphs::GlyphCache;
 
 /// The server's shared state.
 #[derive(Clone)]
@@ -498,39 +498,26 @@ impl AppState {
     /// puts it in the tile cache: the base map never changes while the server runs, so no visitor
     /// waits for one to be made. Returns how many were made.
     pub fn prerender_base(&self, limit: usize) -> usize {
-        use refuge_tiles::{Sources, TileCoord, encode, world};
+        use refuge_tiles::{Sources, TileCoord, encode};
         let backdrop = self.backdrop.load_full();
-        let [west, south, east, north] = backdrop.bounds;
-        let (top_left, bottom_right) = (world(west, north), world(east, south));
         let snapshot = self.index.snapshot();
         let sources = Sources {
             index: &snapshot,
             base: &backdrop.base,
             zones: &self.zones,
         };
-        let version = backdrop.version;
         let mut made = 0;
-        for z in 0..=Tileset::Base.maxzoom() {
-            let n = f64::from(1u32 << z);
-            let (x0, y0) = ((top_left.x * n) as u32, (top_left.y * n) as u32);
-            let (x1, y1) = ((bottom_right.x * n) as u32, (bottom_right.y * n) as u32);
-            for x in x0..=x1 {
-                for y in y0..=y1 {
-                    if made >= limit {
-                        return made;
-                    }
-                    let Ok(tile) = TileCoord::new(z, x, y) else {
-                        continue;
-                    };
-                    let key = (version, Tileset::Base, tile);
-                    if self.tiles.get(&key).is_some() {
-                        continue;
-                    }
-                    if let Ok(bytes) = encode(Tileset::Base, tile, sources) {
-                        self.tiles.insert(key, crate::cache::CachedTile::new(bytes));
-                        made += 1;
-                    }
-                }
+        for tile in TileCoord::covering(backdrop.bounds, 0..=Tileset::Base.maxzoom()) {
+            if made >= limit {
+                break;
+            }
+            let key = (backdrop.version, Tileset::Base, tile);
+            if self.tiles.get(&key).is_some() {
+                continue;
+            }
+            if let Ok(bytes) = encode(Tileset::Base, tile, sources) {
+                self.tiles.insert(key, crate::cache::CachedTile::new(bytes));
+                made += 1;
             }
         }
         made

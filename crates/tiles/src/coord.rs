@@ -43,6 +43,30 @@ impl TileCoord {
         Ok(Self { z, x, y })
     }
 
+    /// Every tile of zoom levels `zooms` that covers the box west, south, east, north (degrees),
+    /// zoom by zoom, west to east, north to south.
+    ///
+    /// ```
+    /// use refuge_tiles::TileCoord;
+    /// let monaco = [7.40, 43.72, 7.44, 43.75];
+    /// let tiles: Vec<_> = TileCoord::covering(monaco, 0..=1).collect();
+    /// assert_eq!(tiles.len(), 2); // the world tile, and one tile of zoom 1
+    /// ```
+    pub fn covering(
+        bounds: [f64; 4],
+        zooms: std::ops::RangeInclusive<u8>,
+    ) -> impl Iterator<Item = TileCoord> {
+        let [west, south, east, north] = bounds;
+        let (top_left, bottom_right) = (crate::world(west, north), crate::world(east, south));
+        zooms.flat_map(move |z| {
+            let n = f64::from(1u32 << z.min(MAX_ZOOM));
+            let cell = |v: f64| (v * n).clamp(0.0, n - 1.0) as u32;
+            let (x0, y0) = (cell(top_left.x), cell(top_left.y));
+            let (x1, y1) = (cell(bottom_right.x), cell(bottom_right.y));
+            (x0..=x1).flat_map(move |x| (y0..=y1).filter_map(move |y| TileCoord::new(z, x, y).ok()))
+        })
+    }
+
     /// Zoom.
     pub fn z(self) -> u8 {
         self.z

@@ -1,51 +1,17 @@
 //! `GET /glyphs/{fontstack}/{start}-{end}.pbf`: label glyphs made by the server, so the map needs
 //! no font server. Every fontstack is drawn with DejaVu Sans; each range is made once.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use refuge_tiles::GlyphRenderer;
 
 use crate::error::ApiError;
+use crate::glyphs::GlyphCache;
 use crate::state::AppState;
-
-/// Rendered ranges by their first code point (at most 256 of them).
-#[derive(Debug)]
-pub struct GlyphCache {
-    renderer: GlyphRenderer,
-    ranges: Mutex<HashMap<u32, Bytes>>,
-}
-
-impl GlyphCache {
-    /// A cache over DejaVu Sans.
-    pub fn new() -> Result<Self, refuge_tiles::Error> {
-        Ok(Self {
-            renderer: GlyphRenderer::dejavu_sans()?,
-            ranges: Mutex::new(HashMap::new()),
-        })
-    }
-
-    fn get_or_render(&self, start: u32) -> Result<Bytes, refuge_tiles::Error> {
-        if let Some(bytes) = self.lock().get(&start) {
-            return Ok(bytes.clone());
-        }
-        let bytes = Bytes::from(self.renderer.range("DejaVu Sans Book", start)?);
-        self.lock().insert(start, bytes.clone());
-        Ok(bytes)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Bytes>> {
-        self.ranges
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// The glyph route.
 pub fn routes() -> Router<AppState> {
