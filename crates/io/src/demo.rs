@@ -11,11 +11,11 @@ use refuge_core::{
     Quota, ReserveDepot, ReserveTier, Source, SpatialIndex, StatusReport, StockLedger,
 };
 
-use crate::base::{BaseFeature, BaseLayer};
 use crate::mapping::{ImportOptions, facility_id};
 use crate::osm::{area_m2, read_osm};
 use crate::report::ImportReport;
 use crate::{Result, read_catalog};
+use refuge_core::{BaseFeature, BaseLayer};
 
 /// The OpenStreetMap extract the demo is built from (© OpenStreetMap contributors, ODbL 1.0).
 pub const MONACO_PBF: &[u8] = include_bytes!("../../../data/monaco.osm.pbf");

@@ -7,11 +7,11 @@ use geo::{Geometry, InteriorPoint, MapCoords};
 use refuge_core::{Crs, Facility, LonLat};
 use serde_json::{Map, Value, json};
 
-use crate::base::{BaseFeature, BaseLayer};
 use crate::mapping::{ImportOptions, Placement, to_facility};
 use crate::report::{ImportReport, Location, stable_id};
 use crate::sink::{ImportSink, Outcome, Stated};
 use crate::{Error, Import, Result};
+use refuge_core::{BaseFeature, BaseLayer};
 
 /// What GeoJSON features become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

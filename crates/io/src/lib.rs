@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-mod base;
 mod catalog;
 mod csv;
 pub mod demo;
@@ -14,7 +13,6 @@ mod report;
 mod sink;
 mod stock;
 
-pub use base::{BaseFeature, BaseLayer};
 pub use catalog::read_catalog;
 pub use csv::{CsvColumns, read_csv, stream_csv, write_csv};
 pub use error::{Error, Result};
@@ -25,6 +23,7 @@ pub use geojson::{
 };
 pub use mapping::{Field, ImportOptions, Mapping, Placement, Record, facility_id, to_facility};
 pub use osm::{read_osm, stream_osm};
+pub use refuge_core::{BaseFeature, BaseLayer};
 pub use report::{Duplicate, DuplicateKind, ImportReport, Location, Rejection, stable_id};
 pub use sink::{DataSource, ImportSink, ImportSpec, OSM_ATTRIBUTION, Outcome, Stated};
 pub use stock::{FacilityRef, StockRow, read_stock_csv};

@@ -6,12 +6,12 @@ use std::io::Read;
 use refuge_core::Facility;
 
 use crate::Result;
-use crate::base::{BaseFeature, BaseLayer};
 use crate::csv::CsvColumns;
 use crate::format::InputFormat;
 use crate::geojson::GeoJsonTarget;
 use crate::mapping::ImportOptions;
 use crate::report::ImportReport;
+use refuge_core::{BaseFeature, BaseLayer};
 
 /// What a sink did with one record.
 #[derive(Debug, Clone, PartialEq, Eq)]

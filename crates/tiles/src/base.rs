@@ -2,7 +2,7 @@
 
 use geo::{BoundingRect, Geometry, MapCoords};
 use mvt::Tile;
-use refuge_io::{BaseFeature, BaseLayer};
+use refuge_core::{BaseFeature, BaseLayer};
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
 use crate::encode::{LayerWriter, Properties, Value};
@@ -97,7 +97,7 @@ impl BaseMap {
         self.features
             .iter()
             .map(|(feature, _)| feature)
-            .filter(|feature| feature.layer == refuge_io::BaseLayer::Boundaries)
+            .filter(|feature| feature.layer == BaseLayer::Boundaries)
     }
 
     /// How many features.

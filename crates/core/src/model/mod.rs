@@ -1,6 +1,7 @@
 //! The domain model: facilities of every kind, the item catalogue and the stock ledger.
 
 mod activation;
+mod base;
 mod catalog;
 mod facility;
 mod hazard;
@@ -14,6 +15,7 @@ mod status;
 mod stock;
 
 pub use activation::Activation;
+pub use base::{BaseFeature, BaseLayer};
 pub use catalog::{Catalog, Item, ItemCategory, Unit};
 pub use facility::{AdminArea, Contact, Facility, FacilityDetails, FacilityKind, Source};
 pub use hazard::{HazardKind, HazardSource, MAX_ZONE_VERTICES, RiskLevel, check_zone};

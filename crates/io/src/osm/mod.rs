@@ -14,11 +14,11 @@ use refuge_core::{
     LonLat, Names, Poi, Shelter, Source, StatusReport,
 };
 
-use crate::base::BaseFeature;
 use crate::mapping::ImportOptions;
 use crate::report::{ImportReport, Location};
 use crate::sink::{ImportSink, Outcome, Stated};
 use crate::{Error, Import, Result};
+use refuge_core::BaseFeature;
 use rules::{Candidate, Tags};
 
 type TagList = Vec<(String, String)>;

@@ -5,7 +5,7 @@ use refuge_core::{
     Amenity, HazardKind, HazardType, PoiKind, RiskLevel, ShelterClass, ShelterType, SpaceType,
 };
 
-use crate::base::BaseLayer;
+use refuge_core::BaseLayer;
 
 /// Looks a tag up.
 pub(super) trait Tags {

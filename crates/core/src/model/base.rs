@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-refuge_core::named_enum! {
+crate::named_enum! {
     /// A layer of the base map.
     pub enum BaseLayer ("base layer") {
         /// Streets and paths.
