@@ -150,6 +150,12 @@ impl BaseMap {
 
 fn properties(feature: &BaseFeature) -> Properties {
     let mut props: Properties = vec![("class", Value::from(feature.class.as_str()))];
+    // OpenStreetMap boundaries carry their admin level as their class.
+    if feature.layer == BaseLayer::Boundaries {
+        if let Ok(level @ 1..=12) = feature.class.parse::<u32>() {
+            props.push(("admin_level", Value::from(level)));
+        }
+    }
     if let Some(name) = &feature.name {
         props.push(("name", Value::from(name.as_str())));
     }

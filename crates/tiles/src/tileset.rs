@@ -30,40 +30,42 @@ pub struct LayerSpec {
     pub fields: &'static [(&'static str, &'static str)],
 }
 
-const FACILITY_FIELDS: &[(&str, &str)] = &[
-    ("id", "Number: stable facility id (also the feature id)"),
-    (
-        "kind",
-        "String: shelter, reserve, micro_storage, hazard or poi",
-    ),
-    ("name_zh", "String: Chinese name"),
-    ("name_en", "String: English name"),
-    (
-        "status",
-        "String: standby, open, full, closed or damaged; on an aggregate, mixed when its members differ",
-    ),
-    (
-        "point_count",
-        "Number: facilities aggregated into this point (low zoom)",
-    ),
-    ("open_count", "Number: open facilities of an aggregate"),
-];
+/// Fields every facility layer carries: each facility's identity, names and status, and on an
+/// aggregate (below zoom 13) what it holds.
+macro_rules! facility_fields {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            ("id", "Number: stable facility id (also the feature id); absent on an aggregate"),
+                    (
+                "kind",
+                "String: shelter, reserve, micro_storage, hazard or poi",
+            ),
+                    ("name_zh", "String: Chinese name"),
+                    ("name_en", "String: English name"),
+                    (
+                "status",
+                "String: standby, open, full, closed or damaged; on an aggregate, mixed when its members differ",
+            ),
+                    (
+                "point_count",
+                "Number: facilities aggregated into this point (low zoom)",
+            ),
+                    ("open_count", "Number: open facilities of an aggregate"),
+            $($extra,)*
+        ]
+    };
+}
 
-const SHELTER_FIELDS: &[(&str, &str)] = &[
-    ("id", "Number: stable facility id"),
-    ("name_zh", "String: Chinese name"),
-    ("name_en", "String: English name"),
-    (
-        "status",
-        "String: standby, open, full, closed or damaged; on an aggregate, mixed when its members differ",
-    ),
+const FACILITY_FIELDS: &[(&str, &str)] = facility_fields![];
+
+const SHELTER_FIELDS: &[(&str, &str)] = facility_fields![
     (
         "shelter_type",
         "String: emergency, fixed_short, fixed_medium, fixed_long or central",
     ),
     (
         "capacity",
-        "Number: persons (design, else GB 21734 from area)",
+        "Number: persons (design, else GB 21734 from area); on an aggregate, the sum of known ones",
     ),
     ("occupancy", "Number: persons sheltering now"),
     ("available", "Number: free places"),
@@ -71,61 +73,47 @@ const SHELTER_FIELDS: &[(&str, &str)] = &[
         "room",
         "String: available, unknown (capacity not known) or none",
     ),
-    (
-        "point_count",
-        "Number: shelters aggregated into this point (low zoom)",
-    ),
-    ("open_count", "Number: open shelters of an aggregate"),
 ];
 
-const RESERVE_FIELDS: &[(&str, &str)] = &[
-    ("id", "Number: stable facility id"),
-    ("name_zh", "String: Chinese name"),
-    ("name_en", "String: English name"),
-    ("status", "String: live status"),
-    ("tier", "String: district, subdistrict or community"),
-    (
-        "point_count",
-        "Number: depots aggregated into this point (low zoom)",
-    ),
-];
+const RESERVE_FIELDS: &[(&str, &str)] =
+    facility_fields![("tier", "String: district, subdistrict or community")];
 
-const HAZARD_FIELDS: &[(&str, &str)] = &[
-    ("id", "Number: stable facility id of the hazard source"),
-    ("name_zh", "String: Chinese name"),
-    ("name_en", "String: English name"),
+const HAZARD_FIELDS: &[(&str, &str)] = facility_fields![
     ("hazard_kind", "String: gas_station, port, coastal_surge, …"),
-    ("risk", "String: major, large, general or low"),
+    (
+        "risk",
+        "String: major, large, general or low; on an aggregate, the worst"
+    ),
     ("grade", "Number: risk grade 1 (major) to 4 (low)"),
     ("influence_radius_m", "Number: metres"),
     (
         "zone",
         "Boolean: true for the zone or influence polygon, absent on the point",
     ),
-    (
-        "point_count",
-        "Number: hazards aggregated into this point (low zoom)",
-    ),
 ];
 
-const POI_FIELDS: &[(&str, &str)] = &[
-    ("id", "Number: stable facility id"),
-    ("name_zh", "String: Chinese name"),
-    ("name_en", "String: English name"),
-    (
-        "poi_kind",
-        "String: hospital, clinic, fire_station, police, pharmacy, defibrillator, …",
-    ),
-    (
-        "point_count",
-        "Number: points aggregated into this point (low zoom)",
-    ),
-];
+const POI_FIELDS: &[(&str, &str)] = facility_fields![(
+    "poi_kind",
+    "String: hospital, clinic, fire_station, police, pharmacy, defibrillator, …",
+)];
 
 const BASE_FIELDS: &[(&str, &str)] = &[
     (
         "class",
         "String: the OpenStreetMap value (e.g. primary, park, coastline, 10 for an admin level)",
+    ),
+    ("name", "String: name"),
+    ("name_zh", "String: Chinese name"),
+];
+
+const BOUNDARY_FIELDS: &[(&str, &str)] = &[
+    (
+        "class",
+        "String: the admin level, or for imported boundaries their code (e.g. a GB/T 2260 code)",
+    ),
+    (
+        "admin_level",
+        "Number: OpenStreetMap admin level, 2 (country) to 11; absent when not known",
     ),
     ("name", "String: name"),
     ("name_zh", "String: Chinese name"),
@@ -232,7 +220,12 @@ impl Tileset {
                 BASE_FIELDS,
             ),
             layer("buildings", "Building outlines", 14, BASE_FIELDS),
-            layer("boundaries", "Administrative boundaries", 8, BASE_FIELDS),
+            layer(
+                "boundaries",
+                "Administrative boundaries",
+                8,
+                BOUNDARY_FIELDS,
+            ),
         ];
         const COVERAGE: &[LayerSpec] = &[LayerSpec {
             id: "cells",

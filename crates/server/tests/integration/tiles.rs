@@ -1,9 +1,13 @@
 //! Tiles: TileJSON, bad coordinates, compression and caching headers, and the decoded content.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use axum::http::{StatusCode, header};
 use refuge_core::{FacilityDetails, FacilityKind, Filter, LonLat};
 use refuge_server::{AppState, Config};
 use refuge_tiles::{TileCoord, TileFrame, world};
+
+use serde_json::Value;
 
 use super::api::{get, get_from, json, state};
 use super::mvt_decode::{area, decode};
@@ -361,4 +365,132 @@ async fn a_wide_hazard_zone_reaches_tiles_far_from_its_point() {
         hazards.iter().any(|f| f.id == 987_654_321 && f.kind == 3),
         "the dam's influence circle is drawn"
     );
+}
+
+/// What `tiles/style.json` reads with `["get", …]`, by source and source layer: each entry is
+/// the set of properties of which one must exist, one property for a plain `get`, the members
+/// of a `coalesce` of gets (a deliberate fallback from one to the next).
+fn style_reads() -> BTreeMap<(String, String), Vec<BTreeSet<String>>> {
+    fn get_of(value: &Value) -> Option<String> {
+        match value.as_array().map(Vec::as_slice) {
+            Some([Value::String(op), Value::String(key)]) if op == "get" => Some(key.clone()),
+            _ => None,
+        }
+    }
+    fn walk(value: &Value, into: &mut Vec<BTreeSet<String>>) {
+        match value {
+            Value::Array(items) => {
+                if let Some(key) = get_of(value) {
+                    into.push(BTreeSet::from([key]));
+                    return;
+                }
+                if items.first().and_then(Value::as_str) == Some("coalesce") {
+                    let gets: BTreeSet<String> = items.iter().filter_map(get_of).collect();
+                    if !gets.is_empty() {
+                        into.push(gets);
+                    }
+                    items
+                        .iter()
+                        .filter(|item| get_of(item).is_none())
+                        .for_each(|item| walk(item, into));
+                    return;
+                }
+                items.iter().for_each(|item| walk(item, into));
+            }
+            Value::Object(members) => members.values().for_each(|v| walk(v, into)),
+            _ => {}
+        }
+    }
+    let style: Value = serde_json::from_str(include_str!("../../../../tiles/style.json")).unwrap();
+    let mut reads: BTreeMap<(String, String), Vec<BTreeSet<String>>> = BTreeMap::new();
+    for layer in style["layers"].as_array().unwrap() {
+        let (Some(source), Some(source_layer)) =
+            (layer["source"].as_str(), layer["source-layer"].as_str())
+        else {
+            continue;
+        };
+        walk(
+            layer,
+            reads
+                .entry((source.to_owned(), source_layer.to_owned()))
+                .or_default(),
+        );
+    }
+    reads
+}
+
+/// The fields each tile layer declares in its TileJSON, by tileset and layer.
+async fn declared_fields() -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut declared = BTreeMap::new();
+    for tileset in ["facilities", "base", "coverage"] {
+        let (_, tilejson) = json(&format!("/tiles/{tileset}.json")).await;
+        for layer in tilejson["vector_layers"].as_array().unwrap() {
+            let fields = layer["fields"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            declared.insert(
+                (tileset.to_owned(), layer["id"].as_str().unwrap().to_owned()),
+                fields,
+            );
+        }
+    }
+    declared
+}
+
+#[tokio::test]
+async fn every_property_the_style_reads_is_one_a_tile_layer_writes() {
+    let declared = declared_fields().await;
+    let mut unknown = Vec::new();
+    for ((source, layer), reads) in style_reads() {
+        let fields = declared
+            .get(&(source.clone(), layer.clone()))
+            .cloned()
+            .unwrap_or_default();
+        for alternatives in reads {
+            if alternatives.is_disjoint(&fields) {
+                unknown.push(format!("{source}/{layer}: {alternatives:?}"));
+            }
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "the style reads what no tile layer writes: {unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_property_a_tile_carries_is_declared_in_its_tilejson() {
+    let declared = declared_fields().await;
+    // The demo city at the zooms the style draws: aggregates below z13, single features and
+    // hazard zones above, every base layer.
+    for tileset in ["facilities", "base"] {
+        for z in [8u8, 10, 12, 13, 14, 15, 16] {
+            let centre = tile_of(z, 7.4246, 43.7384);
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let uri = format!(
+                    "/tiles/{tileset}/{z}/{}/{}.mvt",
+                    centre.x() + dx,
+                    centre.y() + dy
+                );
+                let (status, _, bytes) = get(&uri, &[]).await;
+                if status != StatusCode::OK {
+                    continue;
+                }
+                for (layer, _, features) in decode(&bytes) {
+                    let fields = &declared[&(tileset.to_owned(), layer.clone())];
+                    for feature in features {
+                        for (key, _) in feature.tags {
+                            assert!(
+                                fields.contains(&key),
+                                "{tileset}/{layer} carries `{key}`, which its TileJSON does not declare"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
