@@ -41,6 +41,10 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// The most live-update streams (`/api/v1/events`) open at once; past it, 503.
     pub max_event_streams: usize,
+    /// Refused tokens one address may send in a minute before it is refused outright (429).
+    pub failed_sign_ins_per_minute: u32,
+    /// Writes one address may make in a minute (429 past it).
+    pub writes_per_minute: u32,
 }
 
 impl Default for Config {
@@ -59,6 +63,8 @@ impl Default for Config {
             metrics_public: false,
             header_read_timeout_secs: 10,
             max_event_streams: 1_000,
+            failed_sign_ins_per_minute: 20,
+            writes_per_minute: 1_200,
         }
     }
 }
@@ -133,6 +139,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.failed_sign_ins_per_minute == 0 || self.writes_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "failed_sign_ins_per_minute and writes_per_minute must be at least 1".into(),
+            ));
+        }
         if self.header_read_timeout_secs == 0 {
             return Err(ConfigError::Invalid(
                 "header_read_timeout_secs must be at least 1".into(),

@@ -8,6 +8,7 @@ pub mod config;
 mod error;
 mod events;
 mod glyphs;
+mod limits;
 mod listen;
 mod metrics;
 mod page;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(imports())
         .merge(routes::web::routes())
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), limits::apply))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(security_headers))
         .layer(cors(&config.cors_origins))

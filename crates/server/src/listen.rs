@@ -40,8 +40,12 @@ pub async fn run(
         http.timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
             .keep_alive(true);
+        // Handlers see the client's address (the per-client budgets key on it).
+        let service = app
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {

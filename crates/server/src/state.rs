@@ -39,6 +39,8 @@ pub struct AppState {
     pub events: broadcast::Sender<Event>,
     /// How many event streams are open.
     pub listeners: Arc<std::sync::atomic::AtomicUsize>,
+    /// Per-client budgets of failed sign-ins and writes.
+    pub limits: Arc<crate::limits::Limits>,
     /// The tile cache.
     pub tiles: Arc<TileCache>,
     /// Counters.
@@ -157,6 +159,10 @@ impl AppState {
             store,
             events,
             listeners: Arc::default(),
+            limits: Arc::new(crate::limits::Limits {
+                failed_sign_ins: crate::limits::Budget::new(config.failed_sign_ins_per_minute),
+                writes: crate::limits::Budget::new(config.writes_per_minute),
+            }),
             tiles: Arc::new(TileCache::new(config.tile_cache_bytes)),
             metrics: Arc::new(Metrics::default()),
             glyphs: Arc::new(GlyphCache::new()?),

@@ -434,3 +434,81 @@ async fn live_update_streams_are_capped_with_a_clear_503() {
     drop(first);
     assert_eq!(open().await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_client_that_keeps_sending_wrong_tokens_is_refused_before_its_next_is_checked() {
+    let f = super::writes::fixture_with(refuge_server::Config {
+        failed_sign_ins_per_minute: 3,
+        ..refuge_server::Config::default()
+    });
+    for n in 0..3 {
+        let (status, _, _) = send(
+            &f.state,
+            "GET",
+            "/api/v1/audit",
+            Some(&format!("rfg_guess{n}")),
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right token now waits: guessing on is pointless.
+    let request = Request::builder()
+        .uri("/api/v1/audit")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.admin))
+        .body(Body::empty())
+        .unwrap();
+    let response = app(f.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+    // Anonymous reading goes on.
+    let (status, _, _) = send(
+        &f.state,
+        "GET",
+        "/api/v1/nearest?lon=7.42&lat=43.73",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_client_past_its_writes_per_minute_gets_429() {
+    let f = super::writes::fixture_with(refuge_server::Config {
+        writes_per_minute: 5,
+        ..refuge_server::Config::default()
+    });
+    let (id, _) = a_shelter(&f).await;
+    let uri = format!("/api/v1/facilities/{id}/status");
+    for _ in 0..5 {
+        let (status, _, _) = send(
+            &f.state,
+            "POST",
+            &uri,
+            Some(&f.logistics),
+            &[],
+            Some(json!({"status": "open"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _, answer) = send(
+        &f.state,
+        "POST",
+        &uri,
+        Some(&f.logistics),
+        &[],
+        Some(json!({"status": "open"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("writes")
+    );
+}
