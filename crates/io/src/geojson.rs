@@ -390,6 +390,7 @@ fn geometry_of(feature: &Map<String, Value>, crs: Crs) -> Result<Geometry, Strin
         Some(value) => serde_json::from_value::<geojson::Geometry>(value.clone())
             .map_err(|e| format!("invalid geometry: {e}"))?,
     };
+    check_rings(&geometry).map_err(|e| format!("invalid geometry: {e}"))?;
     let geometry: Geometry = geometry
         .try_into()
         .map_err(|e: geojson::Error| format!("invalid geometry: {e}"))?;
@@ -401,6 +402,38 @@ fn geometry_of(feature: &Map<String, Value>, crs: Crs) -> Result<Geometry, Strin
             })
             .map_err(|e| e.to_string())
     })
+}
+
+/// Checks what GeoJSON says of polygon rings and the conversion would quietly mend: each ring
+/// has at least four positions and ends where it starts (RFC 7946 §3.1.6).
+pub fn check_rings(geometry: &geojson::Geometry) -> Result<(), String> {
+    let closed = |rings: &[Vec<geojson::Position>]| -> Result<(), String> {
+        if rings.is_empty() {
+            return Err("a polygon needs at least one ring".into());
+        }
+        for ring in rings {
+            if ring.len() < 4 {
+                return Err(format!(
+                    "a ring needs at least 4 positions (the last repeating the first), not {}",
+                    ring.len()
+                ));
+            }
+            if ring.first() != ring.last() {
+                return Err("a ring must end where it starts (GeoJSON rings are closed)".into());
+            }
+        }
+        Ok(())
+    };
+    match &geometry.value {
+        geojson::GeometryValue::Polygon { coordinates } => closed(coordinates),
+        geojson::GeometryValue::MultiPolygon { coordinates } => {
+            coordinates.iter().try_for_each(|rings| closed(rings))
+        }
+        geojson::GeometryValue::GeometryCollection { geometries } => {
+            geometries.iter().try_for_each(check_rings)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Where a facility goes: a point as it is; an area at a point inside it, keeping its outline; a

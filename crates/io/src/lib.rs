@@ -18,8 +18,8 @@ pub use csv::{CsvColumns, read_csv, stream_csv, write_csv};
 pub use error::{Error, Result};
 pub use format::InputFormat;
 pub use geojson::{
-    GeoJsonTarget, facility_from_feature, feature_json, read_geojson, read_ndjson, stream_geojson,
-    stream_ndjson, write_base_geojson, write_geojson,
+    GeoJsonTarget, check_rings, facility_from_feature, feature_json, read_geojson, read_ndjson,
+    stream_geojson, stream_ndjson, write_base_geojson, write_geojson,
 };
 pub use mapping::{Field, ImportOptions, Mapping, Placement, Record, facility_id, to_facility};
 pub use osm::{read_osm, stream_osm};

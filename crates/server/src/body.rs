@@ -24,10 +24,18 @@ pub fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<
             )
         }
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(
-            "bad_body",
-            format!("the body is not the JSON expected: {e}"),
-        )
+    let mut reader = serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        // The field at fault by name, where there is one (`status`, `quotas[0].item`).
+        let path = e.path().to_string();
+        let cause = e.into_inner();
+        let message = if cause.is_syntax() || cause.is_eof() {
+            format!("the body is not valid JSON: {cause}")
+        } else if path == "." {
+            format!("the body is not the JSON expected: {cause}")
+        } else {
+            format!("`{path}`: {cause}")
+        };
+        ApiError::bad_request("bad_body", message)
     })
 }

@@ -9,9 +9,31 @@ use crate::error::ApiError;
 pub struct Params(HashMap<String, String>);
 
 impl Params {
-    /// From axum's query map.
-    pub fn new(map: HashMap<String, String>) -> Self {
-        Self(map)
+    /// The query's `pairs`, each name one of `allowed` and given once: a misspelt filter
+    /// (`has_rom=true`) or a repeated one would otherwise be ignored without a word, and the answer
+    /// would look right while it is not.
+    pub fn new(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ApiError> {
+        let mut map = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) {
+                let shown: String = name.chars().take(40).collect();
+                return Err(ApiError::bad_request(
+                    "bad_parameter",
+                    format!(
+                        "`{shown}` is not a parameter here; the parameters are {}",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+            if map.contains_key(&name) {
+                return Err(ApiError::bad_request(
+                    "bad_parameter",
+                    format!("`{name}` is given more than once"),
+                ));
+            }
+            map.insert(name, value);
+        }
+        Ok(Self(map))
     }
 
     /// A parameter parsed as `T`, if present; an error names it and says what was expected.

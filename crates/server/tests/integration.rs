@@ -4,6 +4,7 @@
 
 mod integration {
     pub mod api;
+    pub mod bad_input;
     pub mod city;
     pub mod hardening;
     pub mod mvt_decode;

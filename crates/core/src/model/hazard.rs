@@ -104,6 +104,10 @@ pub struct HazardSource {
     pub responsible_unit: Option<String>,
 }
 
+/// The farthest a hazard's influence reaches, metres: a dam break or a chemical plume reaches tens
+/// of kilometres; more is a mistake in the data.
+pub const MAX_INFLUENCE_RADIUS_M: f64 = 100_000.0;
+
 /// The most vertices a hazard zone from outside may have: ample for a chemical park or a coast,
 /// and a bound on the work its influence buffer costs.
 pub const MAX_ZONE_VERTICES: usize = 10_000;
@@ -153,11 +157,13 @@ impl HazardSource {
 
     /// Checks each field, naming the first that is wrong.
     pub fn validate(&self) -> Result<()> {
-        if !(self.influence_radius_m.is_finite() && self.influence_radius_m >= 0.0) {
+        if !(self.influence_radius_m.is_finite()
+            && (0.0..=MAX_INFLUENCE_RADIUS_M).contains(&self.influence_radius_m))
+        {
             return Err(Error::field(
                 "influence_radius_m",
                 format!(
-                    "{} is not a radius in metres (≥ 0)",
+                    "{} is not a radius in metres from 0 to {MAX_INFLUENCE_RADIUS_M}",
                     self.influence_radius_m
                 ),
             ));

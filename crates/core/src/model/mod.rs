@@ -18,7 +18,9 @@ pub use activation::Activation;
 pub use base::{BaseFeature, BaseLayer};
 pub use catalog::{Catalog, Item, ItemCategory, Unit};
 pub use facility::{AdminArea, Contact, Facility, FacilityDetails, FacilityKind, Source};
-pub use hazard::{HazardKind, HazardSource, MAX_ZONE_VERTICES, RiskLevel, check_zone};
+pub use hazard::{
+    HazardKind, HazardSource, MAX_INFLUENCE_RADIUS_M, MAX_ZONE_VERTICES, RiskLevel, check_zone,
+};
 pub use id::{FacilityId, ItemId};
 pub use micro_storage::MicroStorageSite;
 pub use names::Names;

@@ -118,6 +118,9 @@ pub struct Shortage {
     pub to_target: u64,
 }
 
+/// The longest lot label (a batch number, a supplier's reference), characters.
+pub const MAX_LOT_LABEL: usize = 100;
+
 /// The append-only movement log and the lots derived from it.
 #[derive(Debug, Clone, Default)]
 pub struct StockLedger {
@@ -176,6 +179,12 @@ impl StockLedger {
                 positive(*quantity)?;
                 if lot.trim().is_empty() {
                     return Err(Error::field("lot", "a receipt needs a lot label"));
+                }
+                if lot.chars().count() > MAX_LOT_LABEL {
+                    return Err(Error::field(
+                        "lot",
+                        format!("a lot label has at most {MAX_LOT_LABEL} characters"),
+                    ));
                 }
                 add_lot(&mut here, lot, *quantity, *expires);
             }

@@ -120,14 +120,13 @@ fn area_of(value: Value) -> Result<geo::MultiPolygon, ApiError> {
     let invalid = |message: String| ApiError::bad_request("bad_body", format!("`area`: {message}"));
     let geometry: geojson::Geometry = serde_json::from_value(value)
         .map_err(|e| invalid(format!("not a GeoJSON geometry: {e}")))?;
-    match &geometry.value {
-        geojson::GeometryValue::Polygon { coordinates } => check_rings(coordinates),
-        geojson::GeometryValue::MultiPolygon { coordinates } => {
-            coordinates.iter().try_for_each(|rings| check_rings(rings))
-        }
-        _ => Err("a Polygon or MultiPolygon is needed".into()),
+    if !matches!(
+        geometry.value,
+        geojson::GeometryValue::Polygon { .. } | geojson::GeometryValue::MultiPolygon { .. }
+    ) {
+        return Err(invalid("a Polygon or MultiPolygon is needed".into()));
     }
-    .map_err(invalid)?;
+    refuge_io::check_rings(&geometry).map_err(invalid)?;
     let geometry: geo::Geometry = geometry
         .try_into()
         .map_err(|e: geojson::Error| invalid(e.to_string()))?;
@@ -136,6 +135,9 @@ fn area_of(value: Value) -> Result<geo::MultiPolygon, ApiError> {
         geo::Geometry::MultiPolygon(area) => area,
         _ => return Err(invalid("a Polygon or MultiPolygon is needed".into())),
     };
+    for c in geo::CoordsIter::coords_iter(&area) {
+        LonLat::new(c.x, c.y).map_err(|e| invalid(e.to_string()))?;
+    }
     if let Err(error) = area.check_validation() {
         return Err(invalid(format!("not a valid polygon: {error}")));
     }
@@ -143,30 +145,6 @@ fn area_of(value: Value) -> Result<geo::MultiPolygon, ApiError> {
         return Err(invalid("the polygon has no area".into()));
     }
     Ok(area)
-}
-
-fn check_rings(rings: &[Vec<geojson::Position>]) -> Result<(), String> {
-    if rings.is_empty() {
-        return Err("a polygon needs at least one ring".into());
-    }
-    for ring in rings {
-        if ring.len() < 4 {
-            return Err(format!(
-                "a ring needs at least 4 positions (the last repeating the first), not {}",
-                ring.len()
-            ));
-        }
-        if ring.first() != ring.last() {
-            return Err("a ring must end where it starts (GeoJSON rings are closed)".into());
-        }
-        for position in ring {
-            let [lon, lat, ..] = position.as_slice() else {
-                return Err("a position needs a longitude and a latitude".into());
-            };
-            LonLat::new(*lon, *lat).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
 }
 
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {

@@ -1,7 +1,5 @@
 //! `GET /api/v1/facilities` (by box, kind, name; paged) and `GET /api/v1/facilities/{id}`.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -46,9 +44,9 @@ fn crs_of(params: &Params) -> Result<Crs, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::new(query);
+    let params = Params::new(query, &["bbox", "kind", "q", "limit", "offset", "crs"])?;
     let crs = crs_of(&params)?;
     let mut filter = Filter::default();
     if let Some(kind) = params.optional::<FacilityKind>(
@@ -108,10 +106,10 @@ fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
 async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<Vec<(String, String)>>,
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
-    let params = Params::new(query);
+    let params = Params::new(query, &["crs"])?;
     let crs = crs_of(&params)?;
     let id: FacilityId = id
         .parse()

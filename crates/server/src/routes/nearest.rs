@@ -1,7 +1,5 @@
 //! `GET /api/v1/nearest`: the nearest facilities, nearest first, with great-circle distances.
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -28,9 +26,15 @@ fn names<T: std::fmt::Display>(all: &[T]) -> String {
 
 async fn nearest(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::new(query);
+    let params = Params::new(
+        query,
+        &[
+            "lon", "lat", "kind", "k", "tier", "item", "min_qty", "open", "has_room", "hazard",
+            "crs",
+        ],
+    )?;
     let crs: Crs = params
         .optional("crs", &format!("one of {}", names(Crs::ALL)))?
         .unwrap_or(Crs::Wgs84);

@@ -2,8 +2,6 @@
 //! hazard layers (planner), and the audit log (admin). Each goes to the store first, then the
 //! index, then the live-update channel, before the response.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -275,13 +273,81 @@ pub async fn report_status(
 /// stadium on Earth.
 const MAX_OCCUPANCY: u32 = 250_000;
 
-/// (Unknown fields cannot be refused here: serde does not support that beside `flatten`.)
+/// A stock movement as a client sends it: every field by name, unknown ones refused, so that an
+/// error names the field at fault (a flattened tagged enum would hide it).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct MovementBody {
     facility: u64,
     item: ItemId,
-    #[serde(flatten)]
-    kind: MovementKind,
+    #[serde(rename = "type")]
+    kind: MovementType,
+    quantity: Option<u64>,
+    lot: Option<String>,
+    expires: Option<NaiveDate>,
+    to: Option<u64>,
+    counted: Option<u64>,
+    delta: Option<i64>,
+    reason: Option<String>,
+}
+
+/// The kinds of movement, by name.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum MovementType {
+    Receive,
+    Issue,
+    Transfer,
+    Count,
+    Adjust,
+}
+
+impl MovementBody {
+    /// The movement the fields describe; an error names the field missing for its type.
+    fn kind(&self) -> Result<MovementKind, ApiError> {
+        let needs = |field: &str, value: Option<u64>| {
+            value.ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_body",
+                    format!("`{field}`: a {} needs it", self.kind_name()),
+                )
+            })
+        };
+        Ok(match self.kind {
+            MovementType::Receive => MovementKind::Receive {
+                lot: self.lot.clone().unwrap_or_default(),
+                quantity: needs("quantity", self.quantity)?,
+                expires: self.expires,
+            },
+            MovementType::Issue => MovementKind::Issue {
+                quantity: needs("quantity", self.quantity)?,
+            },
+            MovementType::Transfer => MovementKind::Transfer {
+                to: FacilityId::new(needs("to", self.to)?)
+                    .map_err(|e| ApiError::bad_request("bad_body", format!("`to`: {e}")))?,
+                quantity: needs("quantity", self.quantity)?,
+            },
+            MovementType::Count => MovementKind::Count {
+                counted: needs("counted", self.counted)?,
+            },
+            MovementType::Adjust => MovementKind::Adjust {
+                delta: self.delta.ok_or_else(|| {
+                    ApiError::bad_request("bad_body", "`delta`: an adjustment needs it")
+                })?,
+                reason: self.reason.clone().unwrap_or_default(),
+            },
+        })
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
+            MovementType::Receive => "receipt",
+            MovementType::Issue => "issue",
+            MovementType::Transfer => "transfer",
+            MovementType::Count => "count",
+            MovementType::Adjust => "adjustment",
+        }
+    }
 }
 
 /// `POST /api/v1/stock/movements`: receive, issue, transfer, count or adjust. A movement that
@@ -293,6 +359,7 @@ pub async fn record_movement(
 ) -> Result<Response, ApiError> {
     let actor = require(&state, &headers, Role::Logistics)?;
     let body: MovementBody = body::json(raw)?;
+    let kind = body.kind()?;
     let facility = FacilityId::new(body.facility)
         .map_err(|e| ApiError::bad_request("bad_body", format!("`facility`: {e}")))?;
     state
@@ -314,7 +381,7 @@ pub async fn record_movement(
             format!("`facility`: {facility} is not a depot, micro-storage site or shelter here"),
         ));
     }
-    if let MovementKind::Transfer { to, .. } = &body.kind {
+    if let MovementKind::Transfer { to, .. } = &kind {
         if !holds_stock(*to) {
             return Err(ApiError::bad_request(
                 "bad_body",
@@ -326,7 +393,7 @@ pub async fn record_movement(
     let movement = Movement {
         facility,
         item: body.item,
-        kind: body.kind,
+        kind,
         at: Utc::now(),
         by: Some(actor.name.clone()),
     };
@@ -446,10 +513,10 @@ fn parse_hazards(
 pub async fn audit_log(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     require(&state, &headers, Role::Admin)?;
-    let params = Params::new(query);
+    let params = Params::new(query, &["limit", "before"])?;
     let limit = params.whole_in("limit", 1..=1000, 100)?;
     let before: Option<i64> = params.optional("before", "an audit sequence number")?;
     let entries = state.store()?.audit_log(limit, before)?;
