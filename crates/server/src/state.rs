@@ -442,43 +442,41 @@ impl AppState {
     /// shelters in one transaction, the index takes them in one swap, one event announces it.
     pub fn activate(&self, draft: Activation, actor: &Actor) -> Result<Activation, ApiError> {
         let store = self.store()?;
-        let mut started = None;
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                let plan = index.activation_plan(draft.hazard, &draft.area);
-                let mut activation = draft;
-                activation.suitability_unknown = plan.suitability_unknown.clone();
-                let (activation, opened) = store.start_activation(activation, plan, actor)?;
-                let next = index
-                    .with_changes(opened, &[])
-                    .map_err(ApiError::internal)?;
-                started = Some(activation);
-                Ok(next)
-            })?;
-        let activation =
-            started.ok_or_else(|| ApiError::internal("activation produced no record"))?;
-        self.announce_area("activation.start", &activation, snapshot.version());
-        Ok(activation)
+        self.change_activation("activation.start", |index| {
+            let plan = index.activation_plan(draft.hazard, &draft.area);
+            let mut activation = draft;
+            activation.suitability_unknown = plan.suitability_unknown.clone();
+            Ok(store.start_activation(activation, plan, actor)?)
+        })
     }
 
     /// Ends an activation; its shelters go back to standby unless a later report says otherwise.
     pub fn end_activation(&self, id: u64, actor: &Actor) -> Result<Activation, ApiError> {
         let store = self.store()?;
-        let mut ended = None;
+        self.change_activation("activation.end", |_| Ok(store.end_activation(id, actor)?))
+    }
+
+    /// Runs `change` (which stores an activation and the shelters it changed) in the index's
+    /// writer turn, swaps the shelters in once, and announces `action` once.
+    fn change_activation(
+        &self,
+        action: &str,
+        change: impl FnOnce(&SpatialIndex) -> Result<(Activation, Vec<Facility>), ApiError>,
+    ) -> Result<Activation, ApiError> {
+        let mut changed = None;
         let snapshot = self
             .index
             .update(|index| -> Result<SpatialIndex, ApiError> {
-                let (activation, returned) = store.end_activation(id, actor)?;
+                let (activation, shelters) = change(index)?;
                 let next = index
-                    .with_changes(returned, &[])
+                    .with_changes(shelters, &[])
                     .map_err(ApiError::internal)?;
-                ended = Some(activation);
+                changed = Some(activation);
                 Ok(next)
             })?;
         let activation =
-            ended.ok_or_else(|| ApiError::internal("activation produced no record"))?;
-        self.announce_area("activation.end", &activation, snapshot.version());
+            changed.ok_or_else(|| ApiError::internal("activation produced no record"))?;
+        self.announce_area(action, &activation, snapshot.version());
         Ok(activation)
     }
 
