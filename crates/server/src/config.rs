@@ -115,9 +115,9 @@ impl Config {
                     path: path.to_owned(),
                     source,
                 })?;
-                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                Self::parse(&text).map_err(|message| ConfigError::Parse {
                     path: path.to_owned(),
-                    message: e.to_string(),
+                    message,
                 })?
             }
             None => Config::default(),
@@ -136,6 +136,20 @@ impl Config {
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// A configuration from TOML text, validated (what a `--config` file holds).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config = Self::parse(text).map_err(|message| ConfigError::Parse {
+            path: PathBuf::from("(text)"),
+            message,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
