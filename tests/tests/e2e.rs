@@ -65,6 +65,19 @@ impl Place {
         out
     }
 
+    /// Imports the two committed fixture shelters into `store`.
+    fn import_fixture_shelters(&self, store: &str) {
+        let shelters = repository().join("tests/fixtures/shelters.csv");
+        self.refuge(&[
+            "import",
+            shelters.to_str().unwrap(),
+            "--kind",
+            "shelter",
+            "--store",
+            store,
+        ]);
+    }
+
     /// Runs `refuge ARGS` here, expecting it to fail; returns what it said on stderr.
     fn refuge_fails(&self, args: &[&str]) -> String {
         let output = Command::new(binary())
@@ -200,17 +213,8 @@ fn an_osm_extract_imported_into_a_store_gives_base_tiles_with_roads_and_building
 #[test]
 fn a_stock_list_shows_as_totals_in_facility_detail() {
     let place = Place::new();
-    let fixtures = repository().join("tests/fixtures");
-    let shelters = fixtures.join("shelters.csv");
-    let stock = fixtures.join("stock.csv");
-    place.refuge(&[
-        "import",
-        shelters.to_str().unwrap(),
-        "--kind",
-        "shelter",
-        "--store",
-        "city.db",
-    ]);
+    let stock = repository().join("tests/fixtures/stock.csv");
+    place.import_fixture_shelters("city.db");
     let report = place.refuge(&[
         "import",
         stock.to_str().unwrap(),
@@ -249,15 +253,8 @@ fn a_bad_file_leaves_the_store_as_it_was() {
         "no store is made for nothing"
     );
 
+    place.import_fixture_shelters("city.db");
     let shelters = repository().join("tests/fixtures/shelters.csv");
-    place.refuge(&[
-        "import",
-        shelters.to_str().unwrap(),
-        "--kind",
-        "shelter",
-        "--store",
-        "city.db",
-    ]);
     let broken = place.dir.path().join("broken.geojson");
     std::fs::write(&broken, r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[7.42,43.73]},"properties":{"kind":"shelter"}},"#).unwrap();
     let said = place.refuge_fails(&["import", broken.to_str().unwrap(), "--store", "city.db"]);

@@ -220,7 +220,7 @@ pub async fn serve(
     let warm = state.clone();
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
-        let made = warm.prerender_base(20_000);
+        let made = warm.prerender_base(AppState::PRERENDERED_TILES);
         tracing::info!(
             tiles = made,
             seconds = started.elapsed().as_secs_f64(),

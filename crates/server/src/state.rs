@@ -218,6 +218,16 @@ impl AppState {
         )
     }
 
+    /// The stock ledger, locked.
+    pub fn ledger(&self) -> std::sync::MutexGuard<'_, StockLedger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How many base-map tiles are made ahead, at start and after an import of base features.
+    pub const PRERENDERED_TILES: usize = 20_000;
+
     /// The store, or a 503 saying the server is read-only.
     pub fn store(&self) -> Result<&Store, ApiError> {
         self.store.as_deref().ok_or_else(|| {
@@ -301,10 +311,7 @@ impl AppState {
         let snapshot = self
             .index
             .update(|index| -> Result<SpatialIndex, ApiError> {
-                let mut ledger = self
-                    .ledger
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut ledger = self.ledger();
                 // Checked inside the transaction, recorded only once it is committed: the
                 // ledger never holds what the store does not.
                 seq = store.append_movement(&movement, actor, || ledger.check(&movement))?;
@@ -414,10 +421,7 @@ impl AppState {
         let snapshot = self
             .index
             .update(|index| -> Result<SpatialIndex, ApiError> {
-                let mut ledger = self
-                    .ledger
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut ledger = self.ledger();
                 let movements = store.import_stock(dataset, rows, report, actor, |movements| {
                     movements.iter().try_for_each(|m| ledger.check(m))
                 })?;
@@ -533,10 +537,7 @@ impl AppState {
         let _ = self
             .index
             .update(|index| -> Result<SpatialIndex, ApiError> {
-                let ledger = self
-                    .ledger
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let ledger = self.ledger();
                 Ok(index.with_stock_totals(ledger.usable_totals(day)))
             });
     }

@@ -111,7 +111,7 @@ pub async fn import(
         .map_err(ApiError::internal)??;
     if imported.base > 0 {
         // A new base map: make its tiles ahead again, as at start.
-        tokio::task::spawn_blocking(move || state.prerender_base(20_000));
+        tokio::task::spawn_blocking(move || state.prerender_base(AppState::PRERENDERED_TILES));
     }
     Ok(Json(
         serde_json::to_value(&imported).map_err(ApiError::internal)?,

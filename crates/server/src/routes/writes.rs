@@ -403,10 +403,7 @@ pub async fn record_movement(
         .map_err(ApiError::internal)??;
     let today: NaiveDate = Utc::now().date_naive();
     let (on_hand, usable) = {
-        let ledger = state
-            .ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let ledger = state.ledger();
         (
             ledger.on_hand(facility, &item),
             ledger.usable(facility, &item, today),
