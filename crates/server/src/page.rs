@@ -48,10 +48,71 @@ macro_rules! page_file {
 }
 
 /// Every file the page is made of, and nothing else: no `node_modules/`, tests or package files.
+/// `app.js` is the entry module; it imports the others from `js/`, and each needs a line here.
 pub const PAGE: &[PageFile] = &[
     page_file!("/", Web, "index.html", "text/html; charset=utf-8"),
     page_file!("/index.html", Web, "index.html", "text/html; charset=utf-8"),
     page_file!("/app.js", Web, "app.js", "text/javascript; charset=utf-8"),
+    page_file!(
+        "/js/api.js",
+        Web,
+        "js/api.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/dom.js",
+        Web,
+        "js/dom.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/i18n.js",
+        Web,
+        "js/i18n.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/layers.js",
+        Web,
+        "js/layers.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/live.js",
+        Web,
+        "js/live.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/map.js",
+        Web,
+        "js/map.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/nearest.js",
+        Web,
+        "js/nearest.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/popups.js",
+        Web,
+        "js/popups.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/search.js",
+        Web,
+        "js/search.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/strings.js",
+        Web,
+        "js/strings.js",
+        "text/javascript; charset=utf-8"
+    ),
     page_file!("/app.css", Web, "app.css", "text/css; charset=utf-8"),
     page_file!("/favicon.svg", Web, "favicon.svg", "image/svg+xml"),
     page_file!(
@@ -118,6 +179,86 @@ impl PageSource {
                 web.display(),
                 style.display()
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// How a reference to another file starts in HTML: `src="…"`, `href="…"`.
+    const HTML_REFERENCES: &[&str] = &["src=\"", "href=\""];
+    /// How an import starts in a module: `from '…'`, `import '…'`, either quote.
+    const MODULE_REFERENCES: &[&str] = &["from '", "from \"", "import '", "import \""];
+
+    /// The URL paths `file` loads: its `src`/`href` attributes, or its imports resolved against it.
+    fn loaded_by(file: &PageFile) -> Vec<String> {
+        let text = String::from_utf8_lossy(file.built_in);
+        let (starts, is_html) = if file.media_type.starts_with("text/html") {
+            (HTML_REFERENCES, true)
+        } else if file.media_type.starts_with("text/javascript")
+            && !file.url.starts_with("/vendor/")
+        {
+            (MODULE_REFERENCES, false)
+        } else {
+            return Vec::new();
+        };
+        let folder = &file.url[..=file.url.rfind('/').unwrap()];
+        let mut found = Vec::new();
+        for start in starts {
+            let quote = start.chars().last().unwrap();
+            for (at, _) in text.match_indices(start) {
+                let rest = &text[at + start.len()..];
+                let reference = &rest[..rest.find(quote).unwrap()];
+                if reference.starts_with('/') {
+                    found.push(reference.to_owned());
+                } else if let Some(relative) = reference.strip_prefix("./") {
+                    found.push(format!("{folder}{relative}"));
+                } else {
+                    // Only the page's own files are loaded: an import from elsewhere is a mistake.
+                    assert!(
+                        is_html,
+                        "{} imports `{reference}`, not a path on this server",
+                        file.url
+                    );
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_file_the_page_loads_is_served_and_every_module_is_loaded() {
+        let mut reached = BTreeSet::new();
+        let mut queue = vec!["/".to_owned()];
+        while let Some(url) = queue.pop() {
+            let file = PageSource::find(&url)
+                .unwrap_or_else(|| panic!("the page loads `{url}`, which PAGE does not serve"));
+            if reached.insert(url) {
+                queue.extend(loaded_by(file));
+            }
+        }
+        assert!(reached.contains("/app.js"), "{reached:?}");
+        for file in PAGE.iter().filter(|file| file.url.starts_with("/js/")) {
+            assert!(
+                reached.contains(file.url),
+                "{} is served but no module imports it",
+                file.url
+            );
+        }
+    }
+
+    #[test]
+    fn scripts_go_out_as_javascript() {
+        for file in PAGE.iter().filter(|file| file.url.ends_with(".js")) {
+            assert_eq!(
+                file.media_type, "text/javascript; charset=utf-8",
+                "{}",
+                file.url
+            );
         }
     }
 }

@@ -1,0 +1,78 @@
+// The server's API as the page uses it: every URL it asks, the JSON fetch with the server's error
+// message, and reading the GeoJSON features that come back.
+
+import { t } from './i18n.js';
+
+/** The map style. */
+export const STYLE_URL = '/style.json';
+/** The server-sent change announcements. */
+export const EVENTS_URL = '/api/v1/events';
+const NEAREST_QUERY = { kind: 'shelter', k: '5' };
+
+/** The TileJSON document of a tile set (`base`, `facilities`, `coverage`). */
+export function tileJsonUrl(name) {
+  return `/tiles/${name}.json`;
+}
+
+class ApiError extends Error {}
+
+/** GET a JSON document; a non-2xx answer becomes an ApiError with the server's message. */
+async function getJson(path, signal) {
+  let response;
+  try {
+    response = await fetch(path, { signal, headers: { Accept: 'application/json' } });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(t('networkError'));
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok || body?.error) {
+    const message = body?.error?.message;
+    throw new ApiError(message ? String(message) : t('httpError', { status: response.status }));
+  }
+  return body;
+}
+
+/** The features of a FeatureCollection, or none. */
+function featuresOf(collection) {
+  return Array.isArray(collection?.features) ? collection.features : [];
+}
+
+/** The TileJSON document of a tile set. */
+export function tileJson(name) {
+  return getJson(tileJsonUrl(name));
+}
+
+/** The nearest shelters' features, nearest first; `hasRoom` keeps only open shelters with room. */
+export async function nearestShelters(lon, lat, hasRoom, signal) {
+  const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), ...NEAREST_QUERY });
+  if (hasRoom) query.set('has_room', 'true');
+  return featuresOf(await getJson(`/api/v1/nearest?${query}`, signal));
+}
+
+/** Up to ten facilities whose names contain `query`. */
+export async function searchFacilities(query, signal) {
+  return featuresOf(await getJson(`/api/v1/facilities?${new URLSearchParams({ q: query, limit: '10' })}`, signal));
+}
+
+/** One facility's feature with all its details. */
+export function facilityDetails(id) {
+  return getJson(`/api/v1/facilities/${encodeURIComponent(id)}`);
+}
+
+/** The [lon, lat] of a Point feature, or null. */
+export function pointOf(feature) {
+  const geometry = feature?.geometry;
+  if (geometry?.type === 'Point') return geometry.coordinates.slice(0, 2);
+  return null;
+}
+
+/** A feature's live status: a string in lists, tiles and details alike. */
+export function statusOf(props) {
+  return props?.status || null;
+}

@@ -1,0 +1,286 @@
+// The nearest shelters: a point chosen on the map (or the user's location) gives the nearest open
+// shelters with room, listed in the panel and drawn with lines on the map; when none has room,
+// the nearest ones are listed as not open, with why.
+
+/* global maplibregl */
+
+import { nearestShelters, pointOf, statusOf } from './api.js';
+import { $, el, showStatus } from './dom.js';
+import { dict, displayName, formatDistance, formatNumber, joinList, t, term } from './i18n.js';
+import { statusBadge } from './layers.js';
+import { focusOn, map } from './map.js';
+import { openFacility } from './popups.js';
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+/** Colours of the nearest results on the map: open shelters with room, and the not-open fallback. */
+const NEAREST_COLOUR = { open: '#1f3b57', notOpen: '#6e7781' };
+/** Below this zoom the facility tiles group shelters: nearest results would hide among the groups. */
+const GROUPED_BELOW_ZOOM = 13;
+
+/** The answer shown: { origin: [lon, lat], features, withRoom, error, selected, loading }, or null. */
+let current = null;
+/** Cancels the question in flight. */
+let currentAbort = null;
+
+/** A paint value for the nearest layers: `yes` for open shelters with room, `no` for the not-open fallback. */
+function byOpen(yes, no) {
+  return ['case', ['boolean', ['get', 'open'], true], yes, no];
+}
+
+/** The source and layers that draw the nearest results over the facilities. */
+export function addNearestLayers() {
+  map.addSource('nearest', { type: 'geojson', data: EMPTY });
+  const before = map.getLayer('pois') ? 'pois' : undefined;
+  map.addLayer(
+    {
+      id: 'nearest-lines',
+      type: 'line',
+      source: 'nearest',
+      filter: ['==', ['get', 'role'], 'line'],
+      layout: { 'line-cap': 'round' },
+      paint: {
+        'line-color': byOpen(NEAREST_COLOUR.open, NEAREST_COLOUR.notOpen),
+        'line-width': ['case', ['boolean', ['get', 'selected'], false], 3.5, 2],
+        'line-dasharray': byOpen(['literal', [2, 1.5]], ['literal', [0.5, 2]]),
+        'line-opacity': 0.85,
+      },
+    },
+    before,
+  );
+  map.addLayer(
+    {
+      id: 'nearest-halo',
+      type: 'circle',
+      source: 'nearest',
+      filter: ['==', ['get', 'role'], 'result'],
+      paint: {
+        'circle-radius': ['case', ['boolean', ['get', 'selected'], false], 19, 14],
+        'circle-color': byOpen('rgba(255, 213, 0, 0.45)', 'rgba(255, 255, 255, 0.6)'),
+        'circle-stroke-color': byOpen(NEAREST_COLOUR.open, NEAREST_COLOUR.notOpen),
+        'circle-stroke-width': 2.5,
+      },
+    },
+    before,
+  );
+  map.addLayer({
+    id: 'nearest-rank',
+    type: 'symbol',
+    source: 'nearest',
+    filter: ['==', ['get', 'role'], 'result'],
+    layout: {
+      'text-field': ['to-string', ['get', 'rank']],
+      'text-font': ['Noto Sans Regular'],
+      'text-size': 13,
+      'text-offset': [0, -1.7],
+      'text-allow-overlap': true,
+    },
+    paint: { 'text-color': byOpen(NEAREST_COLOUR.open, NEAREST_COLOUR.notOpen), 'text-halo-color': '#ffffff', 'text-halo-width': 2 },
+  });
+  map.addLayer({
+    id: 'nearest-origin',
+    type: 'circle',
+    source: 'nearest',
+    filter: ['==', ['get', 'role'], 'origin'],
+    paint: {
+      'circle-radius': 7,
+      'circle-color': '#1a73e8',
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 3,
+    },
+  });
+}
+
+/** Draws the current answer: the chosen point, each result, and a line to it. */
+export function drawNearest() {
+  const source = map?.getSource('nearest');
+  if (!source) return;
+  const nearest = current;
+  if (!nearest) {
+    source.setData(EMPTY);
+    return;
+  }
+  const features = [{ type: 'Feature', geometry: { type: 'Point', coordinates: nearest.origin }, properties: { role: 'origin' } }];
+  nearest.features.forEach((feature, index) => {
+    const at = pointOf(feature);
+    if (!at) return;
+    const id = feature.id ?? feature.properties?.id;
+    const selected = nearest.selected != null && String(nearest.selected) === String(id);
+    const properties = { rank: index + 1, id, selected, open: nearest.withRoom };
+    features.push({
+      type: 'Feature',
+      geometry: { type: 'LineString', coordinates: [nearest.origin, at] },
+      properties: { ...properties, role: 'line' },
+    });
+    features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: { ...properties, role: 'result' } });
+  });
+  source.setData({ type: 'FeatureCollection', features });
+}
+
+function fitNearest() {
+  map.resize(); // on a phone the list under the map has just grown, and the map shrunk
+  const points = [current.origin, ...current.features.map(pointOf).filter(Boolean)];
+  const view = map.getBounds();
+  if (map.getZoom() >= GROUPED_BELOW_ZOOM && points.every((p) => view.contains(p))) return;
+  const bounds = points.reduce((b, p) => b.extend(p), new maplibregl.LngLatBounds(points[0], points[0]));
+  map.fitBounds(bounds, { padding: 48, maxZoom: Math.max(map.getZoom(), 15) });
+}
+
+/** Asks for the shelters nearest to a point, shows them in the panel and on the map. */
+export async function runNearest(lon, lat) {
+  currentAbort?.abort();
+  const abort = new AbortController();
+  currentAbort = abort;
+  current = { origin: [lon, lat], features: [], withRoom: true, error: null, selected: null, loading: true };
+  drawNearest();
+  renderResults();
+  showStatus(t('nearestLoading'), 'info', 0);
+  try {
+    // No open shelter with room near: the nearest designated ones, shown as not open, and why.
+    let features = await nearestShelters(lon, lat, true, abort.signal);
+    const withRoom = features.length > 0;
+    if (!withRoom) features = await nearestShelters(lon, lat, false, abort.signal);
+    Object.assign(current, { features, withRoom, loading: false });
+    showStatus(nearestSummary(current), 'info', withRoom ? 4000 : 8000);
+    drawNearest();
+  } catch (error) {
+    if (error.name === 'AbortError') return;
+    current.loading = false;
+    current.error = error.message;
+    showStatus(error.message, 'error');
+  }
+  renderResults();
+  if (current.features.length > 0) fitNearest();
+  if (currentAbort === abort) currentAbort = null;
+  $('#nearest').scrollIntoView({ block: 'nearest' });
+}
+
+/** One sentence on a finished nearest answer: how many have room, or why none is open with room. */
+function nearestSummary(nearest) {
+  const n = nearest.features.length;
+  if (n === 0) return t('nearestNone');
+  if (!nearest.withRoom) return notOpenReason(nearest.features);
+  return n === 1 ? t('nearestFoundOne') : t('nearestFound', { n });
+}
+
+/** Why none of these shelters is open with room, from the statuses they report. */
+function notOpenReason(features) {
+  const counts = new Map();
+  for (const feature of features) {
+    const status = statusOf(feature.properties) ?? 'unknown';
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  const [only] = counts.keys();
+  if (counts.size === 1 && dict().notOpen[only]) return t(`notOpen.${only}`);
+  const statuses = joinList([...counts].map(([status, n]) => t('statusCount', { status: term('status', status), n })));
+  return t('notOpenMixed', { statuses });
+}
+
+function freeText(props = {}) {
+  if (props.room === 'unknown') return t('capacityUnknown');
+  const free = props.available;
+  const total = props.capacity;
+  if (Number.isFinite(free) && Number.isFinite(total)) {
+    return t('freeOf', { n: formatNumber(free), total: formatNumber(total) });
+  }
+  if (Number.isFinite(free)) return t('free', { n: formatNumber(free) });
+  return t('freeUnknown');
+}
+
+/** The panel: the results as a list, or what is happening instead. */
+export function renderResults() {
+  const list = $('#results');
+  const nearest = current;
+  $('#clear').hidden = !nearest;
+  list.replaceChildren();
+  renderNearestHeading(nearest);
+  if (!nearest) return;
+  if (nearest.loading) {
+    list.append(el('li', { class: 'empty', text: t('nearestLoading') }));
+    return;
+  }
+  if (nearest.error) {
+    list.append(el('li', { class: 'empty error', text: nearest.error }));
+    return;
+  }
+  if (nearest.features.length === 0) {
+    list.append(el('li', { class: 'empty', text: t('nearestNone') }));
+    return;
+  }
+  nearest.features.forEach((feature, index) => {
+    const props = feature.properties ?? {};
+    const id = feature.id ?? props.id;
+    const selected = nearest.selected != null && String(nearest.selected) === String(id);
+    const classes = ['result', selected && 'selected', !nearest.withRoom && 'not-open'].filter(Boolean).join(' ');
+    const row = el(
+      'li',
+      { class: classes, 'data-id': id },
+      el(
+        'button',
+        { type: 'button', onclick: () => chooseResult(feature) },
+        el('span', { class: 'rank', text: index + 1 }),
+        el('span', { class: 'name', text: displayName(props) }),
+        el('span', { class: 'distance', text: formatDistance(Number(props.distance_m)) }),
+        el('span', { class: 'free' }, nearest.withRoom ? null : statusBadge(statusOf(props)), freeText(props)),
+      ),
+    );
+    list.append(row);
+  });
+}
+
+/** The panel heading says when the list holds shelters that are not open with room, and the note says why. */
+function renderNearestHeading(nearest) {
+  const notOpen = Boolean(nearest && !nearest.loading && !nearest.error && !nearest.withRoom && nearest.features.length);
+  const heading = $('#nearest-title');
+  heading.dataset.i18n = notOpen ? 'nearestTitleNotOpen' : 'nearestTitle';
+  heading.textContent = t(heading.dataset.i18n);
+  const note = $('#nearest-note');
+  note.textContent = notOpen ? nearestSummary(nearest) : '';
+  note.hidden = !notOpen;
+}
+
+/** Selects a result: marked in the list and on the map, the map moved to it, its popup opened. */
+export function chooseResult(feature) {
+  const id = feature.id ?? feature.properties?.id;
+  const at = pointOf(feature);
+  if (current) current.selected = id;
+  drawNearest();
+  renderResults();
+  if (at) focusOn(at, true);
+  openFacility(id, at, feature);
+}
+
+/** Forgets the answer, on the map and in the panel. */
+export function clearNearest() {
+  currentAbort?.abort();
+  current = null;
+  drawNearest();
+  renderResults();
+}
+
+/** Asks the browser where the user is and runs the nearest search from there. */
+export function locateMe() {
+  if (!('geolocation' in navigator)) {
+    showStatus(t('geoUnsupported'), 'error');
+    return;
+  }
+  showStatus(t('locating'), 'info', 0);
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      const { longitude, latitude } = position.coords;
+      map.flyTo({ center: [longitude, latitude], zoom: Math.max(map.getZoom(), 15) });
+      runNearest(longitude, latitude);
+    },
+    (error) => showStatus(error.code === 1 ? t('geoDenied') : t('geoFailed'), 'error'),
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+  );
+}
+
+/** The result with this facility id, if the answer shown has one. */
+export function resultById(id) {
+  return current?.features.find((f) => String(f.id ?? f.properties?.id) === String(id));
+}
+
+/** Asks again for the point shown (after the data changed), unless the last answer was an error. */
+export function refreshNearest() {
+  if (current?.origin && !current.error) runNearest(...current.origin);
+}
