@@ -54,3 +54,6 @@ else
 fi
 
 REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" npm test --prefix web
+
+# The HTTP API against its own generated OpenAPI document, with a token of every role.
+./scripts/schemathesis.sh

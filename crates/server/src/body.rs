@@ -2,6 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -38,4 +39,15 @@ pub fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<
         };
         ApiError::bad_request("bad_body", message)
     })
+}
+
+/// A JSON body as `T`, with the errors of [`json`].
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        json(Bytes::from_request(request, state).await).map(JsonBody)
+    }
 }

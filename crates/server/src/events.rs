@@ -1,9 +1,10 @@
 //! Change announcements for live maps: after each committed write, before its response.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// One change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Event {
     /// What happened: `facility.create`, `facility.update`, `facility.status`, `facility.delete`,
     /// `stock.movement`, `hazard.*`, `import`, `stock.import`, `activation.start`,

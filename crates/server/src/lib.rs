@@ -11,6 +11,7 @@ mod glyphs;
 mod limits;
 mod listen;
 mod metrics;
+mod openapi;
 mod page;
 mod params;
 mod present;
@@ -36,17 +37,8 @@ use crate::metrics::Metrics;
 /// The whole HTTP API and the map page, ready to serve or to test with `oneshot`.
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
-    Router::new()
-        .merge(routes::health::routes())
-        .merge(routes::tiles::routes())
-        .merge(routes::nearest::routes())
-        .merge(routes::facilities::routes())
-        .merge(routes::glyphs::routes())
-        .merge(routes::events::routes())
-        .merge(routes::activations::routes())
-        .merge(routes::quotas::routes())
-        .merge(imports())
-        .merge(routes::web::routes())
+    let (routes, _) = openapi::router().split_for_parts();
+    routes
         .layer(middleware::from_fn_with_state(state.clone(), count_errors))
         .layer(middleware::from_fn_with_state(state.clone(), limits::apply))
         .layer(middleware::from_fn(json_errors))
@@ -58,15 +50,6 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), read_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Imports take their body as a stream into a temporary file, so the body limit (which applies
-/// to extracted bytes and JSON) does not touch them; `import_limit_bytes` does.
-fn imports() -> Router<AppState> {
-    use axum::routing::post;
-    Router::new()
-        .route("/api/v1/import", post(routes::imports::import))
-        .route("/api/v1/stock/import", post(routes::imports::import_stock))
 }
 
 /// Reads that take too long are answered 408. Writes are not: a write runs to its commit whatever

@@ -1,128 +1,79 @@
-//! Query-string parameters, each parsed with an error that names it.
+//! Query strings as types: each route's parameters are a struct (`deny_unknown_fields`), so a
+//! misspelt filter (`has_rom=true`) or a repeated one is refused rather than ignored, and an
+//! error names the parameter at fault.
 
-use std::collections::HashMap;
-use std::str::FromStr;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// The query string as name → value.
-pub struct Params(HashMap<String, String>);
+/// The query string as `T`; a 400 naming the parameter when it is not.
+pub struct Query<T>(pub T);
 
-impl Params {
-    /// The query's `pairs`, each name one of `allowed` and given once: a misspelt filter
-    /// (`has_rom=true`) or a repeated one would otherwise be ignored without a word, and the answer
-    /// would look right while it is not.
-    pub fn new(pairs: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ApiError> {
-        let mut map = HashMap::with_capacity(pairs.len());
-        for (name, value) in pairs {
-            if !allowed.contains(&name.as_str()) {
-                let shown: String = name.chars().take(40).collect();
-                return Err(ApiError::bad_request(
-                    "bad_parameter",
-                    format!(
-                        "`{shown}` is not a parameter here; the parameters are {}",
-                        allowed.join(", ")
-                    ),
-                ));
-            }
-            if map.contains_key(&name) {
-                return Err(ApiError::bad_request(
-                    "bad_parameter",
-                    format!("`{name}` is given more than once"),
-                ));
-            }
-            map.insert(name, value);
-        }
-        Ok(Self(map))
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs = form_urlencoded::parse(query.as_bytes());
+        serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+            .map(Query)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let cause = error.into_inner();
+                let message = if path == "." {
+                    cause.to_string()
+                } else {
+                    format!("`{path}`: {cause}")
+                };
+                ApiError::bad_request("bad_parameter", message)
+            })
     }
+}
 
-    /// A parameter parsed as `T`, if present; an error names it and says what was expected.
-    pub fn optional<T: FromStr>(
-        &self,
-        name: &'static str,
-        expected: &str,
-    ) -> Result<Option<T>, ApiError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        let Some(text) = self.0.get(name) else {
-            return Ok(None);
-        };
-        text.trim().parse::<T>().map(Some).map_err(|e| {
-            ApiError::bad_request(
-                "bad_parameter",
-                format!("`{name}`: `{text}` is not {expected} ({e})"),
-            )
-        })
-    }
-
-    /// A required parameter.
-    pub fn required<T: FromStr>(&self, name: &'static str, expected: &str) -> Result<T, ApiError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        self.optional(name, expected)?.ok_or_else(|| {
-            ApiError::bad_request(
-                "missing_parameter",
-                format!("`{name}` is required: {expected}"),
-            )
-        })
-    }
-
-    /// A finite number in a range.
-    pub fn number_in(
-        &self,
-        name: &'static str,
-        range: std::ops::RangeInclusive<f64>,
-        required: bool,
-    ) -> Result<Option<f64>, ApiError> {
-        let expected = format!("a number from {} to {}", range.start(), range.end());
-        let value = if required {
-            Some(self.required::<f64>(name, &expected)?)
-        } else {
-            self.optional::<f64>(name, &expected)?
-        };
-        match value {
-            Some(v) if !v.is_finite() || !range.contains(&v) => Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("`{name}`: {v} is not {expected}"),
-            )),
-            other => Ok(other),
-        }
-    }
-
-    /// A whole number in `range`, or `default` when absent.
-    pub fn whole_in(
-        &self,
-        name: &'static str,
-        range: std::ops::RangeInclusive<usize>,
-        default: usize,
-    ) -> Result<usize, ApiError> {
-        let expected = format!("a whole number from {} to {}", range.start(), range.end());
-        let value = self.optional::<usize>(name, &expected)?.unwrap_or(default);
-        if !range.contains(&value) {
-            return Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("`{name}`: {value} is not {expected}"),
-            ));
-        }
+/// `value` of the parameter `name` if it lies in `range` (which NaN never does).
+pub fn within<T: PartialOrd + Display + Copy>(
+    name: &str,
+    value: T,
+    range: RangeInclusive<T>,
+) -> Result<T, ApiError> {
+    if range.contains(&value) {
         Ok(value)
+    } else {
+        Err(ApiError::bad_request(
+            "bad_parameter",
+            format!(
+                "`{name}`: {value} is not from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ))
     }
+}
 
-    /// A boolean flag: `true`, `false`, `1`, `0`.
-    pub fn flag(&self, name: &'static str) -> Result<bool, ApiError> {
-        match self.0.get(name).map(|v| v.trim()) {
-            None | Some("false" | "0" | "no") => Ok(false),
-            Some("true" | "1" | "yes" | "") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("`{name}`: `{other}` is not true or false"),
-            )),
+/// A yes-or-no parameter: `true`, `false`, `1`, `0`, `yes`, `no`; given with no value, yes.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Flag(pub bool);
+
+impl TryFrom<String> for Flag {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.trim() {
+            "false" | "0" | "no" => Ok(Flag(false)),
+            "true" | "1" | "yes" | "" => Ok(Flag(true)),
+            other => Err(format!("`{other}` is not true or false")),
         }
     }
+}
 
-    /// The raw text of a parameter.
-    pub fn text(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
+/// Whether an optional flag is given and yes.
+pub fn flag(value: Option<Flag>) -> bool {
+    value.is_some_and(|f| f.0)
 }

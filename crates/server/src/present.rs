@@ -1,110 +1,323 @@
-//! Facilities as the API shows them: GeoJSON features, positions in the asked CRS, private
-//! contact details left out (anonymous readers; roles arrive with the write API).
+//! Facilities as the API shows them: GeoJSON features whose properties are typed. The summary is
+//! [`FacilitySummary`], made where the tiles make theirs; a detail adds the public record, the
+//! stock held, and a private part that only token holders get. Nothing private can leak by a
+//! renamed field: the public views list what they show, and the private part is its own type.
 
-use refuge_core::{Catalog, Crs, Facility, FacilityDetails, SpatialIndex};
-use serde_json::{Value, json};
+use refuge_core::{
+    AdminArea, Catalog, Contact, Crs, Facility, FacilityDetails, FacilityId, FacilitySummary,
+    HazardKind, ItemCategory, ItemId, Poi, ReserveDepot, RiskLevel, Shelter, Source, SpatialIndex,
+    StatusReport, Unit,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-/// A feature with the fields a list or a map marker needs.
-pub fn summary(facility: &Facility, crs: Crs) -> Value {
-    let [x, y] = crs.from_wgs84(facility.location);
-    let mut properties = json!({
-        "id": facility.id.get(),
-        "kind": facility.kind(),
-        "name": facility.name,
-        "status": facility.status.status,
-        "designation": facility.designation,
-    });
-    let extra = match &facility.details {
-        FacilityDetails::Shelter(s) => json!({
-            "shelter_type": s.shelter_type,
-            "capacity": s.capacity(),
-            "occupancy": s.occupancy,
-            "available": s.available(),
-            "room": s.room(),
-            "suitable_for": s.suitable_for,
-            "suitability_unknown": s.suitable_for.is_empty(),
-        }),
-        FacilityDetails::Reserve(d) => json!({ "tier": d.tier }),
-        FacilityDetails::Hazard(h) => json!({
-            "hazard_kind": h.hazard_kind,
-            "risk": h.risk,
-            "influence_radius_m": h.influence_radius_m,
-        }),
-        FacilityDetails::Poi(p) => json!({ "poi_kind": p.poi_kind }),
-        FacilityDetails::MicroStorage(_) => json!({}),
-    };
-    merge(&mut properties, extra);
-    json!({
-        "type": "Feature",
-        "id": facility.id.get(),
-        "geometry": { "type": "Point", "coordinates": [x, y] },
-        "properties": properties,
-    })
+/// The GeoJSON `type` of a feature.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum FeatureType {
+    /// A feature.
+    Feature,
 }
 
-/// A feature with every field, computed capacity, and the stock it holds; contact details and
-/// keyholders only when `private` (the caller holds a token).
+/// The GeoJSON `type` of a collection.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum CollectionType {
+    /// A feature collection.
+    FeatureCollection,
+}
+
+/// The GeoJSON `type` of a point.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum PointType {
+    /// A point.
+    Point,
+}
+
+/// A GeoJSON point, in the CRS the request asked for.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Point {
+    /// Always `Point`.
+    #[serde(rename = "type")]
+    pub kind: PointType,
+    /// Longitude, latitude.
+    pub coordinates: [f64; 2],
+}
+
+/// A facility as a GeoJSON feature: its id, its position, and properties of type `P`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Feature<P> {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    pub kind: FeatureType,
+    /// The facility's id.
+    pub id: u64,
+    /// Its position.
+    pub geometry: Point,
+    /// What is shown of it.
+    pub properties: P,
+}
+
+impl<P> Feature<P> {
+    /// `facility` at its position in `crs`, showing `properties`.
+    pub fn of(facility: &Facility, crs: Crs, properties: P) -> Self {
+        Self {
+            kind: FeatureType::Feature,
+            id: facility.id.get(),
+            geometry: Point {
+                kind: PointType::Point,
+                coordinates: crs.from_wgs84(facility.location),
+            },
+            properties,
+        }
+    }
+}
+
+/// The summary feature of a facility, for lists and markers.
+pub fn summary(facility: &Facility, crs: Crs) -> Feature<FacilitySummary> {
+    Feature::of(facility, crs, FacilitySummary::of(facility))
+}
+
+/// Everything public about a facility, the stock it holds, and the private part for staff.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacilityDetail {
+    /// The summary, as in lists and tiles.
+    #[serde(flatten)]
+    pub summary: FacilitySummary,
+    /// The record's version, also its `ETag`: send it back in `If-Match` to change the record.
+    pub version: u64,
+    /// Street address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Administrative areas.
+    pub admin: AdminArea,
+    /// Operating organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// The last status report: the status, when, and (to staff only) by whom.
+    pub report: StatusReport,
+    /// Where the record came from.
+    pub source: Source,
+    /// The building or site outline as a GeoJSON geometry (WGS84 answers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub footprint: Option<geojson::Geometry>,
+    /// The attributes of its kind.
+    pub attributes: Attributes,
+    /// Contact details: present for token holders only.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub private: Option<PrivatePart>,
+    /// The stock it holds, by item.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stock: Vec<StockLine>,
+}
+
+/// What only staff see of a facility.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PrivatePart {
+    /// The person or desk to contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    /// Who holds the key of a micro-storage site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyholder: Option<Contact>,
+}
+
+/// The attributes of a facility's kind, as the public may see them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Attributes {
+    /// A shelter's.
+    Shelter(Shelter),
+    /// A reserve depot's.
+    Reserve(ReserveDepot),
+    /// A micro-storage site's; its keyholder is in the private part.
+    MicroStorage(MicroStorageAttributes),
+    /// A hazard source's.
+    Hazard(HazardAttributes),
+    /// A point of interest's.
+    Poi(Poi),
+}
+
+/// A micro-storage site's public attributes (no other field: that tells them from the other
+/// kinds' in the document).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MicroStorageAttributes {
+    /// The depot that resupplies it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_depot: Option<FacilityId>,
+    /// The organisation hosting it (a residents' committee, a property office).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// When it can be opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_hours: Option<String>,
+}
+
+/// A hazard source's attributes, its zone as a GeoJSON geometry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HazardAttributes {
+    /// Its kind.
+    pub hazard_kind: HazardKind,
+    /// Its zone, WGS84 (WGS84 answers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub zone: Option<geojson::Geometry>,
+    /// Risk level.
+    pub risk: RiskLevel,
+    /// How far its influence reaches, metres.
+    pub influence_radius_m: f64,
+    /// People threatened, where assessed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threatened_population: Option<u32>,
+    /// The unit responsible for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responsible_unit: Option<String>,
+}
+
+/// One item held at a facility.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StockLine {
+    /// The catalogue item.
+    pub item: ItemId,
+    /// Its Chinese name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
+    /// Its English name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+    /// The unit counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+    /// Its category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<ItemCategory>,
+    /// How many are on hand.
+    pub quantity: u64,
+}
+
+/// Who is asking: the public, or staff holding a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// No token: contacts, keyholders and reporters' names are left out.
+    Public,
+    /// Any valid token.
+    Staff,
+}
+
+/// The detail feature of a facility, for `audience`, positions in `crs`. Geometries other than
+/// the point (outline, zone) are WGS84 only, so they are left out of answers in another CRS.
 pub fn detail(
     facility: &Facility,
     index: &SpatialIndex,
     catalog: &Catalog,
     crs: Crs,
-    private: bool,
-) -> Value {
-    let mut feature = summary(facility, crs);
-    let mut all = serde_json::to_value(facility).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut all {
-        map.remove("location");
-        if !private {
-            map.remove("contact");
-            map.remove("keyholder");
+    audience: Audience,
+) -> Feature<FacilityDetail> {
+    let staff = audience == Audience::Staff;
+    let geometry =
+        |g: Option<&geo::Geometry>| g.filter(|_| crs == Crs::Wgs84).map(geojson::Geometry::from);
+    let mut keyholder = None;
+    let attributes = match &facility.details {
+        FacilityDetails::Shelter(shelter) => Attributes::Shelter(shelter.clone()),
+        FacilityDetails::Reserve(depot) => Attributes::Reserve(depot.clone()),
+        FacilityDetails::MicroStorage(site) => {
+            keyholder.clone_from(&site.keyholder);
+            Attributes::MicroStorage(MicroStorageAttributes {
+                parent_depot: site.parent_depot,
+                host: site.host.clone(),
+                open_hours: site.open_hours.clone(),
+            })
         }
-        if crs != Crs::Wgs84 {
-            map.remove("footprint");
-            map.remove("zone");
-        }
-    }
-    merge(&mut feature["properties"], all);
-    // The detail carries the whole status report: status and when; by whom (a staff member's
-    // name) only to staff.
+        FacilityDetails::Hazard(hazard) => Attributes::Hazard(HazardAttributes {
+            hazard_kind: hazard.hazard_kind,
+            zone: geometry(hazard.zone.as_ref()),
+            risk: hazard.risk,
+            influence_radius_m: hazard.influence_radius_m,
+            threatened_population: hazard.threatened_population,
+            responsible_unit: hazard.responsible_unit.clone(),
+        }),
+        FacilityDetails::Poi(poi) => Attributes::Poi(*poi),
+    };
     let mut report = facility.status.clone();
-    if !private {
+    if !staff {
         report.reported_by = None;
     }
-    feature["properties"]["status"] = serde_json::to_value(&report).unwrap_or(Value::Null);
-    let stock: Vec<Value> = index
+    let stock = index
         .stock_at(facility.id)
         .map(|(item, quantity)| {
             let entry = catalog.get(item).ok();
-            json!({
-                "item": item,
-                "name_zh": entry.and_then(|i| i.name.zh.clone()),
-                "name_en": entry.and_then(|i| i.name.en.clone()),
-                "unit": entry.map(|i| i.unit),
-                "category": entry.map(|i| i.category),
-                "quantity": quantity,
-            })
+            StockLine {
+                item: item.clone(),
+                name_zh: entry.and_then(|i| i.name.zh.clone()),
+                name_en: entry.and_then(|i| i.name.en.clone()),
+                unit: entry.map(|i| i.unit),
+                category: entry.map(|i| i.category),
+                quantity,
+            }
         })
         .collect();
-    if !stock.is_empty() {
-        feature["properties"]["stock"] = Value::Array(stock);
-    }
-    feature
+    let footprint = facility.footprint.clone().map(geo::Geometry::MultiPolygon);
+    let properties = FacilityDetail {
+        summary: FacilitySummary::of(facility),
+        version: facility.version,
+        address: facility.address.clone(),
+        admin: facility.admin.clone(),
+        operator: facility.operator.clone(),
+        report,
+        source: facility.source.clone(),
+        footprint: geometry(footprint.as_ref()),
+        attributes,
+        private: staff.then(|| PrivatePart {
+            contact: facility.contact.clone(),
+            keyholder,
+        }),
+        stock,
+    };
+    Feature::of(facility, crs, properties)
 }
 
-fn merge(into: &mut Value, from: Value) {
-    if let (Value::Object(into), Value::Object(from)) = (into, from) {
-        for (key, value) in from {
-            into.entry(key).or_insert(value);
-        }
-    }
+/// A page of facilities.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacilityPage {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub kind: CollectionType,
+    /// The CRS of the positions.
+    pub crs: Crs,
+    /// The facilities of this page, by id.
+    pub features: Vec<Feature<FacilitySummary>>,
+    /// How many facilities match, on all pages.
+    pub total: usize,
+    /// The `offset` of the next page, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
 }
 
-/// A FeatureCollection.
-pub fn collection(features: Vec<Value>, crs: Crs) -> Value {
-    json!({
-        "type": "FeatureCollection",
-        "crs": crs,
-        "features": features,
-    })
+/// The nearest facilities, nearest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NearestResponse {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub kind: CollectionType,
+    /// The CRS of the positions.
+    pub crs: Crs,
+    /// The facilities found, nearest first.
+    pub features: Vec<Feature<NearestHit>>,
+    /// How distances are measured.
+    pub distance: &'static str,
+    /// The point asked about, in the CRS asked.
+    pub origin: [f64; 2],
+    /// The data version the answer comes from.
+    pub data_version: u64,
+}
+
+/// A facility found near a point.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NearestHit {
+    /// The facility's summary.
+    #[serde(flatten)]
+    pub summary: FacilitySummary,
+    /// Its great-circle distance from the point, metres, to 0.1 m.
+    pub distance_m: f64,
 }

@@ -8,7 +8,7 @@ use geo::{BoundingRect, Buffer, Coord, Geometry, MapCoords, Point};
 use h3o::{LatLng, Resolution};
 use mvt::Tile;
 use refuge_core::{
-    BBox, Facility, FacilityDetails, FacilityId, FacilityKind, Filter, SpatialIndex,
+    BBox, Facility, FacilityId, FacilityKind, FacilitySummary, Filter, SpatialIndex,
 };
 
 use crate::encode::{LayerWriter, Properties, Value};
@@ -206,40 +206,50 @@ fn widened(bbox: BBox, by: f64) -> BBox {
     .unwrap_or(bbox)
 }
 
-/// What a popup and a style need of a facility.
+/// What a popup and a style need of a facility: its [`FacilitySummary`], made where the API makes
+/// it, as tile tags. A tag holds one value, so the names become `name_zh` and `name_en`, and lists
+/// (the hazards a shelter suits) stay in the API.
 pub fn properties(facility: &Facility) -> Properties {
+    let summary = FacilitySummary::of(facility);
     let mut props: Properties = vec![
-        ("id", Value::from(facility.id.get())),
-        ("kind", Value::from(facility.kind().as_str())),
-        ("status", Value::from(facility.status.status.as_str())),
+        ("id", Value::from(summary.id)),
+        ("kind", Value::from(summary.kind.as_str())),
+        ("status", Value::from(summary.status.as_str())),
+        ("designation", Value::from(summary.designation.as_str())),
     ];
-    if let Some(zh) = &facility.name.zh {
-        props.push(("name_zh", Value::from(zh.as_str())));
-    }
-    if let Some(en) = &facility.name.en {
-        props.push(("name_en", Value::from(en.as_str())));
-    }
-    match &facility.details {
-        FacilityDetails::Shelter(shelter) => {
-            props.push(("shelter_type", Value::from(shelter.shelter_type.as_str())));
-            if let Some(capacity) = shelter.capacity() {
-                props.push(("capacity", Value::from(capacity)));
-            }
-            props.push(("occupancy", Value::from(shelter.occupancy)));
-            if let Some(available) = shelter.available() {
-                props.push(("available", Value::from(available)));
-            }
-            props.push(("room", Value::from(shelter.room().as_str())));
+    let mut text = |key, value: Option<&'static str>| {
+        if let Some(value) = value {
+            props.push((key, Value::from(value)));
         }
-        FacilityDetails::Reserve(depot) => props.push(("tier", Value::from(depot.tier.as_str()))),
-        FacilityDetails::Hazard(hazard) => {
-            props.push(("hazard_kind", Value::from(hazard.hazard_kind.as_str())));
-            props.push(("risk", Value::from(hazard.risk.as_str())));
-            props.push(("grade", Value::from(u32::from(hazard.risk.grade()))));
-            props.push(("influence_radius_m", Value::from(hazard.influence_radius_m)));
+    };
+    text("shelter_type", summary.shelter_type.map(|t| t.as_str()));
+    text("room", summary.room.map(|r| r.as_str()));
+    text("tier", summary.tier.map(|t| t.as_str()));
+    text("hazard_kind", summary.hazard_kind.map(|k| k.as_str()));
+    text("risk", summary.risk.map(|r| r.as_str()));
+    text("poi_kind", summary.poi_kind.map(|k| k.as_str()));
+    let names = [("name_zh", summary.name.zh), ("name_en", summary.name.en)];
+    for (key, name) in names {
+        if let Some(name) = name {
+            props.push((key, Value::from(name)));
         }
-        FacilityDetails::Poi(poi) => props.push(("poi_kind", Value::from(poi.poi_kind.as_str()))),
-        FacilityDetails::MicroStorage(_) => {}
+    }
+    let numbers = [
+        ("capacity", summary.capacity),
+        ("occupancy", summary.occupancy),
+        ("available", summary.available),
+        ("grade", summary.grade.map(u32::from)),
+    ];
+    for (key, number) in numbers {
+        if let Some(number) = number {
+            props.push((key, Value::from(number)));
+        }
+    }
+    if let Some(radius) = summary.influence_radius_m {
+        props.push(("influence_radius_m", Value::from(radius)));
+    }
+    if let Some(unknown) = summary.suitability_unknown {
+        props.push(("suitability_unknown", Value::from(unknown)));
     }
     props
 }

@@ -51,6 +51,10 @@ macro_rules! facility_fields {
                 "Number: facilities aggregated into this point (low zoom)",
             ),
                     ("open_count", "Number: open facilities of an aggregate"),
+            (
+                "designation",
+                "String: planned, designated or decommissioned; absent on an aggregate",
+            ),
             $($extra,)*
         ]
     };
@@ -72,6 +76,10 @@ const SHELTER_FIELDS: &[(&str, &str)] = facility_fields![
     (
         "room",
         "String: available, unknown (capacity not known) or none",
+    ),
+    (
+        "suitability_unknown",
+        "Boolean: the shelter states no hazard it suits",
     ),
 ];
 

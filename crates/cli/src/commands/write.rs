@@ -131,9 +131,7 @@ pub fn run(command: Write) -> Result<()> {
             )?;
             println!(
                 "facility {id}: {} (version {})",
-                answer["properties"]["status"]["status"]
-                    .as_str()
-                    .unwrap_or("?"),
+                answer["properties"]["status"].as_str().unwrap_or("?"),
                 answer["properties"]["version"]
             );
         }

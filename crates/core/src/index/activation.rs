@@ -21,6 +21,7 @@ pub struct ActivationPlan {
 
 /// A shelter of the area an activation does not open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeftShelter {
     /// The shelter.
     pub id: FacilityId,
@@ -32,6 +33,7 @@ pub struct LeftShelter {
 /// Why an activation leaves a shelter as it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LeftReason {
     /// It states hazards it suits, and not this one.
     Unsuitable,

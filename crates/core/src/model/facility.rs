@@ -25,6 +25,7 @@ crate::named_enum! {
 
 /// The administrative areas a facility lies in: codes or names, as the source gives them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminArea {
     /// District (区/县).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,6 +40,7 @@ pub struct AdminArea {
 
 /// A person or desk to contact. Private: hidden from anonymous readers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     /// Name of the person or desk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,6 +71,7 @@ impl Contact {
 
 /// Where a record came from: the dataset, the record's id in it, and the CRS it was given in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Source {
     /// The dataset, e.g. a file name or `osm`.
     pub dataset: String,

@@ -85,12 +85,14 @@ impl RiskLevel {
 
 /// A hazard source's attributes beyond the common facility record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HazardSource {
     /// Its kind.
     pub hazard_kind: HazardKind,
     /// Its zone: a line (a coast, a power line) or polygon (a port, a chemical park). Without one,
     /// the hazard is the facility's point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub zone: Option<geo::Geometry>,
     /// Risk level.
     pub risk: RiskLevel,

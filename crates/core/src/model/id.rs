@@ -8,6 +8,11 @@ use crate::{Error, Result};
 /// what a map page reads tile feature ids into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "u64", into = "u64")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = u64, minimum = 1, maximum = 9_007_199_254_740_991_u64)
+)]
 pub struct FacilityId(u64);
 
 impl FacilityId {
@@ -69,6 +74,11 @@ impl std::str::FromStr for FacilityId {
 /// A catalogue item's id: short snake_case ASCII, such as `bottled_water`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, pattern = "^[a-z0-9_]{1,64}$", example = "bottled_water")
+)]
 pub struct ItemId(String);
 
 impl ItemId {

@@ -7,6 +7,7 @@ use crate::{Contact, FacilityId, Result};
 /// A small community store of first-hour supplies, kept in a community room, property office or
 /// similar, opened by a keyholder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MicroStorageSite {
     /// The community depot that resupplies it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

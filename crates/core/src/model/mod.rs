@@ -13,6 +13,7 @@ mod reserve;
 mod shelter;
 mod status;
 mod stock;
+mod summary;
 
 pub use activation::Activation;
 pub use base::{BaseFeature, BaseLayer};
@@ -32,6 +33,7 @@ pub use shelter::{
 };
 pub use status::{Designation, LiveStatus, StatusReport};
 pub use stock::{Lot, Movement, MovementKind, Quota, Shortage, StockLedger};
+pub use summary::FacilitySummary;
 
 use geo::CoordsIter;
 

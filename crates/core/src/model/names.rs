@@ -6,6 +6,7 @@ use crate::{Error, Result};
 
 /// A name in Chinese, English or both; at least one is present and not blank.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Names {
     /// The Chinese name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

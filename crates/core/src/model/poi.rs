@@ -30,6 +30,7 @@ crate::named_enum! {
 
 /// A point of interest's attributes beyond the common facility record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Poi {
     /// Its kind.
     pub poi_kind: PoiKind,

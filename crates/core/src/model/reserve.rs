@@ -41,6 +41,7 @@ impl ReserveTier {
 
 /// A reserve depot's attributes beyond the common facility record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReserveDepot {
     /// Its tier.
     pub tier: ReserveTier,

@@ -144,6 +144,7 @@ crate::named_enum! {
 
 /// A shelter's attributes beyond the common facility record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shelter {
     /// GB 51143 function type.
     pub shelter_type: ShelterType,

@@ -33,6 +33,7 @@ crate::named_enum! {
 
 /// A live status with the time it was reported and, where known, who reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusReport {
     /// The status.
     pub status: LiveStatus,

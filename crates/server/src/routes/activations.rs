@@ -1,52 +1,104 @@
 //! `POST /api/v1/activations` (admin, logistics): an emergency opens the suitable shelters of an
 //! area in one step; `GET` lists activations; `DELETE /api/v1/activations/{id}` ends one.
 
-use axum::extract::rejection::BytesRejection;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get};
-use axum::{Json, Router, body::Bytes};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use geo::{Area, Validation};
-use refuge_core::{Activation, HazardType, LonLat};
-use refuge_store::Role;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use refuge_core::{Activation, FacilityId, HazardType, LeftShelter, LonLat};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::{caller, require};
-use crate::body;
-use crate::error::ApiError;
+use crate::auth::{Authorized, Caller, Logistics};
+use crate::body::JsonBody;
+use crate::error::{ApiError, ErrorBody};
+use crate::present::Audience;
 use crate::state::AppState;
 
 /// The activation routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/activations", get(list).post(start))
-        .route("/api/v1/activations/{id}", delete(end))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, start))
+        .routes(routes!(end))
 }
 
 /// What an activation request says: the hazard, and the area or a district of the base map.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ActivationRequest {
-    hazard: String,
+    /// The emergency: earthquake, flood, typhoon, fire, …
+    hazard: HazardType,
+    /// The area, a GeoJSON Polygon or MultiPolygon in WGS84; or give `district`.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     area: Option<Value>,
+    /// A district of the base map's boundaries, by name; or give `area`.
     #[serde(default)]
     district: Option<String>,
 }
 
+/// An activation as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+struct ActivationView {
+    /// Its number.
+    id: u64,
+    /// The emergency.
+    hazard: HazardType,
+    /// The district it was asked for, if it was asked by district.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    district: Option<String>,
+    /// The area, a GeoJSON geometry in WGS84.
+    #[schema(value_type = Object)]
+    area: geojson::Geometry,
+    /// The shelters it opened.
+    opened: Vec<FacilityId>,
+    /// Of those, the ones whose suitability is not stated.
+    suitability_unknown: Vec<FacilityId>,
+    /// The designated shelters of the area it left as they were, and why.
+    left: Vec<LeftShelter>,
+    /// When it started.
+    started_at: DateTime<Utc>,
+    /// Who started it: staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started_by: Option<String>,
+    /// When it ended, if it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ended_at: Option<DateTime<Utc>>,
+    /// Who ended it: staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ended_by: Option<String>,
+    /// The shelters its end returned to standby.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    returned_to_standby: Vec<FacilityId>,
+    /// The shelters its end left open for another activation still in force over them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    handed_over: Vec<FacilityId>,
+}
+
+/// The activations, newest last.
+#[derive(Debug, Serialize, ToSchema)]
+struct Activations {
+    /// Every activation, ended ones too.
+    activations: Vec<ActivationView>,
+}
+
+/// Starts an activation (logistics): opens the suitable standby shelters of an area or district
+/// for a hazard, in one step.
+#[utoipa::path(post, path = "/api/v1/activations", tag = "writes",
+    security(("bearer" = [])),
+    request_body = ActivationRequest,
+    responses((status = 201, description = "Started", body = ActivationView)))]
 async fn start(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    Authorized(actor, _): Authorized<Logistics>,
+    JsonBody(request): JsonBody<ActivationRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = require(&state, &headers, Role::Logistics)?;
-    let request: ActivationRequest = body::json(raw)?;
-    let hazard: HazardType = request.hazard.parse().map_err(|e: refuge_core::Error| {
-        ApiError::bad_request("bad_body", format!("`hazard`: {e}"))
-    })?;
+    let hazard = request.hazard;
     let state2 = state.clone();
     let activation = tokio::task::spawn_blocking(move || -> Result<Activation, ApiError> {
         let (area, district) = match (request.area, request.district) {
@@ -98,20 +150,30 @@ async fn start(
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok((StatusCode::CREATED, Json(present(&activation, true))))
+    Ok((
+        StatusCode::CREATED,
+        Json(present(&activation, Audience::Staff)),
+    ))
 }
 
-/// An activation as the API shows it: its area as a GeoJSON geometry; who started and ended it
-/// only to staff (`private`).
-fn present(activation: &Activation, private: bool) -> Value {
-    let mut value = serde_json::to_value(activation).unwrap_or(Value::Null);
-    value["area"] =
-        serde_json::to_value(geojson::Geometry::from(&activation.area)).unwrap_or(Value::Null);
-    if let (Value::Object(fields), false) = (&mut value, private) {
-        fields.remove("started_by");
-        fields.remove("ended_by");
+/// An activation for `audience`: who started and ended it only to staff.
+fn present(activation: &Activation, audience: Audience) -> ActivationView {
+    let staff = audience == Audience::Staff;
+    ActivationView {
+        id: activation.id,
+        hazard: activation.hazard,
+        district: activation.district.clone(),
+        area: geojson::Geometry::from(&activation.area),
+        opened: activation.opened.clone(),
+        suitability_unknown: activation.suitability_unknown.clone(),
+        left: activation.left.clone(),
+        started_at: activation.started_at,
+        started_by: staff.then(|| activation.started_by.clone()),
+        ended_at: activation.ended_at,
+        ended_by: activation.ended_by.clone().filter(|_| staff),
+        returned_to_standby: activation.returned_to_standby.clone(),
+        handed_over: activation.handed_over.clone(),
     }
-    value
 }
 
 /// A GeoJSON Polygon or MultiPolygon in WGS84, checked: positions on the Earth, closed rings,
@@ -147,8 +209,14 @@ fn area_of(value: Value) -> Result<geo::MultiPolygon, ApiError> {
     Ok(area)
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let private = caller(&state, &headers)?.is_some();
+/// Every activation; who started and ended them only to token holders.
+#[utoipa::path(get, path = "/api/v1/activations", tag = "facilities",
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "The activations", body = Activations)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Activations>, ApiError> {
     let store = state.store.clone();
     let activations = tokio::task::spawn_blocking(move || match store {
         Some(store) => store.activations(),
@@ -156,16 +224,27 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<
     })
     .await
     .map_err(ApiError::internal)??;
-    let listed: Vec<Value> = activations.iter().map(|a| present(a, private)).collect();
-    Ok(Json(json!({ "activations": listed })))
+    let audience = caller.audience();
+    Ok(Json(Activations {
+        activations: activations.iter().map(|a| present(a, audience)).collect(),
+    }))
 }
 
+/// Ends an activation (logistics): the shelters it opened go back to standby, unless a later
+/// report or another activation still in force holds them.
+#[utoipa::path(delete, path = "/api/v1/activations/{id}", tag = "writes",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The activation's number")),
+    responses(
+        (status = 200, description = "Ended", body = ActivationView),
+        (status = 404, description = "No such activation", body = ErrorBody),
+        (status = 409, description = "It has ended already", body = ErrorBody),
+    ))]
 async fn end(
     State(state): State<AppState>,
+    Authorized(actor, _): Authorized<Logistics>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let actor = require(&state, &headers, Role::Logistics)?;
+) -> Result<Json<ActivationView>, ApiError> {
     let id: u64 = id.parse().map_err(|_| {
         ApiError::bad_request(
             "bad_parameter",
@@ -175,5 +254,5 @@ async fn end(
     let activation = tokio::task::spawn_blocking(move || state.end_activation(id, &actor))
         .await
         .map_err(ApiError::internal)??;
-    Ok(Json(present(&activation, true)))
+    Ok(Json(present(&activation, Audience::Staff)))
 }

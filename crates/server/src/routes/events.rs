@@ -5,21 +5,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use axum::routing::get;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The events route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/events", get(events))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events))
 }
 
 /// One open event stream, counted while it lasts.
@@ -31,6 +31,15 @@ impl Drop for Listener {
     }
 }
 
+/// Live updates as server-sent events: `hello` with the data version first, then a `change`
+/// (an [`Event`](crate::Event) as JSON) after each committed write, or `reload` for a listener
+/// that fell behind.
+#[utoipa::path(get, path = "/api/v1/events", tag = "facilities",
+    responses(
+        (status = 200, description = "An endless text/event-stream; each `change` event's data \
+            is an Event", content_type = "text/event-stream", body = crate::Event),
+        (status = 503, description = "Too many streams are open", body = crate::error::ErrorBody),
+    ))]
 async fn events(
     State(state): State<AppState>,
 ) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {

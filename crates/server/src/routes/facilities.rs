@@ -1,85 +1,93 @@
-//! `GET /api/v1/facilities` (by box, kind, name; paged) and `GET /api/v1/facilities/{id}`.
+//! `GET /api/v1/facilities` (by box, kind, name; paged) and `GET /api/v1/facilities/{id}`; the
+//! writes to the same paths are in [`super::writes`].
 
-use axum::extract::{Path, Query, State};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use refuge_core::{BBox, Crs, FacilityId, FacilityKind, Filter};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::writes;
-use crate::auth::caller;
+use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::params::Params;
-use crate::present;
+use crate::params::{Query, within};
+use crate::present::{self, CollectionType, FacilityDetail, FacilityPage, Feature};
 use crate::state::AppState;
 
 /// The facility routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/facilities",
-            get(list).post(writes::create_facility),
-        )
-        .route(
-            "/api/v1/facilities/{id}",
-            get(one)
-                .patch(writes::patch_facility)
-                .delete(writes::delete_facility),
-        )
-        .route(
-            "/api/v1/facilities/{id}/status",
-            post(writes::report_status),
-        )
-        .route("/api/v1/stock/movements", post(writes::record_movement))
-        .route("/api/v1/hazards", post(writes::upload_hazards))
-        .route("/api/v1/audit", get(writes::audit_log))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, writes::create_facility))
+        .routes(routes!(
+            one,
+            writes::patch_facility,
+            writes::delete_facility
+        ))
 }
 
-fn crs_of(params: &Params) -> Result<Crs, ApiError> {
-    Ok(params
-        .optional("crs", "one of wgs84, cgcs2000, gcj02, bd09")?
-        .unwrap_or(Crs::Wgs84))
+/// What a facility list asks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// `minLon,minLat,maxLon,maxLat` in WGS84 (default: the world).
+    bbox: Option<String>,
+    /// Only facilities of this kind.
+    kind: Option<FacilityKind>,
+    /// Only facilities whose name contains this text.
+    q: Option<String>,
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// Facilities to skip (by id order).
+    offset: Option<usize>,
+    /// The CRS of the answer's positions (default wgs84).
+    crs: Option<Crs>,
 }
 
+/// Facilities by box, kind and name, one page at a time in id order.
+#[utoipa::path(get, path = "/api/v1/facilities", tag = "facilities", params(ListQuery),
+    responses((status = 200, description = "A page of facilities", body = FacilityPage)))]
 async fn list(
     State(state): State<AppState>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
-    let params = Params::new(query, &["bbox", "kind", "q", "limit", "offset", "crs"])?;
-    let crs = crs_of(&params)?;
+    Query(query): Query<ListQuery>,
+) -> Result<Json<FacilityPage>, ApiError> {
+    let crs = query.crs.unwrap_or(Crs::Wgs84);
     let mut filter = Filter::default();
-    if let Some(kind) = params.optional::<FacilityKind>(
-        "kind",
-        "one of shelter, reserve, micro_storage, hazard, poi",
-    )? {
+    if let Some(kind) = query.kind {
         filter = filter.kind(kind);
     }
-    let limit = params.whole_in("limit", 1..=1000, 100)?;
-    let offset: usize = params.optional("offset", "a whole number")?.unwrap_or(0);
-    let snapshot = state.index.snapshot();
-    let bbox = match params.text("bbox") {
+    let limit = within("limit", query.limit.unwrap_or(100), 1..=1000)?;
+    let offset = query.offset.unwrap_or(0);
+    let bbox = match &query.bbox {
         Some(text) => parse_bbox(text)?,
         None => BBox::world(),
     };
+    let snapshot = state.index.snapshot();
     let mut found = snapshot.within_bbox(bbox, &filter);
-    if let Some(q) = params.text("q").map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         found.retain(|f| f.name.contains(q));
     }
     found.sort_by_key(|f| f.id);
     let total = found.len();
-    let page: Vec<Value> = found
+    let features = found
         .into_iter()
         .skip(offset)
         .take(limit)
         .map(|f| present::summary(f, crs))
         .collect();
-    let mut body = present::collection(page, crs);
-    body["total"] = json!(total);
-    if offset.saturating_add(limit) < total {
-        body["next_offset"] = json!(offset.saturating_add(limit));
-    }
-    Ok(Json(body))
+    let next = offset.saturating_add(limit);
+    Ok(Json(FacilityPage {
+        kind: CollectionType::FeatureCollection,
+        crs,
+        features,
+        total,
+        next_offset: (next < total).then_some(next),
+    }))
 }
 
 fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
@@ -103,19 +111,39 @@ fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
         .map_err(|e| ApiError::bad_request("bad_parameter", format!("`bbox`: {e}")))
 }
 
+/// What a facility's detail asks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct DetailQuery {
+    /// The CRS of the answer's position (default wgs84).
+    crs: Option<Crs>,
+}
+
+/// A facility's id in a path; a 400 naming it when it is not one.
+pub fn parse_id(id: &str) -> Result<FacilityId, ApiError> {
+    id.parse()
+        .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))
+}
+
+/// One facility with every public field and its stock; contacts and keyholders for token
+/// holders. The `ETag` is its version, for `If-Match`.
+#[utoipa::path(get, path = "/api/v1/facilities/{id}", tag = "facilities",
+    params(("id" = u64, Path, description = "The facility's id", minimum = 1), DetailQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The facility", body = Feature<FacilityDetail>,
+            headers(("ETag" = String, description = "\"v<version>\", for If-Match"))),
+        (status = 404, description = "No such facility", body = crate::error::ErrorBody),
+    ))]
 async fn one(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<Vec<(String, String)>>,
-    headers: axum::http::HeaderMap,
-) -> Result<axum::response::Response, ApiError> {
-    let params = Params::new(query, &["crs"])?;
-    let crs = crs_of(&params)?;
-    let id: FacilityId = id
-        .parse()
-        .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))?;
-    // Contact details and keyholders are for token holders only.
-    let private = caller(&state, &headers)?.is_some();
+    Query(query): Query<DetailQuery>,
+) -> Result<Response, ApiError> {
+    let crs = query.crs.unwrap_or(Crs::Wgs84);
+    let id = parse_id(&id)?;
     let snapshot = state.index.snapshot();
     let facility = snapshot
         .get(id)
@@ -123,14 +151,11 @@ async fn one(
     // The ETag is the record's version, for If-Match; the body also carries stock, which changes
     // without a new version, so it is never answered with 304.
     let tag = writes::etag(facility.version);
-    let body = present::detail(facility, &snapshot, &state.catalog, crs, private);
+    let body = present::detail(facility, &snapshot, &state.catalog, crs, caller.audience());
     Ok((
         [
-            (axum::http::header::ETAG, tag),
-            (
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            ),
+            (header::ETAG, tag),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         Json(body),
     )

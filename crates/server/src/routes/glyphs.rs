@@ -3,21 +3,30 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::glyphs::GlyphCache;
 use crate::state::AppState;
 
 /// The glyph route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/glyphs/{fontstack}/{range}", get(glyphs))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(glyphs))
 }
 
+/// Label glyphs (SDF protobuf) for MapLibre; every fontstack is drawn with DejaVu Sans.
+#[utoipa::path(get, path = "/glyphs/{fontstack}/{range}", tag = "tiles",
+    params(
+        ("fontstack" = String, Path, description = "Any font name: all are drawn alike"),
+        ("range" = String, Path, description = "`START-END.pbf`, START a multiple of 256 and \
+            END = START + 255", pattern = r"^[0-9]{1,5}-[0-9]{1,5}\.pbf$", example = "0-255.pbf"),
+    ),
+    responses((status = 200, description = "Glyphs", content_type = "application/x-protobuf",
+        body = Vec<u8>)))]
 async fn glyphs(
     State(state): State<AppState>,
     Path((_fontstack, range)): Path<(String, String)>,

@@ -1,44 +1,66 @@
 //! `GET /healthz`, `GET /metrics` and `GET /api/v1/openapi.json`.
 
+use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use refuge_store::Role;
-
-use crate::auth::require;
-use crate::error::ApiError;
+use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use refuge_store::Role;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::openapi;
 use crate::state::AppState;
 
 /// The health and metrics routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/api/v1/openapi.json", get(openapi))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(document))
 }
 
-async fn healthz(State(state): State<AppState>) -> Json<Value> {
+/// What `/healthz` says.
+#[derive(Debug, Serialize, ToSchema)]
+struct Health {
+    /// Always `ok` when the server answers.
+    status: &'static str,
+    /// Facilities in the index.
+    facilities: usize,
+    /// The data version: one more with every change.
+    data_version: u64,
+    /// Features of the base map.
+    base_features: usize,
+}
+
+/// Whether the server is up, and what it holds.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The server is up", body = Health)))]
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
     let snapshot = state.index.snapshot();
-    Json(json!({
-        "status": "ok",
-        "facilities": snapshot.len(),
-        "data_version": snapshot.version(),
-        "base_features": state.backdrop.load().base.len(),
-    }))
+    Json(Health {
+        status: "ok",
+        facilities: snapshot.len(),
+        data_version: snapshot.version(),
+        base_features: state.backdrop.load().base.len(),
+    })
 }
 
 /// Prometheus counters: for an admin token unless `metrics_public` (they tell an attacker how
 /// the server is doing).
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Prometheus text exposition: an admin token is \
+        needed unless the server sets metrics_public", content_type = "text/plain", body = String)))]
 async fn metrics(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     if !state.config.metrics_public {
-        require(&state, &headers, Role::Admin)?;
+        caller.require(Role::Admin)?;
     }
     let snapshot = state.index.snapshot();
     let (bytes, entries) = state.tiles.usage();
@@ -48,9 +70,13 @@ async fn metrics(
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
-/// The OpenAPI document, kept beside the code and checked against the router by the tests.
-const OPENAPI: &str = include_str!("../openapi.json");
-
-async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API",
+        content_type = "application/json", body = Object)))]
+async fn document() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
 }

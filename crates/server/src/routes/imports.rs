@@ -2,25 +2,34 @@
 //! into the store in one transaction, whatever its size; the index swaps once and one event
 //! announces it.
 
-use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
 use std::io::{Read, Seek, SeekFrom};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-
 use http_body_util::BodyExt;
 use refuge_core::{Crs, FacilityKind};
 use refuge_io::{BaseLayer, CsvColumns, ImportOptions, ImportSpec, InputFormat, Mapping};
-use refuge_store::Role;
-use serde_json::json;
+use serde::Serialize;
 use tokio::sync::mpsc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::require;
-use crate::error::ApiError;
+use crate::auth::{Admin, Authorized, Logistics};
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
+
+/// The import routes. Their bodies are streamed into a temporary file, so the body limit (which
+/// applies to extracted bytes and JSON) does not touch them; `import_limit_bytes` does.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(import_stock))
+}
 
 /// The query of an import: the settings `refuge import` takes as flags.
 type Pairs = Vec<(String, String)>;
@@ -94,14 +103,34 @@ fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
     Ok((spec, one(pairs, "attribution").map(str::to_owned)))
 }
 
-/// `POST /api/v1/import?dataset=…&format=…`: the body is the file.
-pub async fn import(
+/// Imports a file of facilities or base-map features into the store (admin), in one
+/// transaction; the body is the file. Re-importing a dataset updates its records in place.
+#[utoipa::path(post, path = "/api/v1/import", tag = "imports",
+    security(("bearer" = [])),
+    params(
+        ("dataset" = String, Query, description = "Names the data (1 to 200 characters)"),
+        ("format" = String, Query, description = "geojson, ndjson, csv or osm",
+            pattern = "^(geojson|ndjson|csv|osm)$"),
+        ("crs" = inline(Option<Crs>), Query, description = "The file's CRS (default wgs84)"),
+        ("kind" = inline(Option<FacilityKind>), Query, description = "The kind of every record"),
+        ("layer" = inline(Option<BaseLayer>), Query, description = "A base-map layer instead of facilities"),
+        ("lon_col" = Option<String>, Query, description = "CSV: the longitude column"),
+        ("lat_col" = Option<String>, Query, description = "CSV: the latitude column"),
+        ("attribution" = Option<String>, Query, description = "The credit the map shows"),
+        ("map" = Option<Vec<String>>, Query, description = "FIELD=COLUMN, repeatable"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The file, up to import_limit_bytes"),
+    responses(
+        (status = 200, description = "The import report", body = Object),
+        (status = 413, description = "Over import_limit_bytes", body = ErrorBody),
+    ))]
+async fn import(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Authorized(actor, _): Authorized<Admin>,
     Query(pairs): Query<Pairs>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = require(&state, &headers, Role::Admin)?;
     let (spec, attribution) = spec(&pairs)?;
     let source = spec.source(attribution);
     let file = spool(body, state.config.import_limit_bytes).await?;
@@ -118,22 +147,42 @@ pub async fn import(
     ))
 }
 
-/// `POST /api/v1/stock/import?dataset=…`: the body is a stock list (CSV: facility, item,
-/// quantity, and optionally lot and expires), booked as receipts.
-pub async fn import_stock(
+/// What a stock import did.
+#[derive(Debug, Serialize, ToSchema)]
+struct StockImported {
+    /// Rows read, booked and refused, with the reason for each refusal.
+    #[schema(value_type = Object)]
+    report: refuge_io::ImportReport,
+    /// Receipts booked.
+    receipts: usize,
+}
+
+/// Imports a stock list (logistics): CSV with facility, item, quantity, and optionally lot and
+/// expires, booked as receipts.
+#[utoipa::path(post, path = "/api/v1/stock/import", tag = "imports",
+    security(("bearer" = [])),
+    params(("dataset" = String, Query, description = "Names the list (1 to 200 characters)")),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, description = "What was booked", body = StockImported),
+        (status = 413, description = "Over import_limit_bytes", body = ErrorBody),
+    ))]
+async fn import_stock(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Authorized(actor, _): Authorized<Logistics>,
     Query(pairs): Query<Pairs>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = require(&state, &headers, Role::Logistics)?;
     let dataset = dataset(&pairs)?;
     let file = spool(body, state.config.import_limit_bytes).await?;
     let answer = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let (rows, mut report) = refuge_io::read_stock_csv(file, &dataset)
             .map_err(|e| ApiError::bad_request("bad_import", e.to_string()))?;
         let booked = state.import_stock(&dataset, rows, &mut report, &actor)?;
-        Ok(json!({ "report": report, "receipts": booked }))
+        Ok(StockImported {
+            report,
+            receipts: booked,
+        })
     })
     .await
     .map_err(ApiError::internal)??;

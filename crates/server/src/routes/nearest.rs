@@ -1,83 +1,99 @@
 //! `GET /api/v1/nearest`: the nearest facilities, nearest first, with great-circle distances.
 
-use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
-use refuge_core::{Crs, FacilityKind, Filter, HazardType, ItemId, ReserveTier};
-use serde_json::{Value, json};
+use axum::Json;
+use axum::extract::State;
+use refuge_core::{Crs, FacilityKind, FacilitySummary, Filter, HazardType, ItemId, ReserveTier};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::params::Params;
-use crate::present;
+use crate::params::{Flag, Query, flag, within};
+use crate::present::{self, Feature, NearestHit, NearestResponse};
 use crate::state::AppState;
 
 /// The nearest route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/nearest", get(nearest))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(nearest))
 }
 
-fn names<T: std::fmt::Display>(all: &[T]) -> String {
-    all.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// What a nearest search asks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct NearestQuery {
+    /// Longitude of the point, in `crs`.
+    #[param(minimum = -180.0, maximum = 180.0)]
+    lon: f64,
+    /// Latitude of the point, in `crs`.
+    #[param(minimum = -90.0, maximum = 90.0)]
+    lat: f64,
+    /// Only facilities of this kind.
+    kind: Option<FacilityKind>,
+    /// How many to return (default 5).
+    #[param(minimum = 1, maximum = 100)]
+    k: Option<usize>,
+    /// Only reserve depots of this tier.
+    tier: Option<ReserveTier>,
+    /// Only facilities holding this item (usable stock).
+    item: Option<ItemId>,
+    /// With `item`: at least this many (default 1).
+    min_qty: Option<u64>,
+    /// Only open facilities.
+    #[param(value_type = Option<bool>)]
+    open: Option<Flag>,
+    /// Only shelters with room (known free places, or unknown capacity).
+    #[param(value_type = Option<bool>)]
+    has_room: Option<Flag>,
+    /// Only shelters that do not state themselves unsuitable for this hazard.
+    hazard: Option<HazardType>,
+    /// The CRS of `lon`/`lat` and of the answer (default wgs84).
+    crs: Option<Crs>,
 }
 
+/// The nearest facilities to a point, nearest first, with great-circle distances in metres.
+#[utoipa::path(get, path = "/api/v1/nearest", tag = "facilities", params(NearestQuery),
+    responses((status = 200, description = "Nearest first", body = NearestResponse)))]
 async fn nearest(
     State(state): State<AppState>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
-    let params = Params::new(
-        query,
-        &[
-            "lon", "lat", "kind", "k", "tier", "item", "min_qty", "open", "has_room", "hazard",
-            "crs",
-        ],
-    )?;
-    let crs: Crs = params
-        .optional("crs", &format!("one of {}", names(Crs::ALL)))?
-        .unwrap_or(Crs::Wgs84);
-    let lon = params
-        .number_in("lon", -180.0..=180.0, true)?
-        .unwrap_or_default();
-    let lat = params
-        .number_in("lat", -90.0..=90.0, true)?
-        .unwrap_or_default();
+    Query(query): Query<NearestQuery>,
+) -> Result<Json<NearestResponse>, ApiError> {
+    let crs = query.crs.unwrap_or(Crs::Wgs84);
+    let lon = within("lon", query.lon, -180.0..=180.0)?;
+    let lat = within("lat", query.lat, -90.0..=90.0)?;
     let origin = crs
         .to_wgs84(lon, lat)
         .map_err(|e| ApiError::bad_request("bad_parameter", format!("`lon`/`lat`: {e}")))?;
-    let k = params.whole_in("k", 1..=100, 5)?;
+    let k = within("k", query.k.unwrap_or(5), 1..=100)?;
     let mut filter = Filter::default()
-        .open_only(params.flag("open")?)
-        .has_room(params.flag("has_room")?);
-    if let Some(kind) =
-        params.optional::<FacilityKind>("kind", &format!("one of {}", names(FacilityKind::ALL)))?
-    {
+        .open_only(flag(query.open))
+        .has_room(flag(query.has_room));
+    if let Some(kind) = query.kind {
         filter = filter.kind(kind);
     }
-    if let Some(tier) =
-        params.optional::<ReserveTier>("tier", &format!("one of {}", names(ReserveTier::ALL)))?
-    {
+    if let Some(tier) = query.tier {
         filter = filter.tier(tier);
     }
-    if let Some(hazard) =
-        params.optional::<HazardType>("hazard", &format!("one of {}", names(HazardType::ALL)))?
-    {
+    if let Some(hazard) = query.hazard {
         filter = filter.hazard(hazard);
     }
-    if let Some(item) = params.optional::<ItemId>("item", "an item id such as bottled_water")? {
-        state
-            .catalog
-            .get(&item)
-            .map_err(|e| ApiError::bad_request("bad_parameter", format!("`item`: {e}")))?;
-        let min_qty: u64 = params.optional("min_qty", "a whole number")?.unwrap_or(1);
-        filter = filter.item(item, min_qty);
-    } else if params.text("min_qty").is_some() {
-        return Err(ApiError::bad_request(
-            "bad_parameter",
-            "`min_qty` needs `item`",
-        ));
+    match (query.item, query.min_qty) {
+        (Some(item), min_qty) => {
+            state
+                .catalog
+                .get(&item)
+                .map_err(|e| ApiError::bad_request("bad_parameter", format!("`item`: {e}")))?;
+            filter = filter.item(item, min_qty.unwrap_or(1));
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                "`min_qty` needs `item`",
+            ));
+        }
+        (None, None) => {}
     }
 
     let snapshot = state.index.snapshot();
@@ -86,14 +102,23 @@ async fn nearest(
     let features = hits
         .iter()
         .map(|hit| {
-            let mut feature = present::summary(hit.facility, crs);
-            feature["properties"]["distance_m"] = json!((hit.distance_m * 10.0).round() / 10.0);
-            feature
+            let summary = FacilitySummary::of(hit.facility);
+            Feature::of(
+                hit.facility,
+                crs,
+                NearestHit {
+                    summary,
+                    distance_m: (hit.distance_m * 10.0).round() / 10.0,
+                },
+            )
         })
         .collect();
-    let mut body = present::collection(features, crs);
-    body["distance"] = json!("great-circle metres (haversine, R = 6,371,008.8 m)");
-    body["origin"] = json!([lon, lat]);
-    body["data_version"] = json!(snapshot.version());
-    Ok(Json(body))
+    Ok(Json(NearestResponse {
+        kind: present::CollectionType::FeatureCollection,
+        crs,
+        features,
+        distance: "great-circle metres (haversine, R = 6,371,008.8 m)",
+        origin: [lon, lat],
+        data_version: snapshot.version(),
+    }))
 }

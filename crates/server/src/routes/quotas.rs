@@ -1,38 +1,42 @@
 //! `GET` and `PUT /api/v1/facilities/{id}/quotas` (logistics): the minimum and target stock a
 //! facility should hold of each item; every change is audited.
 
-use axum::extract::rejection::BytesRejection;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::routing::get;
-use axum::{Json, Router, body::Bytes};
 use refuge_core::{FacilityId, ItemId, Quota};
-use refuge_store::Role;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::require;
-use crate::body;
-use crate::error::ApiError;
+use crate::auth::{Authorized, Logistics};
+use crate::body::JsonBody;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// The quota routes.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/facilities/{id}/quotas", get(read).put(replace))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read, replace))
 }
 
 /// A facility's quotas, as read and written.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Quotas {
+    /// One per item, each item once.
     quotas: Vec<ItemQuota>,
 }
 
 /// One item's quota at the facility.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ItemQuota {
+    /// The catalogue item.
     item: ItemId,
+    /// Below this, the facility is short.
     minimum: u64,
+    /// What it should hold; at least the minimum, at most 10^9.
+    #[schema(maximum = 1_000_000_000)]
     target: u64,
 }
 
@@ -46,12 +50,19 @@ fn facility_id(state: &AppState, id: &str) -> Result<FacilityId, ApiError> {
     Ok(id)
 }
 
+/// The minimum and target stock a facility should hold, by item (logistics).
+#[utoipa::path(get, path = "/api/v1/facilities/{id}/quotas", tag = "writes",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The facility's id", minimum = 1)),
+    responses(
+        (status = 200, description = "Its quotas", body = Quotas),
+        (status = 404, description = "No such facility", body = ErrorBody),
+    ))]
 async fn read(
     State(state): State<AppState>,
+    Authorized(_, _): Authorized<Logistics>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Quotas>, ApiError> {
-    require(&state, &headers, Role::Logistics)?;
     let id = facility_id(&state, &id)?;
     let store = state.shared_store()?;
     let all = tokio::task::spawn_blocking(move || store.quotas())
@@ -60,15 +71,22 @@ async fn read(
     Ok(Json(of_facility(&all, id)))
 }
 
+/// Replaces a facility's quotas (logistics); audited.
+#[utoipa::path(put, path = "/api/v1/facilities/{id}/quotas", tag = "writes",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The facility's id", minimum = 1)),
+    request_body = Quotas,
+    responses(
+        (status = 200, description = "Its quotas now", body = Quotas),
+        (status = 404, description = "No such facility", body = ErrorBody),
+    ))]
 async fn replace(
     State(state): State<AppState>,
+    Authorized(actor, _): Authorized<Logistics>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    JsonBody(body): JsonBody<Quotas>,
 ) -> Result<Json<Quotas>, ApiError> {
-    let actor = require(&state, &headers, Role::Logistics)?;
     let id = facility_id(&state, &id)?;
-    let body: Quotas = body::json(raw)?;
     let mut quotas = Vec::with_capacity(body.quotas.len());
     for (n, quota) in body.quotas.into_iter().enumerate() {
         let at = format!("`quotas[{n}]`");

@@ -1,26 +1,36 @@
 //! `GET /tiles/{tileset}.json` (TileJSON) and `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`.
 
-use std::collections::HashMap;
-
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use refuge_tiles::{TileCoord, Tileset};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::cache::{CachedTile, Coding};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::params::{Query, within};
 use crate::state::AppState;
 
 /// The tile routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tiles/{name}", get(tilejson))
-        .route("/tiles/{tileset}/{z}/{x}/{tile}", get(tile))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tilejson))
+        .routes(routes!(tile))
 }
 
+/// The TileJSON 3.0.0 of a tileset; its tile URLs carry the data version (`?v=`).
+#[utoipa::path(get, path = "/tiles/{name}", tag = "tiles",
+    params(("name" = String, Path, description = "`{tileset}.json`: facilities.json, base.json or \
+        coverage.json", pattern = r"^(facilities|base|coverage)\.json$")),
+    responses(
+        (status = 200, description = "TileJSON 3.0.0", content_type = "application/json", body = Object),
+        (status = 404, description = "No such tileset", body = crate::error::ErrorBody),
+    ))]
 async fn tilejson(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -54,10 +64,39 @@ fn base_url(state: &AppState) -> String {
         .to_owned()
 }
 
+/// What a tile request may add to its path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct TileQuery {
+    /// The data version from TileJSON: the current one makes the tile cacheable for a day.
+    #[param(minimum = 0)]
+    v: Option<i64>,
+}
+
+/// A Mapbox Vector Tile, brotli or gzip when the client accepts it.
+#[utoipa::path(get, path = "/tiles/{tileset}/{z}/{x}/{tile}", tag = "tiles",
+    params(
+        ("tileset" = String, Path, description = "facilities, base or coverage",
+            pattern = "^(facilities|base|coverage)$"),
+        ("z" = u8, Path, description = "Zoom, 0 to the tileset's maxzoom (16; coverage 14)",
+            maximum = 16),
+        ("x" = u32, Path, description = "Column, 0 to 2^z - 1"),
+        ("tile" = String, Path, description = "`{y}.mvt` (or `.pbf`): the row, 0 to 2^z - 1",
+            pattern = r"^[0-9]{1,6}\.(mvt|pbf)$"),
+        TileQuery,
+    ),
+    responses(
+        (status = 200, description = "The tile", content_type = "application/vnd.mapbox-vector-tile",
+            body = Vec<u8>),
+        (status = 204, description = "No feature in the tile"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such tileset", body = crate::error::ErrorBody),
+    ))]
 async fn tile(
     State(state): State<AppState>,
     Path((tileset, z, x, tile)): Path<(String, String, String, String)>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<TileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tileset = Tileset::from_name(&tileset)?;
@@ -92,7 +131,8 @@ async fn tile(
     };
 
     let etag = format!("\"{}-{}-{}\"", version, tileset.name(), coord).replace('/', "-");
-    let current = query.get("v").is_some_and(|v| v == &version.to_string());
+    let asked = query.v.map(|v| within("v", v, 0..=i64::MAX)).transpose()?;
+    let current = asked.is_some_and(|v| u64::try_from(v) == Ok(version));
     let cache_control = if current {
         "public, max-age=86400, immutable"
     } else {

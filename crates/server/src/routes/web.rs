@@ -8,22 +8,33 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
 use crate::error::ApiError;
 use crate::page::{PAGE, PageFile, PageSource};
 use crate::state::AppState;
 
-/// The page routes: every path not taken by the API is looked up among the page's files.
-pub fn routes() -> Router<AppState> {
-    Router::new().fallback(page)
+/// The page routes: one for each of the page's files (the OpenAPI document lists them from the
+/// same [`PAGE`]); any other path is a JSON 404.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    let mut router = Router::new();
+    for file in PAGE {
+        router = router.route(file.url, get(page));
+    }
+    utoipa_axum::router::OpenApiRouter::from(router.fallback(not_found))
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::not_found(format!(
+        "no page or API route at `{}`",
+        request.uri().path()
+    ))
 }
 
 async fn page(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let path = request.uri().path();
     let Some(file) = PageSource::find(path) else {
-        return Err(ApiError::not_found(format!(
-            "no page or API route at `{path}`"
-        )));
+        return Err(ApiError::not_found(format!("no page file at `{path}`")));
     };
     let source = state.config.page_source();
     let (bytes, etag) = match source {

@@ -5,24 +5,38 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use refuge_core::{
-    Crs, FacilityDetails, FacilityId, FacilityKind, ItemId, LiveStatus, Movement, MovementKind,
+    Crs, Facility, FacilityDetails, FacilityId, FacilityKind, ItemId, LiveStatus, Movement,
+    MovementKind,
 };
 use refuge_io::{ImportOptions, facility_from_feature};
-use refuge_store::Role;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::require;
-use crate::body;
-use crate::error::ApiError;
-use crate::params::Params;
-use crate::present;
+use super::facilities::parse_id;
+use crate::auth::{Admin, Authorized, Logistics, Planner};
+use crate::body::{self, JsonBody};
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{Query, within};
+use crate::present::{self, Audience, FacilityDetail, Feature};
 use crate::state::AppState;
+
+/// The write routes that have paths of their own (the facility writes share the facility
+/// paths, in [`super::facilities`]).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(report_status))
+        .routes(routes!(record_movement))
+        .routes(routes!(upload_hazards))
+        .routes(routes!(audit_log))
+}
 
 /// The `ETag` of a facility version.
 pub fn etag(version: u64) -> HeaderValue {
@@ -39,10 +53,10 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let version = text
         .trim()
         .trim_start_matches("W/")
-        .trim_matches('"')
-        .trim_start_matches('v')
-        .parse::<u64>()
-        .map_err(|_| {
+        .strip_prefix("\"v")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .ok_or_else(|| {
             ApiError::bad_request(
                 "bad_header",
                 format!("If-Match: `{text}` is not an ETag of this API (\"v<version>\")"),
@@ -61,9 +75,15 @@ fn required_if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
     })
 }
 
-fn written(facility: &refuge_core::Facility, status: StatusCode, state: &AppState) -> Response {
+fn written(facility: &Facility, status: StatusCode, state: &AppState) -> Response {
     let snapshot = state.index.snapshot();
-    let body = present::detail(facility, &snapshot, &state.catalog, Crs::Wgs84, true);
+    let body = present::detail(
+        facility,
+        &snapshot,
+        &state.catalog,
+        Crs::Wgs84,
+        Audience::Staff,
+    );
     let mut response = (status, Json(body)).into_response();
     response
         .headers_mut()
@@ -80,7 +100,7 @@ fn fresh_record(prefix: &str, n: usize) -> String {
 }
 
 /// The facility as the current snapshot has it, or 404.
-fn current(state: &AppState, id: FacilityId) -> Result<refuge_core::Facility, ApiError> {
+fn current(state: &AppState, id: FacilityId) -> Result<Facility, ApiError> {
     state
         .index
         .snapshot()
@@ -89,20 +109,19 @@ fn current(state: &AppState, id: FacilityId) -> Result<refuge_core::Facility, Ap
         .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))
 }
 
-fn parse_id(id: &str) -> Result<FacilityId, ApiError> {
-    id.parse()
-        .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))
-}
-
-/// `POST /api/v1/facilities`: a GeoJSON Feature (a Refuge export feature, or any feature with
-/// mappable properties and a `kind`).
+/// Adds a facility (admin): a GeoJSON Feature, as `refuge export` writes them or with any
+/// properties the import mapping reads, and a `kind`.
+#[utoipa::path(post, path = "/api/v1/facilities", tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = Object, description = "A GeoJSON Feature with a Point geometry and \
+        the facility's fields as properties, `kind` among them"),
+    responses((status = 201, description = "Created; the ETag is its version",
+        body = Feature<FacilityDetail>)))]
 pub async fn create_facility(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    Authorized(actor, _): Authorized<Admin>,
+    JsonBody(feature): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    let actor = require(&state, &headers, Role::Admin)?;
-    let feature: Value = body::json(raw)?;
     let options = ImportOptions::new("api", Crs::Wgs84);
     let facility = facility_from_feature(feature, &options, &fresh_record("api", 0))
         .map_err(|e| ApiError::bad_request("invalid", e))?;
@@ -115,38 +134,99 @@ pub async fn create_facility(
     Ok(written(&created, StatusCode::CREATED, &state))
 }
 
-/// `PATCH /api/v1/facilities/{id}`: a JSON merge patch (RFC 7396) of the facility's fields; needs
-/// `If-Match`.
-pub async fn patch_facility(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let actor = require(&state, &headers, Role::Admin)?;
-    let id = parse_id(&id)?;
-    let expected = required_if_match(&headers)?;
-    let patch: Value = body::json(raw)?;
-    if !patch.is_object() {
-        return Err(ApiError::bad_request(
-            "bad_body",
-            "a patch is a JSON object of the fields to change",
-        ));
-    }
-    for fixed in ["id", "version", "kind"] {
-        if patch.get(fixed).is_some() {
+/// A JSON merge patch (RFC 7396) of a facility's fields: objects merge key by key, `null` removes
+/// a field, anything else replaces it. A field the facility does not have is refused by name,
+/// as are `id`, `version` and `kind`, which a patch cannot change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct FacilityPatch(Map<String, Value>);
+
+impl FacilityPatch {
+    /// `facility` with the patch applied, checked as any facility is.
+    fn apply(&self, facility: &Facility) -> Result<Facility, ApiError> {
+        for fixed in ["id", "version", "kind"] {
+            if self.0.contains_key(fixed) {
+                return Err(ApiError::bad_request(
+                    "bad_body",
+                    format!("`{fixed}` cannot be changed by a patch"),
+                ));
+            }
+        }
+        let mut document = serde_json::to_value(facility).map_err(ApiError::internal)?;
+        let patch = Value::Object(self.0.clone());
+        merge_patch(&mut document, &patch);
+        let patched: Facility = serde_json::from_value(document).map_err(|e| {
+            ApiError::bad_request("invalid", format!("the patched facility is not valid: {e}"))
+        })?;
+        // What the facility does not have is dropped when it is read: a field the patch sets
+        // and the patched facility lacks is a typo (`adress`) or another kind's field.
+        let kept = serde_json::to_value(&patched).map_err(ApiError::internal)?;
+        if let Some(path) = unknown_field(&patch, &kept, String::new()) {
             return Err(ApiError::bad_request(
                 "bad_body",
-                format!("`{fixed}` cannot be changed by a patch"),
+                format!("`{path}` is not a field of this {}", facility.kind()),
             ));
         }
+        Ok(patched)
     }
-    let current = current(&state, id)?;
-    let mut document = serde_json::to_value(&current).map_err(ApiError::internal)?;
-    merge_patch(&mut document, &patch);
-    let facility: refuge_core::Facility = serde_json::from_value(document).map_err(|e| {
-        ApiError::bad_request("invalid", format!("the patched facility is not valid: {e}"))
-    })?;
+}
+
+/// The first field `patch` sets to something that `kept` does not have, by its path. Empty values
+/// (`[]`, `{}`) are not counted: the record leaves empty lists out.
+fn unknown_field(patch: &Value, kept: &Value, at: String) -> Option<String> {
+    let Value::Object(fields) = patch else {
+        return None;
+    };
+    for (key, value) in fields {
+        let path = if at.is_empty() {
+            key.clone()
+        } else {
+            format!("{at}.{key}")
+        };
+        let empty = match value {
+            Value::Null => true,
+            Value::Array(items) => items.is_empty(),
+            Value::Object(map) => map.is_empty(),
+            _ => false,
+        };
+        match kept.get(key) {
+            None if !empty => return Some(path),
+            Some(inner) if value.is_object() && inner.is_object() => {
+                if let Some(found) = unknown_field(value, inner, path) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Changes a facility's fields (admin) by a JSON merge patch; needs `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/facilities/{id}", tag = "writes",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The facility's id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Required: the ETag read, \
+            \"v<version>\"; without it the answer is 428", pattern = r#"^(W/)?"v[0-9]{1,19}"$"#)),
+    request_body(content = FacilityPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed; the ETag is the new version",
+            body = Feature<FacilityDetail>),
+        (status = 404, description = "No such facility", body = ErrorBody),
+        (status = 412, description = "Changed meanwhile: read it again", body = ErrorBody),
+        (status = 428, description = "If-Match is missing", body = ErrorBody),
+    ))]
+pub async fn patch_facility(
+    State(state): State<AppState>,
+    Authorized(actor, _): Authorized<Admin>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<FacilityPatch>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let expected = required_if_match(&headers)?;
+    let facility = patch.apply(&current(&state, id)?)?;
     let state2 = state.clone();
     let updated = tokio::task::spawn_blocking(move || {
         state2.write_facility(facility, Some(expected), "facility.update", &actor)
@@ -171,13 +251,24 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// `DELETE /api/v1/facilities/{id}`: needs `If-Match`.
+/// Deletes a facility (admin); needs `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/facilities/{id}", tag = "writes",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The facility's id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Required: the ETag read, \
+            \"v<version>\"; without it the answer is 428", pattern = r#"^(W/)?"v[0-9]{1,19}"$"#)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such facility", body = ErrorBody),
+        (status = 412, description = "Changed meanwhile: read it again", body = ErrorBody),
+        (status = 428, description = "If-Match is missing", body = ErrorBody),
+    ))]
 pub async fn delete_facility(
     State(state): State<AppState>,
+    Authorized(actor, _): Authorized<Admin>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = require(&state, &headers, Role::Admin)?;
     let id = parse_id(&id)?;
     let expected = required_if_match(&headers)?;
     let state2 = state.clone();
@@ -187,25 +278,37 @@ pub async fn delete_facility(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// A status report as staff send it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusReportBody {
+    /// The status now.
     status: LiveStatus,
+    /// For a shelter: the people in it now, at most its capacity × the overfill factor.
     occupancy: Option<u32>,
+    /// Who reports it (default: the token's name); shown to staff only.
     reported_by: Option<String>,
 }
 
-/// `POST /api/v1/facilities/{id}/status`: a live status report, and for a shelter its occupancy.
-/// `If-Match` is optional here: the newest report wins, as on a radio net.
-pub async fn report_status(
+/// A live status report (logistics), and for a shelter its occupancy. `If-Match` is optional
+/// here: without it the newest report wins, as on a radio net.
+#[utoipa::path(post, path = "/api/v1/facilities/{id}/status", tag = "writes",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "The facility's id", minimum = 1)),
+    request_body = StatusReportBody,
+    responses(
+        (status = 200, description = "Reported", body = Feature<FacilityDetail>),
+        (status = 404, description = "No such facility", body = ErrorBody),
+        (status = 412, description = "If-Match named an older version", body = ErrorBody),
+    ))]
+async fn report_status(
     State(state): State<AppState>,
+    Authorized(actor, _): Authorized<Logistics>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    JsonBody(report): JsonBody<StatusReportBody>,
 ) -> Result<Response, ApiError> {
-    let actor = require(&state, &headers, Role::Logistics)?;
     let id = parse_id(&id)?;
-    let report: StatusReportBody = body::json(raw)?;
     let asked = if_match(&headers)?;
     let reporter = report
         .reported_by
@@ -275,34 +378,64 @@ const MAX_OCCUPANCY: u32 = 250_000;
 
 /// A stock movement as a client sends it: every field by name, unknown ones refused, so that an
 /// error names the field at fault (a flattened tagged enum would hide it).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MovementBody {
+struct MovementRequest {
+    /// The depot, micro-storage site or shelter.
     facility: u64,
+    /// The catalogue item.
     item: ItemId,
+    /// What happens.
     #[serde(rename = "type")]
     kind: MovementType,
+    /// Receive, issue, transfer: how many.
     quantity: Option<u64>,
+    /// Receive: the lot's label (at most 100 characters).
     lot: Option<String>,
+    /// Receive: when the lot expires.
     expires: Option<NaiveDate>,
+    /// Transfer: the facility that receives it.
     to: Option<u64>,
+    /// Count: how many were counted.
     counted: Option<u64>,
+    /// Adjust: the change, + or −.
     delta: Option<i64>,
+    /// Adjust: why.
     reason: Option<String>,
 }
 
 /// The kinds of movement, by name.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum MovementType {
+    /// Stock arrives (needs `quantity`).
     Receive,
+    /// Stock is given out, first expiring first (needs `quantity`).
     Issue,
+    /// Stock moves to another facility (needs `to`, `quantity`).
     Transfer,
+    /// A stocktake sets what is on hand (needs `counted`).
     Count,
+    /// A correction (needs `delta`).
     Adjust,
 }
 
-impl MovementBody {
+/// What a movement left.
+#[derive(Debug, Serialize, ToSchema)]
+struct MovementReceipt {
+    /// The movement's place in the ledger.
+    seq: i64,
+    /// The facility.
+    facility: u64,
+    /// The item.
+    item: ItemId,
+    /// On hand now, expired lots included.
+    on_hand: u64,
+    /// Usable now: unexpired.
+    usable: u64,
+}
+
+impl MovementRequest {
     /// The movement the fields describe; an error names the field missing for its type.
     fn kind(&self) -> Result<MovementKind, ApiError> {
         let needs = |field: &str, value: Option<u64>| {
@@ -350,15 +483,20 @@ impl MovementBody {
     }
 }
 
-/// `POST /api/v1/stock/movements`: receive, issue, transfer, count or adjust. A movement that
-/// would take more than the unexpired stock is refused (409) and nothing is written.
-pub async fn record_movement(
+/// Records a stock movement (logistics): receive, issue, transfer, count or adjust. A movement
+/// that would take more than the unexpired stock is refused (409) and nothing is written.
+#[utoipa::path(post, path = "/api/v1/stock/movements", tag = "writes",
+    security(("bearer" = [])),
+    request_body = MovementRequest,
+    responses(
+        (status = 201, description = "Booked", body = MovementReceipt),
+        (status = 409, description = "More than the usable stock", body = ErrorBody),
+    ))]
+async fn record_movement(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    Authorized(actor, _): Authorized<Logistics>,
+    JsonBody(body): JsonBody<MovementRequest>,
 ) -> Result<Response, ApiError> {
-    let actor = require(&state, &headers, Role::Logistics)?;
-    let body: MovementBody = body::json(raw)?;
     let kind = body.kind()?;
     let facility = FacilityId::new(body.facility)
         .map_err(|e| ApiError::bad_request("bad_body", format!("`facility`: {e}")))?;
@@ -409,20 +547,34 @@ pub async fn record_movement(
             ledger.usable(facility, &item, today),
         )
     };
-    let body = json!({ "seq": seq, "facility": facility.get(), "item": item, "on_hand": on_hand, "usable": usable });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let receipt = MovementReceipt {
+        seq,
+        facility: facility.get(),
+        item,
+        on_hand,
+        usable,
+    };
+    Ok((StatusCode::CREATED, Json(receipt)).into_response())
 }
 
-/// `POST /api/v1/hazards`: a GeoJSON Feature or FeatureCollection of hazard sources and zones.
+/// Uploads hazard sources and zones (planner): a GeoJSON Feature or FeatureCollection.
 /// Every feature is checked before any is written: one bad feature refuses the upload, naming
 /// it. Each hazard is then stored in its own transaction (a store failure midway keeps the ones
 /// before it, and says so).
-pub async fn upload_hazards(
+#[utoipa::path(post, path = "/api/v1/hazards", tag = "writes",
+    security(("bearer" = [])),
+    request_body(content = Object, description = "A GeoJSON Feature or FeatureCollection of \
+        hazards: a Point for a source, or a zone (Polygon, MultiPolygon, LineString) of at most \
+        10,000 vertices; `hazard_kind`, `risk`, `influence_radius_m` (at most 100 km) as properties"),
+    responses(
+        (status = 201, description = "Stored", body = HazardsStored),
+        (status = 409, description = "An id names a facility that is not a hazard", body = ErrorBody),
+    ))]
+async fn upload_hazards(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Authorized(actor, _): Authorized<Planner>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let actor = require(&state, &headers, Role::Planner)?;
     // Parsing and checking geometry is CPU work: off the async workers.
     let ids = tokio::task::spawn_blocking(move || -> Result<Vec<u64>, ApiError> {
         let hazards = parse_hazards(&state, body::json(raw)?)?;
@@ -441,15 +593,19 @@ pub async fn upload_hazards(
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok((StatusCode::CREATED, Json(json!({ "hazards": ids }))).into_response())
+    Ok((StatusCode::CREATED, Json(HazardsStored { hazards: ids })).into_response())
+}
+
+/// The hazards an upload stored.
+#[derive(Debug, Serialize, ToSchema)]
+struct HazardsStored {
+    /// Their ids, in the order of the upload.
+    hazards: Vec<u64>,
 }
 
 /// The hazards of an uploaded Feature or FeatureCollection, each checked; the first bad feature
 /// refuses the whole upload, naming it.
-fn parse_hazards(
-    state: &AppState,
-    document: Value,
-) -> Result<Vec<refuge_core::Facility>, ApiError> {
+fn parse_hazards(state: &AppState, document: Value) -> Result<Vec<Facility>, ApiError> {
     let features = match document.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => match document.get("features") {
             Some(Value::Array(features)) if !features.is_empty() => features.clone(),
@@ -506,16 +662,40 @@ fn parse_hazards(
     Ok(hazards)
 }
 
-/// `GET /api/v1/audit?limit=&before=`: who changed what, newest first (admin).
-pub async fn audit_log(
+/// What a page of the audit log asks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct AuditQuery {
+    /// Entries per page (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// Only entries before this sequence number (the next page).
+    before: Option<i64>,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+struct AuditPage {
+    /// Who changed what, when, with the record before and after.
+    #[schema(value_type = Vec<Object>)]
+    entries: Vec<refuge_store::AuditEntry>,
+}
+
+/// Who changed what, newest first (admin).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "writes",
+    security(("bearer" = [])),
+    params(AuditQuery),
+    responses((status = 200, description = "Newest first", body = AuditPage)))]
+async fn audit_log(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    require(&state, &headers, Role::Admin)?;
-    let params = Params::new(query, &["limit", "before"])?;
-    let limit = params.whole_in("limit", 1..=1000, 100)?;
-    let before: Option<i64> = params.optional("before", "an audit sequence number")?;
-    let entries = state.store()?.audit_log(limit, before)?;
-    Ok(Json(json!({ "entries": entries })).into_response())
+    Authorized(_, _): Authorized<Admin>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let limit = within("limit", query.limit.unwrap_or(100), 1..=1000)?;
+    let store = state.shared_store()?;
+    let entries = tokio::task::spawn_blocking(move || store.audit_log(limit, query.before))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(AuditPage { entries }))
 }

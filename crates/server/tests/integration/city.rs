@@ -93,10 +93,7 @@ async fn by_record(state: &AppState, record: &str) -> (u64, String) {
         let id = feature["id"].as_u64().unwrap();
         let (_, detail) = get(state, &format!("/api/v1/facilities/{id}")).await;
         if detail["properties"]["source"]["record"] == record {
-            let status = detail["properties"]["status"]["status"]
-                .as_str()
-                .unwrap()
-                .to_owned();
+            let status = detail["properties"]["status"].as_str().unwrap().to_owned();
             return (id, status);
         }
     }

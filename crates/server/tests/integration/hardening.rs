@@ -75,13 +75,13 @@ async fn who_reported_a_status_is_shown_to_staff_only() {
     let uri = format!("/api/v1/facilities/{id}");
     let (_, _, public) = send(&f.state, "GET", &uri, None, &[], None).await;
     assert!(
-        public["properties"]["status"].get("reported_by").is_none(),
+        public["properties"]["report"].get("reported_by").is_none(),
         "{public}"
     );
     assert!(!public.to_string().contains("Wang Fang"));
     let (_, _, staff) = send(&f.state, "GET", &uri, Some(&f.logistics), &[], None).await;
     assert_eq!(
-        staff["properties"]["status"]["reported_by"],
+        staff["properties"]["report"]["reported_by"],
         "Wang Fang, duty officer"
     );
 }

@@ -193,7 +193,7 @@ async fn a_status_report_is_on_the_map_at_once_and_in_the_audit_log() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers[header::ETAG], "\"v2\"");
-    assert_eq!(body["properties"]["status"]["reported_by"], "warden Li");
+    assert_eq!(body["properties"]["report"]["reported_by"], "warden Li");
     // The next nearest query and the TileJSON already reflect it.
     let (_, _, nearest) = send(
         &f.state,
@@ -564,16 +564,15 @@ async fn a_status_report_on_a_depot_keeps_its_stock() {
 async fn a_hazard_upload_cannot_replace_a_shelter_whatever_id_it_claims() {
     let f = fixture();
     let shelter = first_id(&f.state, "shelter").await;
-    let mut disguised = send(
-        &f.state,
-        "GET",
-        &format!("/api/v1/facilities/{shelter}"),
-        Some(&f.admin),
-        &[],
-        None,
-    )
-    .await
-    .2;
+    // The shelter as `refuge export` writes it: the whole record, its id among it.
+    let record = f
+        .state
+        .index
+        .snapshot()
+        .get(refuge_core::FacilityId::new(shelter).unwrap())
+        .cloned()
+        .unwrap();
+    let mut disguised = refuge_io::feature_json(&record, refuge_core::Crs::Wgs84);
     disguised["properties"]["kind"] = json!("hazard");
     disguised["properties"]["hazard_kind"] = json!("gas_station");
     disguised["properties"]["risk"] = json!("low");
