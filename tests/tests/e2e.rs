@@ -499,3 +499,29 @@ fn slow_and_silent_clients_are_cut_off_and_a_stop_is_prompt() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_query_string_of_100_kb_is_refused_and_the_server_goes_on() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let place = Place::new();
+    let server = place.serve_with("refuge.db", &[]);
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).unwrap();
+    let query = "a".repeat(100_000);
+    write!(
+        stream,
+        "GET /api/v1/nearest?lon=7.4&lat=43.7&q={query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    // hyper refuses a request line over 64 KB itself, before any handler: 414, with no body.
+    assert!(
+        answer.starts_with("HTTP/1.1 414"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
+    assert_eq!(server.get("/healthz").0, 200);
+}

@@ -82,7 +82,7 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
-                message: self.message,
+                message: shortened(self.message),
             },
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -100,6 +100,22 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The longest message sent: a message quotes what was wrong, and a client that sends a 60 KB
+/// parameter name does not get it back whole.
+const MESSAGE_LIMIT: usize = 1000;
+
+fn shortened(mut message: String) -> String {
+    if message.len() > MESSAGE_LIMIT {
+        let mut end = MESSAGE_LIMIT;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
+    message
 }
 
 impl From<refuge_store::Error> for ApiError {
@@ -145,6 +161,11 @@ impl From<refuge_tiles::Error> for ApiError {
                 ApiError::bad_request("bad_tile", error.to_string())
             }
             refuge_tiles::Error::UnknownTileset { .. } => ApiError::not_found(error.to_string()),
+            refuge_tiles::Error::Cancelled => ApiError::client(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "stopping",
+                "the server is stopping; try again shortly",
+            ),
             other => ApiError::internal(other),
         }
     }

@@ -225,7 +225,13 @@ pub async fn serve(
         }
     });
     let header_timeout = state.config.header_read_timeout();
-    listen::run(listener, app(state), header_timeout, shutdown_signal()).await
+    let stopping = std::sync::Arc::clone(&state.stopping);
+    let stop = async move {
+        shutdown_signal().await;
+        // Tiles under way are given up, so the requests left to drain end at once.
+        stopping.cancel();
+    };
+    listen::run(listener, app(state), header_timeout, stop).await
 }
 
 async fn shutdown_signal() {

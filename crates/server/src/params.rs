@@ -20,6 +20,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        // No parameter has a long name: say so without quoting a huge one back whole.
+        let long = form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name.len() > 64);
+        if let Some((name, _)) = long {
+            let shown: String = name.chars().take(40).collect();
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                format!(
+                    "`{shown}…` ({} characters) is not a parameter here",
+                    name.chars().count()
+                ),
+            ));
+        }
         let pairs = form_urlencoded::parse(query.as_bytes());
         serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
             .map(Query)

@@ -49,6 +49,8 @@ pub struct AppState {
     pub glyphs: Arc<GlyphCache>,
     /// The configuration.
     pub config: Arc<Config>,
+    /// Set when the server is stopping: tile work under way stops at its next feature.
+    pub stopping: Arc<refuge_tiles::Cancel>,
 }
 
 /// What lies behind the live facilities and changes only with an import: the base map, the
@@ -167,6 +169,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             glyphs: Arc::new(GlyphCache::new()?),
             config: Arc::new(config),
+            stopping: Arc::new(refuge_tiles::Cancel::default()),
         })
     }
 
@@ -513,10 +516,11 @@ impl AppState {
             index: &snapshot,
             base: &backdrop.base,
             zones: &self.zones,
+            cancel: &self.stopping,
         };
         let mut made = 0;
         for tile in TileCoord::covering(backdrop.bounds, 0..=Tileset::Base.maxzoom()) {
-            if made >= limit {
+            if made >= limit || self.stopping.is_cancelled() {
                 break;
             }
             let key = (backdrop.version, Tileset::Base, tile);

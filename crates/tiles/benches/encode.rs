@@ -23,6 +23,7 @@ fn bench(c: &mut Criterion) {
         index: &index,
         base: &base,
         zones: &zones,
+        cancel: &refuge_tiles::Cancel::default(),
     };
     let mut group = c.benchmark_group("encode");
     for z in [12u8, 14, 16] {

@@ -7,7 +7,7 @@ use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
 use crate::encode::{LayerWriter, Properties, Value};
 use crate::projection::{EXTENT, TileFrame, world};
-use crate::{Result, TileCoord};
+use crate::{Cancel, Result, TileCoord};
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
@@ -111,7 +111,7 @@ impl BaseMap {
     }
 
     /// Encodes the `base` tile.
-    pub fn tile(&self, tile: TileCoord, tolerance: f64) -> Result<Vec<u8>> {
+    pub fn tile(&self, tile: TileCoord, tolerance: f64, cancel: &Cancel) -> Result<Vec<u8>> {
         let frame = TileFrame::new(tile);
         let (min, max) = frame.world_bounds();
         let envelope = AABB::from_corners([min.x, min.y], [max.x, max.y]);
@@ -130,7 +130,10 @@ impl BaseMap {
             BaseLayer::Boundaries,
         ] {
             let mut writer = LayerWriter::new(&mvt_tile, layer.as_str(), tolerance);
-            for slot in &found {
+            for (n, slot) in found.iter().enumerate() {
+                if n % 256 == 0 {
+                    cancel.check()?;
+                }
                 let Some((feature, geometry)) = self.features.get(*slot as usize) else {
                     continue;
                 };

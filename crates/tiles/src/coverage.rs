@@ -7,7 +7,7 @@ use refuge_core::{FacilityId, FacilityKind, Filter, SpatialIndex};
 
 use crate::encode::{LayerWriter, Properties, Value};
 use crate::projection::{EXTENT, TileFrame, world};
-use crate::{Result, TileCoord};
+use crate::{Cancel, Result, TileCoord};
 
 /// The H3 resolution of coverage cells at a zoom.
 fn resolution(z: u8) -> u8 {
@@ -15,7 +15,12 @@ fn resolution(z: u8) -> u8 {
 }
 
 /// Encodes the `coverage` tile: one polygon per H3 cell holding shelters.
-pub fn coverage_tile(index: &SpatialIndex, tile: TileCoord, tolerance: f64) -> Result<Vec<u8>> {
+pub fn coverage_tile(
+    index: &SpatialIndex,
+    tile: TileCoord,
+    tolerance: f64,
+    cancel: &Cancel,
+) -> Result<Vec<u8>> {
     let frame = TileFrame::new(tile);
     let shelters = Filter::default().kind(FacilityKind::Shelter);
     let stats = index.cell_stats(
@@ -26,6 +31,7 @@ pub fn coverage_tile(index: &SpatialIndex, tile: TileCoord, tolerance: f64) -> R
     let mut mvt_tile = Tile::new(EXTENT);
     let mut layer = LayerWriter::new(&mvt_tile, "cells", tolerance);
     for (cell, stat) in stats {
+        cancel.check()?;
         let ring: LineString = cell
             .boundary()
             .iter()

@@ -23,6 +23,9 @@ pub enum Error {
     /// The MVT encoder refused a geometry or layer.
     #[error("cannot encode the tile: {0}")]
     Encode(String),
+    /// The tile was given up before it was made.
+    #[error("the tile was given up")]
+    Cancelled,
     /// A query of the index failed.
     #[error(transparent)]
     Core(#[from] refuge_core::Error),

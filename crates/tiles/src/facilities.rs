@@ -14,7 +14,7 @@ use refuge_core::{
 use crate::encode::{LayerWriter, Properties, Value};
 use crate::projection::{EXTENT, TileFrame, metres_per_world_unit, world};
 use crate::tileset::AGGREGATE_BELOW_ZOOM;
-use crate::{Result, TileCoord};
+use crate::{Cancel, Result, TileCoord};
 
 /// Hazard zones are drawn from this zoom on.
 const ZONES_FROM_ZOOM: u8 = 11;
@@ -156,6 +156,7 @@ pub fn facilities_tile(
     zones: &HazardZones,
     tile: TileCoord,
     tolerance: f64,
+    cancel: &Cancel,
 ) -> Result<Vec<u8>> {
     let frame = TileFrame::new(tile);
     let bbox = frame.lon_lat_bounds();
@@ -175,16 +176,20 @@ pub fn facilities_tile(
     let mut mvt_tile = Tile::new(EXTENT);
     for (kind, facilities) in &layers {
         let mut layer = LayerWriter::new(&mvt_tile, layer_name(*kind), tolerance);
+        cancel.check()?;
         if tile.z() < AGGREGATE_BELOW_ZOOM {
             write_aggregated(&mut layer, frame, facilities)?;
         } else {
             for facility in facilities {
+                cancel.check()?;
                 let at = frame.grid(world(facility.location.lon(), facility.location.lat()));
                 layer.point(at, facility.id.get(), &properties(facility))?;
             }
         }
         if *kind == FacilityKind::Hazard && tile.z() >= ZONES_FROM_ZOOM {
             for hazard in facilities {
+                // Buffering a zone is the costliest step of a tile.
+                cancel.check()?;
                 write_zone(&mut layer, frame, zones, hazard)?;
             }
         }

@@ -37,11 +37,58 @@ pub struct Sources<'a> {
     pub base: &'a BaseMap,
     /// Hazard areas, made once per data version.
     pub zones: &'a HazardZones,
+    /// Set when the tile is no longer wanted.
+    pub cancel: &'a Cancel,
+}
+
+/// Set when a tile is no longer wanted (its request timed out, its client left, the server is
+/// stopping): the work stops at the next feature with [`Error::Cancelled`].
+#[derive(Debug, Default)]
+pub struct Cancel {
+    given_up: std::sync::atomic::AtomicBool,
+    /// A wider reason to stop, such as the server stopping.
+    parent: Option<std::sync::Arc<Cancel>>,
+}
+
+impl Cancel {
+    /// A cancel of its own that `parent` also sets off.
+    pub fn within(parent: std::sync::Arc<Cancel>) -> Self {
+        Self {
+            given_up: std::sync::atomic::AtomicBool::new(false),
+            parent: Some(parent),
+        }
+    }
+
+    /// Gives the work up.
+    pub fn cancel(&self) {
+        self.given_up
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the work is given up, here or by the parent.
+    pub fn is_cancelled(&self) -> bool {
+        self.given_up.load(std::sync::atomic::Ordering::Relaxed)
+            || self.parent.as_ref().is_some_and(|p| p.is_cancelled())
+    }
+
+    /// An error once the work is given up.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Encodes one tile of a tileset.
 pub fn encode(tileset: Tileset, tile: TileCoord, sources: Sources<'_>) -> Result<Vec<u8>> {
-    let Sources { index, base, zones } = sources;
+    let Sources {
+        index,
+        base,
+        zones,
+        cancel,
+    } = sources;
     if tile.z() > tileset.maxzoom() {
         return Err(Error::Coordinate {
             parameter: "z",
@@ -55,8 +102,8 @@ pub fn encode(tileset: Tileset, tile: TileCoord, sources: Sources<'_>) -> Result
     }
     let tolerance = tolerance(tile.z());
     match tileset {
-        Tileset::Facilities => facilities::facilities_tile(index, zones, tile, tolerance),
-        Tileset::Base => base.tile(tile, tolerance),
-        Tileset::Coverage => coverage::coverage_tile(index, tile, tolerance),
+        Tileset::Facilities => facilities::facilities_tile(index, zones, tile, tolerance, cancel),
+        Tileset::Base => base.tile(tile, tolerance, cancel),
+        Tileset::Coverage => coverage::coverage_tile(index, tile, tolerance, cancel),
     }
 }

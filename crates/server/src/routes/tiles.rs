@@ -1,9 +1,11 @@
 //! `GET /tiles/{tileset}.json` (TileJSON) and `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use refuge_tiles::{TileCoord, Tileset};
+use refuge_tiles::{Cancel, TileCoord, Tileset};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -116,11 +118,15 @@ async fn tile(
         None => {
             Metrics::count(&state.metrics.tile_misses);
             let (base, zones) = (state.backdrop.load().base.clone(), state.zones.clone());
+            // Given up when this request is (a 408, a client that left) or the server stops.
+            let cancel = Arc::new(Cancel::within(Arc::clone(&state.stopping)));
+            let _give_up = GiveUpOnDrop(Arc::clone(&cancel));
             let bytes = tokio::task::spawn_blocking(move || {
                 let sources = refuge_tiles::Sources {
                     index: &snapshot,
                     base: &base,
                     zones: &zones,
+                    cancel: &cancel,
                 };
                 refuge_tiles::encode(tileset, coord, sources)
             })
@@ -168,6 +174,16 @@ async fn tile(
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     Ok((response_headers, cached.bytes(coding)).into_response())
+}
+
+/// Gives a tile up when the request that wants it is dropped: the tile's work then stops at its
+/// next feature instead of running on for nobody.
+struct GiveUpOnDrop(Arc<Cancel>);
+
+impl Drop for GiveUpOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 fn header_value(text: &str) -> HeaderValue {

@@ -702,6 +702,39 @@ fn cases(shelter: u64, depot: u64) -> Vec<Case> {
             400,
             "facility",
         ),
+        // A 60 KB parameter name: refused, and not echoed back whole.
+        case(
+            "GET",
+            format!("/api/v1/nearest?lon=7.4&lat=43.7&{}=1", "a".repeat(60_000)),
+            Anonymous,
+            "",
+            400,
+            "not a parameter",
+        ),
+        case(
+            "GET",
+            "/api/v1/facilities?limit=5&limit=6",
+            Anonymous,
+            "",
+            400,
+            "limit",
+        ),
+        case(
+            "GET",
+            "/tiles/facilities/0/0/0.mvt?v=-1",
+            Anonymous,
+            "",
+            400,
+            "v",
+        ),
+        case(
+            "GET",
+            "/api/v1/nearest?lon=7.4&lat=43.7&kind=Shelter",
+            Anonymous,
+            "",
+            400,
+            "kind",
+        ),
     ]
 }
 
@@ -767,6 +800,13 @@ async fn every_bad_input_gets_its_status_names_what_was_wrong_and_changes_nothin
             .and_then(|v| v["error"]["message"].as_str().map(str::to_lowercase))
             .unwrap_or_else(|| format!("(not a JSON error: {})", String::from_utf8_lossy(&bytes)));
         let shown: String = case.uri.chars().take(90).collect();
+        if message.chars().count() > 1_001 {
+            wrong.push(format!(
+                "{} {shown}: a message of {} characters",
+                case.method,
+                message.len()
+            ));
+        }
         if status != case.status || !message.contains(case.names) {
             wrong.push(format!(
                 "{} {shown}: {status} `{message}` (want {} naming `{}`)",

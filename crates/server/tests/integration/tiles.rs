@@ -494,3 +494,29 @@ async fn every_property_a_tile_carries_is_declared_in_its_tilejson() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_stopping_server_gives_tile_work_up() {
+    let state = AppState::demo(Config::default()).unwrap();
+    state.stopping.cancel();
+    assert_eq!(state.prerender_base(10_000), 0, "no tile is made ahead");
+    for tileset in ["facilities", "base", "coverage"] {
+        let (status, _, body) = get_from(
+            state.clone(),
+            &format!("/tiles/{tileset}/14/8529/5974.mvt"),
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{tileset}");
+        let error: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error["error"]["code"], "stopping");
+    }
+    // A request given up alone (its client left) leaves the others be.
+    let parent = std::sync::Arc::new(refuge_tiles::Cancel::default());
+    let one = refuge_tiles::Cancel::within(std::sync::Arc::clone(&parent));
+    let other = refuge_tiles::Cancel::within(std::sync::Arc::clone(&parent));
+    one.cancel();
+    assert!(one.is_cancelled() && !other.is_cancelled());
+    parent.cancel();
+    assert!(other.is_cancelled());
+}

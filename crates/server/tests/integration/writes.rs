@@ -674,3 +674,34 @@ async fn usable_stock_is_recounted_for_a_new_day() {
         "expired lots no longer count"
     );
 }
+
+#[tokio::test]
+async fn a_patch_naming_a_field_the_facility_lacks_is_refused_by_name() {
+    let f = fixture();
+    let shelter = first_id(&f.state, "shelter").await;
+    let uri = format!("/api/v1/facilities/{shelter}");
+    for (patch, named) in [
+        (json!({"adress": "1 Rue Grimaldi"}), "`adress`"),
+        (
+            json!({"contact": {"phon": "+377 9898 0000"}}),
+            "`contact.phon`",
+        ),
+        (json!({"tier": "district"}), "`tier`"),
+        (json!({"version": 9}), "`version`"),
+    ] {
+        let (status, _, body) = send(
+            &f.state,
+            "PATCH",
+            &uri,
+            Some(&f.admin),
+            &[("if-match", "\"v1\"")],
+            Some(patch.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{patch}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{patch}: {message}");
+    }
+    let (_, headers, _) = send(&f.state, "GET", &uri, None, &[], None).await;
+    assert_eq!(headers[header::ETAG], "\"v1\"", "nothing was changed");
+}
