@@ -325,7 +325,7 @@ fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
         .audit_log(10_000, None)
         .unwrap()
         .iter()
-        .filter(|e| e.action == "stock.receive")
+        .filter(|e| e.action == refuge_store::Action::StockReceive)
         .count();
     assert_eq!(
         receipts,

@@ -9,7 +9,7 @@ use refuge_core::{
     Activation, Catalog, Facility, FacilityId, LiveIndex, Movement, SpatialIndex, StockLedger,
 };
 use refuge_io::{BaseFeature, DataSource, ImportSpec, StockRow};
-use refuge_store::{Actor, Contents, Imported, Store};
+use refuge_store::{Action, Actor, Contents, Imported, Store};
 use refuge_tiles::{BaseMap, HazardZones, Tileset};
 use tokio::sync::broadcast;
 
@@ -256,7 +256,7 @@ impl AppState {
         &self,
         facility: Facility,
         expected: Option<u64>,
-        action: &str,
+        action: Action,
         actor: &Actor,
     ) -> Result<Facility, ApiError> {
         let store = self.store()?;
@@ -302,7 +302,7 @@ impl AppState {
                 Ok(next)
             })?;
         let deleted = deleted.ok_or_else(|| ApiError::internal("delete produced no record"))?;
-        self.announce("facility.delete", &deleted, snapshot.version());
+        self.announce(Action::FacilityDelete, &deleted, snapshot.version());
         Ok(deleted)
     }
 
@@ -324,7 +324,7 @@ impl AppState {
                 Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
             })?;
         if let Some(facility) = snapshot.get(movement.facility) {
-            self.announce("stock.movement", facility, snapshot.version());
+            self.announce(Action::StockMovement, facility, snapshot.version());
         }
         Ok(seq)
     }
@@ -380,7 +380,7 @@ impl AppState {
         let imported = imported.ok_or_else(|| ApiError::internal("import produced no report"))?;
         let bbox = self.backdrop.load().bounds;
         let _ = self.events.send(Event {
-            action: "import".into(),
+            action: Action::Import,
             facility: None,
             kind: None,
             count: Some(imported.created + imported.updated + imported.base),
@@ -435,7 +435,7 @@ impl AppState {
                 Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
             })?;
         let _ = self.events.send(Event {
-            action: "stock.import".into(),
+            action: Action::StockImport,
             facility: None,
             kind: None,
             count: Some(booked as u64),
@@ -449,7 +449,7 @@ impl AppState {
     /// shelters in one transaction, the index takes them in one swap, one event announces it.
     pub fn activate(&self, draft: Activation, actor: &Actor) -> Result<Activation, ApiError> {
         let store = self.store()?;
-        self.change_activation("activation.start", |index| {
+        self.change_activation(Action::ActivationStart, |index| {
             let plan = index.activation_plan(draft.hazard, &draft.area);
             let mut activation = draft;
             activation.suitability_unknown = plan.suitability_unknown.clone();
@@ -460,14 +460,16 @@ impl AppState {
     /// Ends an activation; its shelters go back to standby unless a later report says otherwise.
     pub fn end_activation(&self, id: u64, actor: &Actor) -> Result<Activation, ApiError> {
         let store = self.store()?;
-        self.change_activation("activation.end", |_| Ok(store.end_activation(id, actor)?))
+        self.change_activation(Action::ActivationEnd, |_| {
+            Ok(store.end_activation(id, actor)?)
+        })
     }
 
     /// Runs `change` (which stores an activation and the shelters it changed) in the index's
     /// writer turn, swaps the shelters in once, and announces `action` once.
     fn change_activation(
         &self,
-        action: &str,
+        action: Action,
         change: impl FnOnce(&SpatialIndex) -> Result<(Activation, Vec<Facility>), ApiError>,
     ) -> Result<Activation, ApiError> {
         let mut changed = None;
@@ -487,7 +489,7 @@ impl AppState {
         Ok(activation)
     }
 
-    fn announce_area(&self, action: &str, activation: &Activation, data_version: u64) {
+    fn announce_area(&self, action: Action, activation: &Activation, data_version: u64) {
         use geo::BoundingRect;
         let bbox = activation
             .area
@@ -496,7 +498,7 @@ impl AppState {
                 [r.min().x, r.min().y, r.max().x, r.max().y]
             });
         let _ = self.events.send(Event {
-            action: action.to_owned(),
+            action,
             facility: None,
             kind: None,
             count: Some(activation.opened.len() as u64),
@@ -546,13 +548,13 @@ impl AppState {
             });
     }
 
-    fn announce(&self, action: &str, facility: &Facility, data_version: u64) {
+    fn announce(&self, action: Action, facility: &Facility, data_version: u64) {
         let (lon, lat) = (facility.location.lon(), facility.location.lat());
         // Nobody listening is fine.
         let _ = self.events.send(Event {
-            action: action.to_owned(),
+            action,
             facility: Some(facility.id.get()),
-            kind: Some(facility.kind().to_string()),
+            kind: Some(facility.kind()),
             count: None,
             bbox: [lon, lat, lon, lat],
             data_version,

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::auth::Actor;
 use crate::store::{audit, json, now, parse, stored_facility, writing};
-use crate::{Error, Result, Store};
+use crate::{Action, Error, Result, Store};
 
 impl Store {
     /// Starts an activation: records it, opens every shelter of `plan.open` that is still on
@@ -57,7 +57,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "activation.start",
+            Action::ActivationStart,
             &format!("activation {}", activation.id),
             None,
             Some(&activation),
@@ -117,7 +117,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "activation.end",
+            Action::ActivationEnd,
             &format!("activation {id}"),
             Some(&before),
             Some(&activation),

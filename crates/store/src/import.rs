@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::auth::Actor;
 use crate::store::{audit, insert_movement, json, now, parse, writing};
-use crate::{Result, Store};
+use crate::{Action, Result, Store};
 
 /// What an import wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -83,7 +83,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "import",
+            Action::Import,
             &format!("dataset {}", source.dataset),
             None,
             Some(&summary),
@@ -301,7 +301,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "stock.import",
+            Action::StockImport,
             &format!("dataset {dataset}"),
             None,
             Some(&summary),

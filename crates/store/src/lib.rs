@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod action;
 mod activation;
 mod auth;
 mod error;
@@ -9,6 +10,7 @@ mod quotas;
 mod schema;
 mod store;
 
+pub use action::Action;
 pub use auth::{Actor, Role, hash as token_hash};
 pub use error::{Error, Result};
 pub use import::{Imported, StoreSink};

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::auth::Actor;
 use crate::store::{audit, json, parse, target, writing};
-use crate::{Result, Store};
+use crate::{Action, Result, Store};
 
 impl Store {
     /// Every quota.
@@ -50,7 +50,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "quotas.set",
+            Action::QuotasSet,
             &target(facility),
             Some(&before),
             Some(&quotas),

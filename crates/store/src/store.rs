@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::auth::{Actor, Role, hash, new_secret};
 use crate::schema;
-use crate::{Error, Result};
+use crate::{Action, Error, Result};
 
 /// Everything the server needs at start: facilities with their versions, the movements to replay,
 /// the catalogue, quotas and the base map.
@@ -43,8 +43,8 @@ pub struct AuditEntry {
     pub actor: String,
     /// With which role.
     pub role: String,
-    /// What: `facility.create`, `facility.update`, `stock.issue`, …
-    pub action: String,
+    /// What.
+    pub action: Action,
     /// On what, e.g. `facility 12`.
     pub target: String,
     /// The record before, as JSON.
@@ -198,7 +198,7 @@ impl Store {
         audit(
             &tx,
             &Actor::system(),
-            "store.seed",
+            Action::StoreSeed,
             &format!("{} facilities", contents.facilities.len()),
             None,
             None,
@@ -299,7 +299,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "facility.create",
+            Action::FacilityCreate,
             &target(created.id),
             None,
             Some(&created),
@@ -314,7 +314,7 @@ impl Store {
         &self,
         facility: &Facility,
         expected: u64,
-        action: &str,
+        action: Action,
         actor: &Actor,
     ) -> Result<Facility> {
         let mut conn = self.lock();
@@ -379,7 +379,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "facility.delete",
+            Action::FacilityDelete,
             &target(id),
             Some(&before),
             None,
@@ -399,11 +399,11 @@ impl Store {
         let mut conn = self.lock();
         let tx = writing(&mut conn)?;
         let seq = insert_movement(&tx, movement)?;
-        let action = format!("stock.{}", movement_action(movement));
+        let action = Action::of_movement(&movement.kind);
         audit(
             &tx,
             actor,
-            &action,
+            action,
             &target(movement.facility),
             None,
             Some(movement),
@@ -441,7 +441,7 @@ impl Store {
         audit(
             &tx,
             actor,
-            "token.create",
+            Action::TokenCreate,
             &format!("token {id}"),
             None,
             Some(&info),
@@ -519,7 +519,7 @@ impl Store {
             audit(
                 &tx,
                 actor,
-                "token.revoke",
+                Action::TokenRevoke,
                 &format!("token {id}"),
                 None,
                 None,
@@ -544,7 +544,16 @@ impl Store {
                     at: row.get(1)?,
                     actor: row.get(2)?,
                     role: row.get(3)?,
-                    action: row.get(4)?,
+                    action: row
+                        .get::<_, String>(4)?
+                        .parse()
+                        .map_err(|e: refuge_core::Error| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                4,
+                                rusqlite::types::Type::Text,
+                                Box::new(e),
+                            )
+                        })?,
                     target: row.get(5)?,
                     before: value(row.get(6)?),
                     after: value(row.get(7)?),
@@ -742,7 +751,7 @@ pub(crate) fn stored_facility(tx: &Transaction<'_>, id: FacilityId) -> Result<Fa
 pub(crate) fn audit(
     tx: &Transaction<'_>,
     actor: &Actor,
-    action: &str,
+    action: Action,
     target: &str,
     before: Option<&dyn erased::Json>,
     after: Option<&dyn erased::Json>,
@@ -754,24 +763,13 @@ pub(crate) fn audit(
             now(),
             actor.name,
             actor.role.map_or("system", |r| r.as_str()),
-            action,
+            action.as_str(),
             target,
             encode(before)?,
             encode(after)?
         ],
     )?;
     Ok(())
-}
-
-fn movement_action(movement: &Movement) -> &'static str {
-    use refuge_core::MovementKind;
-    match movement.kind {
-        MovementKind::Receive { .. } => "receive",
-        MovementKind::Issue { .. } => "issue",
-        MovementKind::Transfer { .. } => "transfer",
-        MovementKind::Count { .. } => "count",
-        MovementKind::Adjust { .. } => "adjust",
-    }
 }
 
 /// Any serializable record, for the audit log's before/after columns.

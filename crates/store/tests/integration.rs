@@ -134,11 +134,11 @@ fn a_stale_version_conflicts_and_changes_nothing() {
         s.occupancy = 10;
     }
     let updated = store
-        .update_facility(&shelter, 1, "facility.status", &admin())
+        .update_facility(&shelter, 1, refuge_store::Action::FacilityStatus, &admin())
         .unwrap();
     assert_eq!(updated.version, 2);
     let err = store
-        .update_facility(&shelter, 1, "facility.status", &admin())
+        .update_facility(&shelter, 1, refuge_store::Action::FacilityStatus, &admin())
         .unwrap_err();
     assert!(
         matches!(
@@ -160,7 +160,7 @@ fn a_stale_version_conflicts_and_changes_nothing() {
         .unwrap();
     assert_eq!(stored.version, 2);
     let audit = store.audit_log(10, None).unwrap();
-    assert_eq!(audit[0].action, "facility.status");
+    assert_eq!(audit[0].action, refuge_store::Action::FacilityStatus);
     assert_eq!(audit[0].actor, "test admin");
     assert_eq!(audit[0].before.as_ref().unwrap()["version"], 1);
     assert_eq!(audit[0].after.as_ref().unwrap()["occupancy"], 10);
@@ -202,7 +202,10 @@ fn a_refused_movement_is_not_written() {
         .append_movement(&fine, &admin(), || ledger.record(fine.clone()))
         .unwrap();
     assert_eq!(store.load().unwrap().movements.len(), before + 1);
-    assert_eq!(store.audit_log(1, None).unwrap()[0].action, "stock.issue");
+    assert_eq!(
+        store.audit_log(1, None).unwrap()[0].action,
+        refuge_store::Action::StockIssue
+    );
 }
 
 #[test]

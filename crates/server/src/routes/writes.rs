@@ -14,6 +14,7 @@ use refuge_core::{
     MovementKind,
 };
 use refuge_io::{ImportOptions, facility_from_feature};
+use refuge_store::Action;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -127,7 +128,7 @@ pub async fn create_facility(
         .map_err(|e| ApiError::bad_request("invalid", e))?;
     let state2 = state.clone();
     let created = tokio::task::spawn_blocking(move || {
-        state2.write_facility(facility, None, "facility.create", &actor)
+        state2.write_facility(facility, None, Action::FacilityCreate, &actor)
     })
     .await
     .map_err(ApiError::internal)??;
@@ -229,7 +230,7 @@ pub async fn patch_facility(
     let facility = patch.apply(&current(&state, id)?)?;
     let state2 = state.clone();
     let updated = tokio::task::spawn_blocking(move || {
-        state2.write_facility(facility, Some(expected), "facility.update", &actor)
+        state2.write_facility(facility, Some(expected), Action::FacilityUpdate, &actor)
     })
     .await
     .map_err(ApiError::internal)??;
@@ -354,7 +355,7 @@ async fn report_status(
         }
         let (state2, actor2) = (state.clone(), actor.clone());
         let result = tokio::task::spawn_blocking(move || {
-            state2.write_facility(facility, Some(expected), "facility.status", &actor2)
+            state2.write_facility(facility, Some(expected), Action::FacilityStatus, &actor2)
         })
         .await
         .map_err(ApiError::internal)?;
@@ -582,9 +583,9 @@ async fn upload_hazards(
         for hazard in hazards {
             let existing = state.index.snapshot().get(hazard.id).map(|f| f.version);
             let action = if existing.is_some() {
-                "hazard.update"
+                Action::HazardUpdate
             } else {
-                "hazard.create"
+                Action::HazardCreate
             };
             let stored = state.write_facility(hazard, existing, action, &actor)?;
             ids.push(stored.id.get());

@@ -121,7 +121,7 @@ async fn an_import_larger_than_the_body_limit_streams_into_the_store_and_the_map
     assert_eq!(body["report"]["accepted"], 6_000);
     // One event announces the whole import.
     let event = events.try_recv().unwrap();
-    assert_eq!(event.action, "import");
+    assert_eq!(event.action, refuge_store::Action::Import);
     assert_eq!(event.count, Some(6_000));
     assert!(events.try_recv().is_err(), "one event for the import");
     // The map and the nearest list show it at once.
@@ -480,7 +480,10 @@ async fn an_activation_opens_the_suitable_shelters_of_its_area_and_its_end_retur
     assert_eq!(reason_of("s-f"), None, "outside the area");
     assert_eq!(started["area"]["type"], "MultiPolygon");
     // One event, one audit entry listing the ids.
-    assert_eq!(events.try_recv().unwrap().action, "activation.start");
+    assert_eq!(
+        events.try_recv().unwrap().action,
+        refuge_store::Action::ActivationStart
+    );
     assert!(events.try_recv().is_err());
     let (_, audit) = get_audit(&f.state, &f.admin).await;
     let entry = audit
