@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::facilities::parse_id;
 use crate::auth::{Authorized, Logistics};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ErrorBody};
@@ -41,9 +42,7 @@ struct ItemQuota {
 }
 
 fn facility_id(state: &AppState, id: &str) -> Result<FacilityId, ApiError> {
-    let id: FacilityId = id
-        .parse()
-        .map_err(|e| ApiError::bad_request("bad_parameter", format!("facility id: {e}")))?;
+    let id = parse_id(id)?;
     if state.index.snapshot().get(id).is_none() {
         return Err(ApiError::not_found(format!("no facility with id {id}")));
     }
