@@ -5,5 +5,6 @@
 mod integration {
     pub mod geonames;
     pub mod knn;
+    pub mod layers;
     pub mod queries;
 }

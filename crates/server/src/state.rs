@@ -321,7 +321,8 @@ impl AppState {
                 ledger
                     .record(movement.clone())
                     .map_err(ApiError::internal)?;
-                Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
+                let today = Utc::now().date_naive();
+                Ok(index.with_stock_levels(ledger.usable_after([&movement], today)))
             })?;
         if let Some(facility) = snapshot.get(movement.facility) {
             self.announce(Action::StockMovement, facility, snapshot.version());
@@ -429,10 +430,13 @@ impl AppState {
                     movements.iter().try_for_each(|m| ledger.check(m))
                 })?;
                 booked = movements.len();
-                for movement in movements {
-                    ledger.record(movement).map_err(ApiError::internal)?;
+                for movement in &movements {
+                    ledger
+                        .record(movement.clone())
+                        .map_err(ApiError::internal)?;
                 }
-                Ok(index.with_stock_totals(ledger.usable_totals(Utc::now().date_naive())))
+                let today = Utc::now().date_naive();
+                Ok(index.with_stock_levels(ledger.usable_after(&movements, today)))
             })?;
         let _ = self.events.send(Event {
             action: Action::StockImport,

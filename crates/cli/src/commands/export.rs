@@ -52,7 +52,11 @@ pub fn run(args: Args) -> Result<()> {
     }
     let all = match &args.store {
         Some(path) => refuge_store::Store::open(path)?.load()?.facilities,
-        None => Dataset::load(&args.data)?.index.facilities().to_vec(),
+        None => Dataset::load(&args.data)?
+            .index
+            .facilities()
+            .cloned()
+            .collect(),
     };
     let mut facilities: Vec<_> = all
         .iter()

@@ -64,7 +64,7 @@ pub fn run(args: Args) -> Result<()> {
             let dataset = Dataset::load(&args.data)?;
             let catalog =
                 refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?;
-            let facilities = dataset.index.facilities().to_vec();
+            let facilities: Vec<_> = dataset.index.facilities().cloned().collect();
             let sources = sources_of(&facilities);
             AppState::new(
                 facilities,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
-use refuge_core::{FacilityKind, ReserveTier};
+use refuge_core::{Facility, FacilityKind, ReserveTier};
 
 use crate::DataArgs;
 use crate::dataset::Dataset;
@@ -19,7 +19,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let dataset = Dataset::load(&args.data)?;
-    let facilities = dataset.index.facilities();
+    let facilities: Vec<&Facility> = dataset.index.facilities().collect();
     writeln!(out, "{} facilities", facilities.len())?;
     for kind in FacilityKind::ALL {
         let count = facilities.iter().filter(|f| f.kind() == *kind).count();

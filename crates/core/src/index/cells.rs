@@ -46,8 +46,7 @@ impl SpatialIndex {
         let facilities: Vec<&crate::Facility> = match bbox {
             Some(bbox) => self.within_bbox(bbox, filter),
             None => self
-                .facilities
-                .iter()
+                .facilities()
                 .filter(|facility| self.matches(facility, filter))
                 .collect(),
         };

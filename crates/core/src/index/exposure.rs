@@ -84,8 +84,7 @@ impl SpatialIndex {
 
     /// Every hazard source in the index with the facilities matching `filter` it threatens.
     pub fn hazard_exposure(&self, filter: &Filter) -> Vec<Exposure> {
-        self.facilities
-            .iter()
+        self.facilities()
             .filter(|facility| facility.hazard().is_some())
             .flat_map(|hazard| self.exposed_to(hazard, filter))
             .collect()

@@ -1,7 +1,10 @@
 //! The live index: readers take the current snapshot without waiting; a writer builds the next
-//! snapshot and swaps it in whole, so no reader ever sees half an update.
+//! snapshot and swaps it in whole, so no reader ever sees half an update. When enough changes have
+//! gathered above the base, a background thread folds them into a new base and swaps that in
+//! under the writer's turn, keeping the changes made meanwhile.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
 
@@ -12,6 +15,7 @@ use super::SpatialIndex;
 pub struct LiveIndex {
     current: ArcSwap<SpatialIndex>,
     writer: Mutex<()>,
+    compacting: AtomicBool,
 }
 
 impl LiveIndex {
@@ -20,6 +24,7 @@ impl LiveIndex {
         Self {
             current: ArcSwap::from_pointee(index),
             writer: Mutex::new(()),
+            compacting: AtomicBool::new(false),
         }
     }
 
@@ -29,17 +34,58 @@ impl LiveIndex {
     }
 
     /// Builds the next snapshot from the current one with `change` and swaps it in. Writers take
-    /// turns, so no change is lost; if `change` fails, the current snapshot stays.
+    /// turns, so no change is lost; if `change` fails, the current snapshot stays. A snapshot that
+    /// wants compacting starts a compaction on a background thread.
     pub fn update<E>(
-        &self,
+        self: &Arc<Self>,
         change: impl FnOnce(&SpatialIndex) -> std::result::Result<SpatialIndex, E>,
     ) -> std::result::Result<Arc<SpatialIndex>, E> {
-        let _turn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let next = Arc::new(change(&self.current.load())?);
-        self.current.store(Arc::clone(&next));
+        let next = {
+            let _turn = self.turn();
+            let next = Arc::new(change(&self.current.load())?);
+            self.current.store(Arc::clone(&next));
+            next
+        };
+        if next.wants_compaction() && !self.compacting.swap(true, Ordering::AcqRel) {
+            let live = Arc::clone(self);
+            let started = std::thread::Builder::new()
+                .name("refuge-compaction".into())
+                .spawn(move || {
+                    loop {
+                        live.compact();
+                        live.compacting.store(false, Ordering::Release);
+                        // Writes made meanwhile may want another; a writer that saw this one
+                        // running did not start it.
+                        let again = live.snapshot().wants_compaction()
+                            && !live.compacting.swap(true, Ordering::AcqRel);
+                        if !again {
+                            break;
+                        }
+                    }
+                });
+            if started.is_err() {
+                // No thread to spare: the next write tries again.
+                self.compacting.store(false, Ordering::Release);
+            }
+        }
         Ok(next)
+    }
+
+    /// Folds the changes above the base into a new base: built from the snapshot current now,
+    /// without holding up writers, then swapped in under a writer's turn on top of whatever
+    /// changed meanwhile. Answers stay the same; only the layout changes.
+    pub fn compact(&self) {
+        let from = self.snapshot();
+        let compacted = from.compacted();
+        let _turn = self.turn();
+        if let Some(next) = self.current.load().rebased(&compacted, &from) {
+            self.current.store(Arc::new(next));
+        }
+    }
+
+    fn turn(&self) -> MutexGuard<'_, ()> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -15,12 +15,15 @@ mod bbox;
 mod cells;
 mod exposure;
 mod filter;
+mod layer;
 mod live;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use geo::{BoundingRect, Intersects};
-use rstar::{RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
+use rpds::HashTrieMapSync;
+use rstar::RTree;
 
 pub use activation::{ActivationPlan, LeftReason, LeftShelter};
 pub use bbox::BBox;
@@ -30,24 +33,25 @@ pub use filter::Filter;
 pub use live::LiveIndex;
 
 use crate::distance::unit_vector;
-use crate::{Error, Facility, FacilityId, FacilityKind, GreatCircle, ItemId, LonLat, Result};
-
-type Entry = GeomWithData<[f32; 3], u32>;
-
-/// Wider nodes than rstar's default (6): fewer parent nodes per point, and k-nearest stays as fast.
-#[derive(Debug, Clone, Copy)]
-struct Params;
-
-impl RTreeParams for Params {
-    const MIN_SIZE: usize = 4;
-    const MAX_SIZE: usize = 12;
-    const REINSERTION_COUNT: usize = 3;
-    type DefaultInsertionStrategy = RStarInsertionStrategy;
-}
+use crate::{Error, Facility, FacilityId, GreatCircle, ItemId, LonLat, Result};
+use layer::{Entry, Layer, Params, Record, kind_slot};
 
 /// How far (in unit-sphere chord length, ≈ 6.4 m) an `f32` tree distance may be from the exact
 /// one: ten times the worst rounding of two `f32` unit vectors and their squared difference.
 const F32_SLACK: f64 = 1e-6;
+
+/// The layers of a snapshot, bottom to top.
+const BASE: usize = 0;
+const RECENT: usize = 1;
+const FRESH: usize = 2;
+
+/// How many changed facilities the top layer takes before it is merged into the recent layer: a
+/// write rebuilds the top layer, so this bounds what a write costs.
+const FRESH_LIMIT: usize = 128;
+
+/// How many changed facilities the recent layer holds before a compaction into the base is due.
+/// A change of more facilities than this at once (an import) rebuilds the base directly.
+const RECENT_LIMIT: usize = 4096;
 
 /// The tree key of a position: its unit vector rounded to `f32`.
 fn key(p: LonLat) -> [f32; 3] {
@@ -68,17 +72,22 @@ pub struct Hit<'a> {
     pub distance_m: f64,
 }
 
-/// An immutable snapshot of every facility, indexed by position. Build a new one (or
-/// patch a copy with [`SpatialIndex::with_changes`]) to change it; readers keep the one they hold.
+/// An immutable snapshot of every facility, indexed by position. Make the next one with
+/// [`SpatialIndex::with_changes`]; readers keep the one they hold.
+///
+/// A snapshot is three layers (see `layer.rs`): a bulk-loaded base shared with earlier snapshots,
+/// a recent layer of up to [`RECENT_LIMIT`] changed facilities, and a fresh layer of up to
+/// [`FRESH_LIMIT`]. A write builds a new fresh layer (or, every [`FRESH_LIMIT`] changes, a new
+/// recent layer) and shares the rest, so it costs what it changes. Queries read all three and
+/// skip what an upper layer replaced or removed; [`SpatialIndex::compacted`] folds the changes
+/// into a new base, off the write path (see [`LiveIndex`]).
 #[derive(Debug, Clone)]
 pub struct SpatialIndex {
-    /// One tree per facility kind, in [`FacilityKind::ALL`] order: a query for shelters never
-    /// walks past depots, hazards and points of interest.
-    trees: Vec<RTree<Entry, Params>>,
-    facilities: Vec<Facility>,
-    /// (id, slot), sorted by id: 16 bytes a facility, a third of a hash map's.
-    slots: Vec<(FacilityId, u32)>,
-    stock: HashMap<FacilityId, BTreeMap<ItemId, u64>>,
+    layers: [Arc<Layer>; 3],
+    len: usize,
+    /// Usable units per facility and item, shared between snapshots: a movement copies only the
+    /// path to the facility it changed.
+    stock: HashTrieMapSync<FacilityId, BTreeMap<ItemId, u64>>,
     version: u64,
 }
 
@@ -94,110 +103,138 @@ impl SpatialIndex {
         facilities: Vec<Facility>,
         stock: BTreeMap<(FacilityId, ItemId), u64>,
     ) -> Result<Self> {
-        if facilities.len() >= u32::MAX as usize {
-            return Err(Error::field("facilities", "more than 4 billion facilities"));
-        }
-        let mut slots = Vec::with_capacity(facilities.len());
-        let mut entries: Vec<Vec<Entry>> = FacilityKind::ALL.iter().map(|_| Vec::new()).collect();
-        for (slot, facility) in (0u32..).zip(&facilities) {
-            facility
-                .validate()
-                .map_err(|e| in_facility(facility.id, e))?;
-            slots.push((facility.id, slot));
-            if let Some(bucket) = entries.get_mut(kind_slot(facility.kind())) {
-                bucket.push(Entry::new(key(facility.location), slot));
-            }
-        }
-        slots.sort_unstable_by_key(|(id, _)| *id);
-        if let Some(pair) = slots.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(Error::DuplicateFacility(pair[0].0));
-        }
-        let mut by_facility: HashMap<FacilityId, BTreeMap<ItemId, u64>> = HashMap::new();
-        for ((facility, item), quantity) in stock {
-            by_facility
-                .entry(facility)
-                .or_default()
-                .insert(item, quantity);
-        }
+        let base = Layer::base(facilities, 1)?;
         Ok(Self {
-            trees: entries
-                .into_iter()
-                .map(RTree::bulk_load_with_params)
-                .collect(),
-            facilities,
-            slots,
-            stock: by_facility,
+            len: base.records().len(),
+            layers: [Arc::new(base), Arc::default(), Arc::default()],
+            stock: stock_map(stock),
             version: 1,
         })
     }
 
     /// A new snapshot with `upserts` added or replaced and `removals` taken out, and the version
-    /// one higher. This one is left as it was.
+    /// one higher. This one is left as it was. A facility both removed and upserted ends up
+    /// upserted; of two upserts of one id, the later wins.
     pub fn with_changes(
         &self,
         upserts: Vec<Facility>,
         removals: &[FacilityId],
     ) -> Result<SpatialIndex> {
-        // Many changes at once (an import, an activation): one bulk load beats thousands of
-        // tree inserts and sorted-vector shifts.
-        if upserts.len() > 256 {
-            return self.rebuilt_with(upserts, removals);
+        if let Some(unknown) = removals.iter().find(|id| self.get(**id).is_none()) {
+            return Err(Error::UnknownFacility(*unknown));
         }
-        let mut next = self.clone();
-        for id in removals {
-            next.remove(*id)?;
-        }
+        let version = self.version + 1;
+        let mut changed: BTreeMap<FacilityId, Option<Facility>> =
+            removals.iter().map(|id| (*id, None)).collect();
         for facility in upserts {
             facility
                 .validate()
                 .map_err(|e| in_facility(facility.id, e))?;
-            // A replaced facility keeps the stock it holds; only a removal drops it.
-            let held = next.stock.get(&facility.id).cloned();
-            if next.slot(facility.id).is_some() {
-                next.remove(facility.id)?;
+            changed.insert(facility.id, Some(facility));
+        }
+        let mut next = self.clone();
+        next.version = version;
+        for (id, upsert) in &changed {
+            match (self.get(*id).is_some(), upsert.is_some()) {
+                (true, false) => next.len -= 1,
+                (false, true) => next.len += 1,
+                _ => {}
             }
-            let id = facility.id;
-            next.insert(facility)?;
-            if let Some(held) = held {
-                next.stock.insert(id, held);
+            // A replaced facility keeps the stock it holds; only a removal drops it.
+            if upsert.is_none() {
+                next.stock.remove_mut(id);
             }
         }
-        next.version = self.version + 1;
+        let hides: HashMap<FacilityId, u64> = changed.keys().map(|id| (*id, version)).collect();
+        let records: Vec<Record> = changed
+            .into_values()
+            .flatten()
+            .map(|facility| (Arc::new(facility), version))
+            .collect();
+        if records.len() + hides.len() > RECENT_LIMIT {
+            // Many changes at once (an import, an activation): one bulk load of everything beats
+            // a recent layer that would have to be compacted at once anyway.
+            let kept = self
+                .visible_records()
+                .filter(|(f, _)| !hides.contains_key(&f.id));
+            let all = kept.cloned().chain(records).collect();
+            next.layers = [
+                Arc::new(Layer::new(all, HashMap::new())?),
+                Arc::default(),
+                Arc::default(),
+            ];
+            return Ok(next);
+        }
+        let fresh = stacked(&self.layers[FRESH], records, hides)?;
+        if fresh.weight() <= FRESH_LIMIT {
+            next.layers[FRESH] = Arc::new(fresh);
+        } else {
+            next.layers[RECENT] = Arc::new(stacked(
+                &self.layers[RECENT],
+                fresh.records().to_vec(),
+                fresh.hidden().clone(),
+            )?);
+            next.layers[FRESH] = Arc::default();
+        }
         Ok(next)
     }
 
-    /// [`with_changes`](Self::with_changes) by building the next snapshot from scratch.
-    fn rebuilt_with(
-        &self,
-        upserts: Vec<Facility>,
-        removals: &[FacilityId],
-    ) -> Result<SpatialIndex> {
-        if let Some(unknown) = removals.iter().find(|id| self.slot(**id).is_none()) {
-            return Err(Error::UnknownFacility(*unknown));
+    /// Whether enough changes have gathered above the base that a compaction is due.
+    pub fn wants_compaction(&self) -> bool {
+        self.layers[RECENT].weight() >= RECENT_LIMIT
+    }
+
+    /// How many changed facilities lie above the base, waiting for a compaction.
+    pub fn pending_changes(&self) -> usize {
+        self.layers[RECENT].weight() + self.layers[FRESH].weight()
+    }
+
+    /// The same facilities and version in one bulk-loaded base layer: O(n), for a background
+    /// thread. Install it with [`rebased`](Self::rebased) on whatever snapshot is current by then.
+    pub fn compacted(&self) -> SpatialIndex {
+        let records = self.visible_records().cloned().collect();
+        // The records come from one consistent snapshot, so their ids are distinct.
+        let base = Layer::new(records, HashMap::new()).unwrap_or_default();
+        SpatialIndex {
+            layers: [Arc::new(base), Arc::default(), Arc::default()],
+            ..self.clone()
         }
-        let mut replaced: HashMap<FacilityId, Facility> =
-            upserts.into_iter().map(|f| (f.id, f)).collect();
-        let mut facilities = Vec::with_capacity(self.facilities.len() + replaced.len());
-        for facility in &self.facilities {
-            if removals.contains(&facility.id) {
-                continue;
-            }
-            facilities.push(
-                replaced
-                    .remove(&facility.id)
-                    .unwrap_or_else(|| facility.clone()),
-            );
+    }
+
+    /// This snapshot on the base of `compacted`, made from the earlier snapshot `from`: the
+    /// changes made since `from` stay above the new base, the older ones are in it. `None` when
+    /// this snapshot no longer builds on `from`'s base (a large change rebuilt it meanwhile), so
+    /// the compaction is out of date.
+    pub fn rebased(&self, compacted: &SpatialIndex, from: &SpatialIndex) -> Option<SpatialIndex> {
+        if !Arc::ptr_eq(&self.layers[BASE], &from.layers[BASE]) {
+            return None;
         }
-        let mut added: Vec<Facility> = replaced.into_values().collect();
-        added.sort_unstable_by_key(|f| f.id);
-        facilities.extend(added);
-        let mut next = Self::with_stock(facilities, BTreeMap::new())?;
-        next.stock = self.stock.clone();
-        for id in removals {
-            next.stock.remove(id);
-        }
-        next.version = self.version + 1;
-        Ok(next)
+        let since = from.version;
+        let fresh = &self.layers[FRESH];
+        let records: Vec<Record> = self.layers[RECENT]
+            .records()
+            .iter()
+            .filter(|(f, _)| !fresh.hides(f.id))
+            .chain(fresh.records())
+            .filter(|(_, written)| *written > since)
+            .cloned()
+            .collect();
+        let hides: HashMap<FacilityId, u64> = self.layers[RECENT]
+            .hidden()
+            .iter()
+            .chain(fresh.hidden())
+            .filter(|(_, changed)| **changed > since)
+            .map(|(id, changed)| (*id, *changed))
+            .collect();
+        let recent = Layer::new(records, hides).ok()?;
+        Some(SpatialIndex {
+            layers: [
+                Arc::clone(&compacted.layers[BASE]),
+                Arc::new(recent),
+                Arc::default(),
+            ],
+            ..self.clone()
+        })
     }
 
     /// The same snapshot with its version set: a server starts its versions above every version
@@ -210,84 +247,81 @@ impl SpatialIndex {
 
     /// A new snapshot with the usable stock replaced, and the version one higher.
     pub fn with_stock_totals(&self, stock: BTreeMap<(FacilityId, ItemId), u64>) -> SpatialIndex {
-        let mut next = self.clone();
-        next.stock.clear();
-        for ((facility, item), quantity) in stock {
-            next.stock
-                .entry(facility)
-                .or_default()
-                .insert(item, quantity);
+        SpatialIndex {
+            stock: stock_map(stock),
+            version: self.version + 1,
+            ..self.clone()
         }
-        next.version = self.version + 1;
+    }
+
+    /// A new snapshot with the usable units of some items at some facilities set (0 for none
+    /// left), and the version one higher: what a stock movement changes, without recounting.
+    pub fn with_stock_levels(
+        &self,
+        levels: impl IntoIterator<Item = (FacilityId, ItemId, u64)>,
+    ) -> SpatialIndex {
+        let mut next = SpatialIndex {
+            version: self.version + 1,
+            ..self.clone()
+        };
+        for (facility, item, quantity) in levels {
+            let mut items = next.stock.get(&facility).cloned().unwrap_or_default();
+            if quantity == 0 {
+                items.remove(&item);
+            } else {
+                items.insert(item, quantity);
+            }
+            if items.is_empty() {
+                next.stock.remove_mut(&facility);
+            } else {
+                next.stock.insert_mut(facility, items);
+            }
+        }
         next
     }
 
-    fn insert(&mut self, facility: Facility) -> Result<()> {
-        let slot = u32::try_from(self.facilities.len())
-            .map_err(|_| Error::field("facilities", "more than 4 billion facilities"))?;
-        self.tree_mut(facility.kind())
-            .insert(Entry::new(key(facility.location), slot));
-        let at = self.slots.partition_point(|(id, _)| *id < facility.id);
-        self.slots.insert(at, (facility.id, slot));
-        self.facilities.push(facility);
-        Ok(())
+    /// Whether the facility a layer holds is the current one: no layer above replaced or
+    /// removed it.
+    fn visible(&self, layer: usize, id: FacilityId) -> bool {
+        self.layers
+            .get(layer + 1..)
+            .is_none_or(|above| above.iter().all(|l| !l.hides(id)))
     }
 
-    /// The slot of a facility id.
-    fn slot(&self, id: FacilityId) -> Option<u32> {
-        self.slots
-            .binary_search_by_key(&id, |(id, _)| *id)
-            .ok()
-            .and_then(|at| self.slots.get(at))
-            .map(|(_, slot)| *slot)
+    /// Every current record.
+    fn visible_records(&self) -> impl Iterator<Item = &Record> {
+        self.layers.iter().enumerate().flat_map(move |(n, layer)| {
+            layer
+                .records()
+                .iter()
+                .filter(move |(f, _)| self.visible(n, f.id))
+        })
     }
 
-    /// Removes by moving the last facility into the freed slot, so slots stay dense.
-    fn remove(&mut self, id: FacilityId) -> Result<()> {
-        let at = self
-            .slots
-            .binary_search_by_key(&id, |(id, _)| *id)
-            .map_err(|_| Error::UnknownFacility(id))?;
-        let (_, slot) = self.slots.remove(at);
-        let (location, kind) = (
-            self.facility_at(slot).location,
-            self.facility_at(slot).kind(),
-        );
-        self.tree_mut(kind).remove(&Entry::new(key(location), slot));
-        let last = u32::try_from(self.facilities.len() - 1).unwrap_or(slot);
-        if slot != last {
-            let moved = self.facility_at(last);
-            let (moved_id, moved_at, moved_kind) = (moved.id, key(moved.location), moved.kind());
-            let tree = self.tree_mut(moved_kind);
-            tree.remove(&Entry::new(moved_at, last));
-            tree.insert(Entry::new(moved_at, slot));
-            if let Ok(at) = self.slots.binary_search_by_key(&moved_id, |(id, _)| *id) {
-                self.slots[at].1 = slot;
-            }
-        }
-        self.facilities.swap_remove(slot as usize);
-        self.stock.remove(&id);
-        Ok(())
-    }
-
-    fn tree_mut(&mut self, kind: FacilityKind) -> &mut RTree<Entry, Params> {
-        // One tree per kind is made in `with_stock`, so the slot always exists.
-        &mut self.trees[kind_slot(kind)]
-    }
-
-    /// The trees a query with `filter` has to look in.
-    fn trees_for(&self, filter: &Filter) -> impl Iterator<Item = &RTree<Entry, Params>> {
+    /// The trees a query with `filter` has to look in, with the layer each belongs to.
+    fn trees_for(
+        &self,
+        filter: &Filter,
+    ) -> impl Iterator<Item = (usize, &Layer, &RTree<Entry, Params>)> {
         let only = filter.only_kind().map(kind_slot);
-        self.trees
-            .iter()
-            .enumerate()
-            .filter(move |(n, _)| only.is_none_or(|k| k == *n))
-            .map(|(_, tree)| tree)
+        self.layers.iter().enumerate().flat_map(move |(n, layer)| {
+            (0..crate::FacilityKind::ALL.len())
+                .filter(move |k| only.is_none_or(|only| only == *k))
+                .filter_map(move |k| layer.tree(k))
+                .filter(|tree| tree.size() > 0)
+                .map(move |tree| (n, &**layer, tree))
+        })
     }
 
-    fn facility_at(&self, slot: u32) -> &Facility {
-        // Slots come from the tree and the id map, which are kept dense with `facilities`.
-        &self.facilities[slot as usize]
+    /// The current facility at a tree entry of a layer, if no layer above hides it.
+    fn found<'a>(
+        &'a self,
+        layer_at: usize,
+        layer: &'a Layer,
+        entry: &Entry,
+    ) -> Option<&'a Facility> {
+        let (facility, _) = layer.at(entry.data);
+        self.visible(layer_at, facility.id).then_some(&**facility)
     }
 
     fn matches(&self, facility: &Facility, filter: &Filter) -> bool {
@@ -301,22 +335,30 @@ impl SpatialIndex {
 
     /// How many facilities.
     pub fn len(&self) -> usize {
-        self.facilities.len()
+        self.len
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.facilities.is_empty()
+        self.len == 0
     }
 
     /// Every facility, in no particular order.
-    pub fn facilities(&self) -> &[Facility] {
-        &self.facilities
+    pub fn facilities(&self) -> impl Iterator<Item = &Facility> {
+        self.visible_records().map(|(facility, _)| &**facility)
     }
 
     /// The facility with this id.
     pub fn get(&self, id: FacilityId) -> Option<&Facility> {
-        self.slot(id).map(|slot| self.facility_at(slot))
+        for layer in self.layers.iter().rev() {
+            if let Some((facility, _)) = layer.get(id) {
+                return Some(facility);
+            }
+            if layer.hides(id) {
+                return None;
+            }
+        }
+        None
     }
 
     /// Usable units of `item` the facility holds.
@@ -359,8 +401,8 @@ impl SpatialIndex {
             return Vec::new();
         }
         // Each tree is walked until its next candidate is provably farther than the k-th best
-        // so far (of all trees): the answer is the exact k nearest over every kind asked for.
-        for tree in self.trees_for(filter) {
+        // so far (of all trees and layers): the answer is the exact k nearest.
+        for (n, layer, tree) in self.trees_for(filter) {
             for (entry, tree_chord2) in tree.nearest_neighbor_iter_with_distance_2(&key(origin)) {
                 let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
                 if farthest_kept
@@ -368,7 +410,9 @@ impl SpatialIndex {
                 {
                     break;
                 }
-                let facility = self.facility_at(entry.data);
+                let Some(facility) = self.found(n, layer, entry) else {
+                    continue;
+                };
                 if !self.matches(facility, filter) {
                     continue;
                 }
@@ -391,8 +435,10 @@ impl SpatialIndex {
         let reach = (GreatCircle.chord_for(radius_m.max(0.0)) + F32_SLACK) as f32;
         let mut hits: Vec<Hit<'_>> = self
             .trees_for(filter)
-            .flat_map(|tree| tree.locate_within_distance(key(origin), reach * reach))
-            .map(|entry| self.facility_at(entry.data))
+            .flat_map(|(n, layer, tree)| {
+                tree.locate_within_distance(key(origin), reach * reach)
+                    .filter_map(move |entry| self.found(n, layer, entry))
+            })
             .filter(|facility| self.matches(facility, filter))
             .map(|facility| Hit {
                 facility,
@@ -409,12 +455,12 @@ impl SpatialIndex {
         let envelopes = bbox.sphere_envelopes(F32_SLACK);
         let mut found: Vec<&Facility> = self
             .trees_for(filter)
-            .flat_map(|tree| {
-                envelopes
-                    .iter()
-                    .flat_map(move |envelope| tree.locate_in_envelope(envelope))
+            .flat_map(|(n, layer, tree)| {
+                envelopes.iter().flat_map(move |envelope| {
+                    tree.locate_in_envelope(envelope)
+                        .filter_map(move |entry| self.found(n, layer, entry))
+                })
             })
-            .map(|entry| self.facility_at(entry.data))
             .filter(|facility| bbox.contains(facility.location) && self.matches(facility, filter))
             .collect();
         found.sort_by_key(|facility| facility.id);
@@ -438,15 +484,40 @@ impl SpatialIndex {
     }
 }
 
-/// A kind's place in [`FacilityKind::ALL`], which is also its tree's.
-fn kind_slot(kind: FacilityKind) -> usize {
-    FacilityKind::ALL
+/// `layer`'s records that `hides` leaves, and `records` on top, as one new layer hiding what
+/// both hid.
+fn stacked(layer: &Layer, records: Vec<Record>, hides: HashMap<FacilityId, u64>) -> Result<Layer> {
+    let mut all: Vec<Record> = layer
+        .records()
         .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(0)
+        .filter(|(f, _)| !hides.contains_key(&f.id))
+        .cloned()
+        .collect();
+    all.extend(records);
+    let mut hidden = layer.hidden().clone();
+    hidden.extend(hides);
+    Layer::new(all, hidden)
 }
 
-fn in_facility(id: FacilityId, error: Error) -> Error {
+/// Stock totals by facility.
+fn stock_map(
+    stock: BTreeMap<(FacilityId, ItemId), u64>,
+) -> HashTrieMapSync<FacilityId, BTreeMap<ItemId, u64>> {
+    let mut by_facility: BTreeMap<FacilityId, BTreeMap<ItemId, u64>> = BTreeMap::new();
+    for ((facility, item), quantity) in stock {
+        by_facility
+            .entry(facility)
+            .or_default()
+            .insert(item, quantity);
+    }
+    let mut map = HashTrieMapSync::new_sync();
+    for (facility, items) in by_facility {
+        map.insert_mut(facility, items);
+    }
+    map
+}
+
+pub(crate) fn in_facility(id: FacilityId, error: Error) -> Error {
     match error {
         Error::Field { field, reason } => Error::Field {
             field,

@@ -4,7 +4,7 @@
 //! takes from the unexpired lots that expire first (FEFO); a stocktake or an adjustment books the
 //! difference. Replaying the movements rebuilds every number, so every number can be audited.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,17 @@ pub struct Movement {
     /// Who recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+}
+
+impl Movement {
+    /// The facility and item it changes, and for a transfer also the destination's.
+    pub fn places(&self) -> Vec<(FacilityId, ItemId)> {
+        let mut places = vec![(self.facility, self.item.clone())];
+        if let MovementKind::Transfer { to, .. } = &self.kind {
+            places.push((*to, self.item.clone()));
+        }
+        places
+    }
 }
 
 /// A lot on hand: derived from the movements.
@@ -150,11 +161,7 @@ impl StockLedger {
     /// inside its transaction before committing, so that the ledger is changed only after.
     pub fn check(&self, movement: &Movement) -> Result<()> {
         let mut scratch = StockLedger::new();
-        let mut keys = vec![(movement.facility, movement.item.clone())];
-        if let MovementKind::Transfer { to, .. } = &movement.kind {
-            keys.push((*to, movement.item.clone()));
-        }
-        for key in keys {
+        for key in movement.places() {
             if let Some(lots) = self.lots.get(&key) {
                 scratch.lots.insert(key, lots.clone());
             }
@@ -316,6 +323,24 @@ impl StockLedger {
                 (key.clone(), usable.sum())
             })
             .filter(|(_, usable)| *usable > 0)
+            .collect()
+    }
+
+    /// The usable units on `day` at each place (facility and item) `movements` changed: what
+    /// the index's stock figures need after them, without recounting the whole ledger.
+    pub fn usable_after<'a>(
+        &self,
+        movements: impl IntoIterator<Item = &'a Movement>,
+        day: NaiveDate,
+    ) -> Vec<(FacilityId, ItemId, u64)> {
+        let places: BTreeSet<(FacilityId, ItemId)> =
+            movements.into_iter().flat_map(Movement::places).collect();
+        places
+            .into_iter()
+            .map(|(facility, item)| {
+                let usable = self.usable(facility, &item, day);
+                (facility, item, usable)
+            })
             .collect()
     }
 

@@ -308,7 +308,7 @@ fn h3_cells_count_and_sum() {
 
 #[test]
 fn an_update_makes_a_new_snapshot_and_leaves_readers_alone() {
-    let live = LiveIndex::new(SpatialIndex::new(fixture()).unwrap());
+    let live = std::sync::Arc::new(LiveIndex::new(SpatialIndex::new(fixture()).unwrap()));
     let before: Arc<SpatialIndex> = live.snapshot();
     live.update(|index| index.with_changes(vec![shelter(99, 7.4200, 43.7350)], &[id(1), id(3)]))
         .unwrap();

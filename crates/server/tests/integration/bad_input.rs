@@ -763,7 +763,6 @@ async fn every_bad_input_gets_its_status_names_what_was_wrong_and_changes_nothin
     let first = |kind| {
         snapshot
             .facilities()
-            .iter()
             .find(|x| x.kind() == kind)
             .unwrap()
             .id

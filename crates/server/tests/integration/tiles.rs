@@ -139,7 +139,6 @@ async fn every_facility_decodes_back_to_its_place() {
     for z in [14u8, 16] {
         for facility in snapshot
             .facilities()
-            .iter()
             .filter(|f| f.kind() != FacilityKind::Hazard)
         {
             let tile = tile_of(z, facility.location.lon(), facility.location.lat());
