@@ -14,8 +14,8 @@ pub use crs::{Crs, in_mainland_china};
 pub use distance::{EARTH_RADIUS_M, GreatCircle};
 pub use error::{Error, Result};
 pub use index::{
-    ActivationPlan, BBox, CellStats, Exposure, Filter, Hit, LeftReason, LeftShelter, LiveIndex,
-    SpatialIndex, doc_support,
+    ActivationPlan, BBox, CellStats, Changed, Exposure, Filter, Hit, LeftReason, LeftShelter,
+    LiveIndex, Place, SpatialIndex, doc_support,
 };
 pub use lonlat::LonLat;
 pub use model::*;

@@ -1,19 +1,25 @@
-//! The tile cache: bounded in bytes, keyed by data version, holding each tile's compressed forms
-//! so that a cache hit never compresses again.
+//! The tile cache: bounded in bytes, one entry per tile with the data version it was made from,
+//! holding each tile's compressed forms so that a cache hit never compresses again. Whether an
+//! entry is still valid at a later version is for [`MapChanges`](crate::changes::MapChanges) to say.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
 use refuge_tiles::{TileCoord, Tileset};
 
-/// A tile's address and the data version it was made from.
-pub type TileKey = (u64, Tileset, TileCoord);
+/// A tile's address.
+pub type TileKey = (Tileset, TileCoord);
 
 /// One encoded tile and its compressed forms, made on first demand.
 #[derive(Debug)]
 pub struct CachedTile {
+    /// The data version it was made from.
+    made: u64,
+    /// The newest data version it is known to be valid at.
+    checked: AtomicU64,
     identity: Bytes,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
@@ -63,9 +69,11 @@ impl Coding {
 }
 
 impl CachedTile {
-    /// A tile's bytes.
-    pub fn new(identity: Vec<u8>) -> Self {
+    /// A tile's bytes, made from data `version`.
+    pub fn new(identity: Vec<u8>, version: u64) -> Self {
         Self {
+            made: version,
+            checked: AtomicU64::new(version),
             identity: Bytes::from(identity),
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
@@ -85,6 +93,21 @@ impl CachedTile {
                 .get_or_init(|| Bytes::from(brotli(&self.identity)))
                 .clone(),
         }
+    }
+
+    /// The data version it was made from.
+    pub fn made(&self) -> u64 {
+        self.made
+    }
+
+    /// The newest data version it is known to be valid at.
+    pub fn checked(&self) -> u64 {
+        self.checked.load(Ordering::Acquire)
+    }
+
+    /// Notes that it is valid at data `version` too.
+    pub fn still_valid_at(&self, version: u64) {
+        self.checked.fetch_max(version, Ordering::AcqRel);
     }
 
     /// Whether the tile has no bytes (no feature anywhere in it).
@@ -115,8 +138,7 @@ fn brotli(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The cache. Keys carry the data version, so a tile of older data is never served; beyond the
-/// byte budget the oldest entries go first, which is where tiles of older versions end up.
+/// The cache. Beyond the byte budget the oldest entries go first.
 #[derive(Debug)]
 pub struct TileCache {
     budget: usize,
@@ -185,27 +207,31 @@ impl TileCache {
 mod tests {
     use super::*;
 
-    fn key(version: u64, x: u32) -> TileKey {
-        (
-            version,
-            Tileset::Facilities,
-            TileCoord::new(10, x, 0).unwrap(),
-        )
+    fn key(x: u32) -> TileKey {
+        (Tileset::Facilities, TileCoord::new(10, x, 0).unwrap())
     }
 
     #[test]
     fn stays_within_its_budget_oldest_out_first() {
         let cache = TileCache::new(1_000);
         for x in 0..10 {
-            cache.insert(key(1, x), CachedTile::new(vec![0; 100]));
+            cache.insert(key(x), CachedTile::new(vec![0; 100], 1));
         }
         let (used, entries) = cache.usage();
         assert!(used <= 1_000, "{used}");
-        assert!(entries < 10 && cache.get(&key(1, 9)).is_some() && cache.get(&key(1, 0)).is_none());
-        cache.insert(key(2, 0), CachedTile::new(vec![1; 10]));
-        assert!(cache.get(&key(2, 0)).is_some() && cache.get(&key(1, 0)).is_none());
+        assert!(entries < 10 && cache.get(&key(9)).is_some() && cache.get(&key(0)).is_none());
+        cache.insert(key(9), CachedTile::new(vec![1; 10], 2));
+        assert_eq!(
+            cache.get(&key(9)).map(|tile| tile.made()),
+            Some(2),
+            "replaced"
+        );
+        assert!(
+            cache.usage().0 < used,
+            "the replaced tile's bytes are given back"
+        );
         let tiny = TileCache::new(10);
-        tiny.insert(key(1, 1), CachedTile::new(vec![0; 100]));
+        tiny.insert(key(1), CachedTile::new(vec![0; 100], 1));
         assert_eq!(
             tiny.usage(),
             (0, 0),
@@ -218,7 +244,7 @@ mod tests {
         assert_eq!(Coding::negotiate(Some("gzip, deflate, br")), Coding::Brotli);
         assert_eq!(Coding::negotiate(Some("gzip, br;q=0")), Coding::Gzip);
         assert_eq!(Coding::negotiate(None), Coding::Identity);
-        let tile = CachedTile::new(vec![7; 1000]);
+        let tile = CachedTile::new(vec![7; 1000], 1);
         let gz = tile.bytes(Coding::Gzip);
         assert!(gz.len() < 100 && gz.starts_with(&[0x1f, 0x8b]));
         assert!(tile.bytes(Coding::Brotli).len() < 100);

@@ -13,7 +13,7 @@ use refuge_store::{Action, Actor, Contents, Imported, Store};
 use refuge_tiles::{BaseMap, HazardZones, Tileset};
 use tokio::sync::broadcast;
 
-use crate::cache::TileCache;
+use crate::cache::{CachedTile, TileCache};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::Event;
@@ -340,6 +340,29 @@ impl AppState {
         }
     }
 
+    /// Whether a cached tile still shows the data at `version`: for the base map, made at that
+    /// version; for the facilities, no write since it was made could have altered it.
+    pub fn still_valid(
+        &self,
+        tileset: Tileset,
+        tile: refuge_tiles::TileCoord,
+        cached: &CachedTile,
+        version: u64,
+    ) -> bool {
+        if !tileset.follows_facilities() {
+            return cached.made() == version;
+        }
+        // A hazard source's area reaches past its position: its change touches every tile.
+        let valid = self.index.untouched(cached.checked(), version, |place| {
+            place.kind == refuge_core::FacilityKind::Hazard
+                || refuge_tiles::may_change(tile, place.at)
+        });
+        if valid {
+            cached.still_valid_at(version);
+        }
+        valid
+    }
+
     /// Imports one input through the store (one transaction), then swaps the changed facilities
     /// into the index once, remakes the base map if the input had base-map features, and
     /// announces the import once. A broken input leaves the store and the index as they were.
@@ -529,12 +552,17 @@ impl AppState {
             if made >= limit || self.stopping.is_cancelled() {
                 break;
             }
-            let key = (backdrop.version, Tileset::Base, tile);
-            if self.tiles.get(&key).is_some() {
+            let key = (Tileset::Base, tile);
+            if self
+                .tiles
+                .get(&key)
+                .is_some_and(|cached| cached.made() == backdrop.version)
+            {
                 continue;
             }
             if let Ok(bytes) = encode(Tileset::Base, tile, sources) {
-                self.tiles.insert(key, crate::cache::CachedTile::new(bytes));
+                self.tiles
+                    .insert(key, CachedTile::new(bytes, backdrop.version));
                 made += 1;
             }
         }

@@ -10,6 +10,7 @@ mod error;
 mod facilities;
 mod glyphs;
 mod projection;
+mod reach;
 mod tileset;
 
 pub use base::BaseMap;
@@ -18,6 +19,7 @@ pub use error::{Error, Result};
 pub use facilities::{HazardZones, aggregation_resolution};
 pub use glyphs::GlyphRenderer;
 pub use projection::{BUFFER, EXTENT, TileFrame, lon_lat, world};
+pub use reach::may_change;
 pub use tileset::{AGGREGATE_BELOW_ZOOM, LayerSpec, Tileset};
 
 use refuge_core::SpatialIndex;

@@ -1,7 +1,8 @@
 //! The live index: readers take the current snapshot without waiting; a writer builds the next
 //! snapshot and swaps it in whole, so no reader ever sees half an update. When enough changes have
 //! gathered above the base, a background thread folds them into a new base and swaps that in
-//! under the writer's turn, keeping the changes made meanwhile.
+//! under the writer's turn, keeping the changes made meanwhile. It also remembers where each
+//! version changed the map, for caches of what is drawn from it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,12 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwap;
 
 use super::SpatialIndex;
+use super::changes::{ChangeLog, Place};
 
 /// The current [`SpatialIndex`] snapshot, swappable.
 #[derive(Debug)]
 pub struct LiveIndex {
     current: ArcSwap<SpatialIndex>,
+    /// The writers' turn, and where recent versions changed the map.
     writer: Mutex<()>,
+    log: Mutex<ChangeLog>,
     compacting: AtomicBool,
 }
 
@@ -24,6 +28,7 @@ impl LiveIndex {
         Self {
             current: ArcSwap::from_pointee(index),
             writer: Mutex::new(()),
+            log: Mutex::default(),
             compacting: AtomicBool::new(false),
         }
     }
@@ -43,6 +48,8 @@ impl LiveIndex {
         let next = {
             let _turn = self.turn();
             let next = Arc::new(change(&self.current.load())?);
+            // Logged before the swap: whoever sees the new snapshot also sees what it changed.
+            self.log().record(next.version(), next.changed());
             self.current.store(Arc::clone(&next));
             next
         };
@@ -81,6 +88,19 @@ impl LiveIndex {
         if let Some(next) = self.current.load().rebased(&compacted, &from) {
             self.current.store(Arc::new(next));
         }
+    }
+
+    /// Whether no version after `since`, up to `upto`, changed a facility at a place `touches`
+    /// names: a tile made from version `since` then still shows version `upto`. Changes older
+    /// than the last 100,000 are forgotten, and count as touching.
+    pub fn untouched(&self, since: u64, upto: u64, touches: impl Fn(&Place) -> bool) -> bool {
+        since >= upto || self.log().untouched(since, upto, touches)
+    }
+
+    fn log(&self) -> MutexGuard<'_, ChangeLog> {
+        self.log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn turn(&self) -> MutexGuard<'_, ()> {

@@ -13,6 +13,7 @@
 mod activation;
 mod bbox;
 mod cells;
+mod changes;
 mod exposure;
 mod filter;
 mod layer;
@@ -28,6 +29,7 @@ use rstar::RTree;
 pub use activation::{ActivationPlan, LeftReason, LeftShelter};
 pub use bbox::BBox;
 pub use cells::CellStats;
+pub use changes::{Changed, Place};
 pub use exposure::Exposure;
 pub use filter::Filter;
 pub use live::LiveIndex;
@@ -89,6 +91,8 @@ pub struct SpatialIndex {
     /// path to the facility it changed.
     stock: HashTrieMapSync<FacilityId, BTreeMap<ItemId, u64>>,
     version: u64,
+    /// What this snapshot changed on the map from the one it was made from.
+    changed: Changed,
 }
 
 impl SpatialIndex {
@@ -109,6 +113,7 @@ impl SpatialIndex {
             layers: [Arc::new(base), Arc::default(), Arc::default()],
             stock: stock_map(stock),
             version: 1,
+            changed: Changed::Nothing,
         })
     }
 
@@ -134,6 +139,11 @@ impl SpatialIndex {
         }
         let mut next = self.clone();
         next.version = version;
+        next.changed = Changed::of(
+            changed
+                .iter()
+                .map(|(id, upsert)| (self.get(*id), upsert.as_ref())),
+        );
         for (id, upsert) in &changed {
             match (self.get(*id).is_some(), upsert.is_some()) {
                 (true, false) => next.len -= 1,
@@ -250,6 +260,7 @@ impl SpatialIndex {
         SpatialIndex {
             stock: stock_map(stock),
             version: self.version + 1,
+            changed: Changed::Nothing,
             ..self.clone()
         }
     }
@@ -262,6 +273,7 @@ impl SpatialIndex {
     ) -> SpatialIndex {
         let mut next = SpatialIndex {
             version: self.version + 1,
+            changed: Changed::Nothing,
             ..self.clone()
         };
         for (facility, item, quantity) in levels {
@@ -331,6 +343,11 @@ impl SpatialIndex {
     /// The data version: 1 for a new index, one more with every change.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// What this snapshot changed on the map from the one it was made from.
+    pub fn changed(&self) -> &Changed {
+        &self.changed
     }
 
     /// How many facilities.

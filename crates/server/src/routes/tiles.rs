@@ -109,8 +109,12 @@ async fn tile(
     let coord = parse_coord(&z, &x, y, tileset)?;
     let snapshot = state.index.snapshot();
     let version = state.data_version(tileset, snapshot.version());
-    let key = (version, tileset, coord);
-    let cached = match state.tiles.get(&key) {
+    let key = (tileset, coord);
+    let hit = state
+        .tiles
+        .get(&key)
+        .filter(|cached| state.still_valid(tileset, coord, cached, version));
+    let cached = match hit {
         Some(cached) => {
             Metrics::count(&state.metrics.tile_hits);
             cached
@@ -132,11 +136,13 @@ async fn tile(
             })
             .await
             .map_err(ApiError::internal)??;
-            state.tiles.insert(key, CachedTile::new(bytes))
+            state.tiles.insert(key, CachedTile::new(bytes, version))
         }
     };
 
-    let etag = format!("\"{}-{}-{}\"", version, tileset.name(), coord).replace('/', "-");
+    // The version the tile's content is from: a write elsewhere leaves it, and its tag, as they
+    // were, so a browser's revalidation gets a 304.
+    let etag = format!("\"{}-{}-{}\"", cached.made(), tileset.name(), coord).replace('/', "-");
     let asked = query.v.map(|v| within("v", v, 0..=i64::MAX)).transpose()?;
     let current = asked.is_some_and(|v| u64::try_from(v) == Ok(version));
     let cache_control = if current {

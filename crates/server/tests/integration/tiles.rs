@@ -312,6 +312,82 @@ async fn a_change_to_the_data_changes_the_version_and_the_tiles() {
     );
 }
 
+/// A write redraws the tiles around the facility it changed, and no other: a tile elsewhere is
+/// still served from the cache with the same tag, so a browser's revalidation gets a 304.
+#[tokio::test]
+async fn a_write_keeps_the_cached_tiles_it_did_not_touch() {
+    let state = AppState::demo(Config::default()).unwrap();
+    let snapshot = state.index.snapshot();
+    let shelters = snapshot.within_bbox(
+        refuge_core::BBox::world(),
+        &Filter::default().kind(FacilityKind::Shelter),
+    );
+    // Two shelters far enough apart that a change to one cannot reach the other's z16 tile.
+    let (near, far) = shelters
+        .iter()
+        .flat_map(|a| shelters.iter().map(move |b| (*a, *b)))
+        .find(|(a, b)| {
+            let b_tile = tile_of(16, b.location.lon(), b.location.lat());
+            !refuge_tiles::may_change(b_tile, a.location)
+        })
+        .expect("two shelters apart in the demo");
+    let near_tile = tile_of(16, near.location.lon(), near.location.lat());
+    let far_tile = tile_of(16, far.location.lon(), far.location.lat());
+    let fetch = |tile: TileCoord| {
+        let state = state.clone();
+        async move {
+            let (_, headers, body) =
+                get_from(state, &format!("/tiles/facilities/{tile}.mvt"), &[]).await;
+            (headers[header::ETAG].to_str().unwrap().to_owned(), body)
+        }
+    };
+    let (near_tag, near_before) = fetch(near_tile).await;
+    let (far_tag, _) = fetch(far_tile).await;
+
+    let mut full = near.clone();
+    if let FacilityDetails::Shelter(s) = &mut full.details {
+        s.occupancy = s.capacity().unwrap();
+    }
+    state
+        .index
+        .update(|index| index.with_changes(vec![full], &[]))
+        .unwrap();
+    let hits = || {
+        state
+            .metrics
+            .tile_hits
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+
+    let before = hits();
+    let (far_tag_after, _) = fetch(far_tile).await;
+    assert_eq!(hits(), before + 1, "the far tile came from the cache");
+    assert_eq!(far_tag_after, far_tag, "and kept its tag");
+    let (status, _, _) = get_from(
+        state.clone(),
+        &format!("/tiles/facilities/{far_tile}.mvt"),
+        &[("if-none-match", &far_tag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+
+    let before = hits();
+    let (near_tag_after, near_after) = fetch(near_tile).await;
+    assert_eq!(hits(), before, "the tile around the write was made again");
+    assert_ne!(near_tag_after, near_tag);
+    assert_ne!(near_after, near_before, "and shows the shelter full");
+
+    // A stock figure is not on the map: it leaves every tile as it was.
+    let water = refuge_core::ItemId::new("bottled_water").unwrap();
+    state
+        .index
+        .update(|index| Ok::<_, refuge_core::Error>(index.with_stock_levels([(near.id, water, 5)])))
+        .unwrap();
+    let before = hits();
+    assert_eq!(fetch(near_tile).await.0, near_tag_after);
+    assert_eq!(hits(), before + 1);
+}
+
 #[tokio::test]
 async fn base_tiles_can_be_made_ahead_into_the_cache() {
     let state = AppState::demo(Config::default()).unwrap();
