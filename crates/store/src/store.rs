@@ -1,8 +1,11 @@
 //! The store: one SQLite file, one writer at a time, every write with its audit entry in one
 //! transaction.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use refuge_core::{Catalog, Facility, FacilityId, Item, Movement, Quota};
@@ -76,9 +79,32 @@ pub struct Store {
     path: PathBuf,
     /// The one writer.
     conn: Mutex<Connection>,
-    /// Reads (token checks, lists, start-up) on a connection of their own: in WAL mode they
-    /// never wait for a write under way.
-    reader: Mutex<Connection>,
+    /// Reads (token checks, lists, start-up) on connections of their own: in WAL mode they
+    /// never wait for a write under way, and a few readers at once do not wait for each other.
+    readers: Vec<Mutex<Connection>>,
+    /// Which reader a read waits for when all are busy.
+    next_reader: AtomicUsize,
+    /// Live tokens seen lately, by hash: a repeated check is a hash and a map lookup.
+    known_tokens: Mutex<HashMap<Vec<u8>, KnownToken>>,
+}
+
+/// How many reading connections a store opens.
+const READERS: usize = 3;
+
+/// How long a token check is trusted without asking SQLite again. A token revoked through this
+/// store is forgotten at once; one revoked by another process (`refuge admin revoke-token`
+/// while the server runs) stops working within this time.
+pub const TOKEN_RECHECK: Duration = Duration::from_secs(5);
+
+/// At most this many tokens are remembered; beyond, the memory starts afresh.
+const KNOWN_TOKENS: usize = 10_000;
+
+/// A live token as last read from SQLite.
+#[derive(Debug)]
+struct KnownToken {
+    actor: Actor,
+    expires_at: Option<String>,
+    read: Instant,
 }
 
 impl Store {
@@ -112,17 +138,21 @@ impl Store {
             });
         }
         schema::migrate_to(&mut conn, schema::LATEST)?;
-        let reader = Connection::open(path).map_err(open_error)?;
-        reader
-            .pragma_update(None, "query_only", true)
-            .map_err(open_error)?;
-        reader
-            .busy_timeout(std::time::Duration::from_secs(5))
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open(path)?;
+                reader.pragma_update(None, "query_only", true)?;
+                reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(open_error)?;
         Ok(Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
-            reader: Mutex::new(reader),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            known_tokens: Mutex::default(),
         })
     }
 
@@ -131,9 +161,17 @@ impl Store {
         &self.path
     }
 
-    /// The reading connection.
+    /// A reading connection: a free one if any, else the next in turn.
     pub(crate) fn reading(&self) -> MutexGuard<'_, Connection> {
-        self.reader
+        for reader in &self.readers {
+            match reader.try_lock() {
+                Ok(free) => return free,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.readers[turn]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -450,24 +488,62 @@ impl Store {
         Ok((id, secret))
     }
 
-    /// The actor a secret belongs to, if it is a live token.
+    /// The actor a secret belongs to, if it is a live token checked within [`TOKEN_RECHECK`]:
+    /// no SQLite, so an async worker may call it. `None` means "ask [`Self::authenticate`]".
+    pub fn known_token(&self, secret: &str) -> Option<Actor> {
+        let key = hash(secret);
+        let known = self.known_tokens();
+        let token = known.get(&key)?;
+        let live = token.read.elapsed() < TOKEN_RECHECK
+            && token.expires_at.as_ref().is_none_or(|at| *at > now());
+        live.then(|| token.actor.clone())
+    }
+
+    /// The actor a secret belongs to, if it is a live token: remembered, or read from SQLite.
     pub fn authenticate(&self, secret: &str) -> Result<Option<Actor>> {
-        let conn = self.reading();
-        let found: Option<(i64, String, String)> = conn
+        if let Some(actor) = self.known_token(secret) {
+            return Ok(Some(actor));
+        }
+        let key = hash(secret);
+        let found: Option<(i64, String, String, Option<String>)> = self
+            .reading()
             .query_row(
-                "SELECT id, name, role FROM tokens WHERE hash = ?1 AND revoked_at IS NULL
-                 AND (expires_at IS NULL OR expires_at > ?2)",
-                params![hash(secret), now()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                "SELECT id, name, role, expires_at FROM tokens WHERE hash = ?1
+                 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+                params![key, now()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .optional()?;
-        Ok(found.and_then(|(id, name, role)| {
-            Some(Actor {
-                name,
-                role: Some(role.parse().ok()?),
-                token: Some(id),
-            })
-        }))
+        let Some((id, name, role, expires_at)) = found else {
+            return Ok(None);
+        };
+        let Ok(role) = role.parse() else {
+            return Ok(None);
+        };
+        let actor = Actor {
+            name,
+            role: Some(role),
+            token: Some(id),
+        };
+        let mut known = self.known_tokens();
+        if known.len() >= KNOWN_TOKENS {
+            known.clear();
+        }
+        known.insert(
+            key,
+            KnownToken {
+                actor: actor.clone(),
+                expires_at,
+                read: Instant::now(),
+            },
+        );
+        Ok(Some(actor))
+    }
+
+    fn known_tokens(&self) -> MutexGuard<'_, HashMap<Vec<u8>, KnownToken>> {
+        self.known_tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Every token, without secrets.
@@ -526,6 +602,8 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        self.known_tokens()
+            .retain(|_, known| known.actor.token != Some(id));
         Ok(changed > 0)
     }
 

@@ -234,6 +234,37 @@ fn tokens_are_shown_once_and_stored_as_hashes() {
     assert!(store.tokens().unwrap()[0].revoked_at.is_some());
 }
 
+/// A checked token is remembered, so the next check needs no SQLite; revoking it through the
+/// store forgets it at once, and a revocation by another process is seen within TOKEN_RECHECK.
+#[test]
+fn a_remembered_token_is_forgotten_when_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refuge.db");
+    let store = Store::open(&path).unwrap();
+    let (first, secret) = store
+        .create_token("duty officer", Role::Logistics, &Actor::system())
+        .unwrap();
+    assert!(store.known_token(&secret).is_none(), "not checked yet");
+    assert!(store.authenticate(&secret).unwrap().is_some());
+    assert_eq!(store.known_token(&secret).unwrap().token, Some(first));
+    assert!(store.known_token("rfg_wrong").is_none());
+    store.revoke_token(first, &Actor::system()).unwrap();
+    assert!(store.known_token(&secret).is_none());
+    assert!(store.authenticate(&secret).unwrap().is_none());
+
+    // Revoked by another process (another store on the same file): the server stops
+    // accepting the token once its check is older than TOKEN_RECHECK.
+    let (second, secret) = store
+        .create_token("night shift", Role::Logistics, &Actor::system())
+        .unwrap();
+    assert!(store.authenticate(&secret).unwrap().is_some());
+    let other = Store::open(&path).unwrap();
+    assert!(other.revoke_token(second, &Actor::system()).unwrap());
+    std::thread::sleep(refuge_store::TOKEN_RECHECK + std::time::Duration::from_millis(100));
+    assert!(store.known_token(&secret).is_none());
+    assert!(store.authenticate(&secret).unwrap().is_none());
+}
+
 #[test]
 fn an_expired_token_stops_working() {
     let dir = tempfile::tempdir().unwrap();
