@@ -179,7 +179,12 @@ async fn tile(
     if let Some(encoding) = coding.header() {
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
-    Ok((response_headers, cached.bytes(coding)).into_response())
+    let body = cached.bytes(coding);
+    if coding == Coding::Brotli && cached.claim_best_brotli() {
+        let tile = Arc::clone(&cached);
+        tokio::task::spawn_blocking(move || tile.make_best_brotli());
+    }
+    Ok((response_headers, body).into_response())
 }
 
 /// Gives a tile up when the request that wants it is dropped: the tile's work then stops at its
