@@ -138,7 +138,7 @@ for depot in depots:
         wrong.append(f"depot {depot}: {blankets(depot)} blankets, expected {expected}")
 for shelter, report in last_status.items():
     _, data, _ = request(setup, "GET", f"/api/v1/facilities/{shelter}")
-    if json.loads(data)["properties"]["status"]["status"] != report:
+    if json.loads(data)["properties"]["status"] != report:
         wrong.append(f"shelter {shelter}: not the last acknowledged status {report}")
 
 def pct(values, p):

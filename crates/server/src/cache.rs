@@ -210,6 +210,11 @@ impl TileCache {
         self.lock().tiles.get(key).cloned()
     }
 
+    /// Whether a tile is cached at `key`.
+    pub fn holds(&self, key: &TileKey) -> bool {
+        self.lock().tiles.contains_key(key)
+    }
+
     /// Stores a tile and returns it.
     pub fn insert(&self, key: TileKey, tile: CachedTile) -> Arc<CachedTile> {
         let tile = Arc::new(tile);

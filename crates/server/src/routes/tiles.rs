@@ -180,7 +180,8 @@ async fn tile(
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     let body = cached.bytes(coding);
-    if coding == Coding::Brotli && cached.claim_best_brotli() {
+    // Worth it only for a tile the cache keeps.
+    if coding == Coding::Brotli && state.tiles.holds(&key) && cached.claim_best_brotli() {
         let tile = Arc::clone(&cached);
         tokio::task::spawn_blocking(move || tile.make_best_brotli());
     }
