@@ -30,7 +30,7 @@ pub use config::{Config, ConfigError, Overrides};
 pub use error::ApiError;
 pub use events::Event;
 pub use page::{PAGE, PageSource};
-pub use state::{AppState, Backdrop, StartError};
+pub use state::{AppState, Backdrop, Shared, StartError};
 
 use crate::metrics::Metrics;
 

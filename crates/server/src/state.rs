@@ -20,9 +20,21 @@ use crate::events::Event;
 use crate::glyphs::GlyphCache;
 use crate::metrics::Metrics;
 
-/// The server's shared state.
+/// The server's shared state: one pointer, so that handing it to a handler (axum clones it for
+/// every extractor) is one atomic increment, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every handler shares.
+pub struct Shared {
     /// The facility index; writers swap in new snapshots.
     pub index: Arc<LiveIndex>,
     /// The base map, the bounds and the credits: swapped whole by an import.
@@ -152,7 +164,7 @@ impl AppState {
                 .at_version(start_version);
         let backdrop = Backdrop::new(base, start_version, &index, sources);
         let (events, _) = broadcast::channel(1024);
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             index: Arc::new(LiveIndex::new(index)),
             backdrop: Arc::new(ArcSwap::from_pointee(backdrop)),
             zones: Arc::new(HazardZones::new()),
@@ -170,7 +182,7 @@ impl AppState {
             glyphs: Arc::new(GlyphCache::new()?),
             config: Arc::new(config),
             stopping: Arc::new(refuge_tiles::Cancel::default()),
-        })
+        })))
     }
 
     /// Read-only state for the embedded demo city (no store).
