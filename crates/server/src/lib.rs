@@ -8,6 +8,7 @@ pub mod config;
 mod error;
 mod events;
 mod glyphs;
+mod group;
 mod limits;
 mod listen;
 mod metrics;

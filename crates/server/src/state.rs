@@ -9,7 +9,7 @@ use refuge_core::{
     Activation, Catalog, Facility, FacilityId, LiveIndex, Movement, SpatialIndex, StockLedger,
 };
 use refuge_io::{BaseFeature, DataSource, ImportSpec, StockRow};
-use refuge_store::{Action, Actor, Contents, Imported, Store};
+use refuge_store::{Action, Actor, Contents, FacilityWrite, Imported, Store};
 use refuge_tiles::{BaseMap, HazardZones, Tileset};
 use tokio::sync::broadcast;
 
@@ -63,6 +63,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// Set when the server is stopping: tile work under way stops at its next feature.
     pub stopping: Arc<refuge_tiles::Cancel>,
+    /// Facility writes waiting for their group commit.
+    pub(crate) groups: crate::group::WriteGroups,
 }
 
 /// What lies behind the live facilities and changes only with an import: the base map, the
@@ -182,6 +184,7 @@ impl AppState {
             glyphs: Arc::new(GlyphCache::new()?),
             config: Arc::new(config),
             stopping: Arc::new(refuge_tiles::Cancel::default()),
+            groups: crate::group::WriteGroups::default(),
         })))
     }
 
@@ -263,7 +266,8 @@ impl AppState {
     }
 
     /// Stores a facility (new when `expected` is `None`, else replacing that version), then swaps
-    /// it into the index, then announces it. Returns the stored record with its new version.
+    /// it into the index, then announces it, as part of a group commit (see `group.rs`). Returns
+    /// the stored record with its new version.
     pub fn write_facility(
         &self,
         facility: Facility,
@@ -271,27 +275,20 @@ impl AppState {
         action: Action,
         actor: &Actor,
     ) -> Result<Facility, ApiError> {
-        let store = self.store()?;
         facility
             .validate()
             .map_err(|e| ApiError::bad_request("invalid", e.to_string()))?;
-        let mut stored = None;
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                let saved = match expected {
-                    None => store.create_facility(&facility, actor)?,
-                    Some(version) => store.update_facility(&facility, version, action, actor)?,
-                };
-                let next = index
-                    .with_changes(vec![saved.clone()], &[])
-                    .map_err(ApiError::internal)?;
-                stored = Some(saved);
-                Ok(next)
-            })?;
-        let stored = stored.ok_or_else(|| ApiError::internal("write produced no record"))?;
-        self.announce(action, &stored, snapshot.version());
-        Ok(stored)
+        let actor = actor.clone();
+        let write = match expected {
+            None => FacilityWrite::Create { facility, actor },
+            Some(expected) => FacilityWrite::Update {
+                facility,
+                expected,
+                action,
+                actor,
+            },
+        };
+        Ok(self.write_in_group(write)?.0)
     }
 
     /// Deletes a facility at `expected` version from the store, then from the index.
@@ -301,21 +298,12 @@ impl AppState {
         expected: u64,
         actor: &Actor,
     ) -> Result<Facility, ApiError> {
-        let store = self.store()?;
-        let mut deleted = None;
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                let before = store.delete_facility(id, expected, actor)?;
-                let next = index
-                    .with_changes(vec![], &[id])
-                    .map_err(ApiError::internal)?;
-                deleted = Some(before);
-                Ok(next)
-            })?;
-        let deleted = deleted.ok_or_else(|| ApiError::internal("delete produced no record"))?;
-        self.announce(Action::FacilityDelete, &deleted, snapshot.version());
-        Ok(deleted)
+        let write = FacilityWrite::Delete {
+            id,
+            expected,
+            actor: actor.clone(),
+        };
+        Ok(self.write_in_group(write)?.0)
     }
 
     /// Records a stock movement: the ledger checks it inside the store's transaction, so a refused
@@ -592,7 +580,7 @@ impl AppState {
             });
     }
 
-    fn announce(&self, action: Action, facility: &Facility, data_version: u64) {
+    pub(crate) fn announce(&self, action: Action, facility: &Facility, data_version: u64) {
         let (lon, lat) = (facility.location.lon(), facility.location.lat());
         // Nobody listening is fine.
         let _ = self.events.send(Event {

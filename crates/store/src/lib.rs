@@ -16,7 +16,7 @@ pub use error::{Error, Result};
 pub use import::{Imported, StoreSink};
 pub use refuge_io::DataSource;
 pub use schema::LATEST as SCHEMA_VERSION;
-pub use store::{AuditEntry, Contents, Store, TOKEN_RECHECK, TokenInfo, restore};
+pub use store::{AuditEntry, Contents, FacilityWrite, Store, TOKEN_RECHECK, TokenInfo, restore};
 
 /// Applies migrations only up to `version`, to test upgrades from an older file.
 #[doc(hidden)]

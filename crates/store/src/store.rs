@@ -326,24 +326,10 @@ impl Store {
 
     /// Adds a facility at version 1.
     pub fn create_facility(&self, facility: &Facility, actor: &Actor) -> Result<Facility> {
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        if current_version(&tx, facility.id)?.is_some() {
-            return Err(Error::Exists(facility.id));
-        }
-        let mut created = facility.clone();
-        created.version = 1;
-        insert_facility(&tx, &created)?;
-        audit(
-            &tx,
-            actor,
-            Action::FacilityCreate,
-            &target(created.id),
-            None,
-            Some(&created),
-        )?;
-        tx.commit()?;
-        Ok(created)
+        self.one_write(FacilityWrite::Create {
+            facility: facility.clone(),
+            actor: actor.clone(),
+        })
     }
 
     /// Replaces a facility if it is still at `expected` version; the stored one gets the next
@@ -355,75 +341,58 @@ impl Store {
         action: Action,
         actor: &Actor,
     ) -> Result<Facility> {
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        let before = stored_facility(&tx, facility.id)?;
-        if before.version != expected {
-            return Err(Error::Conflict {
-                id: facility.id,
-                expected,
-                current: before.version,
-            });
-        }
-        if before.kind() != facility.kind() {
-            return Err(Error::Rejected(refuge_core::Error::field(
-                "kind",
-                format!(
-                    "facility {} is a {}; its kind cannot change",
-                    facility.id,
-                    before.kind()
-                ),
-            )));
-        }
-        let mut after = facility.clone();
-        after.version = expected + 1;
-        tx.execute(
-            "UPDATE facilities SET version = ?2, kind = ?3, body = ?4, updated_at = ?5 WHERE id = ?1",
-            params![after.id.get() as i64, after.version as i64, after.kind().as_str(), json(&after)?, now()],
-        )?;
-        audit(
-            &tx,
-            actor,
+        self.one_write(FacilityWrite::Update {
+            facility: facility.clone(),
+            expected,
             action,
-            &target(after.id),
-            Some(&before),
-            Some(&after),
-        )?;
-        tx.commit()?;
-        Ok(after)
+            actor: actor.clone(),
+        })
     }
 
-    /// Deletes a facility if it is still at `expected` version.
+    /// Deletes a facility if it is still at `expected` version; returns it as it was.
     pub fn delete_facility(
         &self,
         id: FacilityId,
         expected: u64,
         actor: &Actor,
     ) -> Result<Facility> {
+        self.one_write(FacilityWrite::Delete {
+            id,
+            expected,
+            actor: actor.clone(),
+        })
+    }
+
+    fn one_write(&self, write: FacilityWrite) -> Result<Facility> {
+        self.write_facilities(vec![write])?
+            .pop()
+            .unwrap_or_else(|| {
+                Err(Error::Corrupt {
+                    what: "write".into(),
+                    message: "a group of one write answered nothing".into(),
+                })
+            })
+    }
+
+    /// Makes several facility writes with one commit (one disk sync), each with its audit entry
+    /// and in a savepoint of its own: a write that fails (a stale version, a facility that is not
+    /// there) changes nothing and leaves the others to commit. The answers come in the order of
+    /// `writes`. If the commit fails, nothing is written and the error is returned.
+    pub fn write_facilities(&self, writes: Vec<FacilityWrite>) -> Result<Vec<Result<Facility>>> {
         let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        let before = stored_facility(&tx, id)?;
-        if before.version != expected {
-            return Err(Error::Conflict {
-                id,
-                expected,
-                current: before.version,
-            });
+        let mut tx = writing(&mut conn)?;
+        let mut answers = Vec::with_capacity(writes.len());
+        for write in writes {
+            let savepoint = tx.savepoint()?;
+            let answer = write.apply(&savepoint);
+            if answer.is_ok() {
+                savepoint.commit()?;
+            }
+            // A failed write's savepoint rolls back when dropped.
+            answers.push(answer);
         }
-        tx.execute(
-            "DELETE FROM facilities WHERE id = ?1",
-            params![id.get() as i64],
-        )?;
-        audit(
-            &tx,
-            actor,
-            Action::FacilityDelete,
-            &target(id),
-            Some(&before),
-            None,
-        )?;
         tx.commit()?;
-        Ok(before)
+        Ok(answers)
     }
 
     /// Appends a stock movement. `apply` runs inside the transaction, before the commit: if it
@@ -692,6 +661,148 @@ pub fn restore(backup: &Path, store: &Path) -> Result<()> {
 /// A write transaction that takes the write lock at its start, waiting up to the busy timeout for
 /// another writer: a transaction that read first and then found the lock taken would fail at
 /// once, without waiting.
+/// One facility write, for [`Store::write_facilities`].
+#[derive(Debug, Clone)]
+pub enum FacilityWrite {
+    /// A new facility, stored at version 1.
+    Create {
+        /// The facility.
+        facility: Facility,
+        /// Who writes.
+        actor: Actor,
+    },
+    /// A facility replaced if it is still at `expected` version.
+    Update {
+        /// The facility as it is to be.
+        facility: Facility,
+        /// The version the writer read.
+        expected: u64,
+        /// What the audit log calls it.
+        action: Action,
+        /// Who writes.
+        actor: Actor,
+    },
+    /// A facility deleted if it is still at `expected` version.
+    Delete {
+        /// The facility.
+        id: FacilityId,
+        /// The version the writer read.
+        expected: u64,
+        /// Who writes.
+        actor: Actor,
+    },
+}
+
+impl FacilityWrite {
+    /// The facility it writes.
+    pub fn id(&self) -> FacilityId {
+        match self {
+            Self::Create { facility, .. } | Self::Update { facility, .. } => facility.id,
+            Self::Delete { id, .. } => *id,
+        }
+    }
+
+    /// What the audit log calls it.
+    pub fn action(&self) -> Action {
+        match self {
+            Self::Create { .. } => Action::FacilityCreate,
+            Self::Update { action, .. } => *action,
+            Self::Delete { .. } => Action::FacilityDelete,
+        }
+    }
+
+    /// Makes the write and its audit entry on `conn` (inside a transaction); returns the facility
+    /// as stored, or for a delete as it was.
+    fn apply(self, conn: &Connection) -> Result<Facility> {
+        match self {
+            Self::Create { facility, actor } => {
+                if current_version(conn, facility.id)?.is_some() {
+                    return Err(Error::Exists(facility.id));
+                }
+                let mut created = facility;
+                created.version = 1;
+                insert_facility(conn, &created)?;
+                audit(
+                    conn,
+                    &actor,
+                    Action::FacilityCreate,
+                    &target(created.id),
+                    None,
+                    Some(&created),
+                )?;
+                Ok(created)
+            }
+            Self::Update {
+                facility,
+                expected,
+                action,
+                actor,
+            } => {
+                let before = stored_facility(conn, facility.id)?;
+                if before.version != expected {
+                    return Err(Error::Conflict {
+                        id: facility.id,
+                        expected,
+                        current: before.version,
+                    });
+                }
+                if before.kind() != facility.kind() {
+                    return Err(Error::Rejected(refuge_core::Error::field(
+                        "kind",
+                        format!(
+                            "facility {} is a {}; its kind cannot change",
+                            facility.id,
+                            before.kind()
+                        ),
+                    )));
+                }
+                let mut after = facility;
+                after.version = expected + 1;
+                conn.execute(
+                    "UPDATE facilities SET version = ?2, kind = ?3, body = ?4, updated_at = ?5 WHERE id = ?1",
+                    params![after.id.get() as i64, after.version as i64, after.kind().as_str(), json(&after)?, now()],
+                )?;
+                audit(
+                    conn,
+                    &actor,
+                    action,
+                    &target(after.id),
+                    Some(&before),
+                    Some(&after),
+                )?;
+                Ok(after)
+            }
+            Self::Delete {
+                id,
+                expected,
+                actor,
+            } => {
+                let before = stored_facility(conn, id)?;
+                if before.version != expected {
+                    return Err(Error::Conflict {
+                        id,
+                        expected,
+                        current: before.version,
+                    });
+                }
+                conn.execute(
+                    "DELETE FROM facilities WHERE id = ?1",
+                    params![id.get() as i64],
+                )?;
+                audit(
+                    conn,
+                    &actor,
+                    Action::FacilityDelete,
+                    &target(id),
+                    Some(&before),
+                    None,
+                )?;
+                Ok(before)
+            }
+        }
+    }
+}
+
 pub(crate) fn writing(conn: &mut Connection) -> Result<Transaction<'_>> {
     Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
 }
@@ -775,7 +886,7 @@ pub(crate) fn target(id: FacilityId) -> String {
     format!("facility {id}")
 }
 
-fn insert_facility(tx: &Transaction<'_>, facility: &Facility) -> Result<()> {
+fn insert_facility(tx: &Connection, facility: &Facility) -> Result<()> {
     tx.execute(
         "INSERT INTO facilities (id, version, kind, body, updated_at, source_record)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -791,7 +902,7 @@ fn insert_facility(tx: &Transaction<'_>, facility: &Facility) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn insert_movement(tx: &Transaction<'_>, movement: &Movement) -> Result<i64> {
+pub(crate) fn insert_movement(tx: &Connection, movement: &Movement) -> Result<i64> {
     tx.execute(
         "INSERT INTO movements (facility, item, body) VALUES (?1, ?2, ?3)",
         params![
@@ -803,7 +914,7 @@ pub(crate) fn insert_movement(tx: &Transaction<'_>, movement: &Movement) -> Resu
     Ok(tx.last_insert_rowid())
 }
 
-fn current_version(tx: &Transaction<'_>, id: FacilityId) -> Result<Option<u64>> {
+fn current_version(tx: &Connection, id: FacilityId) -> Result<Option<u64>> {
     let version: Option<i64> = tx
         .query_row(
             "SELECT version FROM facilities WHERE id = ?1",
@@ -814,7 +925,7 @@ fn current_version(tx: &Transaction<'_>, id: FacilityId) -> Result<Option<u64>> 
     Ok(version.map(|v| v as u64))
 }
 
-pub(crate) fn stored_facility(tx: &Transaction<'_>, id: FacilityId) -> Result<Facility> {
+pub(crate) fn stored_facility(tx: &Connection, id: FacilityId) -> Result<Facility> {
     let body: Option<String> = tx
         .query_row(
             "SELECT body FROM facilities WHERE id = ?1",
@@ -827,7 +938,7 @@ pub(crate) fn stored_facility(tx: &Transaction<'_>, id: FacilityId) -> Result<Fa
 }
 
 pub(crate) fn audit(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     actor: &Actor,
     action: Action,
     target: &str,
