@@ -80,7 +80,7 @@ impl HazardZones {
 
     /// The farthest any hazard's zone and influence radius reach from its indexed point, in degrees
     /// of latitude or longitude, computed once per data version from bounding boxes (no buffering).
-    fn reach_deg(&self, index: &SpatialIndex) -> f64 {
+    pub(crate) fn reach_deg(&self, index: &SpatialIndex) -> f64 {
         let mut reach = self
             .reach
             .lock()
@@ -200,7 +200,7 @@ pub fn facilities_tile(
         .map_err(|e| crate::Error::Encode(e.to_string()))
 }
 
-fn widened(bbox: BBox, by: f64) -> BBox {
+pub(crate) fn widened(bbox: BBox, by: f64) -> BBox {
     let (min, max) = (bbox.min(), bbox.max());
     BBox::new(
         (min.lon() - by).max(-180.0),

@@ -83,6 +83,24 @@ impl Cancel {
     }
 }
 
+/// At most this many facilities make a tile light.
+const LIGHT: usize = 64;
+
+/// Whether a tile is cheap to make: a facilities tile with at most a few dozen facilities and no
+/// hazard area reaching into it. Such a tile takes tens of microseconds, less than handing it to
+/// a blocking thread and back, so a server may make it on the thread that asks.
+pub fn is_light(tileset: Tileset, tile: TileCoord, sources: Sources<'_>) -> bool {
+    if tileset != Tileset::Facilities || tile.z() > tileset.maxzoom() {
+        return false;
+    }
+    let Sources { index, zones, .. } = sources;
+    let bbox = TileFrame::new(tile).lon_lat_bounds();
+    let near = facilities::widened(bbox, zones.reach_deg(index));
+    let hazards = refuge_core::Filter::default().kind(refuge_core::FacilityKind::Hazard);
+    index.count_within_bbox(near, &hazards, 1) == 0
+        && index.count_within_bbox(bbox, &refuge_core::Filter::default(), LIGHT + 1) <= LIGHT
+}
+
 /// Encodes one tile of a tileset.
 pub fn encode(tileset: Tileset, tile: TileCoord, sources: Sources<'_>) -> Result<Vec<u8>> {
     let Sources {

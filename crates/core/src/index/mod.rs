@@ -485,6 +485,23 @@ impl SpatialIndex {
         found
     }
 
+    /// How many facilities match `filter` inside `bbox`, counting no further than `limit`: a
+    /// cheap estimate of the work a query of the box will be. (A facility in both halves of a
+    /// box across the antimeridian may count twice.)
+    pub fn count_within_bbox(&self, bbox: BBox, filter: &Filter, limit: usize) -> usize {
+        let envelopes = bbox.sphere_envelopes(F32_SLACK);
+        self.trees_for(filter)
+            .flat_map(|(n, layer, tree)| {
+                envelopes.iter().flat_map(move |envelope| {
+                    tree.locate_in_envelope(envelope)
+                        .filter_map(move |entry| self.found(n, layer, entry))
+                })
+            })
+            .filter(|facility| bbox.contains(facility.location) && self.matches(facility, filter))
+            .take(limit)
+            .count()
+    }
+
     /// Every facility matching `filter` inside `area` (boundary included). The polygon is read
     /// in longitude/latitude as GeoJSON does; it must not cross the antimeridian.
     pub fn within_polygon(&self, area: &geo::MultiPolygon, filter: &Filter) -> Vec<&Facility> {

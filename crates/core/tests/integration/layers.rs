@@ -209,6 +209,9 @@ fn assert_same_answers(layered: &SpatialIndex, fresh: &SpatialIndex, origins: &[
             };
             assert_eq!(radius(layered), radius(fresh), "within 8 km of {origin}");
             let bbox = BBox::new(lon - 0.1, lat - 0.05, lon + 0.1, lat + 0.05).unwrap();
+            let inside = layered.within_bbox(bbox, filter).len();
+            assert_eq!(layered.count_within_bbox(bbox, filter, usize::MAX), inside);
+            assert_eq!(layered.count_within_bbox(bbox, filter, 3), inside.min(3));
             assert_eq!(
                 ids(&layered.within_bbox(bbox, filter)),
                 ids(&fresh.within_bbox(bbox, filter)),

@@ -125,17 +125,31 @@ async fn tile(
             // Given up when this request is (a 408, a client that left) or the server stops.
             let cancel = Arc::new(Cancel::within(Arc::clone(&state.stopping)));
             let _give_up = GiveUpOnDrop(Arc::clone(&cancel));
-            let bytes = tokio::task::spawn_blocking(move || {
+            // A light tile takes less than the trip to a blocking thread and back.
+            let light = {
                 let sources = refuge_tiles::Sources {
                     index: &snapshot,
                     base: &base,
                     zones: &zones,
                     cancel: &cancel,
                 };
-                refuge_tiles::encode(tileset, coord, sources)
-            })
-            .await
-            .map_err(ApiError::internal)??;
+                refuge_tiles::is_light(tileset, coord, sources)
+                    .then(|| refuge_tiles::encode(tileset, coord, sources))
+            };
+            let bytes = match light {
+                Some(made) => made?,
+                None => tokio::task::spawn_blocking(move || {
+                    let sources = refuge_tiles::Sources {
+                        index: &snapshot,
+                        base: &base,
+                        zones: &zones,
+                        cancel: &cancel,
+                    };
+                    refuge_tiles::encode(tileset, coord, sources)
+                })
+                .await
+                .map_err(ApiError::internal)??,
+            };
             state.tiles.insert(key, CachedTile::new(bytes, version))
         }
     };

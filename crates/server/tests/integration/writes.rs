@@ -485,7 +485,10 @@ fn concurrent_facility_writes_are_committed_in_groups_and_lose_nothing() {
     );
     // Sixteen writers each waiting out a disk sync: some writes must have shared a commit.
     let snapshots = snapshot.version() - version_before;
-    assert!(snapshots < 16 * 20, "{snapshots} snapshots for 320 writes: none grouped");
+    assert!(
+        snapshots < 16 * 20,
+        "{snapshots} snapshots for 320 writes: none grouped"
+    );
 }
 
 #[tokio::test]
