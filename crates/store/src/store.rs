@@ -284,12 +284,14 @@ impl Store {
             })
             .optional()?;
         let mut contents = Contents {
-            facilities: parse_all(
-                &numbered_rows(&conn, "SELECT id, body FROM facilities ORDER BY id")?,
+            facilities: parsed_rows(
+                &conn,
+                "SELECT id, body FROM facilities ORDER BY id",
                 "facility",
             )?,
-            movements: parse_all(
-                &numbered_rows(&conn, "SELECT seq, body FROM movements ORDER BY seq")?,
+            movements: parsed_rows(
+                &conn,
+                "SELECT seq, body FROM movements ORDER BY seq",
                 "movement",
             )?,
             catalog,
@@ -297,11 +299,9 @@ impl Store {
                 .map(|q| parse("quotas", &q))
                 .transpose()?
                 .unwrap_or_default(),
-            base: parse_all(
-                &numbered_rows(
-                    &conn,
-                    "SELECT rowid, body FROM base_features ORDER BY rowid",
-                )?,
+            base: parsed_rows(
+                &conn,
+                "SELECT rowid, body FROM base_features ORDER BY rowid",
                 "base feature",
             )?,
             sources: Vec::new(),
@@ -315,11 +315,9 @@ impl Store {
     /// Every base-map feature.
     pub fn base_features(&self) -> Result<Vec<BaseFeature>> {
         let conn = self.reading();
-        parse_all(
-            &numbered_rows(
-                &conn,
-                "SELECT rowid, body FROM base_features ORDER BY rowid",
-            )?,
+        parsed_rows(
+            &conn,
+            "SELECT rowid, body FROM base_features ORDER BY rowid",
             "base feature",
         )
     }
@@ -843,16 +841,60 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> R
     })
 }
 
-/// The (number, JSON body) rows a query returns.
-fn numbered_rows(conn: &Connection, sql: &str) -> Result<Vec<(i64, String)>> {
-    let mut statement = conn.prepare(sql)?;
-    let rows = statement.query_map([], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+/// Rows read from SQLite and handed to the parsing threads at a time: the bodies of one batch
+/// are all the JSON text held at once, whatever the size of the store.
+const BATCH: usize = 16_384;
+
+/// The records a query of (number, JSON body) rows returns, parsed. One thread reads rows while
+/// the others parse the batch before: start-up time for a large city is mostly this.
+fn parsed_rows<T: serde::de::DeserializeOwned + Send>(
+    conn: &Connection,
+    sql: &str,
+    what: &str,
+) -> Result<Vec<T>> {
+    // Sized at once: growing a vector of a million records copies them all, again and again.
+    let count: i64 = conn.query_row(&format!("SELECT count(*) FROM ({sql})"), [], |row| {
+        row.get(0)
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut statement = conn.prepare(sql)?;
+    let mut rows = statement.query([])?;
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<(i64, String)>>(1);
+        let parser = scope.spawn(move || -> Result<Vec<T>> {
+            let mut all = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+            for batch in received {
+                all.extend(parse_all(&batch, what)?);
+            }
+            Ok(all)
+        });
+        let mut batch = Vec::with_capacity(BATCH);
+        let read = (|| -> Result<()> {
+            while let Some(row) = rows.next()? {
+                batch.push((row.get::<_, i64>(0)?, row.get::<_, String>(1)?));
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if batches.send(full).is_err() {
+                        // The parser stopped at a broken record: its error is the answer.
+                        break;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batches.send(std::mem::take(&mut batch));
+            }
+            Ok(())
+        })();
+        drop(batches);
+        let parsed = parser.join().map_err(|_| Error::Corrupt {
+            what: what.to_owned(),
+            message: "a parsing thread failed".into(),
+        })?;
+        read?;
+        parsed
+    })
 }
 
-/// Parses many stored records on every core: start-up time for a large city is mostly this.
+/// Parses a batch of stored records on every core.
 fn parse_all<T: serde::de::DeserializeOwned + Send>(
     rows: &[(i64, String)],
     what: &str,
@@ -865,7 +907,12 @@ fn parse_all<T: serde::de::DeserializeOwned + Send>(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|(id, body)| parse(&format!("{what} {id}"), body))
+                        .map(|(id, body)| {
+                            serde_json::from_str(body).map_err(|e| Error::Corrupt {
+                                what: format!("{what} {id}"),
+                                message: e.to_string(),
+                            })
+                        })
                         .collect::<Result<Vec<T>>>()
                 })
             })
