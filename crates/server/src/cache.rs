@@ -187,6 +187,18 @@ fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
 pub struct TileCache {
     budget: usize,
     inner: Mutex<Inner>,
+    /// Whether a tile's best brotli is being made.
+    best_brotli_busy: Arc<AtomicBool>,
+}
+
+/// The turn to make one tile's best brotli; the next may start when it is dropped.
+#[derive(Debug)]
+pub struct BestBrotliTurn(Arc<AtomicBool>);
+
+impl Drop for BestBrotliTurn {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -202,7 +214,14 @@ impl TileCache {
         Self {
             budget,
             inner: Mutex::new(Inner::default()),
+            best_brotli_busy: Arc::default(),
         }
+    }
+
+    /// The turn to make a tile's best brotli, unless one is being made.
+    pub fn best_brotli_turn(&self) -> Option<BestBrotliTurn> {
+        let busy = self.best_brotli_busy.swap(true, Ordering::AcqRel);
+        (!busy).then(|| BestBrotliTurn(Arc::clone(&self.best_brotli_busy)))
     }
 
     /// The cached tile, if any.

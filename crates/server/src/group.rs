@@ -4,8 +4,8 @@
 //! one; alone, it is committed at once, as before.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::mpsc::{SyncSender, TryRecvError, sync_channel};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use refuge_core::{Facility, FacilityId, SpatialIndex};
 use refuge_store::{Action, FacilityWrite, Store};
@@ -16,11 +16,18 @@ use crate::state::AppState;
 /// A stored facility (for a delete, as it was) and the data version that first shows the write.
 pub type Written = (Facility, u64);
 
-/// Writes waiting for the next group, and the turn of whoever commits it.
+/// Writes waiting for the next group, and whether someone is committing one now.
 #[derive(Debug, Default)]
 pub struct WriteGroups {
-    waiting: Mutex<Vec<Waiting>>,
-    turn: Mutex<()>,
+    state: Mutex<Groups>,
+    /// Signalled when a group has been committed and answered.
+    done: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Groups {
+    waiting: Vec<Waiting>,
+    committing: bool,
 }
 
 #[derive(Debug)]
@@ -29,12 +36,13 @@ struct Waiting {
     answer: SyncSender<Result<Written, ApiError>>,
 }
 
-impl WriteGroups {
-    /// Queues `write` and returns where its answer will come.
-    fn enqueue(&self, write: FacilityWrite) -> Receiver<Result<Written, ApiError>> {
-        let (answer, answered) = sync_channel(1);
-        lock(&self.waiting).push(Waiting { write, answer });
-        answered
+/// Ends a commit, however it ends: the next group may start, and the writers waiting learn it.
+struct Committed<'a>(&'a WriteGroups);
+
+impl Drop for Committed<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).committing = false;
+        self.0.done.notify_all();
     }
 }
 
@@ -46,20 +54,38 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     /// Makes one facility write as part of the next group commit; blocks until it is committed
-    /// and visible in the index (or refused).
+    /// and visible in the index (or refused). A writer whose write was in someone else's group
+    /// returns as soon as that group is answered.
     pub(crate) fn write_in_group(&self, write: FacilityWrite) -> Result<Written, ApiError> {
         let store = self.store()?;
-        let answered = self.groups.enqueue(write);
-        let _turn = lock(&self.groups.turn);
-        // Committed by the one who had the turn before.
-        if let Ok(answer) = answered.try_recv() {
-            return answer;
+        let (answer, answered) = sync_channel(1);
+        let mut groups = lock(&self.groups.state);
+        groups.waiting.push(Waiting { write, answer });
+        loop {
+            match answered.try_recv() {
+                Ok(answer) => return answer,
+                // Its group's commit ended without answering (a panic): nothing to wait for.
+                Err(TryRecvError::Disconnected) => {
+                    return Err(ApiError::internal("a write was lost from its group"));
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+            if !groups.committing {
+                groups.committing = true;
+                let group = std::mem::take(&mut groups.waiting);
+                drop(groups);
+                let committed = Committed(&self.groups);
+                self.commit_group(store, group);
+                drop(committed);
+                groups = lock(&self.groups.state);
+                continue;
+            }
+            groups = self
+                .groups
+                .done
+                .wait(groups)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        let group = std::mem::take(&mut *lock(&self.groups.waiting));
-        self.commit_group(store, group);
-        answered
-            .recv()
-            .unwrap_or_else(|_| Err(ApiError::internal("a write was lost from its group")))
     }
 
     /// Commits `group` in one transaction, swaps the facilities it changed into the index in one

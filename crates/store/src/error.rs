@@ -78,6 +78,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether a write was refused for what it asked (a stale version, a facility that is or is
+    /// not there, a change the model refuses), not for a failure of the store: the transaction
+    /// around it is intact and the other writes in it may commit.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound(_) | Error::Exists(_) | Error::Conflict { .. } | Error::Rejected(_)
+        )
+    }
+
     /// Whether the store was busy: another writer held it past the busy timeout. Trying again
     /// later may succeed; nothing is wrong with the data.
     pub fn is_busy(&self) -> bool {

@@ -86,6 +86,9 @@ pub struct Store {
     next_reader: AtomicUsize,
     /// Live tokens seen lately, by hash: a repeated check is a hash and a map lookup.
     known_tokens: Mutex<HashMap<Vec<u8>, KnownToken>>,
+    /// How many revocations this store has made: a token read from SQLite before a revocation
+    /// committed is not remembered after it.
+    revocations: AtomicUsize,
 }
 
 /// How many reading connections a store opens.
@@ -153,6 +156,7 @@ impl Store {
             readers,
             next_reader: AtomicUsize::new(0),
             known_tokens: Mutex::default(),
+            revocations: AtomicUsize::new(0),
         })
     }
 
@@ -382,12 +386,17 @@ impl Store {
         let mut answers = Vec::with_capacity(writes.len());
         for write in writes {
             let savepoint = tx.savepoint()?;
-            let answer = write.apply(&savepoint);
-            if answer.is_ok() {
-                savepoint.commit()?;
+            match write.apply(&savepoint) {
+                Ok(written) => {
+                    savepoint.commit()?;
+                    answers.push(Ok(written));
+                }
+                // Refused: its savepoint rolls back when dropped, the others go on.
+                Err(refused) if refused.is_refusal() => answers.push(Err(refused)),
+                // The store failed (disk full, I/O): SQLite may have rolled the whole
+                // transaction back already, so nothing of the group is trusted to commit.
+                Err(failed) => return Err(failed),
             }
-            // A failed write's savepoint rolls back when dropped.
-            answers.push(answer);
         }
         tx.commit()?;
         Ok(answers)
@@ -472,6 +481,7 @@ impl Store {
             return Ok(Some(actor));
         }
         let key = hash(secret);
+        let revocations = self.revocations.load(Ordering::SeqCst);
         let found: Option<(i64, String, String, Option<String>)> = self
             .reading()
             .query_row(
@@ -493,6 +503,10 @@ impl Store {
             token: Some(id),
         };
         let mut known = self.known_tokens();
+        if self.revocations.load(Ordering::SeqCst) != revocations {
+            // A revocation committed while this token was read: it may be this one.
+            return Ok(Some(actor));
+        }
         if known.len() >= KNOWN_TOKENS {
             known.clear();
         }
@@ -569,8 +583,9 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        self.known_tokens()
-            .retain(|_, known| known.actor.token != Some(id));
+        let mut known = self.known_tokens();
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        known.retain(|_, known| known.actor.token != Some(id));
         Ok(changed > 0)
     }
 

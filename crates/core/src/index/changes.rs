@@ -9,8 +9,13 @@ use crate::{Facility, FacilityKind, LonLat};
 /// A change of more facilities than this is taken to reach everywhere.
 const MANY: usize = 1_000;
 
-/// How many changes a [`ChangeLog`] remembers; anything made before the oldest is out of date.
-const REMEMBERED: usize = 100_000;
+/// How many changed places a [`ChangeLog`] remembers (about 24 MB); anything made before the
+/// oldest change remembered is out of date.
+const REMEMBERED: usize = 1_000_000;
+
+/// How many changed places one check looks at before it calls the thing touched: past this,
+/// making it again is cheaper than the check.
+const CHECKED: usize = 10_000;
 
 /// Where a facility was or is, and what kind it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,8 +68,20 @@ impl Changed {
 #[derive(Debug, Default)]
 pub(super) struct ChangeLog {
     changes: VecDeque<(u64, Changed)>,
+    /// How many places `changes` holds (a change everywhere counts one).
+    places: usize,
     /// The newest version whose change is no longer remembered.
     forgotten: u64,
+}
+
+impl Changed {
+    /// How many places it names (a change everywhere counts one).
+    fn size(&self) -> usize {
+        match self {
+            Changed::Places(places) => places.len(),
+            Changed::Nothing | Changed::Everywhere => 1,
+        }
+    }
 }
 
 impl ChangeLog {
@@ -74,10 +91,13 @@ impl ChangeLog {
             return;
         }
         self.changes.push_back((version, changed.clone()));
-        while self.changes.len() > REMEMBERED {
-            if let Some((gone, _)) = self.changes.pop_front() {
-                self.forgotten = gone;
-            }
+        self.places += changed.size();
+        while self.places > REMEMBERED {
+            let Some((gone, change)) = self.changes.pop_front() else {
+                break;
+            };
+            self.places -= change.size();
+            self.forgotten = gone;
         }
     }
 
@@ -97,13 +117,18 @@ impl ChangeLog {
         let first = self
             .changes
             .partition_point(|(version, _)| *version <= since);
+        let mut checked = 0;
         self.changes
             .range(first..)
             .take_while(|(version, _)| *version <= upto)
-            .all(|(_, changed)| match changed {
-                Changed::Nothing => true,
-                Changed::Places(places) => !places.iter().any(&touches),
-                Changed::Everywhere => false,
+            .all(|(_, changed)| {
+                checked += changed.size();
+                checked <= CHECKED
+                    && match changed {
+                        Changed::Nothing => true,
+                        Changed::Places(places) => !places.iter().any(&touches),
+                        Changed::Everywhere => false,
+                    }
             })
     }
 }
@@ -139,13 +164,29 @@ mod tests {
     }
 
     #[test]
+    fn a_check_past_its_budget_calls_the_thing_touched() {
+        let mut log = ChangeLog::default();
+        for version in 1..=(CHECKED as u64 + 1) {
+            log.record(version, &at(10.0));
+        }
+        let far = |p: &Place| (p.at.lon() - 50.0).abs() < 1.0;
+        assert!(log.untouched(CHECKED as u64 - 5, CHECKED as u64 + 1, far));
+        assert!(
+            !log.untouched(0, CHECKED as u64 + 1, far),
+            "too many to check"
+        );
+    }
+
+    #[test]
     fn what_was_made_before_the_oldest_remembered_change_is_out_of_date() {
         let mut log = ChangeLog::default();
         for version in 1..=(REMEMBERED as u64 + 10) {
             log.record(version, &at(10.0));
         }
         let far = |p: &Place| (p.at.lon() - 50.0).abs() < 1.0;
-        assert!(!log.untouched(5, REMEMBERED as u64 + 10, far));
-        assert!(log.untouched(20, REMEMBERED as u64 + 10, far));
+        let last = REMEMBERED as u64 + 10;
+        assert!(!log.untouched(5, last, far), "forgotten");
+        assert!(log.untouched(last - 5, last, far));
+        assert_eq!(log.places, REMEMBERED);
     }
 }

@@ -53,18 +53,20 @@ impl LiveIndex {
             self.current.store(Arc::clone(&next));
             next
         };
-        if next.wants_compaction() && !self.compacting.swap(true, Ordering::AcqRel) {
+        if next.wants_compaction() && !self.compacting.swap(true, Ordering::SeqCst) {
             let live = Arc::clone(self);
             let started = std::thread::Builder::new()
                 .name("refuge-compaction".into())
                 .spawn(move || {
                     loop {
+                        // Cleared however the compaction ends, a panic included.
+                        let done = Compacting(&live.compacting);
                         live.compact();
-                        live.compacting.store(false, Ordering::Release);
+                        drop(done);
                         // Writes made meanwhile may want another; a writer that saw this one
                         // running did not start it.
                         let again = live.snapshot().wants_compaction()
-                            && !live.compacting.swap(true, Ordering::AcqRel);
+                            && !live.compacting.swap(true, Ordering::SeqCst);
                         if !again {
                             break;
                         }
@@ -72,7 +74,7 @@ impl LiveIndex {
                 });
             if started.is_err() {
                 // No thread to spare: the next write tries again.
-                self.compacting.store(false, Ordering::Release);
+                self.compacting.store(false, Ordering::SeqCst);
             }
         }
         Ok(next)
@@ -83,7 +85,11 @@ impl LiveIndex {
     /// changed meanwhile. Answers stay the same; only the layout changes.
     pub fn compact(&self) {
         let from = self.snapshot();
-        let compacted = from.compacted();
+        // One snapshot's records have distinct ids, so this cannot fail; if it did, the layers
+        // stay as they are and answers stay right.
+        let Ok(compacted) = from.compacted() else {
+            return;
+        };
         let _turn = self.turn();
         if let Some(next) = self.current.load().rebased(&compacted, &from) {
             self.current.store(Arc::new(next));
@@ -107,5 +113,14 @@ impl LiveIndex {
         self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Clears the compaction flag when dropped.
+struct Compacting<'a>(&'a AtomicBool);
+
+impl Drop for Compacting<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }

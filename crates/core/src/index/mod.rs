@@ -201,14 +201,13 @@ impl SpatialIndex {
 
     /// The same facilities and version in one bulk-loaded base layer: O(n), for a background
     /// thread. Install it with [`rebased`](Self::rebased) on whatever snapshot is current by then.
-    pub fn compacted(&self) -> SpatialIndex {
+    pub fn compacted(&self) -> Result<SpatialIndex> {
         let records = self.visible_records().cloned().collect();
-        // The records come from one consistent snapshot, so their ids are distinct.
-        let base = Layer::new(records, HashMap::new()).unwrap_or_default();
-        SpatialIndex {
+        let base = Layer::new(records, HashMap::new())?;
+        Ok(SpatialIndex {
             layers: [Arc::new(base), Arc::default(), Arc::default()],
             ..self.clone()
-        }
+        })
     }
 
     /// This snapshot on the base of `compacted`, made from the earlier snapshot `from`: the

@@ -140,7 +140,7 @@ fn check(ops: &[Op], origins: &[(f64, f64)]) {
                 }
             }
             Op::StartCompaction => {
-                compaction = Some((index.clone(), index.compacted()));
+                compaction = Some((index.clone(), index.compacted().unwrap()));
             }
             Op::FinishCompaction => {
                 if let Some((from, compacted)) = compaction.take() {

@@ -156,7 +156,11 @@ async fn tile(
 
     // The version the tile's content is from: a write elsewhere leaves it, and its tag, as they
     // were, so a browser's revalidation gets a 304.
-    let etag = format!("\"{}-{}-{}\"", cached.made(), tileset.name(), coord).replace('/', "-");
+    // Weak: the brotli bytes of one tile change when its best compression replaces the fast one.
+    let etag = format!(
+        "W/{}",
+        format!("\"{}-{}-{}\"", cached.made(), tileset.name(), coord).replace('/', "-")
+    );
     let asked = query.v.map(|v| within("v", v, 0..=i64::MAX)).transpose()?;
     let current = asked.is_some_and(|v| u64::try_from(v) == Ok(version));
     let cache_control = if current {
@@ -194,10 +198,18 @@ async fn tile(
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     let body = cached.bytes(coding);
-    // Worth it only for a tile the cache keeps.
-    if coding == Coding::Brotli && state.tiles.holds(&key) && cached.claim_best_brotli() {
-        let tile = Arc::clone(&cached);
-        tokio::task::spawn_blocking(move || tile.make_best_brotli());
+    // Worth it only for a tile the cache keeps, and one at a time: a burst of new tiles must not
+    // fill the blocking pool that tiles and writes share.
+    if coding == Coding::Brotli && state.tiles.holds(&key) {
+        if let Some(turn) = state.tiles.best_brotli_turn() {
+            if cached.claim_best_brotli() {
+                let tile = Arc::clone(&cached);
+                tokio::task::spawn_blocking(move || {
+                    tile.make_best_brotli();
+                    drop(turn);
+                });
+            }
+        }
     }
     Ok((response_headers, body).into_response())
 }
