@@ -42,7 +42,8 @@ fn layer_name(kind: FacilityKind) -> &'static str {
 #[derive(Debug, Default)]
 pub struct HazardZones {
     cache: Mutex<HashMap<FacilityId, Buffered>>,
-    /// How far (degrees) the farthest-reaching hazard's area extends from its point, by version.
+    /// How far (degrees) the farthest-reaching hazard's area extends from its point, by the
+    /// version at which the hazards last changed.
     reach: Mutex<Option<(u64, f64)>>,
 }
 
@@ -79,14 +80,15 @@ impl HazardZones {
     }
 
     /// The farthest any hazard's zone and influence radius reach from its indexed point, in degrees
-    /// of latitude or longitude, computed once per data version from bounding boxes (no buffering).
+    /// of latitude or longitude, computed once each time the hazards change, from bounding boxes
+    /// (no buffering): writes to other facilities leave it as it was.
     pub(crate) fn reach_deg(&self, index: &SpatialIndex) -> f64 {
         let mut reach = self
             .reach
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((version, degrees)) = *reach {
-            if version == index.version() {
+            if version == index.hazards_version() {
                 return degrees;
             }
         }
@@ -112,7 +114,7 @@ impl HazardZones {
             })
             .fold(0.0, f64::max)
             .min(180.0);
-        *reach = Some((index.version(), degrees));
+        *reach = Some((index.hazards_version(), degrees));
         degrees
     }
 

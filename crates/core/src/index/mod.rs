@@ -93,6 +93,8 @@ pub struct SpatialIndex {
     version: u64,
     /// What this snapshot changed on the map from the one it was made from.
     changed: Changed,
+    /// The data version at which a hazard source last changed.
+    hazards_version: u64,
 }
 
 impl SpatialIndex {
@@ -114,6 +116,7 @@ impl SpatialIndex {
             stock: stock_map(stock),
             version: 1,
             changed: Changed::Nothing,
+            hazards_version: 1,
         })
     }
 
@@ -144,6 +147,15 @@ impl SpatialIndex {
                 .iter()
                 .map(|(id, upsert)| (self.get(*id), upsert.as_ref())),
         );
+        let hazard = |facility: Option<&Facility>| {
+            facility.is_some_and(|f| f.kind() == crate::FacilityKind::Hazard)
+        };
+        if changed
+            .iter()
+            .any(|(id, upsert)| hazard(self.get(*id)) || hazard(upsert.as_ref()))
+        {
+            next.hazards_version = version;
+        }
         for (id, upsert) in &changed {
             match (self.get(*id).is_some(), upsert.is_some()) {
                 (true, false) => next.len -= 1,
@@ -251,6 +263,7 @@ impl SpatialIndex {
     #[must_use]
     pub fn at_version(mut self, version: u64) -> Self {
         self.version = version;
+        self.hazards_version = version;
         self
     }
 
@@ -347,6 +360,12 @@ impl SpatialIndex {
     /// What this snapshot changed on the map from the one it was made from.
     pub fn changed(&self) -> &Changed {
         &self.changed
+    }
+
+    /// The data version at which a hazard source was last added, changed or removed: what is
+    /// worked out from the hazards alone stays valid while it stays the same.
+    pub fn hazards_version(&self) -> u64 {
+        self.hazards_version
     }
 
     /// How many facilities.

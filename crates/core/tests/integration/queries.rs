@@ -355,3 +355,32 @@ fn invalid_facilities_are_refused_by_name() {
     let err = SpatialIndex::new(vec![shelter(1, 0.0, 0.0), shelter(1, 1.0, 1.0)]).unwrap_err();
     assert!(err.to_string().contains("more than once"));
 }
+
+/// What is worked out from the hazard sources alone (how far their areas reach) may be kept
+/// across writes that touch no hazard source, and only those.
+#[test]
+fn the_hazards_version_moves_only_when_a_hazard_source_changes() {
+    let index = SpatialIndex::new(fixture()).unwrap();
+    let start = index.hazards_version();
+    let index = index
+        .with_changes(vec![shelter(99, 7.4200, 43.7350)], &[])
+        .unwrap();
+    assert_eq!(
+        index.hazards_version(),
+        start,
+        "a shelter is not a hazard source"
+    );
+    let index = index
+        .with_changes(vec![hazard(98, 7.42, 43.73, 500.0, None)], &[])
+        .unwrap();
+    assert_eq!(index.hazards_version(), index.version());
+    let added = index.version();
+    let index = index.with_changes(vec![], &[id(99)]).unwrap();
+    assert_eq!(index.hazards_version(), added);
+    let index = index.with_changes(vec![], &[id(98)]).unwrap();
+    assert_eq!(
+        index.hazards_version(),
+        index.version(),
+        "a removed one counts"
+    );
+}
