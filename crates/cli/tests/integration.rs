@@ -348,6 +348,128 @@ fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
     restarted.wait().unwrap();
 }
 
+/// Status reports from several clients at once are committed in groups (one disk sync for the
+/// writes that arrived together): killed mid-burst, the store still holds every acknowledged
+/// report with its audit entry, and each shelter's last acknowledged report or the one after it.
+#[test]
+fn acknowledged_writes_committed_in_groups_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("refuge.db");
+    let (ok, token, err) = refuge(&[
+        "token",
+        "create",
+        "--role",
+        "logistics",
+        "--name",
+        "group crash test",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let token = token.trim().to_owned();
+    let port = free_port();
+    let mut server = serve(&store, port);
+    let (_, shelters) = http(
+        port,
+        "GET",
+        "/api/v1/facilities?kind=shelter&limit=8",
+        None,
+        "",
+    )
+    .unwrap();
+    let shelters: serde_json::Value = serde_json::from_str(&shelters).unwrap();
+    let shelters: Vec<u64> = shelters["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(shelters.len(), 8);
+
+    // Each client reports on its own two shelters, each report signed with a label of its own.
+    type Log = std::sync::Arc<std::sync::Mutex<Vec<(u64, String)>>>;
+    let acknowledged: Log = Log::default();
+    let in_flight: Log = Log::default();
+    let writers: Vec<_> = shelters
+        .chunks(2)
+        .enumerate()
+        .map(|(client, mine)| {
+            let (acknowledged, in_flight, token, mine) = (
+                acknowledged.clone(),
+                in_flight.clone(),
+                token.clone(),
+                mine.to_vec(),
+            );
+            std::thread::spawn(move || {
+                for i in 0..2_000 {
+                    let shelter = mine[i % 2];
+                    let label = format!("burst-{client}-{i}");
+                    let status = ["open", "full"][i % 2];
+                    let body = format!(r#"{{"status": "{status}", "reported_by": "{label}"}}"#);
+                    in_flight.lock().unwrap().push((shelter, label.clone()));
+                    let path = format!("/api/v1/facilities/{shelter}/status");
+                    match http(port, "POST", &path, Some(&token), &body) {
+                        Ok((200, _)) => acknowledged.lock().unwrap().push((shelter, label)),
+                        Ok((status, body)) => panic!("{label}: {status} {body}"),
+                        Err(_) => break, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < 200 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.wait().unwrap();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let sent = in_flight.lock().unwrap().clone();
+    assert!(acknowledged.len() < 8_000, "killed mid-burst");
+
+    let reopened = refuge_store::Store::open(&store).unwrap();
+    assert_eq!(reopened.integrity_check().unwrap(), "ok");
+    let audited: std::collections::BTreeSet<String> = reopened
+        .audit_log(100_000, None)
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == refuge_store::Action::FacilityStatus)
+        .filter_map(|e| {
+            e.after.as_ref()?["status"]["reported_by"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    for (_, label) in &acknowledged {
+        assert!(
+            audited.contains(label),
+            "acknowledged report {label} was lost"
+        );
+    }
+    assert!(
+        audited.len() <= acknowledged.len() + 4,
+        "at most each client's report in flight committed unacknowledged"
+    );
+    let stored = reopened.load().unwrap();
+    for shelter in &shelters {
+        let facility = stored
+            .facilities
+            .iter()
+            .find(|f| f.id.get() == *shelter)
+            .unwrap();
+        let reporter = facility.status.reported_by.clone().unwrap_or_default();
+        let last_acknowledged = acknowledged.iter().rev().find(|(s, _)| s == shelter);
+        let last_sent = sent.iter().rev().find(|(s, _)| s == shelter);
+        assert!(
+            last_acknowledged.is_some_and(|(_, label)| *label == reporter)
+                || last_sent.is_some_and(|(_, label)| *label == reporter),
+            "shelter {shelter} holds {reporter}, neither its last acknowledged report nor the one after"
+        );
+    }
+}
+
 #[test]
 fn backup_and_restore_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
