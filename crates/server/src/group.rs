@@ -1,14 +1,16 @@
-//! Group commit: facility writes that arrive while another group is being committed wait, and the
-//! next of them to get the turn commits them all in one transaction (one disk sync) and swaps them
-//! into the index in one snapshot. Under load a write then costs a share of a sync, not a whole
-//! one; alone, it is committed at once, as before.
+//! Group commit: writes that arrive while another group is being committed wait, and the next of
+//! them to find nobody committing commits them all in one transaction (one disk sync) and swaps
+//! them into the index in one snapshot. Under load a write then costs a share of a sync, not a
+//! whole one; alone, it is committed at once, as before. Facility writes and stock movements each
+//! have their own groups.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{SyncSender, TryRecvError, sync_channel};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use refuge_core::{Facility, FacilityId, SpatialIndex};
-use refuge_store::{Action, FacilityWrite, Store};
+use chrono::Utc;
+use refuge_core::{Facility, FacilityId, Movement, SpatialIndex};
+use refuge_store::{Action, Actor, FacilityWrite, Store};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,30 +18,36 @@ use crate::state::AppState;
 /// A stored facility (for a delete, as it was) and the data version that first shows the write.
 pub type Written = (Facility, u64);
 
-/// Writes waiting for the next group, and whether someone is committing one now.
-#[derive(Debug, Default)]
-pub struct WriteGroups {
-    state: Mutex<Groups>,
+/// Writes of one sort waiting for the next group, and whether someone is committing one now.
+#[derive(Debug)]
+pub struct Groups<W, A> {
+    state: Mutex<Pending<W, A>>,
     /// Signalled when a group has been committed and answered.
     done: Condvar,
 }
 
-#[derive(Debug, Default)]
-struct Groups {
-    waiting: Vec<Waiting>,
+#[derive(Debug)]
+struct Pending<W, A> {
+    waiting: Vec<(W, SyncSender<Result<A, ApiError>>)>,
     committing: bool,
 }
 
-#[derive(Debug)]
-struct Waiting {
-    write: FacilityWrite,
-    answer: SyncSender<Result<Written, ApiError>>,
+impl<W, A> Default for Groups<W, A> {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(Pending {
+                waiting: Vec::new(),
+                committing: false,
+            }),
+            done: Condvar::new(),
+        }
+    }
 }
 
 /// Ends a commit, however it ends: the next group may start, and the writers waiting learn it.
-struct Committed<'a>(&'a WriteGroups);
+struct Committed<'a, W, A>(&'a Groups<W, A>);
 
-impl Drop for Committed<'_> {
+impl<W, A> Drop for Committed<'_, W, A> {
     fn drop(&mut self) {
         lock(&self.0.state).committing = false;
         self.0.done.notify_all();
@@ -52,15 +60,20 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl AppState {
-    /// Makes one facility write as part of the next group commit; blocks until it is committed
-    /// and visible in the index (or refused). A writer whose write was in someone else's group
-    /// returns as soon as that group is answered.
-    pub(crate) fn write_in_group(&self, write: FacilityWrite) -> Result<Written, ApiError> {
-        let store = self.store()?;
+impl<W, A> Groups<W, A> {
+    /// Makes `write` part of the next group and blocks until it is answered. Whoever finds
+    /// nobody committing commits the group with `commit`, which answers each write in order (or
+    /// fails them all). A writer whose write was in someone else's group returns as soon as that
+    /// group is answered.
+    pub fn join(
+        &self,
+        write: W,
+        commit: impl FnOnce(Vec<W>) -> Result<Vec<Result<A, ApiError>>, ApiError>,
+    ) -> Result<A, ApiError> {
         let (answer, answered) = sync_channel(1);
-        let mut groups = lock(&self.groups.state);
-        groups.waiting.push(Waiting { write, answer });
+        let mut pending = lock(&self.state);
+        pending.waiting.push((write, answer));
+        let mut commit = Some(commit);
         loop {
             match answered.try_recv() {
                 Ok(answer) => return answer,
@@ -70,29 +83,57 @@ impl AppState {
                 }
                 Err(TryRecvError::Empty) => {}
             }
-            if !groups.committing {
-                groups.committing = true;
-                let group = std::mem::take(&mut groups.waiting);
-                drop(groups);
-                let committed = Committed(&self.groups);
-                self.commit_group(store, group);
+            if !pending.committing {
+                let Some(commit) = commit.take() else {
+                    // Led once already, so the answer came: unreachable, but never wait forever.
+                    return Err(ApiError::internal("a write was lost from its group"));
+                };
+                pending.committing = true;
+                let group = std::mem::take(&mut pending.waiting);
+                drop(pending);
+                let committed = Committed(self);
+                let (writes, answers): (Vec<W>, Vec<_>) = group.into_iter().unzip();
+                match commit(writes) {
+                    Ok(results) => {
+                        for (answer, result) in answers.into_iter().zip(results) {
+                            // The writer waits for its answer; it cannot have gone.
+                            let _ = answer.send(result);
+                        }
+                    }
+                    Err(error) => {
+                        for answer in answers {
+                            let _ = answer.send(Err(error.clone()));
+                        }
+                    }
+                }
                 drop(committed);
-                groups = lock(&self.groups.state);
+                pending = lock(&self.state);
                 continue;
             }
-            groups = self
-                .groups
+            pending = self
                 .done
-                .wait(groups)
+                .wait(pending)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
+}
 
-    /// Commits `group` in one transaction, swaps the facilities it changed into the index in one
-    /// snapshot, announces each, and answers each writer.
-    fn commit_group(&self, store: &Store, group: Vec<Waiting>) {
-        let (writes, answers): (Vec<FacilityWrite>, Vec<_>) =
-            group.into_iter().map(|w| (w.write, w.answer)).unzip();
+impl AppState {
+    /// Makes one facility write as part of the next group commit; blocks until it is committed
+    /// and visible in the index (or refused).
+    pub(crate) fn write_in_group(&self, write: FacilityWrite) -> Result<Written, ApiError> {
+        let store = self.store()?;
+        self.facility_groups
+            .join(write, |group| self.commit_facilities(store, group))
+    }
+
+    /// Commits facility writes in one transaction, swaps the facilities they changed into the
+    /// index in one snapshot, and announces each.
+    fn commit_facilities(
+        &self,
+        store: &Store,
+        writes: Vec<FacilityWrite>,
+    ) -> Result<Vec<Result<Written, ApiError>>, ApiError> {
         let actions: Vec<Action> = writes.iter().map(FacilityWrite::action).collect();
         let mut stored = Vec::new();
         let snapshot = self
@@ -113,27 +154,82 @@ impl AppState {
                     .map(|(id, _)| *id)
                     .collect();
                 let upserts: Vec<Facility> = last.into_values().flatten().collect();
+                if upserts.is_empty() && removals.is_empty() {
+                    // Every write refused: no new data version.
+                    return Ok(index.unchanged());
+                }
                 index
                     .with_changes(upserts, &removals)
                     .map_err(ApiError::internal)
-            });
-        match snapshot {
-            Ok(snapshot) => {
-                let version = snapshot.version();
-                for ((answer, result), action) in answers.into_iter().zip(stored).zip(actions) {
-                    let result = result.map_err(ApiError::from).map(|facility| {
-                        self.announce(action, &facility, version);
-                        (facility, version)
-                    });
-                    // The writer waits for its answer; it cannot have gone.
-                    let _ = answer.send(result);
+            })?;
+        let version = snapshot.version();
+        Ok(stored
+            .into_iter()
+            .zip(actions)
+            .map(|(result, action)| {
+                result.map_err(ApiError::from).map(|facility| {
+                    self.announce(action, &facility, version);
+                    (facility, version)
+                })
+            })
+            .collect())
+    }
+
+    /// Records one stock movement as part of the next group commit: the ledger checks it inside
+    /// the store's transaction, after the movements before it in the group, so a refused movement
+    /// writes nothing. Returns its sequence number.
+    pub(crate) fn move_in_group(&self, movement: Movement, actor: Actor) -> Result<i64, ApiError> {
+        let store = self.store()?;
+        self.movement_groups.join((movement, actor), |group| {
+            self.commit_movements(store, group)
+        })
+    }
+
+    /// Commits stock movements in one transaction. The ledger takes each as the store accepts
+    /// it, and goes back to where it was if the transaction is not committed; the index's stock
+    /// figures follow for the places the movements changed, in one snapshot.
+    fn commit_movements(
+        &self,
+        store: &Store,
+        group: Vec<(Movement, Actor)>,
+    ) -> Result<Vec<Result<i64, ApiError>>, ApiError> {
+        let mut stored = Vec::new();
+        let snapshot = self
+            .index
+            .update(|index| -> Result<SpatialIndex, ApiError> {
+                let mut ledger = self.ledger();
+                let mark = ledger.mark(group.iter().flat_map(|(m, _)| m.places()));
+                stored = match store.append_movements(&group, |m| ledger.record(m.clone())) {
+                    Ok(stored) => stored,
+                    Err(error) => {
+                        ledger.rewind(mark);
+                        return Err(error.into());
+                    }
+                };
+                let booked: Vec<&Movement> = group
+                    .iter()
+                    .zip(&stored)
+                    .filter(|(_, seq)| seq.is_ok())
+                    .map(|((movement, _), _)| movement)
+                    .collect();
+                if booked.is_empty() {
+                    // Every movement refused: no new data version.
+                    return Ok(index.unchanged());
                 }
-            }
-            Err(error) => {
-                for answer in answers {
-                    let _ = answer.send(Err(error.clone()));
+                let today = Utc::now().date_naive();
+                Ok(index.with_stock_levels(ledger.usable_after(booked, today)))
+            })?;
+        let version = snapshot.version();
+        Ok(group
+            .iter()
+            .zip(stored)
+            .map(|((movement, _), seq)| {
+                let seq = seq.map_err(ApiError::from)?;
+                if let Some(facility) = snapshot.get(movement.facility) {
+                    self.announce(Action::StockMovement, facility, version);
                 }
-            }
-        }
+                Ok(seq)
+            })
+            .collect())
     }
 }

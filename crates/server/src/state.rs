@@ -64,7 +64,9 @@ pub struct Shared {
     /// Set when the server is stopping: tile work under way stops at its next feature.
     pub stopping: Arc<refuge_tiles::Cancel>,
     /// Facility writes waiting for their group commit.
-    pub(crate) groups: crate::group::WriteGroups,
+    pub(crate) facility_groups: crate::group::Groups<FacilityWrite, crate::group::Written>,
+    /// Stock movements waiting for their group commit.
+    pub(crate) movement_groups: crate::group::Groups<(Movement, Actor), i64>,
 }
 
 /// What lies behind the live facilities and changes only with an import: the base map, the
@@ -184,7 +186,8 @@ impl AppState {
             glyphs: Arc::new(GlyphCache::new()?),
             config: Arc::new(config),
             stopping: Arc::new(refuge_tiles::Cancel::default()),
-            groups: crate::group::WriteGroups::default(),
+            facility_groups: crate::group::Groups::default(),
+            movement_groups: crate::group::Groups::default(),
         })))
     }
 
@@ -306,28 +309,11 @@ impl AppState {
         Ok(self.write_in_group(write)?.0)
     }
 
-    /// Records a stock movement: the ledger checks it inside the store's transaction, so a refused
-    /// movement writes nothing, and takes it once it is committed; the index's stock figures follow.
+    /// Records a stock movement as part of a group commit (see `group.rs`): the ledger checks it
+    /// inside the store's transaction, so a refused movement writes nothing, and takes it once it
+    /// is committed; the index's stock figures follow. Returns its sequence number.
     pub fn record_movement(&self, movement: Movement, actor: &Actor) -> Result<i64, ApiError> {
-        let store = self.store()?;
-        let mut seq = 0;
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                let mut ledger = self.ledger();
-                // Checked inside the transaction, recorded only once it is committed: the
-                // ledger never holds what the store does not.
-                seq = store.append_movement(&movement, actor, || ledger.check(&movement))?;
-                ledger
-                    .record(movement.clone())
-                    .map_err(ApiError::internal)?;
-                let today = Utc::now().date_naive();
-                Ok(index.with_stock_levels(ledger.usable_after([&movement], today)))
-            })?;
-        if let Some(facility) = snapshot.get(movement.facility) {
-            self.announce(Action::StockMovement, facility, snapshot.version());
-        }
-        Ok(seq)
+        self.move_in_group(movement, actor.clone())
     }
 
     /// The version a tileset's tiles are made from: the facility snapshot's, or for the base map,

@@ -410,21 +410,51 @@ impl Store {
         actor: &Actor,
         apply: impl FnOnce() -> refuge_core::Result<()>,
     ) -> Result<i64> {
+        let mut apply = Some(apply);
+        let group = [(movement.clone(), actor.clone())];
+        self.append_movements(&group, |_| apply.take().map_or(Ok(()), |apply| apply()))?
+            .pop()
+            .unwrap_or_else(|| {
+                Err(Error::Corrupt {
+                    what: "movement".into(),
+                    message: "a group of one movement answered nothing".into(),
+                })
+            })
+    }
+
+    /// Appends several stock movements with one commit (one disk sync), each with its audit entry
+    /// and in a savepoint of its own, in order. `check` runs for each inside the transaction,
+    /// after the ones before it: a movement it refuses is answered with the refusal and written
+    /// not at all, and the others go on. The answers (sequence numbers) come in the order of
+    /// `group`. If the store fails, nothing is written and the error is returned.
+    pub fn append_movements(
+        &self,
+        group: &[(Movement, Actor)],
+        mut check: impl FnMut(&Movement) -> refuge_core::Result<()>,
+    ) -> Result<Vec<Result<i64>>> {
         let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        let seq = insert_movement(&tx, movement)?;
-        let action = Action::of_movement(&movement.kind);
-        audit(
-            &tx,
-            actor,
-            action,
-            &target(movement.facility),
-            None,
-            Some(movement),
-        )?;
-        apply()?;
+        let mut tx = writing(&mut conn)?;
+        let mut answers = Vec::with_capacity(group.len());
+        for (movement, actor) in group {
+            if let Err(refused) = check(movement) {
+                answers.push(Err(Error::Rejected(refused)));
+                continue;
+            }
+            let savepoint = tx.savepoint()?;
+            let seq = insert_movement(&savepoint, movement)?;
+            audit(
+                &savepoint,
+                actor,
+                Action::of_movement(&movement.kind),
+                &target(movement.facility),
+                None,
+                Some(movement),
+            )?;
+            savepoint.commit()?;
+            answers.push(Ok(seq));
+        }
         tx.commit()?;
-        Ok(seq)
+        Ok(answers)
     }
 
     /// Makes a token and returns its secret, which is not stored and cannot be shown again.

@@ -258,6 +258,16 @@ impl SpatialIndex {
         })
     }
 
+    /// The same snapshot as the next one, for a write that changed nothing after all (every
+    /// write of a group refused): same version, nothing changed on the map.
+    #[must_use]
+    pub fn unchanged(&self) -> SpatialIndex {
+        SpatialIndex {
+            changed: Changed::Nothing,
+            ..self.clone()
+        }
+    }
+
     /// The same snapshot with its version set: a server starts its versions above every version
     /// it served before, so that no cached tile of older data carries a current version.
     #[must_use]

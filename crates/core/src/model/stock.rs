@@ -79,6 +79,16 @@ impl Movement {
     }
 }
 
+/// Where a [`StockLedger`] stood at some places; see [`StockLedger::mark`].
+#[derive(Debug)]
+pub struct LedgerMark {
+    movements: usize,
+    lots: Vec<(Place, Option<Vec<Lot>>)>,
+}
+
+/// A facility and an item: where stock is kept.
+type Place = (FacilityId, ItemId);
+
 /// A lot on hand: derived from the movements.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lot {
@@ -326,6 +336,38 @@ impl StockLedger {
             .collect()
     }
 
+    /// Where the ledger stands at some places (facility and item), to [`rewind`](Self::rewind)
+    /// to if the movements recorded next are not committed after all.
+    pub fn mark(&self, places: impl IntoIterator<Item = (FacilityId, ItemId)>) -> LedgerMark {
+        let places: BTreeSet<(FacilityId, ItemId)> = places.into_iter().collect();
+        LedgerMark {
+            movements: self.movements.len(),
+            lots: places
+                .into_iter()
+                .map(|place| {
+                    let lots = self.lots.get(&place).cloned();
+                    (place, lots)
+                })
+                .collect(),
+        }
+    }
+
+    /// Goes back to `mark`: the movements recorded since are forgotten. Only the places the mark
+    /// names are restored, so the movements since must have changed no other.
+    pub fn rewind(&mut self, mark: LedgerMark) {
+        self.movements.truncate(mark.movements);
+        for (place, lots) in mark.lots {
+            match lots {
+                Some(lots) => {
+                    self.lots.insert(place, lots);
+                }
+                None => {
+                    self.lots.remove(&place);
+                }
+            }
+        }
+    }
+
     /// The usable units on `day` at each place (facility and item) `movements` changed: what
     /// the index's stock figures need after them, without recounting the whole ledger.
     pub fn usable_after<'a>(
@@ -515,6 +557,49 @@ mod tests {
 
     fn at(day: &str) -> DateTime<Utc> {
         format!("{day}T08:00:00Z").parse().unwrap()
+    }
+
+    /// Movements recorded after a mark (a transfer included) are forgotten by a rewind, and the
+    /// ledger answers as before them.
+    #[test]
+    fn a_rewind_forgets_what_was_recorded_after_the_mark() {
+        let receive = |facility, lot: &str, quantity| {
+            movement(
+                facility,
+                MovementKind::Receive {
+                    lot: lot.into(),
+                    quantity,
+                    expires: None,
+                },
+                "2026-03-01",
+            )
+        };
+        let mut ledger = StockLedger::replay([receive(1, "a", 100)]).unwrap();
+        let transfer = movement(
+            1,
+            MovementKind::Transfer {
+                to: id(2),
+                quantity: 30,
+            },
+            "2026-03-02",
+        );
+        let group = [receive(1, "b", 5), transfer, receive(3, "c", 7)];
+        let mark = ledger.mark(group.iter().flat_map(Movement::places));
+        for m in &group {
+            ledger.record(m.clone()).unwrap();
+        }
+        assert_eq!(
+            (
+                ledger.on_hand(id(1), &water()),
+                ledger.on_hand(id(2), &water())
+            ),
+            (75, 30)
+        );
+        ledger.rewind(mark);
+        assert_eq!(ledger.on_hand(id(1), &water()), 100);
+        assert_eq!(ledger.on_hand(id(2), &water()), 0);
+        assert!(ledger.lots(id(3), &water()).is_empty());
+        assert_eq!(ledger.movements().len(), 1);
     }
 
     fn movement(facility: u64, kind: MovementKind, day: &str) -> Movement {

@@ -491,6 +491,71 @@ fn concurrent_facility_writes_are_committed_in_groups_and_lose_nothing() {
     );
 }
 
+/// Issues from many clients at once, more than the depot holds, committed in groups: each is
+/// checked after the ones before it in its group, so stock never goes negative, and exactly as
+/// many are booked as the depot could give.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_issues_beyond_the_stock_never_overdraw() {
+    let f = fixture();
+    let depot = first_id(&f.state, "reserve").await;
+    let item = "bottled_water";
+    let before = stock_of(&f.state, depot, item).await;
+    assert!(before >= 10, "the demo depot holds water");
+    let chunk = before / 10;
+    let state = Arc::new(f.state.clone());
+    let mut clients = Vec::new();
+    for _ in 0..16 {
+        let (state, token) = (Arc::clone(&state), f.logistics.clone());
+        clients.push(tokio::spawn(async move {
+            let mut booked = 0;
+            for _ in 0..3 {
+                let body =
+                    json!({ "facility": depot, "item": item, "type": "issue", "quantity": chunk });
+                let (status, _, body) = send(
+                    &state,
+                    "POST",
+                    "/api/v1/stock/movements",
+                    Some(&token),
+                    &[],
+                    Some(body),
+                )
+                .await;
+                match status {
+                    StatusCode::CREATED => booked += 1,
+                    StatusCode::CONFLICT => {}
+                    other => panic!("{other}: {body}"),
+                }
+            }
+            booked
+        }));
+    }
+    let mut booked = 0;
+    for client in clients {
+        booked += client.await.unwrap();
+    }
+    assert_eq!(
+        booked,
+        before / chunk,
+        "as many issues as the stock allows, no more"
+    );
+    let after = stock_of(&f.state, depot, item).await;
+    assert_eq!(after, before - booked * chunk);
+    let reloaded = Store::open(f.state.store.as_ref().unwrap().path())
+        .unwrap()
+        .load()
+        .unwrap();
+    let ledger = refuge_core::StockLedger::replay(reloaded.movements).unwrap();
+    assert_eq!(
+        ledger.usable(
+            refuge_core::FacilityId::new(depot).unwrap(),
+            &refuge_core::ItemId::new(item).unwrap(),
+            chrono::Utc::now().date_naive()
+        ),
+        after,
+        "the store holds what the server shows"
+    );
+}
+
 #[tokio::test]
 async fn malformed_or_oversized_bodies_change_nothing() {
     let f = fixture();
