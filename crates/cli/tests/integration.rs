@@ -213,6 +213,22 @@ impl Drop for Server {
     }
 }
 
+/// Makes a logistics token in `store` with the command line, and returns its secret.
+fn logistics_token(store: &std::path::Path, name: &str) -> String {
+    let (ok, token, err) = refuge(&[
+        "token",
+        "create",
+        "--role",
+        "logistics",
+        "--name",
+        name,
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    token.trim().to_owned()
+}
+
 /// Starts `refuge serve` on a store and waits until it answers.
 fn serve(store: &std::path::Path, port: u16) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
@@ -243,18 +259,7 @@ fn serve(store: &std::path::Path, port: u16) -> Server {
 fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("refuge.db");
-    let (ok, token, err) = refuge(&[
-        "token",
-        "create",
-        "--role",
-        "logistics",
-        "--name",
-        "crash test",
-        "--store",
-        store.to_str().unwrap(),
-    ]);
-    assert!(ok, "{err}");
-    let token = token.trim().to_owned();
+    let token = logistics_token(&store, "crash test");
     let port = free_port();
     let mut server = serve(&store, port);
     let (_, depots) = http(
@@ -355,18 +360,7 @@ fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
 fn acknowledged_writes_committed_in_groups_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("refuge.db");
-    let (ok, token, err) = refuge(&[
-        "token",
-        "create",
-        "--role",
-        "logistics",
-        "--name",
-        "group crash test",
-        "--store",
-        store.to_str().unwrap(),
-    ]);
-    assert!(ok, "{err}");
-    let token = token.trim().to_owned();
+    let token = logistics_token(&store, "group crash test");
     let port = free_port();
     let mut server = serve(&store, port);
     let (_, shelters) = http(

@@ -121,34 +121,24 @@ async fn tile(
         }
         None => {
             Metrics::count(&state.metrics.tile_misses);
-            let (base, zones) = (state.backdrop.load().base.clone(), state.zones.clone());
             // Given up when this request is (a 408, a client that left) or the server stops.
             let cancel = Arc::new(Cancel::within(Arc::clone(&state.stopping)));
             let _give_up = GiveUpOnDrop(Arc::clone(&cancel));
-            // A light tile takes less than the trip to a blocking thread and back.
-            let light = {
-                let sources = refuge_tiles::Sources {
-                    index: &snapshot,
-                    base: &base,
-                    zones: &zones,
-                    cancel: &cancel,
-                };
-                refuge_tiles::is_light(tileset, coord, sources)
-                    .then(|| refuge_tiles::encode(tileset, coord, sources))
+            let job = TileJob {
+                tileset,
+                coord,
+                snapshot,
+                base: state.backdrop.load().base.clone(),
+                zones: state.zones.clone(),
+                cancel,
             };
-            let bytes = match light {
-                Some(made) => made?,
-                None => tokio::task::spawn_blocking(move || {
-                    let sources = refuge_tiles::Sources {
-                        index: &snapshot,
-                        base: &base,
-                        zones: &zones,
-                        cancel: &cancel,
-                    };
-                    refuge_tiles::encode(tileset, coord, sources)
-                })
-                .await
-                .map_err(ApiError::internal)??,
+            // A light tile takes less than the trip to a blocking thread and back.
+            let bytes = if job.is_light() {
+                job.encode()?
+            } else {
+                tokio::task::spawn_blocking(move || job.encode())
+                    .await
+                    .map_err(ApiError::internal)??
             };
             state.tiles.insert(key, CachedTile::new(bytes, version))
         }
@@ -212,6 +202,35 @@ async fn tile(
         }
     }
     Ok((response_headers, body).into_response())
+}
+
+/// What making one tile needs, owned, so that the work can move to a blocking thread.
+struct TileJob {
+    tileset: Tileset,
+    coord: TileCoord,
+    snapshot: Arc<refuge_core::SpatialIndex>,
+    base: Arc<refuge_tiles::BaseMap>,
+    zones: Arc<refuge_tiles::HazardZones>,
+    cancel: Arc<Cancel>,
+}
+
+impl TileJob {
+    fn sources(&self) -> refuge_tiles::Sources<'_> {
+        refuge_tiles::Sources {
+            index: &self.snapshot,
+            base: &self.base,
+            zones: &self.zones,
+            cancel: &self.cancel,
+        }
+    }
+
+    fn is_light(&self) -> bool {
+        refuge_tiles::is_light(self.tileset, self.coord, self.sources())
+    }
+
+    fn encode(&self) -> refuge_tiles::Result<Vec<u8>> {
+        refuge_tiles::encode(self.tileset, self.coord, self.sources())
+    }
 }
 
 /// Gives a tile up when the request that wants it is dropped: the tile's work then stops at its

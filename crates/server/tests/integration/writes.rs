@@ -73,6 +73,15 @@ pub async fn send(
     (parts.status, parts.headers, value)
 }
 
+/// The stock ledger as the store file holds it, read afresh.
+fn stored_ledger(f: &Fixture) -> refuge_core::StockLedger {
+    let reloaded = Store::open(f.state.store.as_ref().unwrap().path())
+        .unwrap()
+        .load()
+        .unwrap();
+    refuge_core::StockLedger::replay(reloaded.movements).unwrap()
+}
+
 /// Usable units of `item` at facility `id`, as its detail shows them.
 async fn stock_of(state: &AppState, id: u64, item: &str) -> u64 {
     let (_, _, body) = send(
@@ -385,11 +394,7 @@ async fn sixteen_clients_issuing_at_once_lose_nothing() {
     }
     // 5 receipts of 1..=16 each: 5 × 136.
     assert_eq!(read().await, before + 5 * 136);
-    let reloaded = Store::open(f.state.store.as_ref().unwrap().path())
-        .unwrap()
-        .load()
-        .unwrap();
-    let ledger = refuge_core::StockLedger::replay(reloaded.movements).unwrap();
+    let ledger = stored_ledger(&f);
     assert_eq!(
         ledger.on_hand(
             refuge_core::FacilityId::new(depot).unwrap(),
@@ -540,11 +545,7 @@ async fn concurrent_issues_beyond_the_stock_never_overdraw() {
     );
     let after = stock_of(&f.state, depot, item).await;
     assert_eq!(after, before - booked * chunk);
-    let reloaded = Store::open(f.state.store.as_ref().unwrap().path())
-        .unwrap()
-        .load()
-        .unwrap();
-    let ledger = refuge_core::StockLedger::replay(reloaded.movements).unwrap();
+    let ledger = stored_ledger(&f);
     assert_eq!(
         ledger.usable(
             refuge_core::FacilityId::new(depot).unwrap(),
