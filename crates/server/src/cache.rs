@@ -11,7 +11,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use arc_swap::ArcSwapOption;
 use axum::body::Bytes;
@@ -187,8 +187,38 @@ fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
 pub struct TileCache {
     budget: usize,
     inner: Mutex<Inner>,
+    /// Tiles being made, by address and data version: requests for a tile being made wait for
+    /// it rather than each making it (after a write, a popular tile is asked for by many at once).
+    making: Mutex<HashMap<(TileKey, u64), Making>>,
     /// Whether a tile's best brotli is being made.
     best_brotli_busy: Arc<AtomicBool>,
+}
+
+/// One making of a tile that every request for it waits on.
+pub type Making = Arc<tokio::sync::OnceCell<Arc<CachedTile>>>;
+
+/// A request's share in a making. The making is forgotten once the tile is made, or when the
+/// last request waiting for it goes: later requests find the tile cached, or make it again.
+#[derive(Debug)]
+pub struct Share<'a> {
+    cache: &'a TileCache,
+    at: (TileKey, u64),
+    /// What the request waits on.
+    pub making: Making,
+}
+
+impl Drop for Share<'_> {
+    fn drop(&mut self) {
+        let mut making = self.cache.lock_making();
+        let over = making.get(&self.at).is_some_and(|current| {
+            // Clones are made under this lock: two are the map's and this one.
+            Arc::ptr_eq(current, &self.making)
+                && (self.making.initialized() || Arc::strong_count(&self.making) <= 2)
+        });
+        if over {
+            making.remove(&self.at);
+        }
+    }
 }
 
 /// The turn to make one tile's best brotli; the next may start when it is dropped.
@@ -214,8 +244,26 @@ impl TileCache {
         Self {
             budget,
             inner: Mutex::new(Inner::default()),
+            making: Mutex::default(),
             best_brotli_busy: Arc::default(),
         }
+    }
+
+    /// A share in the making of the tile at `key` from data `version`: the one under way, or a
+    /// new one.
+    pub fn share(&self, key: TileKey, version: u64) -> Share<'_> {
+        let making = Arc::clone(self.lock_making().entry((key, version)).or_default());
+        Share {
+            cache: self,
+            at: (key, version),
+            making,
+        }
+    }
+
+    fn lock_making(&self) -> MutexGuard<'_, HashMap<(TileKey, u64), Making>> {
+        self.making
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The turn to make a tile's best brotli, unless one is being made.

@@ -120,27 +120,37 @@ async fn tile(
             cached
         }
         None => {
-            Metrics::count(&state.metrics.tile_misses);
-            // Given up when this request is (a 408, a client that left) or the server stops.
-            let cancel = Arc::new(Cancel::within(Arc::clone(&state.stopping)));
-            let _give_up = GiveUpOnDrop(Arc::clone(&cancel));
-            let job = TileJob {
-                tileset,
-                coord,
-                snapshot,
-                base: state.backdrop.load().base.clone(),
-                zones: state.zones.clone(),
-                cancel,
-            };
-            // A light tile takes less than the trip to a blocking thread and back.
-            let bytes = if job.is_light() {
-                job.encode()?
-            } else {
-                tokio::task::spawn_blocking(move || job.encode())
-                    .await
-                    .map_err(ApiError::internal)??
-            };
-            state.tiles.insert(key, CachedTile::new(bytes, version))
+            // Requests for the same tile at the same version share one making. If the request
+            // making it goes away, the next one waiting takes over.
+            let share = state.tiles.share(key, version);
+            share
+                .making
+                .get_or_try_init(|| async {
+                    Metrics::count(&state.metrics.tile_misses);
+                    // Given up when this request is (a 408, a client that left) or the server
+                    // stops.
+                    let cancel = Arc::new(Cancel::within(Arc::clone(&state.stopping)));
+                    let _give_up = GiveUpOnDrop(Arc::clone(&cancel));
+                    let job = TileJob {
+                        tileset,
+                        coord,
+                        snapshot,
+                        base: state.backdrop.load().base.clone(),
+                        zones: state.zones.clone(),
+                        cancel,
+                    };
+                    // A light tile takes less than the trip to a blocking thread and back.
+                    let bytes = if job.is_light() {
+                        job.encode()?
+                    } else {
+                        tokio::task::spawn_blocking(move || job.encode())
+                            .await
+                            .map_err(ApiError::internal)??
+                    };
+                    Ok::<_, ApiError>(state.tiles.insert(key, CachedTile::new(bytes, version)))
+                })
+                .await
+                .cloned()?
         }
     };
 

@@ -388,6 +388,33 @@ async fn a_write_keeps_the_cached_tiles_it_did_not_touch() {
     assert_eq!(hits(), before + 1);
 }
 
+/// Many requests at once for a tile nobody has made yet (after a write, a popular tile is asked
+/// for by every open map) share one making: it is encoded once, and everyone gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_at_once_for_one_new_tile_share_its_making() {
+    let state = AppState::demo(Config::default()).unwrap();
+    // Central Monaco's base tile: thousands of roads and buildings, made on a blocking thread.
+    let path = format!("/tiles/base/{}.mvt", tile_of(14, 7.4200, 43.7350));
+    let requests: Vec<_> = (0..16)
+        .map(|_| {
+            let (state, path) = (state.clone(), path.clone());
+            tokio::spawn(async move { get_from(state, &path, &[]).await })
+        })
+        .collect();
+    let mut bodies = std::collections::BTreeSet::new();
+    for request in requests {
+        let (status, _, body) = request.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        bodies.insert(body);
+    }
+    assert_eq!(bodies.len(), 1, "everyone got the same tile");
+    let made = state
+        .metrics
+        .tile_misses
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(made, 1, "encoded once for 16 requests");
+}
+
 #[tokio::test]
 async fn base_tiles_can_be_made_ahead_into_the_cache() {
     let state = AppState::demo(Config::default()).unwrap();
