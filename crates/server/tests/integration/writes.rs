@@ -73,6 +73,17 @@ pub async fn send(
     (parts.status, parts.headers, value)
 }
 
+/// How many entries the audit log holds.
+fn audit_entries(f: &Fixture) -> usize {
+    f.state
+        .store
+        .as_ref()
+        .unwrap()
+        .audit_log(100_000, None)
+        .unwrap()
+        .len()
+}
+
 /// The stock ledger as the store file holds it, read afresh.
 fn stored_ledger(f: &Fixture) -> refuge_core::StockLedger {
     let reloaded = Store::open(f.state.store.as_ref().unwrap().path())
@@ -421,14 +432,7 @@ fn concurrent_facility_writes_are_committed_in_groups_and_lose_nothing() {
         .collect();
     assert_eq!(shelters.len(), 16);
     let version_before = snapshot.version();
-    let audit_before = f
-        .state
-        .store
-        .as_ref()
-        .unwrap()
-        .audit_log(100_000, None)
-        .unwrap()
-        .len();
+    let audit_before = audit_entries(&f);
     let actor = Actor {
         name: "duty".into(),
         role: Some(Role::Logistics),
@@ -475,14 +479,7 @@ fn concurrent_facility_writes_are_committed_in_groups_and_lose_nothing() {
             .unwrap();
         assert_eq!(kept, now, "the store holds what the index shows");
     }
-    let audit = f
-        .state
-        .store
-        .as_ref()
-        .unwrap()
-        .audit_log(100_000, None)
-        .unwrap()
-        .len();
+    let audit = audit_entries(&f);
     assert_eq!(
         audit - audit_before,
         16 * 20,
