@@ -29,11 +29,11 @@ pub enum Error {
     },
     /// The database was written by a newer Refuge.
     #[error(
-        "store {path} has schema version {found}; this Refuge knows up to {known}: upgrade Refuge"
+        "store {store} has schema version {found}; this Refuge knows up to {known}: upgrade Refuge"
     )]
     TooNew {
-        /// The file.
-        path: PathBuf,
+        /// The file or database.
+        store: String,
         /// Its schema version.
         found: u32,
         /// The newest this build knows.
@@ -75,6 +75,11 @@ pub enum Error {
     /// A backup or restore failed.
     #[error("{0}")]
     Backup(String),
+    /// The work of a transaction gave up, and the transaction rolled back: the caller has the
+    /// reason.
+    #[doc(hidden)]
+    #[error("the transaction was abandoned")]
+    Abandoned,
 }
 
 impl Error {

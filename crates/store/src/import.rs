@@ -6,12 +6,13 @@ use refuge_core::{Facility, FacilityDetails, FacilityId, Movement, MovementKind}
 use refuge_io::{
     BaseFeature, DataSource, FacilityRef, ImportReport, ImportSink, Outcome, Stated, StockRow,
 };
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::auth::Actor;
-use crate::store::{audit, insert_movement, json, now, parse, writing};
-use crate::{Action, Result, Store};
+use crate::backend::Tx;
+use crate::records::now;
+use crate::store::audit;
+use crate::{Action, Error, Result, Store};
 
 /// What an import wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -34,7 +35,7 @@ pub struct Imported {
 
 /// The sink an import's reader writes through: one open transaction.
 pub struct StoreSink<'t> {
-    tx: &'t Transaction<'t>,
+    tx: &'t mut dyn Tx,
     dataset: String,
     keep_stored: bool,
     imported: Imported,
@@ -51,91 +52,64 @@ impl Store {
         keep_stored: bool,
         read: impl FnOnce(&mut StoreSink<'_>) -> refuge_io::Result<ImportReport>,
     ) -> Result<std::result::Result<Imported, refuge_io::Error>> {
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        let mut sink = StoreSink {
-            tx: &tx,
-            dataset: source.dataset.clone(),
-            keep_stored,
-            imported: Imported::default(),
-        };
-        let report = match read(&mut sink) {
-            Ok(report) => report,
-            // Dropping the transaction rolls it back: the store is as it was.
-            Err(error) => return Ok(Err(error)),
-        };
-        let mut imported = sink.imported;
-        imported.report = report;
-        tx.execute(
-            "INSERT INTO sources (dataset, format, attribution, imported_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (dataset) DO UPDATE SET format = excluded.format,
-                 attribution = excluded.attribution, imported_at = excluded.imported_at",
-            params![source.dataset, source.format, source.attribution, now()],
-        )?;
-        let summary = serde_json::json!({
-            "read": imported.report.read,
-            "rejected": imported.report.rejected_count(),
-            "created": imported.created,
-            "updated": imported.updated,
-            "unchanged": imported.unchanged,
-            "base_features": imported.base,
+        let mut broken = None;
+        let written = self.write(|tx| {
+            let mut sink = StoreSink {
+                tx: &mut *tx,
+                dataset: source.dataset.clone(),
+                keep_stored,
+                imported: Imported::default(),
+            };
+            let report = match read(&mut sink) {
+                Ok(report) => report,
+                Err(error) => {
+                    // Abandoned: the transaction rolls back and the store is as it was.
+                    broken = Some(error);
+                    return Err(Error::Abandoned);
+                }
+            };
+            let mut imported = sink.imported;
+            imported.report = report;
+            tx.put_source(source, &now())?;
+            let summary = serde_json::json!({
+                "read": imported.report.read,
+                "rejected": imported.report.rejected_count(),
+                "created": imported.created,
+                "updated": imported.updated,
+                "unchanged": imported.unchanged,
+                "base_features": imported.base,
+            });
+            audit(
+                tx,
+                actor,
+                Action::Import,
+                &format!("dataset {}", source.dataset),
+                None,
+                Some(&summary),
+            )?;
+            Ok(imported)
         });
-        audit(
-            &tx,
-            actor,
-            Action::Import,
-            &format!("dataset {}", source.dataset),
-            None,
-            Some(&summary),
-        )?;
-        tx.commit()?;
-        Ok(Ok(imported))
+        match (written, broken) {
+            (Err(Error::Abandoned), Some(error)) => Ok(Err(error)),
+            (written, _) => written.map(Ok),
+        }
     }
 
-    /// Every source data came from, in the order first imported.
+    /// Every imported source and its credit, in the order first imported.
     pub fn sources(&self) -> Result<Vec<DataSource>> {
-        let conn = self.reading();
-        let mut statement =
-            conn.prepare("SELECT dataset, format, attribution FROM sources ORDER BY rowid")?;
-        let rows = statement.query_map([], |row| {
-            Ok(DataSource {
-                dataset: row.get(0)?,
-                format: row.get(1)?,
-                attribution: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|tx| tx.sources())
     }
 }
 
 impl StoreSink<'_> {
     fn upsert(&mut self, mut facility: Facility, stated: Stated) -> Result<Outcome> {
-        let stored: Option<(i64, String)> = self
-            .tx
-            .prepare_cached("SELECT version, body FROM facilities WHERE id = ?1")?
-            .query_row(params![facility.id.get() as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()?;
-        let Some((version, body)) = stored else {
+        let Some(before) = self.tx.facility(facility.id)? else {
             facility.version = 1;
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO facilities (id, version, kind, body, updated_at, source_record)
-                     VALUES (?1, 1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    facility.id.get() as i64,
-                    facility.kind().as_str(),
-                    json(&facility)?,
-                    now(),
-                    facility.source.record
-                ])?;
+            self.tx.insert_facility(&facility)?;
             self.imported.created += 1;
             self.keep(facility);
             return Ok(Outcome::Accepted);
         };
-        let before: Facility = parse(&format!("facility {}", facility.id), &body)?;
         if before.kind() != facility.kind() {
             return Ok(Outcome::Refused(format!(
                 "facility {} is stored as a {}; an import cannot make it a {}",
@@ -159,19 +133,8 @@ impl StoreSink<'_> {
                 facility.id
             )));
         }
-        facility.version = u64::try_from(version).unwrap_or(before.version) + 1;
-        self.tx
-            .prepare_cached(
-                "UPDATE facilities SET version = ?2, body = ?3, updated_at = ?4, source_record = ?5
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                facility.id.get() as i64,
-                facility.version as i64,
-                json(&facility)?,
-                now(),
-                facility.source.record
-            ])?;
+        facility.version = before.version + 1;
+        self.tx.update_facility(&facility)?;
         self.imported.updated += 1;
         self.keep(facility);
         Ok(Outcome::Accepted)
@@ -184,16 +147,7 @@ impl StoreSink<'_> {
     }
 
     fn write_base(&mut self, feature: &BaseFeature) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO base_features (id, layer, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (layer, id) DO UPDATE SET body = excluded.body",
-            )?
-            .execute(params![
-                feature.id as i64,
-                feature.layer.as_str(),
-                json(feature)?
-            ])?;
+        self.tx.put_base_feature(feature)?;
         self.imported.base += 1;
         Ok(())
     }
@@ -252,93 +206,73 @@ impl Store {
         actor: &Actor,
         check: impl FnOnce(&[Movement]) -> refuge_core::Result<()>,
     ) -> Result<Vec<Movement>> {
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        let at = Utc::now();
-        let mut movements = Vec::new();
-        for row in rows {
-            let facility = match resolve(&tx, &row.facility)? {
-                Ok(id) => id,
-                Err(reason) => {
-                    report.reject(row.at, reason);
+        self.write(|tx| {
+            let at = Utc::now();
+            let mut movements = Vec::new();
+            for row in rows {
+                let facility = match resolve(tx, &row.facility)? {
+                    Ok(id) => id,
+                    Err(reason) => {
+                        report.reject(row.at, reason);
+                        continue;
+                    }
+                };
+                if !tx.item_known(&row.item)? {
+                    report.reject(
+                        row.at,
+                        format!("`item`: `{}` is not in the item catalogue", row.item),
+                    );
                     continue;
                 }
-            };
-            let known: bool = tx
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM catalog WHERE item = ?1)")?
-                .query_row(params![row.item.as_str()], |r| r.get(0))?;
-            if !known {
-                report.reject(
-                    row.at,
-                    format!("`item`: `{}` is not in the item catalogue", row.item),
-                );
-                continue;
+                report.accepted += 1;
+                movements.push(Movement {
+                    facility,
+                    item: row.item,
+                    kind: MovementKind::Receive {
+                        lot: row.lot,
+                        quantity: row.quantity,
+                        expires: row.expires,
+                    },
+                    at,
+                    by: Some(actor.name.clone()),
+                });
             }
-            report.accepted += 1;
-            movements.push(Movement {
-                facility,
-                item: row.item,
-                kind: MovementKind::Receive {
-                    lot: row.lot,
-                    quantity: row.quantity,
-                    expires: row.expires,
-                },
-                at,
-                by: Some(actor.name.clone()),
+            check(&movements)?;
+            // Rows refused while read and rows refused here, in the order of the file.
+            report.rejected.sort_by_key(|rejection| rejection.at);
+            for movement in &movements {
+                tx.insert_movement(movement)?;
+            }
+            let summary = serde_json::json!({
+                "read": report.read,
+                "rejected": report.rejected_count(),
+                "receipts": movements.len(),
             });
-        }
-        check(&movements)?;
-        // Rows refused while read and rows refused here, in the order of the file.
-        report.rejected.sort_by_key(|rejection| rejection.at);
-        for movement in &movements {
-            insert_movement(&tx, movement)?;
-        }
-        let summary = serde_json::json!({
-            "read": report.read,
-            "rejected": report.rejected_count(),
-            "receipts": movements.len(),
-        });
-        audit(
-            &tx,
-            actor,
-            Action::StockImport,
-            &format!("dataset {dataset}"),
-            None,
-            Some(&summary),
-        )?;
-        tx.commit()?;
-        Ok(movements)
+            audit(
+                tx,
+                actor,
+                Action::StockImport,
+                &format!("dataset {dataset}"),
+                None,
+                Some(&summary),
+            )?;
+            Ok(movements)
+        })
     }
 }
 
-/// The facility a stock row names, or why it names none.
 fn resolve(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     reference: &FacilityRef,
 ) -> Result<std::result::Result<FacilityId, String>> {
-    let by_source = |record: &str| -> Result<Vec<i64>> {
-        Ok(tx
-            .prepare_cached("SELECT id FROM facilities WHERE source_record = ?1 LIMIT 2")?
-            .query_map(params![record], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
-    };
-    let ids: Vec<i64> = match reference {
-        FacilityRef::Id(id) => {
-            let found: Vec<i64> = tx
-                .prepare_cached("SELECT id FROM facilities WHERE id = ?1")?
-                .query_map(params![id.get() as i64], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            // A number that is no Refuge id may be a source's own numeric id.
-            if found.is_empty() {
-                by_source(&id.to_string())?
-            } else {
-                found
-            }
-        }
-        FacilityRef::Source(record) => by_source(record)?,
+    let ids = match reference {
+        // A number that is no Refuge id may be a source's own numeric id.
+        FacilityRef::Id(id) if tx.facility_version(*id)?.is_some() => vec![*id],
+        FacilityRef::Id(id) => tx.facilities_from_record(&id.to_string())?,
+        FacilityRef::Source(record) => tx.facilities_from_record(record)?,
     };
     Ok(match ids.as_slice() {
-        [id] => FacilityId::new(*id as u64).map_err(|e| e.to_string()),
+        [id] => Ok(*id),
         [] => Err(format!("`facility`: no {reference} in the store")),
         _ => Err(format!(
             "`facility`: {reference} names more than one facility; use the Refuge id"

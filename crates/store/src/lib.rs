@@ -4,10 +4,12 @@
 mod action;
 mod activation;
 mod auth;
+mod backend;
 mod error;
 mod import;
 mod quotas;
-mod schema;
+mod records;
+mod sqlite;
 mod store;
 
 pub use action::Action;
@@ -15,7 +17,7 @@ pub use auth::{Actor, Role, hash as token_hash};
 pub use error::{Error, Result};
 pub use import::{Imported, StoreSink};
 pub use refuge_io::DataSource;
-pub use schema::LATEST as SCHEMA_VERSION;
+pub use sqlite::schema::LATEST as SCHEMA_VERSION;
 pub use store::{AuditEntry, Contents, FacilityWrite, Store, TOKEN_RECHECK, TokenInfo, restore};
 
 /// Applies migrations only up to `version`, to test upgrades from an older file.
@@ -25,5 +27,5 @@ pub fn migrate_to_version(path: &std::path::Path, version: u32) -> Result<()> {
         path: path.to_owned(),
         source,
     })?;
-    schema::migrate_to(&mut conn, version)
+    sqlite::schema::migrate_to(&mut conn, version)
 }

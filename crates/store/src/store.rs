@@ -1,5 +1,5 @@
-//! The store: one SQLite file, one writer at a time, every write with its audit entry in one
-//! transaction.
+//! The store: its rules, written once over any backend. Every write and its audit entry in one
+//! transaction; versions for optimistic concurrency; tokens checked once and remembered briefly.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,13 +8,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use refuge_core::{Catalog, Facility, FacilityId, Item, Movement, Quota};
+use refuge_core::{Catalog, Facility, FacilityId, Movement, Quota};
 use refuge_io::BaseFeature;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::auth::{Actor, Role, hash, new_secret};
-use crate::schema;
+use crate::backend::{AuditRow, TokenRow, Tx};
+use crate::records::{json, now, parse, target};
+use crate::sqlite::Sqlite;
 use crate::{Action, Error, Result};
 
 /// Everything the server needs at start: facilities with their versions, the movements to replay,
@@ -73,36 +74,32 @@ pub struct TokenInfo {
     pub expires_at: Option<String>,
 }
 
-/// An open store.
+/// An open store: SQLite or PostgreSQL behind the same rules.
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
-    /// The one writer.
-    conn: Mutex<Connection>,
-    /// Reads (token checks, lists, start-up) on connections of their own: in WAL mode they
-    /// never wait for a write under way, and a few readers at once do not wait for each other.
-    readers: Vec<Mutex<Connection>>,
-    /// Which reader a read waits for when all are busy.
-    next_reader: AtomicUsize,
+    backend: Backend,
     /// Live tokens seen lately, by hash: a repeated check is a hash and a map lookup.
     known_tokens: Mutex<HashMap<Vec<u8>, KnownToken>>,
-    /// How many revocations this store has made: a token read from SQLite before a revocation
-    /// committed is not remembered after it.
+    /// How many revocations this store has made: a token read from the database before a
+    /// revocation committed is not remembered after it.
     revocations: AtomicUsize,
 }
 
-/// How many reading connections a store opens.
-const READERS: usize = 3;
+/// The database behind a store.
+#[derive(Debug)]
+enum Backend {
+    Sqlite(Sqlite),
+}
 
-/// How long a token check is trusted without asking SQLite again. A token revoked through this
-/// store is forgotten at once; one revoked by another process (`refuge admin revoke-token`
+/// How long a token check is trusted without asking the database again. A token revoked through
+/// this store is forgotten at once; one revoked by another process (`refuge admin revoke-token`
 /// while the server runs) stops working within this time.
 pub const TOKEN_RECHECK: Duration = Duration::from_secs(5);
 
 /// At most this many tokens are remembered; beyond, the memory starts afresh.
 const KNOWN_TOKENS: usize = 10_000;
 
-/// A live token as last read from SQLite.
+/// A live token as last read from the database.
 #[derive(Debug)]
 struct KnownToken {
     actor: Actor,
@@ -111,219 +108,140 @@ struct KnownToken {
 }
 
 impl Store {
-    /// Opens (or creates) the store at `path`: WAL journal, synchronous commits, migrations run.
+    /// Opens (or creates) the SQLite store at `path`: WAL journal, synchronous commits,
+    /// migrations run.
     pub fn open(path: &Path) -> Result<Self> {
-        let open_error = |source| Error::Open {
-            path: path.to_owned(),
-            source,
-        };
-        let new = !path.exists();
-        let mut conn = Connection::open(path).map_err(open_error)?;
-        if new {
-            keep_private(path)?;
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_error)?;
-        // FULL: a commit is on disk before it returns, so an acknowledged write survives a crash
-        // or a power cut, not only a killed process.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(open_error)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(open_error)?;
-        let found = schema::version(&conn)?;
-        if found > schema::LATEST {
-            return Err(Error::TooNew {
-                path: path.to_owned(),
-                found,
-                known: schema::LATEST,
-            });
-        }
-        schema::migrate_to(&mut conn, schema::LATEST)?;
-        let readers = (0..READERS)
-            .map(|_| {
-                let reader = Connection::open(path)?;
-                reader.pragma_update(None, "query_only", true)?;
-                reader.busy_timeout(std::time::Duration::from_secs(5))?;
-                Ok(Mutex::new(reader))
-            })
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(open_error)?;
-        Ok(Self {
-            path: path.to_owned(),
-            conn: Mutex::new(conn),
-            readers,
-            next_reader: AtomicUsize::new(0),
+        Ok(Self::over(Backend::Sqlite(Sqlite::open(path)?)))
+    }
+
+    fn over(backend: Backend) -> Self {
+        Self {
+            backend,
             known_tokens: Mutex::default(),
             revocations: AtomicUsize::new(0),
-        })
-    }
-
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// A reading connection: a free one if any, else the next in turn.
-    pub(crate) fn reading(&self) -> MutexGuard<'_, Connection> {
-        for reader in &self.readers {
-            match reader.try_lock() {
-                Ok(free) => return free,
-                Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => {}
-            }
         }
-        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        self.readers[turn]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The writing connection.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The file, for a SQLite store.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => Some(sqlite.path()),
+        }
     }
 
-    /// The schema version of the file.
+    /// Runs `work` in one write transaction, committed if it succeeds.
+    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut work = Some(work);
+        let mut done = None;
+        let mut once = |tx: &mut dyn Tx| -> Result<()> {
+            let work = work.take().ok_or_else(ran_twice)?;
+            done = Some(work(tx)?);
+            Ok(())
+        };
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.write(&mut once)?,
+        }
+        done.ok_or_else(ran_twice)
+    }
+
+    /// Runs `work` in one read-only transaction: it sees one state of the store throughout.
+    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut work = Some(work);
+        let mut done = None;
+        let mut once = |tx: &mut dyn Tx| -> Result<()> {
+            let work = work.take().ok_or_else(ran_twice)?;
+            done = Some(work(tx)?);
+            Ok(())
+        };
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.read(&mut once)?,
+        }
+        done.ok_or_else(ran_twice)
+    }
+
+    /// The schema version of the database.
     pub fn schema_version(&self) -> Result<u32> {
-        schema::version(&self.lock())
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.schema_version(),
+        }
     }
 
     /// Whether nothing was ever put in it: no facility, no base-map feature, no import (a new
     /// store, to be seeded). A store that holds only imported district outlines is not empty.
     pub fn is_empty(&self) -> Result<bool> {
-        let filled: bool = self.lock().query_row(
-            "SELECT EXISTS (SELECT 1 FROM facilities) OR EXISTS (SELECT 1 FROM base_features)
-                 OR EXISTS (SELECT 1 FROM sources)",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(!filled)
+        Ok(!self.read(|tx| tx.holds_anything())?)
     }
 
     /// Loads a whole city in one transaction: the first start of a new store.
     pub fn seed(&self, contents: &Contents) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        for facility in &contents.facilities {
-            insert_facility(&tx, facility)?;
-        }
-        for movement in &contents.movements {
-            insert_movement(&tx, movement)?;
-        }
-        for item in contents.catalog.items() {
-            tx.execute(
-                "INSERT OR REPLACE INTO catalog (item, body) VALUES (?1, ?2)",
-                params![item.id.as_str(), json(item)?],
-            )?;
-        }
-        for feature in &contents.base {
-            tx.execute(
-                "INSERT OR REPLACE INTO base_features (id, layer, body) VALUES (?1, ?2, ?3)",
-                params![feature.id as i64, feature.layer.as_str(), json(feature)?],
-            )?;
-        }
-        for source in &contents.sources {
-            tx.execute(
-                "INSERT OR REPLACE INTO sources (dataset, format, attribution, imported_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![source.dataset, source.format, source.attribution, now()],
-            )?;
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('quotas', ?1)",
-            params![json(&contents.quotas)?],
-        )?;
-        audit(
-            &tx,
-            &Actor::system(),
-            Action::StoreSeed,
-            &format!("{} facilities", contents.facilities.len()),
-            None,
-            None,
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            for facility in &contents.facilities {
+                tx.insert_facility(facility)?;
+            }
+            for movement in &contents.movements {
+                tx.insert_movement(movement)?;
+            }
+            for item in contents.catalog.items() {
+                tx.put_item(item)?;
+            }
+            for feature in &contents.base {
+                tx.put_base_feature(feature)?;
+            }
+            let at = now();
+            for source in &contents.sources {
+                tx.put_source(source, &at)?;
+            }
+            tx.put_meta("quotas", &json(&contents.quotas)?)?;
+            audit(
+                tx,
+                &Actor::system(),
+                Action::StoreSeed,
+                &format!("{} facilities", contents.facilities.len()),
+                None,
+                None,
+            )
+        })
     }
 
     /// Fills the item catalogue with `catalog` if it holds no item yet (a store made by an import
     /// rather than seeded). Returns whether it did.
     pub fn ensure_catalog(&self, catalog: &Catalog) -> Result<bool> {
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM catalog)", [], |r| {
-            r.get(0)
-        })?;
-        if empty {
-            for item in catalog.items() {
-                tx.execute(
-                    "INSERT INTO catalog (item, body) VALUES (?1, ?2)",
-                    params![item.id.as_str(), json(item)?],
-                )?;
+        self.write(|tx| {
+            let empty = tx.items()?.is_empty();
+            if empty {
+                for item in catalog.items() {
+                    tx.put_item(item)?;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(empty)
+            Ok(empty)
+        })
     }
 
-    /// Reads everything back.
+    /// Reads everything back, as of one moment.
     pub fn load(&self) -> Result<Contents> {
-        let conn = self.reading();
-        let mut catalog = Catalog::default();
-        let mut statement = conn.prepare("SELECT item, body FROM catalog ORDER BY item")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (id, body) = row?;
-            let item: Item = parse(&format!("item {id}"), &body)?;
-            catalog.insert(item)?;
-        }
-        let quotas: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'quotas'", [], |r| {
-                r.get(0)
+        self.read(|tx| {
+            let mut catalog = Catalog::default();
+            for item in tx.items()? {
+                catalog.insert(item)?;
+            }
+            let quotas = tx.meta("quotas")?;
+            Ok(Contents {
+                facilities: tx.facilities()?,
+                movements: tx.movements()?,
+                catalog,
+                quotas: quotas
+                    .map(|q| parse("quotas", &q))
+                    .transpose()?
+                    .unwrap_or_default(),
+                base: tx.base_features()?,
+                sources: tx.sources()?,
             })
-            .optional()?;
-        let mut contents = Contents {
-            facilities: parsed_rows(
-                &conn,
-                "SELECT id, body FROM facilities ORDER BY id",
-                "facility",
-            )?,
-            movements: parsed_rows(
-                &conn,
-                "SELECT seq, body FROM movements ORDER BY seq",
-                "movement",
-            )?,
-            catalog,
-            quotas: quotas
-                .map(|q| parse("quotas", &q))
-                .transpose()?
-                .unwrap_or_default(),
-            base: parsed_rows(
-                &conn,
-                "SELECT rowid, body FROM base_features ORDER BY rowid",
-                "base feature",
-            )?,
-            sources: Vec::new(),
-        };
-        drop(statement);
-        drop(conn);
-        contents.sources = self.sources()?;
-        Ok(contents)
+        })
     }
 
     /// Every base-map feature.
     pub fn base_features(&self) -> Result<Vec<BaseFeature>> {
-        let conn = self.reading();
-        parsed_rows(
-            &conn,
-            "SELECT rowid, body FROM base_features ORDER BY rowid",
-            "base feature",
-        )
+        self.read(|tx| tx.base_features())
     }
 
     /// Adds a facility at version 1.
@@ -381,25 +299,27 @@ impl Store {
     /// there) changes nothing and leaves the others to commit. The answers come in the order of
     /// `writes`. If the commit fails, nothing is written and the error is returned.
     pub fn write_facilities(&self, writes: Vec<FacilityWrite>) -> Result<Vec<Result<Facility>>> {
-        let mut conn = self.lock();
-        let mut tx = writing(&mut conn)?;
-        let mut answers = Vec::with_capacity(writes.len());
-        for write in writes {
-            let savepoint = tx.savepoint()?;
-            match write.apply(&savepoint) {
-                Ok(written) => {
-                    savepoint.commit()?;
-                    answers.push(Ok(written));
+        self.write(|tx| {
+            let mut answers = Vec::with_capacity(writes.len());
+            for write in writes {
+                tx.savepoint()?;
+                match write.apply(tx) {
+                    Ok(written) => {
+                        tx.release()?;
+                        answers.push(Ok(written));
+                    }
+                    // Refused: its savepoint is undone, the others go on.
+                    Err(refused) if refused.is_refusal() => {
+                        tx.roll_back()?;
+                        answers.push(Err(refused));
+                    }
+                    // The store failed (disk full, I/O): the database may have rolled the whole
+                    // transaction back already, so nothing of the group is trusted to commit.
+                    Err(failed) => return Err(failed),
                 }
-                // Refused: its savepoint rolls back when dropped, the others go on.
-                Err(refused) if refused.is_refusal() => answers.push(Err(refused)),
-                // The store failed (disk full, I/O): SQLite may have rolled the whole
-                // transaction back already, so nothing of the group is trusted to commit.
-                Err(failed) => return Err(failed),
             }
-        }
-        tx.commit()?;
-        Ok(answers)
+            Ok(answers)
+        })
     }
 
     /// Appends a stock movement. `apply` runs inside the transaction, before the commit: if it
@@ -432,29 +352,28 @@ impl Store {
         group: &[(Movement, Actor)],
         mut check: impl FnMut(&Movement) -> refuge_core::Result<()>,
     ) -> Result<Vec<Result<i64>>> {
-        let mut conn = self.lock();
-        let mut tx = writing(&mut conn)?;
-        let mut answers = Vec::with_capacity(group.len());
-        for (movement, actor) in group {
-            if let Err(refused) = check(movement) {
-                answers.push(Err(Error::Rejected(refused)));
-                continue;
+        self.write(|tx| {
+            let mut answers = Vec::with_capacity(group.len());
+            for (movement, actor) in group {
+                if let Err(refused) = check(movement) {
+                    answers.push(Err(Error::Rejected(refused)));
+                    continue;
+                }
+                tx.savepoint()?;
+                let seq = tx.insert_movement(movement)?;
+                audit(
+                    tx,
+                    actor,
+                    Action::of_movement(&movement.kind),
+                    &target(movement.facility),
+                    None,
+                    Some(movement),
+                )?;
+                tx.release()?;
+                answers.push(Ok(seq));
             }
-            let savepoint = tx.savepoint()?;
-            let seq = insert_movement(&savepoint, movement)?;
-            audit(
-                &savepoint,
-                actor,
-                Action::of_movement(&movement.kind),
-                &target(movement.facility),
-                None,
-                Some(movement),
-            )?;
-            savepoint.commit()?;
-            answers.push(Ok(seq));
-        }
-        tx.commit()?;
-        Ok(answers)
+            Ok(answers)
+        })
     }
 
     /// Makes a token and returns its secret, which is not stored and cannot be shown again.
@@ -472,30 +391,33 @@ impl Store {
     ) -> Result<(i64, String)> {
         let secret =
             new_secret().map_err(|e| Error::Backup(format!("no randomness for a token: {e}")))?;
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
         let expires_at = expires_at.map(|at| at.to_rfc3339());
-        tx.execute(
-            "INSERT INTO tokens (name, role, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, role.as_str(), hash(&secret), now(), expires_at],
-        )?;
-        let id = tx.last_insert_rowid();
-        let info =
-            serde_json::json!({ "id": id, "name": name, "role": role, "expires_at": expires_at });
-        audit(
-            &tx,
-            actor,
-            Action::TokenCreate,
-            &format!("token {id}"),
-            None,
-            Some(&info),
-        )?;
-        tx.commit()?;
+        let id = self.write(|tx| {
+            let id = tx.insert_token(&TokenRow {
+                id: None,
+                name: name.to_owned(),
+                role: role.as_str().to_owned(),
+                hash: hash(&secret),
+                created_at: now(),
+                revoked_at: None,
+                expires_at: expires_at.clone(),
+            })?;
+            let info = serde_json::json!({ "id": id, "name": name, "role": role, "expires_at": expires_at });
+            audit(
+                tx,
+                actor,
+                Action::TokenCreate,
+                &format!("token {id}"),
+                None,
+                Some(&info),
+            )?;
+            Ok(id)
+        })?;
         Ok((id, secret))
     }
 
     /// The actor a secret belongs to, if it is a live token checked within [`TOKEN_RECHECK`]:
-    /// no SQLite, so an async worker may call it. `None` means "ask [`Self::authenticate`]".
+    /// no database, so an async worker may call it. `None` means "ask [`Self::authenticate`]".
     pub fn known_token(&self, secret: &str) -> Option<Actor> {
         let key = hash(secret);
         let known = self.known_tokens();
@@ -505,32 +427,24 @@ impl Store {
         live.then(|| token.actor.clone())
     }
 
-    /// The actor a secret belongs to, if it is a live token: remembered, or read from SQLite.
+    /// The actor a secret belongs to, if it is a live token: remembered, or read from the
+    /// database.
     pub fn authenticate(&self, secret: &str) -> Result<Option<Actor>> {
         if let Some(actor) = self.known_token(secret) {
             return Ok(Some(actor));
         }
         let key = hash(secret);
         let revocations = self.revocations.load(Ordering::SeqCst);
-        let found: Option<(i64, String, String, Option<String>)> = self
-            .reading()
-            .query_row(
-                "SELECT id, name, role, expires_at FROM tokens WHERE hash = ?1
-                 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
-                params![key, now()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-            )
-            .optional()?;
-        let Some((id, name, role, expires_at)) = found else {
+        let Some(found) = self.read(|tx| tx.live_token(&key, &now()))? else {
             return Ok(None);
         };
-        let Ok(role) = role.parse() else {
+        let Ok(role) = found.role.parse() else {
             return Ok(None);
         };
         let actor = Actor {
-            name,
+            name: found.name,
             role: Some(role),
-            token: Some(id),
+            token: Some(found.id),
         };
         let mut known = self.known_tokens();
         if self.revocations.load(Ordering::SeqCst) != revocations {
@@ -544,7 +458,7 @@ impl Store {
             key,
             KnownToken {
                 actor: actor.clone(),
-                expires_at,
+                expires_at: found.expires_at,
                 read: Instant::now(),
             },
         );
@@ -559,116 +473,58 @@ impl Store {
 
     /// Every token, without secrets.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let conn = self.reading();
-        let mut statement = conn.prepare(
-            "SELECT id, name, role, created_at, revoked_at, expires_at FROM tokens ORDER BY id",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                (
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ),
-                (row.get(3)?, row.get(4)?, row.get(5)?),
-            ))
-        })?;
-        let mut tokens = Vec::new();
-        for row in rows {
-            let ((id, name, role), (created_at, revoked_at, expires_at)) = row?;
-            let role = role
-                .parse()
-                .map_err(|e: refuge_core::Error| Error::Corrupt {
-                    what: format!("token {id}"),
-                    message: e.to_string(),
-                })?;
-            tokens.push(TokenInfo {
-                id,
-                name,
-                role,
-                created_at,
-                revoked_at,
-                expires_at,
-            });
-        }
-        Ok(tokens)
+        self.read(|tx| tx.tokens())
     }
 
     /// Revokes a token.
     pub fn revoke_token(&self, id: i64, actor: &Actor) -> Result<bool> {
-        let mut conn = self.lock();
-        let tx = writing(&mut conn)?;
-        let changed = tx.execute(
-            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            params![id, now()],
-        )?;
-        if changed > 0 {
-            audit(
-                &tx,
-                actor,
-                Action::TokenRevoke,
-                &format!("token {id}"),
-                None,
-                None,
-            )?;
-        }
-        tx.commit()?;
+        let changed = self.write(|tx| {
+            let changed = tx.revoke_token(id, &now())?;
+            if changed {
+                audit(
+                    tx,
+                    actor,
+                    Action::TokenRevoke,
+                    &format!("token {id}"),
+                    None,
+                    None,
+                )?;
+            }
+            Ok(changed)
+        })?;
         let mut known = self.known_tokens();
         self.revocations.fetch_add(1, Ordering::SeqCst);
         known.retain(|_, known| known.actor.token != Some(id));
-        Ok(changed > 0)
+        Ok(changed)
     }
 
     /// The newest `limit` audit entries before `before` (a seq), newest first.
     pub fn audit_log(&self, limit: usize, before: Option<i64>) -> Result<Vec<AuditEntry>> {
-        let conn = self.reading();
-        let mut statement = conn.prepare(
-            "SELECT seq, at, actor, role, action, target, before, after FROM audit
-             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-        )?;
-        let rows =
-            statement.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |row| {
-                let value = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
-                Ok(AuditEntry {
-                    seq: row.get(0)?,
-                    at: row.get(1)?,
-                    actor: row.get(2)?,
-                    role: row.get(3)?,
-                    action: row
-                        .get::<_, String>(4)?
-                        .parse()
-                        .map_err(|e: refuge_core::Error| {
-                            rusqlite::Error::FromSqlConversionFailure(
-                                4,
-                                rusqlite::types::Type::Text,
-                                Box::new(e),
-                            )
-                        })?,
-                    target: row.get(5)?,
-                    before: value(row.get(6)?),
-                    after: value(row.get(7)?),
-                })
-            })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|tx| tx.audit_log(limit, before))?
+            .into_iter()
+            .map(AuditRow::entry)
+            .collect()
     }
 
     /// Copies the live store to `destination` while it serves (SQLite's online backup).
     pub fn backup(&self, destination: &Path) -> Result<()> {
-        let conn = self.lock();
-        let mut target = Connection::open(destination).map_err(|source| Error::Open {
-            path: destination.to_owned(),
-            source,
-        })?;
-        let backup = rusqlite::backup::Backup::new(&conn, &mut target)?;
-        backup.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
-        Ok(())
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.backup(destination),
+        }
     }
 
-    /// SQLite's own check of the file: `ok`, or what is damaged.
+    /// The database's own check of its files: `ok`, or what is damaged.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self
-            .lock()
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.integrity_check(),
+        }
+    }
+}
+
+fn ran_twice() -> Error {
+    Error::Corrupt {
+        what: "transaction".into(),
+        message: "the work of one transaction ran twice or not at all".into(),
     }
 }
 
@@ -701,9 +557,6 @@ pub fn restore(backup: &Path, store: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A write transaction that takes the write lock at its start, waiting up to the busy timeout for
-/// another writer: a transaction that read first and then found the lock taken would fail at
-/// once, without waiting.
 /// One facility write, for [`Store::write_facilities`].
 #[derive(Debug, Clone)]
 pub enum FacilityWrite {
@@ -756,17 +609,17 @@ impl FacilityWrite {
 
     /// Makes the write and its audit entry on `conn` (inside a transaction); returns the facility
     /// as stored, or for a delete as it was.
-    fn apply(self, conn: &Connection) -> Result<Facility> {
+    fn apply(self, tx: &mut dyn Tx) -> Result<Facility> {
         match self {
             Self::Create { facility, actor } => {
-                if current_version(conn, facility.id)?.is_some() {
+                if tx.facility_version(facility.id)?.is_some() {
                     return Err(Error::Exists(facility.id));
                 }
                 let mut created = facility;
                 created.version = 1;
-                insert_facility(conn, &created)?;
+                tx.insert_facility(&created)?;
                 audit(
-                    conn,
+                    tx,
                     &actor,
                     Action::FacilityCreate,
                     &target(created.id),
@@ -781,7 +634,9 @@ impl FacilityWrite {
                 action,
                 actor,
             } => {
-                let before = stored_facility(conn, facility.id)?;
+                let before = tx
+                    .facility(facility.id)?
+                    .ok_or(Error::NotFound(facility.id))?;
                 if before.version != expected {
                     return Err(Error::Conflict {
                         id: facility.id,
@@ -801,12 +656,9 @@ impl FacilityWrite {
                 }
                 let mut after = facility;
                 after.version = expected + 1;
-                conn.execute(
-                    "UPDATE facilities SET version = ?2, kind = ?3, body = ?4, updated_at = ?5 WHERE id = ?1",
-                    params![after.id.get() as i64, after.version as i64, after.kind().as_str(), json(&after)?, now()],
-                )?;
+                tx.update_facility(&after)?;
                 audit(
-                    conn,
+                    tx,
                     &actor,
                     action,
                     &target(after.id),
@@ -820,7 +672,7 @@ impl FacilityWrite {
                 expected,
                 actor,
             } => {
-                let before = stored_facility(conn, id)?;
+                let before = tx.facility(id)?.ok_or(Error::NotFound(id))?;
                 if before.version != expected {
                     return Err(Error::Conflict {
                         id,
@@ -828,12 +680,9 @@ impl FacilityWrite {
                         current: before.version,
                     });
                 }
-                conn.execute(
-                    "DELETE FROM facilities WHERE id = ?1",
-                    params![id.get() as i64],
-                )?;
+                tx.delete_facility(id)?;
                 audit(
-                    conn,
+                    tx,
                     &actor,
                     Action::FacilityDelete,
                     &target(id),
@@ -846,191 +695,9 @@ impl FacilityWrite {
     }
 }
 
-pub(crate) fn writing(conn: &mut Connection) -> Result<Transaction<'_>> {
-    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
-}
-
-/// A new store holds contacts and token hashes: only its owner may read it. (SQLite gives the
-/// journal files the same permissions.)
-fn keep_private(path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
-            |source| Error::Private {
-                path: path.to_owned(),
-                source,
-            },
-        )?;
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
-}
-
-pub(crate) fn now() -> String {
-    Utc::now().to_rfc3339()
-}
-
-pub(crate) fn json(value: &impl Serialize) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Corrupt {
-        what: "record to write".into(),
-        message: e.to_string(),
-    })
-}
-
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
-    serde_json::from_str(body).map_err(|e| Error::Corrupt {
-        what: what.to_owned(),
-        message: e.to_string(),
-    })
-}
-
-/// Rows read from SQLite and handed to the parsing threads at a time: the bodies of one batch
-/// are all the JSON text held at once, whatever the size of the store.
-const BATCH: usize = 16_384;
-
-/// The records a query of (number, JSON body) rows returns, parsed. One thread reads rows while
-/// the others parse the batch before: start-up time for a large city is mostly this.
-fn parsed_rows<T: serde::de::DeserializeOwned + Send>(
-    conn: &Connection,
-    sql: &str,
-    what: &str,
-) -> Result<Vec<T>> {
-    // Sized at once: growing a vector of a million records copies them all, again and again.
-    let count: i64 = conn.query_row(&format!("SELECT count(*) FROM ({sql})"), [], |row| {
-        row.get(0)
-    })?;
-    let mut statement = conn.prepare(sql)?;
-    let mut rows = statement.query([])?;
-    std::thread::scope(|scope| {
-        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<(i64, String)>>(1);
-        let parser = scope.spawn(move || -> Result<Vec<T>> {
-            let mut all = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-            for batch in received {
-                all.extend(parse_all(&batch, what)?);
-            }
-            Ok(all)
-        });
-        let mut batch = Vec::with_capacity(BATCH);
-        let read = (|| -> Result<()> {
-            while let Some(row) = rows.next()? {
-                batch.push((row.get::<_, i64>(0)?, row.get::<_, String>(1)?));
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if batches.send(full).is_err() {
-                        // The parser stopped at a broken record: its error is the answer.
-                        break;
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                let _ = batches.send(std::mem::take(&mut batch));
-            }
-            Ok(())
-        })();
-        drop(batches);
-        let parsed = parser.join().map_err(|_| Error::Corrupt {
-            what: what.to_owned(),
-            message: "a parsing thread failed".into(),
-        })?;
-        read?;
-        parsed
-    })
-}
-
-/// Parses a batch of stored records on every core.
-fn parse_all<T: serde::de::DeserializeOwned + Send>(
-    rows: &[(i64, String)],
-    what: &str,
-) -> Result<Vec<T>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = rows.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(id, body)| {
-                            serde_json::from_str(body).map_err(|e| Error::Corrupt {
-                                what: format!("{what} {id}"),
-                                message: e.to_string(),
-                            })
-                        })
-                        .collect::<Result<Vec<T>>>()
-                })
-            })
-            .collect();
-        let mut all = Vec::with_capacity(rows.len());
-        for worker in workers {
-            let part = worker.join().map_err(|_| Error::Corrupt {
-                what: what.to_owned(),
-                message: "a parsing thread failed".into(),
-            })??;
-            all.extend(part);
-        }
-        Ok(all)
-    })
-}
-
-pub(crate) fn target(id: FacilityId) -> String {
-    format!("facility {id}")
-}
-
-fn insert_facility(tx: &Connection, facility: &Facility) -> Result<()> {
-    tx.execute(
-        "INSERT INTO facilities (id, version, kind, body, updated_at, source_record)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            facility.id.get() as i64,
-            facility.version as i64,
-            facility.kind().as_str(),
-            json(facility)?,
-            now(),
-            facility.source.record
-        ],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn insert_movement(tx: &Connection, movement: &Movement) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO movements (facility, item, body) VALUES (?1, ?2, ?3)",
-        params![
-            movement.facility.get() as i64,
-            movement.item.as_str(),
-            json(movement)?
-        ],
-    )?;
-    Ok(tx.last_insert_rowid())
-}
-
-fn current_version(tx: &Connection, id: FacilityId) -> Result<Option<u64>> {
-    let version: Option<i64> = tx
-        .query_row(
-            "SELECT version FROM facilities WHERE id = ?1",
-            params![id.get() as i64],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(version.map(|v| v as u64))
-}
-
-pub(crate) fn stored_facility(tx: &Connection, id: FacilityId) -> Result<Facility> {
-    let body: Option<String> = tx
-        .query_row(
-            "SELECT body FROM facilities WHERE id = ?1",
-            params![id.get() as i64],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let body = body.ok_or(Error::NotFound(id))?;
-    parse(&target(id), &body)
-}
-
+/// Writes the audit line of a change, with the records before and after it.
 pub(crate) fn audit(
-    tx: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     action: Action,
     target: &str,
@@ -1038,19 +705,16 @@ pub(crate) fn audit(
     after: Option<&dyn erased::Json>,
 ) -> Result<()> {
     let encode = |value: Option<&dyn erased::Json>| value.map(|v| v.to_json()).transpose();
-    tx.execute(
-        "INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            now(),
-            actor.name,
-            actor.role.map_or("system", |r| r.as_str()),
-            action.as_str(),
-            target,
-            encode(before)?,
-            encode(after)?
-        ],
-    )?;
-    Ok(())
+    tx.audit(&AuditRow {
+        seq: 0,
+        at: now(),
+        actor: actor.name.clone(),
+        role: actor.role.map_or("system", |r| r.as_str()).to_owned(),
+        action: action.as_str().to_owned(),
+        target: target.to_owned(),
+        before: encode(before)?,
+        after: encode(after)?,
+    })
 }
 
 /// Any serializable record, for the audit log's before/after columns.
@@ -1061,7 +725,7 @@ mod erased {
 
     impl<T: serde::Serialize> Json for T {
         fn to_json(&self) -> crate::Result<String> {
-            super::json(self)
+            crate::records::json(self)
         }
     }
 }

@@ -1,0 +1,185 @@
+//! What a database must do for the store: read and write rows inside one transaction. The store's
+//! rules (versions, savepoints, audit entries, imports, activations, quotas) are written once,
+//! over [`Tx`]; SQLite and PostgreSQL each say only how a row is read or written.
+
+use refuge_core::{Activation, Facility, FacilityId, Item, ItemId, Movement};
+use refuge_io::{BaseFeature, DataSource};
+
+use crate::{Action, AuditEntry, Error, Result, Role, TokenInfo};
+
+/// One transaction on a store's database: a write transaction, or a read-only one that sees one
+/// consistent state throughout.
+pub(crate) trait Tx {
+    /// Starts a savepoint: a part of the transaction that can be undone alone.
+    fn savepoint(&mut self) -> Result<()>;
+    /// Keeps what was done since the savepoint.
+    fn release(&mut self) -> Result<()>;
+    /// Undoes what was done since the savepoint.
+    fn roll_back(&mut self) -> Result<()>;
+
+    /// Whether the store holds a facility, a base-map feature or an import.
+    fn holds_anything(&mut self) -> Result<bool>;
+    /// The facility with this id.
+    fn facility(&mut self, id: FacilityId) -> Result<Option<Facility>>;
+    /// The stored version of the facility with this id.
+    fn facility_version(&mut self, id: FacilityId) -> Result<Option<u64>>;
+    /// The ids (at most two) of facilities whose source record is `record`.
+    fn facilities_from_record(&mut self, record: &str) -> Result<Vec<FacilityId>>;
+    /// Every facility, by id.
+    fn facilities(&mut self) -> Result<Vec<Facility>>;
+    /// Stores a new facility as it is, version included.
+    fn insert_facility(&mut self, facility: &Facility) -> Result<()>;
+    /// Replaces a stored facility with `facility`, version included.
+    fn update_facility(&mut self, facility: &Facility) -> Result<()>;
+    /// Deletes a facility.
+    fn delete_facility(&mut self, id: FacilityId) -> Result<()>;
+
+    /// Appends a stock movement; returns its sequence number.
+    fn insert_movement(&mut self, movement: &Movement) -> Result<i64>;
+    /// Every stock movement, oldest first.
+    fn movements(&mut self) -> Result<Vec<Movement>>;
+
+    /// The item catalogue, by item id.
+    fn items(&mut self) -> Result<Vec<Item>>;
+    /// Adds an item to the catalogue or replaces it.
+    fn put_item(&mut self, item: &Item) -> Result<()>;
+    /// Whether the catalogue has this item.
+    fn item_known(&mut self, item: &ItemId) -> Result<bool>;
+
+    /// Every base-map feature, in the order stored.
+    fn base_features(&mut self) -> Result<Vec<BaseFeature>>;
+    /// Adds a base-map feature or replaces the one of its layer and id.
+    fn put_base_feature(&mut self, feature: &BaseFeature) -> Result<()>;
+    /// Every imported source, in the order first imported.
+    fn sources(&mut self) -> Result<Vec<DataSource>>;
+    /// Records an import of `source` at `at`.
+    fn put_source(&mut self, source: &DataSource, at: &str) -> Result<()>;
+
+    /// A setting.
+    fn meta(&mut self, key: &str) -> Result<Option<String>>;
+    /// Sets a setting.
+    fn put_meta(&mut self, key: &str, value: &str) -> Result<()>;
+
+    /// Numbers a new activation started at `started_at`; [`Tx::save_activation`] fills it in.
+    fn new_activation(&mut self, started_at: &str) -> Result<u64>;
+    /// Stores an activation under its id, whether new or numbered already.
+    fn save_activation(&mut self, activation: &Activation) -> Result<()>;
+    /// The activation with this id.
+    fn activation(&mut self, id: u64) -> Result<Option<Activation>>;
+    /// Every activation (or only those in force), oldest first.
+    fn activations(&mut self, in_force_only: bool) -> Result<Vec<Activation>>;
+
+    /// Stores a token; its id when `token.id` is `None`. Returns the id.
+    fn insert_token(&mut self, token: &TokenRow) -> Result<i64>;
+    /// The live token with this hash at `now`: id, name, role and expiry.
+    fn live_token(&mut self, hash: &[u8], now: &str) -> Result<Option<LiveToken>>;
+    /// Every token, without hashes, by id.
+    fn tokens(&mut self) -> Result<Vec<TokenInfo>>;
+    /// Every token with its hash, by id: for copying a store.
+    fn token_rows(&mut self) -> Result<Vec<TokenRow>>;
+    /// Revokes a live token at `at`; whether there was one.
+    fn revoke_token(&mut self, id: i64, at: &str) -> Result<bool>;
+
+    /// Appends a line to the audit log (numbered by the database when `line.seq` is 0).
+    fn audit(&mut self, line: &AuditRow) -> Result<()>;
+    /// The newest `limit` audit lines before `before`, newest first.
+    fn audit_log(&mut self, limit: usize, before: Option<i64>) -> Result<Vec<AuditRow>>;
+}
+
+/// A token as stored: its hash, never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TokenRow {
+    /// Its id; `None` for a new token.
+    pub id: Option<i64>,
+    pub name: String,
+    pub role: String,
+    pub hash: Vec<u8>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+/// A live token as a check finds it.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveToken {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub expires_at: Option<String>,
+}
+
+impl TryFrom<TokenRow> for TokenInfo {
+    type Error = Error;
+
+    fn try_from(row: TokenRow) -> Result<Self> {
+        let id = row.id.unwrap_or_default();
+        Ok(Self {
+            id,
+            name: row.name,
+            role: role(id, &row.role)?,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+            expires_at: row.expires_at,
+        })
+    }
+}
+
+/// A stored role name, read back.
+pub(crate) fn role(token: i64, name: &str) -> Result<Role> {
+    name.parse()
+        .map_err(|e: refuge_core::Error| Error::Corrupt {
+            what: format!("token {token}"),
+            message: e.to_string(),
+        })
+}
+
+/// A line of the audit log as stored: the records before and after as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AuditRow {
+    /// Its place in the log; 0 for a new line.
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl AuditRow {
+    /// The line as the API shows it. A record that is no longer valid JSON shows as none.
+    pub(crate) fn entry(self) -> Result<AuditEntry> {
+        let value = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+        Ok(AuditEntry {
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor,
+            role: self.role,
+            action: self.action.parse::<Action>().map_err(|e| Error::Corrupt {
+                what: format!("audit line {}", self.seq),
+                message: e.to_string(),
+            })?,
+            target: self.target,
+            before: value(self.before),
+            after: value(self.after),
+        })
+    }
+
+    /// A line as a copy stores it.
+    pub(crate) fn of(entry: &AuditEntry) -> Result<Self> {
+        let text = |value: &Option<serde_json::Value>| {
+            value.as_ref().map(crate::records::json).transpose()
+        };
+        Ok(Self {
+            seq: entry.seq,
+            at: entry.at.clone(),
+            actor: entry.actor.clone(),
+            role: entry.role.clone(),
+            action: entry.action.as_str().to_owned(),
+            target: entry.target.clone(),
+            before: text(&entry.before)?,
+            after: text(&entry.after)?,
+        })
+    }
+}
