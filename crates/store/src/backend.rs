@@ -80,6 +80,11 @@ pub(crate) trait Tx {
     /// Revokes a live token at `at`; whether there was one.
     fn revoke_token(&mut self, id: i64, at: &str) -> Result<bool>;
 
+    /// The number of the last change in the store's change log (0 for a store that keeps none).
+    fn latest_change(&mut self) -> Result<i64>;
+    /// After rows were copied in with their own numbers: numbers given later come after them.
+    fn renumber(&mut self) -> Result<()>;
+
     /// Appends a line to the audit log (numbered by the database when `line.seq` is 0).
     fn audit(&mut self, line: &AuditRow) -> Result<()>;
     /// The newest `limit` audit lines before `before`, newest first.
@@ -163,23 +168,6 @@ impl AuditRow {
             target: self.target,
             before: value(self.before),
             after: value(self.after),
-        })
-    }
-
-    /// A line as a copy stores it.
-    pub(crate) fn of(entry: &AuditEntry) -> Result<Self> {
-        let text = |value: &Option<serde_json::Value>| {
-            value.as_ref().map(crate::records::json).transpose()
-        };
-        Ok(Self {
-            seq: entry.seq,
-            at: entry.at.clone(),
-            actor: entry.actor.clone(),
-            role: entry.role.clone(),
-            action: entry.action.as_str().to_owned(),
-            target: entry.target.clone(),
-            before: text(&entry.before)?,
-            after: text(&entry.after)?,
         })
     }
 }

@@ -19,6 +19,26 @@ pub enum Error {
     /// A statement failed.
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A PostgreSQL store could not be reached.
+    #[error("cannot connect to {store}: {message}")]
+    Connect {
+        /// The database, without its password.
+        store: String,
+        /// Why.
+        message: String,
+    },
+    /// A PostgreSQL statement failed, or the connection was lost.
+    #[error("store: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// Another server committed changes this process has not taken yet: take them, then write
+    /// again. Nothing was written.
+    #[error("the store has changes up to {latest} and this server has taken up to {followed}")]
+    Behind {
+        /// The last change this process has taken.
+        followed: i64,
+        /// The last change committed.
+        latest: i64,
+    },
     /// A stored record could not be read back.
     #[error("store: record {what} is not valid: {message}")]
     Corrupt {
@@ -91,6 +111,24 @@ impl Error {
             self,
             Error::NotFound(_) | Error::Exists(_) | Error::Conflict { .. } | Error::Rejected(_)
         )
+    }
+
+    /// Whether the database cannot be reached now (it is down, restarting, or the network to it
+    /// is): the data is intact, and the write may succeed once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Connect { .. } => true,
+            // Lost connections, and the server shutting down or starting (SQLSTATE classes 08
+            // and 57P).
+            Error::Postgres(error) => {
+                error.is_closed()
+                    || std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>())
+                    || error.code().is_some_and(|state| {
+                        state.code().starts_with("08") || state.code().starts_with("57P")
+                    })
+            }
+            _ => false,
+        }
     }
 
     /// Whether the store was busy: another writer held it past the busy timeout. Trying again

@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use crate::auth::{Actor, Role, hash, new_secret};
 use crate::backend::{AuditRow, TokenRow, Tx};
+use crate::postgres::Postgres;
 use crate::records::{json, now, parse, target};
 use crate::sqlite::Sqlite;
-use crate::{Action, Error, Result};
+use crate::{Action, Changes, Error, Result};
 
 /// Everything the server needs at start: facilities with their versions, the movements to replay,
 /// the catalogue, quotas and the base map.
@@ -34,6 +35,9 @@ pub struct Contents {
     pub base: Vec<BaseFeature>,
     /// Where the data came from, and the credits the map shows.
     pub sources: Vec<crate::DataSource>,
+    /// The last change of a shared store's change log these contents hold (0 for SQLite): a
+    /// server follows the log from there.
+    pub changes_through: i64,
 }
 
 /// One line of the audit log.
@@ -89,6 +93,7 @@ pub struct Store {
 #[derive(Debug)]
 enum Backend {
     Sqlite(Sqlite),
+    Postgres(Box<Postgres>),
 }
 
 /// How long a token check is trusted without asking the database again. A token revoked through
@@ -114,6 +119,24 @@ impl Store {
         Ok(Self::over(Backend::Sqlite(Sqlite::open(path)?)))
     }
 
+    /// Connects to the PostgreSQL store at `url` (`postgres://user:password@host/database`) and
+    /// migrates its schema. A wrong or unreachable database is an error that shows no password.
+    pub fn connect(url: &str) -> Result<Self> {
+        Ok(Self::over(Backend::Postgres(Box::new(Postgres::connect(
+            url,
+        )?))))
+    }
+
+    /// Opens the store `location` names: a `postgres://` (or `postgresql://`) connection string,
+    /// else the path of a SQLite file.
+    pub fn at(location: &str) -> Result<Self> {
+        if is_postgres(location) {
+            Self::connect(location)
+        } else {
+            Self::open(Path::new(location))
+        }
+    }
+
     fn over(backend: Backend) -> Self {
         Self {
             backend,
@@ -126,6 +149,62 @@ impl Store {
     pub fn path(&self) -> Option<&Path> {
         match &self.backend {
             Backend::Sqlite(sqlite) => Some(sqlite.path()),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The file or the database (without its password), for messages.
+    pub fn shown(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.path().display().to_string(),
+            Backend::Postgres(postgres) => postgres.shown().to_owned(),
+        }
+    }
+
+    /// Whether other servers may write to this store, so that a server must follow their
+    /// changes ([`Self::changes_since`]).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// From now on, this process keeps a copy of the data holding every change up to `through`
+    /// (see [`Contents::changes_through`]), and a write is refused with [`Error::Behind`] while
+    /// another server's change is not taken. Nothing to do for SQLite.
+    pub fn follow(&self, through: i64) {
+        if let Backend::Postgres(postgres) = &self.backend {
+            postgres.follow(through);
+        }
+    }
+
+    /// The last change this process's copy holds; its own writes move it on.
+    pub fn followed(&self) -> i64 {
+        match &self.backend {
+            Backend::Sqlite(_) => 0,
+            Backend::Postgres(postgres) => postgres.followed(),
+        }
+    }
+
+    /// The changes committed after `after`, at most `limit`, in commit order (none for SQLite).
+    pub fn changes_since(&self, after: i64, limit: i64) -> Result<Changes> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Changes {
+                through: after,
+                changes: Vec::new(),
+                complete: true,
+            }),
+            Backend::Postgres(postgres) => postgres.changes_since(after, limit),
+        }
+    }
+
+    /// Waits up to `timeout` for a commit to a shared store; whether one came. A SQLite store
+    /// just waits.
+    pub fn wait_for_changes(&self, timeout: Duration) -> Result<bool> {
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                std::thread::sleep(timeout);
+                Ok(false)
+            }
+            Backend::Postgres(postgres) => postgres.wait_for_changes(timeout),
         }
     }
 
@@ -140,6 +219,7 @@ impl Store {
         };
         match &self.backend {
             Backend::Sqlite(sqlite) => sqlite.write(&mut once)?,
+            Backend::Postgres(postgres) => postgres.write(&mut once)?,
         }
         done.ok_or_else(ran_twice)
     }
@@ -155,6 +235,7 @@ impl Store {
         };
         match &self.backend {
             Backend::Sqlite(sqlite) => sqlite.read(&mut once)?,
+            Backend::Postgres(postgres) => postgres.read(&mut once)?,
         }
         done.ok_or_else(ran_twice)
     }
@@ -163,6 +244,7 @@ impl Store {
     pub fn schema_version(&self) -> Result<u32> {
         match &self.backend {
             Backend::Sqlite(sqlite) => sqlite.schema_version(),
+            Backend::Postgres(postgres) => postgres.schema_version(),
         }
     }
 
@@ -235,6 +317,7 @@ impl Store {
                     .unwrap_or_default(),
                 base: tx.base_features()?,
                 sources: tx.sources()?,
+                changes_through: tx.latest_change()?,
             })
         })
     }
@@ -506,10 +589,18 @@ impl Store {
             .collect()
     }
 
-    /// Copies the live store to `destination` while it serves (SQLite's online backup).
+    /// Copies the live store to `destination` while it serves (SQLite's online backup). A
+    /// PostgreSQL store is backed up with PostgreSQL's own tools, or copied with
+    /// [`Store::copy_into`].
     pub fn backup(&self, destination: &Path) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(sqlite) => sqlite.backup(destination),
+            Backend::Postgres(postgres) => Err(Error::Backup(format!(
+                "{} is backed up with pg_dump or pg_basebackup, or copied to a file with \
+                 `refuge store copy --from {} --to FILE`",
+                postgres.shown(),
+                postgres.shown()
+            ))),
         }
     }
 
@@ -517,8 +608,15 @@ impl Store {
     pub fn integrity_check(&self) -> Result<String> {
         match &self.backend {
             Backend::Sqlite(sqlite) => sqlite.integrity_check(),
+            // PostgreSQL checks its pages as it reads them; being readable is the check here.
+            Backend::Postgres(_) => self.read(|tx| tx.holds_anything()).map(|_| "ok".into()),
         }
     }
+}
+
+/// Whether `location` is a PostgreSQL connection string.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
 fn ran_twice() -> Error {

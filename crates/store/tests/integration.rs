@@ -1,5 +1,6 @@
-//! The store on real files: migrations, seed and load, versions, refused writes, tokens, audit,
-//! backup and restore.
+//! The store on real files and a real PostgreSQL server: migrations, seed and load, versions,
+//! refused writes, tokens, audit, backup and restore, copies between backends, the change log.
+//! Each test that holds for every backend runs on each (see `refuge_store::testing`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -7,8 +8,9 @@ use std::sync::OnceLock;
 
 use refuge_core::{FacilityDetails, ItemId, Movement, MovementKind, StockLedger};
 use refuge_io::demo::{City, demo_city, demo_time};
+use refuge_store::testing::Scratch;
 use refuge_store::{
-    Actor, Contents, Error, Role, SCHEMA_VERSION, Store, migrate_to_version, restore,
+    Actor, Change, Contents, Error, Role, SCHEMA_VERSION, Store, migrate_to_version, restore,
 };
 
 fn city() -> &'static City {
@@ -25,6 +27,7 @@ fn contents() -> Contents {
         quotas: city.quotas.clone(),
         base: city.base.clone(),
         sources: vec![refuge_io::demo::source()],
+        changes_through: 0,
     }
 }
 
@@ -37,26 +40,27 @@ fn admin() -> Actor {
 }
 
 #[test]
-fn a_new_file_is_migrated_seeded_and_read_back_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert!(store.is_empty().unwrap());
-    store.seed(&contents()).unwrap();
-    assert!(!store.is_empty().unwrap());
-    drop(store);
-    let loaded = Store::open(&dir.path().join("refuge.db"))
-        .unwrap()
-        .load()
-        .unwrap();
-    assert_eq!(loaded.facilities.len(), city().facilities.len());
-    let mut expected = city().facilities.clone();
-    expected.sort_by_key(|f| f.id);
-    assert_eq!(loaded.facilities, expected);
-    assert_eq!(loaded.movements, city().ledger.movements());
-    assert_eq!(loaded.catalog, city().catalog);
-    assert_eq!(loaded.quotas, city().quotas);
-    assert_eq!(loaded.base.len(), city().base.len());
+fn a_new_store_is_migrated_seeded_and_read_back_whole() {
+    for scratch in Scratch::each() {
+        let store = scratch.open();
+        if scratch.backend() == "sqlite" {
+            assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        }
+        assert!(store.is_empty().unwrap());
+        store.seed(&contents()).unwrap();
+        assert!(!store.is_empty().unwrap());
+        drop(store);
+        let loaded = scratch.open().load().unwrap();
+        assert_eq!(loaded.facilities.len(), city().facilities.len());
+        let mut expected = city().facilities.clone();
+        expected.sort_by_key(|f| f.id);
+        assert_eq!(loaded.facilities, expected, "{}", scratch.backend());
+        assert_eq!(loaded.movements, city().ledger.movements());
+        assert_eq!(loaded.catalog, city().catalog);
+        assert_eq!(loaded.quotas, city().quotas);
+        assert_eq!(loaded.base, city().base, "{}", scratch.backend());
+        assert_eq!(loaded.sources, vec![refuge_io::demo::source()]);
+    }
 }
 
 #[test]
@@ -121,9 +125,15 @@ fn a_file_of_the_last_released_schema_is_upgraded_keeping_its_data() {
 
 #[test]
 fn a_stale_version_conflicts_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
-    store.seed(&contents()).unwrap();
+    for scratch in Scratch::each() {
+        let store = scratch.open();
+        store.seed(&contents()).unwrap();
+        a_stale_version_conflicts_on(&store);
+    }
+}
+
+/// On a store seeded with the demo city.
+fn a_stale_version_conflicts_on(store: &Store) {
     let mut shelter = city()
         .facilities
         .iter()
@@ -168,9 +178,15 @@ fn a_stale_version_conflicts_and_changes_nothing() {
 
 #[test]
 fn a_refused_movement_is_not_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
-    store.seed(&contents()).unwrap();
+    for scratch in Scratch::each() {
+        let store = scratch.open();
+        store.seed(&contents()).unwrap();
+        a_refused_movement_is_not_written_on(&store);
+    }
+}
+
+/// On a store seeded with the demo city.
+fn a_refused_movement_is_not_written_on(store: &Store) {
     let mut ledger = StockLedger::replay(store.load().unwrap().movements).unwrap();
     let depot = city()
         .facilities
@@ -210,9 +226,13 @@ fn a_refused_movement_is_not_written() {
 
 #[test]
 fn tokens_are_shown_once_and_stored_as_hashes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("refuge.db");
-    let store = Store::open(&path).unwrap();
+    for scratch in Scratch::each() {
+        tokens_are_shown_once_on(&scratch);
+    }
+}
+
+fn tokens_are_shown_once_on(scratch: &Scratch) {
+    let store = scratch.open();
     let (id, secret) = store
         .create_token("duty officer", Role::Logistics, &Actor::system())
         .unwrap();
@@ -221,14 +241,30 @@ fn tokens_are_shown_once_and_stored_as_hashes() {
     assert_eq!((actor.role, actor.token), (Some(Role::Logistics), Some(id)));
     assert!(actor.may(Role::Logistics) && !actor.may(Role::Planner));
     assert!(store.authenticate("rfg_wrong").unwrap().is_none());
-    // The new row is in the WAL until a checkpoint: read the store's files, and find its hash
-    // there (so the search looks where the data is), but not the secret.
-    let mut on_disk = std::fs::read(&path).unwrap();
-    on_disk.extend(std::fs::read(dir.path().join("refuge.db-wal")).unwrap_or_default());
-    let found = |needle: &[u8]| on_disk.windows(needle.len()).any(|w| w == needle);
-    let digest = refuge_store::token_hash(&secret);
-    assert!(found(&digest), "the token's hash is on disk");
-    assert!(!found(secret.as_bytes()), "the secret is not");
+    if scratch.backend() == "sqlite" {
+        // The new row is in the WAL until a checkpoint: read the store's files, and find its
+        // hash there (so the search looks where the data is), but not the secret.
+        let path = std::path::Path::new(&scratch.location);
+        let mut on_disk = std::fs::read(path).unwrap();
+        on_disk.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+        let found = |needle: &[u8]| on_disk.windows(needle.len()).any(|w| w == needle);
+        let digest = refuge_store::token_hash(&secret);
+        assert!(found(&digest), "the token's hash is on disk");
+        assert!(!found(secret.as_bytes()), "the secret is not");
+    } else {
+        let mut client = postgres::Client::connect(&scratch.location, postgres::NoTls).unwrap();
+        let rows = client.query("SELECT hash FROM tokens", &[]).unwrap();
+        let hashes: Vec<Vec<u8>> = rows.iter().map(|row| row.get(0)).collect();
+        assert_eq!(hashes, vec![refuge_store::token_hash(&secret)]);
+        let dump: i64 = client
+            .query_one(
+                "SELECT count(*) FROM tokens WHERE position($1 in tokens::text) > 0",
+                &[&secret],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(dump, 0, "the secret is stored nowhere in the row");
+    }
     assert!(store.revoke_token(id, &Actor::system()).unwrap());
     assert!(store.authenticate(&secret).unwrap().is_none(), "revoked");
     assert!(store.tokens().unwrap()[0].revoked_at.is_some());
@@ -238,9 +274,13 @@ fn tokens_are_shown_once_and_stored_as_hashes() {
 /// store forgets it at once, and a revocation by another process is seen within TOKEN_RECHECK.
 #[test]
 fn a_remembered_token_is_forgotten_when_revoked() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("refuge.db");
-    let store = Store::open(&path).unwrap();
+    for scratch in Scratch::each() {
+        a_remembered_token_is_forgotten_on(&scratch);
+    }
+}
+
+fn a_remembered_token_is_forgotten_on(scratch: &Scratch) {
+    let store = scratch.open();
     let (first, secret) = store
         .create_token("duty officer", Role::Logistics, &Actor::system())
         .unwrap();
@@ -252,13 +292,13 @@ fn a_remembered_token_is_forgotten_when_revoked() {
     assert!(store.known_token(&secret).is_none());
     assert!(store.authenticate(&secret).unwrap().is_none());
 
-    // Revoked by another process (another store on the same file): the server stops
+    // Revoked by another process (another store on the same data): the server stops
     // accepting the token once its check is older than TOKEN_RECHECK.
     let (second, secret) = store
         .create_token("night shift", Role::Logistics, &Actor::system())
         .unwrap();
     assert!(store.authenticate(&secret).unwrap().is_some());
-    let other = Store::open(&path).unwrap();
+    let other = scratch.open();
     assert!(other.revoke_token(second, &Actor::system()).unwrap());
     std::thread::sleep(refuge_store::TOKEN_RECHECK + std::time::Duration::from_millis(100));
     assert!(store.known_token(&secret).is_none());
@@ -267,8 +307,12 @@ fn a_remembered_token_is_forgotten_when_revoked() {
 
 #[test]
 fn an_expired_token_stops_working() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("refuge.db")).unwrap();
+    for scratch in Scratch::each() {
+        an_expired_token_stops_working_on(&scratch.open());
+    }
+}
+
+fn an_expired_token_stops_working_on(store: &Store) {
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
     let future = chrono::Utc::now() + chrono::Duration::days(1);
     let (_, expired) = store
@@ -320,5 +364,221 @@ fn backup_of_a_live_store_restores() {
     assert_eq!(
         Store::open(&live).unwrap().load().unwrap().facilities.len(),
         city().facilities.len()
+    );
+}
+
+/// A store copied to PostgreSQL and back equals the original: facilities at their versions, the
+/// stock movements, activations, tokens (whose secrets go on working) and the whole audit log.
+#[test]
+fn a_store_copied_to_postgres_and_back_is_the_same() {
+    let Some(shared) = Scratch::postgres() else {
+        return;
+    };
+    let first = Scratch::sqlite();
+    let store = first.open();
+    store.seed(&contents()).unwrap();
+    a_stale_version_conflicts_on(&store);
+    a_refused_movement_is_not_written_on(&store);
+    let (_, secret) = store
+        .create_token("duty officer", Role::Logistics, &admin())
+        .unwrap();
+    let copied = store.copy_into(&shared.open()).unwrap();
+    assert_eq!(copied.facilities, city().facilities.len());
+    assert!(copied.audit >= 4 && copied.tokens == 1, "{copied:?}");
+    let back = Scratch::sqlite();
+    shared.open().copy_into(&back.open()).unwrap();
+
+    for (name, copy) in [("postgres", shared.open()), ("the copy back", back.open())] {
+        let (original, copied) = (store.load().unwrap(), copy.load().unwrap());
+        assert_eq!(copied.facilities, original.facilities, "{name}");
+        assert_eq!(copied.movements, original.movements, "{name}");
+        assert_eq!(copied.catalog, original.catalog, "{name}");
+        assert_eq!(copied.quotas, original.quotas, "{name}");
+        assert_eq!(copied.base, original.base, "{name}");
+        assert_eq!(copied.sources, original.sources, "{name}");
+        assert_eq!(
+            copy.audit_log(1000, None).unwrap(),
+            store.audit_log(1000, None).unwrap(),
+            "{name}"
+        );
+        assert_eq!(copy.tokens().unwrap(), store.tokens().unwrap(), "{name}");
+        assert_eq!(copy.activations().unwrap(), store.activations().unwrap());
+        assert!(copy.authenticate(&secret).unwrap().is_some(), "{name}");
+        // Numbers given after the copy come after the copied ones.
+        let (id, _) = copy.create_token("after", Role::Planner, &admin()).unwrap();
+        assert_eq!(id, 2, "{name}");
+        let last_copied = store.audit_log(1, None).unwrap()[0].seq;
+        assert_eq!(copy.audit_log(1, None).unwrap()[0].seq, last_copied + 1);
+    }
+    let err = store.copy_into(&shared.open()).unwrap_err();
+    assert!(err.to_string().contains("not empty"), "{err}");
+}
+
+/// Two servers on one PostgreSQL store: each change one commits is in the log, in commit order,
+/// and a server that has not taken the other's changes cannot write until it has.
+#[test]
+fn servers_on_one_database_follow_each_others_changes() {
+    let Some(shared) = Scratch::postgres() else {
+        return;
+    };
+    let (a, b) = (shared.open(), shared.open());
+    a.seed(&contents()).unwrap();
+    let through = b.load().unwrap().changes_through;
+    assert!(through > 0, "the seed is in the log");
+    a.follow(a.load().unwrap().changes_through);
+    b.follow(through);
+
+    let mut shelter = city()
+        .facilities
+        .iter()
+        .find(|f| f.shelter().is_some())
+        .unwrap()
+        .clone();
+    if let FacilityDetails::Shelter(s) = &mut shelter.details {
+        s.occupancy = 42;
+    }
+    let written = a
+        .update_facility(&shelter, 1, refuge_store::Action::FacilityStatus, &admin())
+        .unwrap();
+    assert_eq!(a.followed(), through + 1, "a's own write moves it on");
+
+    // b has not taken it: its write is refused with nothing written.
+    let err = b
+        .update_facility(&shelter, 2, refuge_store::Action::FacilityStatus, &admin())
+        .unwrap_err();
+    assert!(matches!(err, Error::Behind { .. }), "{err}");
+    let changes = b.changes_since(b.followed(), 1000).unwrap();
+    assert!(changes.complete);
+    assert_eq!(
+        changes.changes,
+        vec![(through + 1, Change::Facility(Box::new(written)))]
+    );
+    b.follow(changes.through);
+    let written = b
+        .update_facility(&shelter, 2, refuge_store::Action::FacilityStatus, &admin())
+        .unwrap();
+    assert_eq!(written.version, 3);
+    let removed = a.changes_since(a.followed(), 1000).unwrap();
+    assert_eq!(removed.changes.len(), 1);
+
+    // A notification wakes a waiting follower.
+    let waiter = std::thread::spawn(move || b.wait_for_changes(std::time::Duration::from_secs(10)));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    a.follow(removed.through);
+    a.delete_facility(shelter.id, 3, &admin()).unwrap();
+    assert!(waiter.join().unwrap().unwrap(), "woken by the commit");
+    let after = a.changes_since(removed.through - 1, 1000).unwrap();
+    assert_eq!(after.changes.last().unwrap().1, Change::Removed(shelter.id));
+}
+
+#[test]
+fn a_wrong_or_unreachable_database_is_named_without_its_password() {
+    for url in [
+        "postgres://refuge:hunter2@127.0.0.1:1/refuge",
+        "postgres://refuge:hunter2@127.0.0.1:1/refuge?connect_timeout=bogus",
+    ] {
+        let err = Store::at(url).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains("127.0.0.1") || err.contains("connection string"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_database_of_a_newer_schema_is_refused() {
+    let Some(shared) = Scratch::postgres() else {
+        return;
+    };
+    drop(shared.open());
+    let mut client = postgres::Client::connect(&shared.location, postgres::NoTls).unwrap();
+    client
+        .batch_execute("UPDATE refuge_schema SET version = 99")
+        .unwrap();
+    let err = Store::at(&shared.location).unwrap_err();
+    assert!(matches!(err, Error::TooNew { found: 99, .. }), "{err}");
+}
+
+/// What QGIS and ogrinfo list: one layer per kind, with its geometry type and SRID, and the
+/// features of that kind.
+#[test]
+fn each_kind_is_a_layer_with_its_geometry_type_for_qgis() {
+    let Some(shared) = Scratch::postgres() else {
+        return;
+    };
+    shared.open().seed(&contents()).unwrap();
+    let mut client = postgres::Client::connect(&shared.location, postgres::NoTls).unwrap();
+    let count = |kind: &str| {
+        city()
+            .facilities
+            .iter()
+            .filter(|f| f.kind().as_str() == kind)
+            .count() as i64
+    };
+    for (view, kind) in [
+        ("refuge_shelters", "shelter"),
+        ("refuge_reserves", "reserve"),
+        ("refuge_micro_storage", "micro_storage"),
+        ("refuge_hazards", "hazard"),
+    ] {
+        let row = client
+            .query_one(
+                "SELECT type, srid FROM geometry_columns WHERE f_table_name = $1",
+                &[&view],
+            )
+            .unwrap();
+        assert_eq!(
+            (row.get::<_, String>(0), row.get::<_, i32>(1)),
+            ("POINT".into(), 4326),
+            "{view}"
+        );
+        let rows: i64 = client
+            .query_one(&format!("SELECT count(*) FROM {view}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(rows, count(kind), "{view}");
+        assert!(rows > 0, "the demo city has some of each: {view}");
+    }
+    let zones = client
+        .query_one(
+            "SELECT type, srid FROM geometry_columns WHERE f_table_name = 'refuge_hazard_zones'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(zones.get::<_, String>(0), "MULTIPOLYGON");
+    let with_areas = city()
+        .facilities
+        .iter()
+        .filter_map(|f| f.hazard())
+        .filter(|h| {
+            matches!(
+                h.zone,
+                Some(geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_))
+            )
+        })
+        .count() as i64;
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM refuge_hazard_zones", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, with_areas);
+    // A shelter's position in the view is its position in Refuge.
+    let shelter = city()
+        .facilities
+        .iter()
+        .find(|f| f.shelter().is_some())
+        .unwrap();
+    let row = client
+        .query_one(
+            "SELECT ST_X(geom), ST_Y(geom), name FROM refuge_shelters WHERE id = $1",
+            &[&(shelter.id.get() as i64)],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, f64>(0), shelter.location.lon());
+    assert_eq!(row.get::<_, f64>(1), shelter.location.lat());
+    assert_eq!(
+        row.get::<_, Option<String>>(2),
+        shelter.name.zh.clone().or(shelter.name.en.clone())
     );
 }

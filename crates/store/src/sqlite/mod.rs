@@ -539,6 +539,16 @@ impl Tx for SqliteTx<'_> {
         Ok(changed > 0)
     }
 
+    fn latest_change(&mut self) -> Result<i64> {
+        // One process writes a SQLite store: there is nobody to follow.
+        Ok(0)
+    }
+
+    fn renumber(&mut self) -> Result<()> {
+        // AUTOINCREMENT numbers after the largest number in the table already.
+        Ok(())
+    }
+
     fn audit(&mut self, line: &AuditRow) -> Result<()> {
         self.conn
             .prepare_cached(

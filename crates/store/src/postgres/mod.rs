@@ -1,0 +1,934 @@
+//! The shared backend: PostgreSQL 15 with PostGIS, for many Refuge servers on one database.
+//!
+//! Writes from every server take one advisory lock for their transaction, so the changes they
+//! log get sequence numbers in commit order. Each server follows that log: a write first checks
+//! that the server has taken every change before it (else [`Error::Behind`]), and a server's
+//! follower applies the changes of the others.
+
+pub(crate) mod schema;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Statement};
+use refuge_core::{Activation, Facility, FacilityDetails, FacilityId, Item, ItemId, Movement};
+use refuge_io::{BaseFeature, DataSource};
+
+use crate::backend::{AuditRow, LiveToken, TokenRow, Tx};
+use crate::records::{json, parse, parsed};
+use crate::{Change, Changes, Error, Result, TokenInfo};
+
+/// Any number, the same in every Refuge: the advisory lock every write transaction holds.
+const WRITE_LOCK: i64 = 0x5265_6675_6765_5731;
+
+/// The channel a commit notifies with its last change's sequence number.
+pub(crate) const CHANNEL: &str = "refuge_changes";
+
+/// How many changes the log keeps: a server that falls further behind loads the store again.
+const KEPT_CHANGES: i64 = 1_000_000;
+
+/// The log is pruned each time its numbers pass a multiple of this.
+const PRUNE_EVERY: i64 = 10_000;
+
+/// How many reading connections a store opens.
+const READERS: usize = 3;
+
+/// A connection and the statements prepared on it.
+struct Connection {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+/// A PostgreSQL store.
+pub(crate) struct Postgres {
+    /// How to connect: the connection string as given.
+    config: postgres::Config,
+    /// The connection string without its password, for messages.
+    shown: String,
+    writer: Mutex<Option<Connection>>,
+    readers: Vec<Mutex<Option<Connection>>>,
+    next_reader: AtomicUsize,
+    /// Whether this process keeps a copy of the data up to `followed` (a server does; a command
+    /// that imports or makes a token does not).
+    following: AtomicBool,
+    /// The last change this process's copy holds.
+    followed: AtomicI64,
+    /// The connection that listens for commits.
+    listener: Mutex<Option<Client>>,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("store", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Postgres {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
+    /// migrates its schema.
+    pub(crate) fn connect(url: &str) -> Result<Self> {
+        let config = postgres::Config::from_str(url).map_err(|e| Error::Connect {
+            store: "the PostgreSQL connection string".into(),
+            message: e.to_string(),
+        })?;
+        let shown = shown(&config);
+        let store = Self {
+            config,
+            shown,
+            writer: Mutex::new(None),
+            readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
+            next_reader: AtomicUsize::new(0),
+            following: AtomicBool::new(false),
+            followed: AtomicI64::new(0),
+            listener: Mutex::new(None),
+        };
+        let mut writer = store.writer();
+        let conn = store.connected(&mut writer)?;
+        schema::migrate(&mut conn.client, &store.shown)?;
+        drop(writer);
+        Ok(store)
+    }
+
+    /// The database, without its password.
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// A new connection, for listening to notifications.
+    pub(crate) fn client(&self) -> Result<Client> {
+        self.config.connect(NoTls).map_err(|e| Error::Connect {
+            store: self.shown.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Option<Connection>> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A reading connection: a free one if any, else the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Option<Connection>> {
+        for reader in &self.readers {
+            match reader.try_lock() {
+                Ok(free) => return free,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.readers[turn]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The connection in `slot`, connecting (again) if it has none or lost it.
+    fn connected<'s>(&self, slot: &'s mut Option<Connection>) -> Result<&'s mut Connection> {
+        if slot.as_ref().is_none_or(|conn| conn.client.is_closed()) {
+            *slot = None;
+            *slot = Some(Connection {
+                client: self.client()?,
+                statements: HashMap::new(),
+            });
+        }
+        slot.as_mut().ok_or_else(|| Error::Connect {
+            store: self.shown.clone(),
+            message: "no connection".into(),
+        })
+    }
+
+    /// Runs `work` in a write transaction, committed if it succeeds. The transaction holds the
+    /// write lock; if another server committed a change this process has not taken, nothing is
+    /// done and the answer is [`Error::Behind`].
+    pub(crate) fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut slot = self.writer();
+        let conn = self.connected(&mut slot)?;
+        let mut tx = conn.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        if self.following.load(Ordering::SeqCst) {
+            let latest: i64 = tx
+                .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
+                .get(0);
+            let followed = self.followed.load(Ordering::SeqCst);
+            if latest > followed {
+                return Err(Error::Behind { followed, latest });
+            }
+        }
+        let mut pg = PgTx {
+            tx,
+            statements: &mut conn.statements,
+            first_change: None,
+            last_change: None,
+            backdrop_changed: false,
+        };
+        work(&mut pg)?;
+        let last = pg.last_change;
+        if let Some(last) = last {
+            if pg
+                .first_change
+                .is_some_and(|first| (first - 1) / PRUNE_EVERY != last / PRUNE_EVERY)
+            {
+                pg.prune(last - KEPT_CHANGES)?;
+            }
+            pg.tx
+                .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])?;
+        }
+        pg.tx.commit()?;
+        if let Some(last) = last {
+            if self.following.load(Ordering::SeqCst) {
+                self.followed.store(last, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `work` in a read-only transaction that sees one state throughout.
+    pub(crate) fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut slot = self.reader();
+        let conn = self.connected(&mut slot)?;
+        let tx = conn
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let mut pg = PgTx {
+            tx,
+            statements: &mut conn.statements,
+            first_change: None,
+            last_change: None,
+            backdrop_changed: false,
+        };
+        work(&mut pg)?;
+        pg.tx.commit()?;
+        Ok(())
+    }
+
+    /// The schema version of the database.
+    pub(crate) fn schema_version(&self) -> Result<u32> {
+        let mut slot = self.writer();
+        let conn = self.connected(&mut slot)?;
+        schema::version(&mut conn.client)
+    }
+
+    /// From now on, this process keeps a copy of the data that holds every change up to
+    /// `through`, and its writes check that.
+    pub(crate) fn follow(&self, through: i64) {
+        self.followed.store(through, Ordering::SeqCst);
+        self.following.store(true, Ordering::SeqCst);
+    }
+
+    /// The last change this process's copy holds.
+    pub(crate) fn followed(&self) -> i64 {
+        self.followed.load(Ordering::SeqCst)
+    }
+
+    /// Waits up to `timeout` for a commit of another server (or of this one); whether one came.
+    /// Nothing is lost if one comes while nobody waits: the next wait answers at once.
+    pub(crate) fn wait_for_changes(&self, timeout: std::time::Duration) -> Result<bool> {
+        let mut slot = self
+            .listener
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.as_ref().is_none_or(Client::is_closed) {
+            *slot = None;
+            let mut client = self.client()?;
+            client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+            *slot = Some(client);
+        }
+        let Some(client) = slot.as_mut() else {
+            return Ok(false);
+        };
+        let waited = (|| -> Result<bool> {
+            let mut notifications = client.notifications();
+            let came = notifications.timeout_iter(timeout).next()?.is_some();
+            // The others that came meanwhile are answered by the same catching up.
+            while notifications.iter().next()?.is_some() {}
+            Ok(came)
+        })();
+        if waited.is_err() {
+            *slot = None;
+        }
+        waited
+    }
+
+    /// The changes after `after`, at most `limit`, in commit order.
+    pub(crate) fn changes_since(&self, after: i64, limit: i64) -> Result<Changes> {
+        let mut slot = self.reader();
+        let conn = self.connected(&mut slot)?;
+        let mut tx = conn
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let pruned: i64 = tx
+            .query_opt(
+                "SELECT value FROM meta WHERE key = 'changes_pruned_through'",
+                &[],
+            )?
+            .and_then(|row| row.get::<_, String>(0).parse().ok())
+            .unwrap_or(0);
+        let latest: i64 = tx
+            .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
+            .get(0);
+        if after < pruned {
+            tx.commit()?;
+            return Ok(Changes {
+                through: latest,
+                changes: Vec::new(),
+                complete: false,
+            });
+        }
+        let rows = tx.query(
+            "SELECT seq, what, facility, body::text FROM changes WHERE seq > $1
+             ORDER BY seq LIMIT $2",
+            &[&after, &limit],
+        )?;
+        tx.commit()?;
+        let mut changes = Vec::with_capacity(rows.len());
+        let mut through = after;
+        for row in rows {
+            let seq: i64 = row.get(0);
+            let what: String = row.get(1);
+            let facility: Option<i64> = row.get(2);
+            let body: Option<String> = row.get(3);
+            let named = format!("change {seq}");
+            let change = match (what.as_str(), facility, body) {
+                ("facility", _, Some(body)) => Change::Facility(Box::new(parse(&named, &body)?)),
+                ("removed", Some(id), _) => Change::Removed(facility_id(id)?),
+                ("movement", _, Some(body)) => Change::Movement(parse(&named, &body)?),
+                ("backdrop", _, _) => Change::Backdrop,
+                _ => {
+                    return Err(Error::Corrupt {
+                        what: named,
+                        message: format!("`{what}` is no change Refuge knows"),
+                    });
+                }
+            };
+            changes.push((seq, change));
+            through = seq;
+        }
+        Ok(Changes {
+            through,
+            changes,
+            complete: true,
+        })
+    }
+}
+
+/// The connection string's user, hosts, ports and database, never its password.
+fn shown(config: &postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        config.get_user().unwrap_or(""),
+        hosts.join(","),
+        ports.join(","),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+fn facility_id(id: i64) -> Result<FacilityId> {
+    FacilityId::new(id as u64).map_err(|e| Error::Corrupt {
+        what: format!("facility {id}"),
+        message: e.to_string(),
+    })
+}
+
+/// A transaction on one connection, with the changes it logged.
+struct PgTx<'c> {
+    tx: postgres::Transaction<'c>,
+    statements: &'c mut HashMap<&'static str, Statement>,
+    /// The sequence numbers of the first and the last change logged.
+    first_change: Option<i64>,
+    last_change: Option<i64>,
+    /// Whether the base map or the sources changed (logged once).
+    backdrop_changed: bool,
+}
+
+/// The columns planners query, taken from a facility.
+struct Columns {
+    name: Option<String>,
+    status: &'static str,
+    capacity: Option<i32>,
+    occupancy: Option<i32>,
+    lon: f64,
+    lat: f64,
+    /// The facility's shape when it has one (a hazard zone, a footprint), as GeoJSON.
+    shape: Option<String>,
+}
+
+impl Columns {
+    fn of(facility: &Facility) -> Result<Self> {
+        let shelter = facility.shelter();
+        let to_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        let shape = match (&facility.details, &facility.footprint) {
+            (FacilityDetails::Hazard(hazard), _) if hazard.zone.is_some() => {
+                hazard.zone.as_ref().map(geojson_text).transpose()?
+            }
+            (_, Some(footprint)) => Some(geojson_text(&geo::Geometry::MultiPolygon(
+                footprint.clone(),
+            ))?),
+            _ => None,
+        };
+        Ok(Self {
+            name: facility
+                .name
+                .zh
+                .clone()
+                .or_else(|| facility.name.en.clone()),
+            status: facility.status.status.as_str(),
+            capacity: shelter.and_then(|s| s.capacity()).map(to_i32),
+            occupancy: shelter.map(|s| to_i32(s.occupancy)),
+            lon: facility.location.lon(),
+            lat: facility.location.lat(),
+            shape,
+        })
+    }
+}
+
+fn geojson_text(geometry: &geo::Geometry) -> Result<String> {
+    json(&geojson::Geometry::from(geometry))
+}
+
+impl PgTx<'_> {
+    /// The statement for `sql`, prepared once per connection.
+    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.tx.prepare(sql)?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.execute(&statement, params)?)
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.query(&statement, params)?)
+    }
+
+    fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<postgres::Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.query_opt(&statement, params)?)
+    }
+
+    /// Logs a change for the other servers.
+    fn log(&mut self, what: &str, facility: Option<i64>, body: Option<&str>) -> Result<()> {
+        let row = self
+            .query_opt(
+                "INSERT INTO changes (what, facility, body) VALUES ($1, $2, $3::text::jsonb)
+                 RETURNING seq",
+                &[&what, &facility, &body],
+            )?
+            .ok_or_else(|| Error::Corrupt {
+                what: "change".into(),
+                message: "the change log numbered nothing".into(),
+            })?;
+        let seq = row.get(0);
+        self.first_change.get_or_insert(seq);
+        self.last_change = Some(seq);
+        Ok(())
+    }
+
+    /// Forgets the changes up to `through`: a server that had not taken them loads the store
+    /// again.
+    fn prune(&mut self, through: i64) -> Result<()> {
+        if through <= 0 {
+            return Ok(());
+        }
+        self.execute("DELETE FROM changes WHERE seq <= $1", &[&through])?;
+        self.put_meta("changes_pruned_through", &through.to_string())
+    }
+
+    fn log_backdrop(&mut self) -> Result<()> {
+        if !self.backdrop_changed {
+            self.backdrop_changed = true;
+            self.log("backdrop", None, None)?;
+        }
+        Ok(())
+    }
+
+    /// The records of a query of (number, JSON text) rows, parsed on every core while read.
+    fn parsed_rows<T: serde::de::DeserializeOwned + Send>(
+        &mut self,
+        count_sql: &'static str,
+        sql: &'static str,
+        what: &str,
+    ) -> Result<Vec<T>> {
+        let count: i64 = self.tx.query_one(count_sql, &[])?.get(0);
+        let statement = self.statement(sql)?;
+        let rows = self
+            .tx
+            .query_raw(&statement, std::iter::empty::<&(dyn ToSql + Sync)>())?;
+        let rows = rows.iterator().map(|row| {
+            let row = row?;
+            Ok((row.try_get::<_, i64>(0)?, row.try_get::<_, String>(1)?))
+        });
+        parsed(rows, usize::try_from(count).unwrap_or(0), what)
+    }
+
+    fn upsert_facility(&mut self, facility: &Facility, sql: &'static str) -> Result<()> {
+        let columns = Columns::of(facility)?;
+        let body = json(facility)?;
+        let id = facility.id.get() as i64;
+        let version = facility.version as i64;
+        self.execute(
+            sql,
+            &[
+                &id,
+                &version,
+                &facility.kind().as_str(),
+                &columns.name,
+                &columns.status,
+                &columns.capacity,
+                &columns.occupancy,
+                &facility.source.record,
+                &columns.lon,
+                &columns.lat,
+                &columns.shape,
+                &body,
+            ],
+        )?;
+        self.log("facility", Some(id), Some(&body))
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn savepoint(&mut self) -> Result<()> {
+        Ok(self.tx.batch_execute("SAVEPOINT one_write")?)
+    }
+
+    fn release(&mut self) -> Result<()> {
+        Ok(self.tx.batch_execute("RELEASE SAVEPOINT one_write")?)
+    }
+
+    fn roll_back(&mut self) -> Result<()> {
+        Ok(self
+            .tx
+            .batch_execute("ROLLBACK TO SAVEPOINT one_write; RELEASE SAVEPOINT one_write")?)
+    }
+
+    fn holds_anything(&mut self) -> Result<bool> {
+        Ok(self
+            .tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM facilities) OR EXISTS (SELECT 1 FROM base_features)
+                     OR EXISTS (SELECT 1 FROM sources)",
+                &[],
+            )?
+            .get(0))
+    }
+
+    fn facility(&mut self, id: FacilityId) -> Result<Option<Facility>> {
+        let row = self.query_opt(
+            "SELECT body::text FROM facilities WHERE id = $1",
+            &[&(id.get() as i64)],
+        )?;
+        row.map(|row| parse(&crate::records::target(id), &row.get::<_, String>(0)))
+            .transpose()
+    }
+
+    fn facility_version(&mut self, id: FacilityId) -> Result<Option<u64>> {
+        let row = self.query_opt(
+            "SELECT version FROM facilities WHERE id = $1",
+            &[&(id.get() as i64)],
+        )?;
+        Ok(row.map(|row| row.get::<_, i64>(0) as u64))
+    }
+
+    fn facilities_from_record(&mut self, record: &str) -> Result<Vec<FacilityId>> {
+        self.query(
+            "SELECT id FROM facilities WHERE source_record = $1 LIMIT 2",
+            &[&record],
+        )?
+        .into_iter()
+        .map(|row| facility_id(row.get(0)))
+        .collect()
+    }
+
+    fn facilities(&mut self) -> Result<Vec<Facility>> {
+        self.parsed_rows(
+            "SELECT count(*) FROM facilities",
+            "SELECT id, body::text FROM facilities ORDER BY id",
+            "facility",
+        )
+    }
+
+    fn insert_facility(&mut self, facility: &Facility) -> Result<()> {
+        self.upsert_facility(
+            facility,
+            "INSERT INTO facilities (id, version, kind, name, status, capacity, occupancy,
+                 source_record, location, geom, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ST_SetSRID(ST_MakePoint($9, $10), 4326),
+                 coalesce(ST_SetSRID(ST_GeomFromGeoJSON($11::text), 4326),
+                          ST_SetSRID(ST_MakePoint($9, $10), 4326)),
+                 $12::text::jsonb)",
+        )
+    }
+
+    fn update_facility(&mut self, facility: &Facility) -> Result<()> {
+        self.upsert_facility(
+            facility,
+            "UPDATE facilities SET version = $2, kind = $3, name = $4, status = $5,
+                 capacity = $6, occupancy = $7, source_record = $8,
+                 location = ST_SetSRID(ST_MakePoint($9, $10), 4326),
+                 geom = coalesce(ST_SetSRID(ST_GeomFromGeoJSON($11::text), 4326),
+                                 ST_SetSRID(ST_MakePoint($9, $10), 4326)),
+                 body = $12::text::jsonb, updated_at = now()
+             WHERE id = $1",
+        )
+    }
+
+    fn delete_facility(&mut self, id: FacilityId) -> Result<()> {
+        let id = id.get() as i64;
+        self.execute("DELETE FROM facilities WHERE id = $1", &[&id])?;
+        self.log("removed", Some(id), None)
+    }
+
+    fn insert_movement(&mut self, movement: &Movement) -> Result<i64> {
+        let body = json(movement)?;
+        let row = self
+            .query_opt(
+                "INSERT INTO movements (facility, item, body) VALUES ($1, $2, $3::text::jsonb)
+                 RETURNING seq",
+                &[
+                    &(movement.facility.get() as i64),
+                    &movement.item.as_str(),
+                    &body,
+                ],
+            )?
+            .ok_or_else(|| Error::Corrupt {
+                what: "movement".into(),
+                message: "the ledger numbered nothing".into(),
+            })?;
+        self.log(
+            "movement",
+            Some(movement.facility.get() as i64),
+            Some(&body),
+        )?;
+        Ok(row.get(0))
+    }
+
+    fn movements(&mut self) -> Result<Vec<Movement>> {
+        self.parsed_rows(
+            "SELECT count(*) FROM movements",
+            "SELECT seq, body::text FROM movements ORDER BY seq",
+            "movement",
+        )
+    }
+
+    fn items(&mut self) -> Result<Vec<Item>> {
+        self.query("SELECT item, body::text FROM catalog ORDER BY item", &[])?
+            .into_iter()
+            .map(|row| {
+                parse(
+                    &format!("item {}", row.get::<_, String>(0)),
+                    &row.get::<_, String>(1),
+                )
+            })
+            .collect()
+    }
+
+    fn put_item(&mut self, item: &Item) -> Result<()> {
+        self.execute(
+            "INSERT INTO catalog (item, body) VALUES ($1, $2::text::jsonb)
+             ON CONFLICT (item) DO UPDATE SET body = excluded.body",
+            &[&item.id.as_str(), &json(item)?],
+        )?;
+        Ok(())
+    }
+
+    fn item_known(&mut self, item: &ItemId) -> Result<bool> {
+        Ok(self
+            .query_opt("SELECT 1 FROM catalog WHERE item = $1", &[&item.as_str()])?
+            .is_some())
+    }
+
+    fn base_features(&mut self) -> Result<Vec<BaseFeature>> {
+        self.parsed_rows(
+            "SELECT count(*) FROM base_features",
+            "SELECT seq, body::text FROM base_features ORDER BY seq",
+            "base feature",
+        )
+    }
+
+    fn put_base_feature(&mut self, feature: &BaseFeature) -> Result<()> {
+        self.execute(
+            "INSERT INTO base_features (id, layer, body) VALUES ($1, $2, $3::text::jsonb)
+             ON CONFLICT (layer, id) DO UPDATE SET body = excluded.body",
+            &[
+                &(feature.id as i64),
+                &feature.layer.as_str(),
+                &json(feature)?,
+            ],
+        )?;
+        self.log_backdrop()
+    }
+
+    fn sources(&mut self) -> Result<Vec<DataSource>> {
+        Ok(self
+            .query(
+                "SELECT dataset, format, attribution FROM sources ORDER BY seq",
+                &[],
+            )?
+            .into_iter()
+            .map(|row| DataSource {
+                dataset: row.get(0),
+                format: row.get(1),
+                attribution: row.get(2),
+            })
+            .collect())
+    }
+
+    fn put_source(&mut self, source: &DataSource, at: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO sources (dataset, format, attribution, imported_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (dataset) DO UPDATE SET format = excluded.format,
+                 attribution = excluded.attribution, imported_at = excluded.imported_at",
+            &[&source.dataset, &source.format, &source.attribution, &at],
+        )?;
+        self.log_backdrop()
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .map(|row| row.get(0)))
+    }
+
+    fn put_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
+    }
+
+    fn new_activation(&mut self, started_at: &str) -> Result<u64> {
+        let row = self
+            .query_opt(
+                "INSERT INTO activations (body, started_at) VALUES ('{}', $1) RETURNING id",
+                &[&started_at],
+            )?
+            .ok_or_else(|| Error::Corrupt {
+                what: "activation".into(),
+                message: "no number was given".into(),
+            })?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or_default())
+    }
+
+    fn save_activation(&mut self, activation: &Activation) -> Result<()> {
+        self.execute(
+            "INSERT INTO activations (id, body, started_at, ended_at)
+             VALUES ($1, $2::text::jsonb, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, ended_at = excluded.ended_at",
+            &[
+                &(activation.id as i64),
+                &json(activation)?,
+                &activation.started_at.to_rfc3339(),
+                &activation.ended_at.map(|t| t.to_rfc3339()),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn activation(&mut self, id: u64) -> Result<Option<Activation>> {
+        let row = self.query_opt(
+            "SELECT body::text FROM activations WHERE id = $1",
+            &[&i64::try_from(id).unwrap_or(i64::MAX)],
+        )?;
+        row.map(|row| parse(&format!("activation {id}"), &row.get::<_, String>(0)))
+            .transpose()
+    }
+
+    fn activations(&mut self, in_force_only: bool) -> Result<Vec<Activation>> {
+        self.query(
+            "SELECT id, body::text FROM activations WHERE NOT $1 OR ended_at IS NULL
+             ORDER BY id",
+            &[&in_force_only],
+        )?
+        .into_iter()
+        .map(|row| {
+            parse(
+                &format!("activation {}", row.get::<_, i64>(0)),
+                &row.get::<_, String>(1),
+            )
+        })
+        .collect()
+    }
+
+    fn insert_token(&mut self, token: &TokenRow) -> Result<i64> {
+        let row = self
+            .query_opt(
+                "INSERT INTO tokens (id, name, role, hash, created_at, revoked_at, expires_at)
+                 VALUES (coalesce($1, nextval(pg_get_serial_sequence('tokens', 'id'))),
+                         $2, $3, $4, $5, $6, $7)
+                 RETURNING id",
+                &[
+                    &token.id,
+                    &token.name,
+                    &token.role,
+                    &token.hash,
+                    &token.created_at,
+                    &token.revoked_at,
+                    &token.expires_at,
+                ],
+            )?
+            .ok_or_else(|| Error::Corrupt {
+                what: "token".into(),
+                message: "no number was given".into(),
+            })?;
+        Ok(row.get(0))
+    }
+
+    fn live_token(&mut self, hash: &[u8], now: &str) -> Result<Option<LiveToken>> {
+        Ok(self
+            .query_opt(
+                "SELECT id, name, role, expires_at FROM tokens WHERE hash = $1
+                 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+                &[&hash, &now],
+            )?
+            .map(|row| LiveToken {
+                id: row.get(0),
+                name: row.get(1),
+                role: row.get(2),
+                expires_at: row.get(3),
+            }))
+    }
+
+    fn tokens(&mut self) -> Result<Vec<TokenInfo>> {
+        self.token_rows()?
+            .into_iter()
+            .map(TokenInfo::try_from)
+            .collect()
+    }
+
+    fn token_rows(&mut self) -> Result<Vec<TokenRow>> {
+        Ok(self
+            .query(
+                "SELECT id, name, role, hash, created_at, revoked_at, expires_at FROM tokens
+                 ORDER BY id",
+                &[],
+            )?
+            .into_iter()
+            .map(|row| TokenRow {
+                id: row.get(0),
+                name: row.get(1),
+                role: row.get(2),
+                hash: row.get(3),
+                created_at: row.get(4),
+                revoked_at: row.get(5),
+                expires_at: row.get(6),
+            })
+            .collect())
+    }
+
+    fn revoke_token(&mut self, id: i64, at: &str) -> Result<bool> {
+        Ok(self.execute(
+            "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[&id, &at],
+        )? > 0)
+    }
+
+    fn latest_change(&mut self) -> Result<i64> {
+        Ok(self
+            .tx
+            .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
+            .get(0))
+    }
+
+    fn renumber(&mut self) -> Result<()> {
+        for (table, column) in [
+            ("movements", "seq"),
+            ("base_features", "seq"),
+            ("sources", "seq"),
+            ("tokens", "id"),
+            ("audit", "seq"),
+            ("activations", "id"),
+            ("changes", "seq"),
+        ] {
+            self.tx.execute(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', '{column}'),
+                         greatest((SELECT max({column}) FROM {table}), 1))"
+                ),
+                &[],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn audit(&mut self, line: &AuditRow) -> Result<()> {
+        self.execute(
+            "INSERT INTO audit (seq, at, actor, role, action, target, before, after)
+             VALUES (coalesce(nullif($1::bigint, 0), nextval(pg_get_serial_sequence('audit', 'seq'))),
+                     $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &line.seq,
+                &line.at,
+                &line.actor,
+                &line.role,
+                &line.action,
+                &line.target,
+                &line.before,
+                &line.after,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&mut self, limit: usize, before: Option<i64>) -> Result<Vec<AuditRow>> {
+        Ok(self
+            .query(
+                "SELECT seq, at, actor, role, action, target, before, after FROM audit
+                 WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+                &[
+                    &before.unwrap_or(i64::MAX),
+                    &i64::try_from(limit).unwrap_or(i64::MAX),
+                ],
+            )?
+            .into_iter()
+            .map(|row| AuditRow {
+                seq: row.get(0),
+                at: row.get(1),
+                actor: row.get(2),
+                role: row.get(3),
+                action: row.get(4),
+                target: row.get(5),
+                before: row.get(6),
+                after: row.get(7),
+            })
+            .collect())
+    }
+}
