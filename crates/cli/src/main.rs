@@ -51,6 +51,9 @@ enum Command {
     Backup(commands::admin::BackupArgs),
     /// Replace a store with a backup (stop the server first).
     Restore(commands::admin::RestoreArgs),
+    /// Move a store between SQLite and PostgreSQL.
+    #[command(subcommand)]
+    Store(commands::admin::StoreCommand),
 }
 
 /// Where facilities come from: Refuge GeoJSON files written by `refuge import`, or the demo city.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::write::audit(args),
         Command::Backup(args) => commands::admin::backup(args),
         Command::Restore(args) => commands::admin::restore(args),
+        Command::Store(command) => commands::admin::store(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

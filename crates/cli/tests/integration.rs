@@ -2,20 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod support;
+
 use std::process::Command;
 
-fn refuge(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_refuge"))
-        .args(args)
-        .env_remove("REFUGE_DATA")
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use support::{free_port, http, logistics_token, refuge, serve};
 
 #[test]
 fn the_readme_query_lists_three_real_shelters_with_metres() {
@@ -150,118 +141,13 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// A bare HTTP/1.1 request to the server under test; the status code, or the I/O error once the
-/// server is gone.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A server under test; stopped when dropped, so a failing test leaves no server behind.
-struct Server(std::process::Child);
-
-impl Server {
-    /// Stops it the hard way: SIGKILL, as a crash would.
-    fn kill(&mut self) -> std::io::Result<()> {
-        self.0.kill()
-    }
-
-    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
-        self.0.wait()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Makes a logistics token in `store` with the command line, and returns its secret.
-fn logistics_token(store: &std::path::Path, name: &str) -> String {
-    let (ok, token, err) = refuge(&[
-        "token",
-        "create",
-        "--role",
-        "logistics",
-        "--name",
-        name,
-        "--store",
-        store.to_str().unwrap(),
-    ]);
-    assert!(ok, "{err}");
-    token.trim().to_owned()
-}
-
-/// Starts `refuge serve` on a store and waits until it answers.
-fn serve(store: &std::path::Path, port: u16) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
-        .args([
-            "serve",
-            "--store",
-            store.to_str().unwrap(),
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env_remove("REFUGE_DATA")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..300 {
-        if http(port, "GET", "/healthz", None, "").is_ok_and(|(status, _)| status == 200) {
-            return Server(child);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start");
-}
-
 #[test]
 fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("refuge.db");
-    let token = logistics_token(&store, "crash test");
+    let token = logistics_token(store.to_str().unwrap(), "crash test");
     let port = free_port();
-    let mut server = serve(&store, port);
+    let mut server = serve(store.to_str().unwrap(), port);
     let (_, depots) = http(
         port,
         "GET",
@@ -339,7 +225,7 @@ fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
     );
     drop(reopened);
 
-    let mut restarted = serve(&store, port);
+    let mut restarted = serve(store.to_str().unwrap(), port);
     let (status, _) = http(
         port,
         "GET",
@@ -360,9 +246,9 @@ fn an_acknowledged_write_survives_kill_9_and_none_is_half_applied() {
 fn acknowledged_writes_committed_in_groups_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("refuge.db");
-    let token = logistics_token(&store, "group crash test");
+    let token = logistics_token(store.to_str().unwrap(), "group crash test");
     let port = free_port();
-    let mut server = serve(&store, port);
+    let mut server = serve(store.to_str().unwrap(), port);
     let (_, shelters) = http(
         port,
         "GET",
@@ -525,7 +411,7 @@ fn writes_from_the_command_line_go_through_the_server() {
     ]);
     let token = token.trim().to_owned();
     let port = free_port();
-    let mut server = serve(&store, port);
+    let mut server = serve(store.to_str().unwrap(), port);
     let url = format!("http://127.0.0.1:{port}");
     let shelter = "636682154";
     let (ok, out, err) = refuge(&[

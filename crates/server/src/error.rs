@@ -44,6 +44,17 @@ impl ApiError {
         }
     }
 
+    /// A 503: the server is busy with other writes; the client may try again shortly.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::client(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+    }
+
+    /// Whether the store refused a write because another server wrote first (see
+    /// `AppState::current`).
+    pub fn is_behind(&self) -> bool {
+        self.code == BEHIND
+    }
+
     /// 500: something failed inside; the cause is logged, not sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -118,6 +129,15 @@ fn shortened(mut message: String) -> String {
     message
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.status, self.code, self.message)
+    }
+}
+
+/// The code of a write refused because another server on the shared store wrote first.
+const BEHIND: &str = "store_behind";
+
 impl From<refuge_store::Error> for ApiError {
     fn from(error: refuge_store::Error) -> Self {
         use refuge_store::Error as E;
@@ -144,6 +164,22 @@ impl From<refuge_store::Error> for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "busy",
                     "the store is busy with other writes; try again in a few seconds",
+                )
+            }
+            // Another server on the shared store wrote first: the caller takes its changes and
+            // writes again (`AppState::current`); one that cannot answers this.
+            E::Behind { .. } => ApiError::client(
+                StatusCode::SERVICE_UNAVAILABLE,
+                BEHIND,
+                "another server wrote to the store at the same moment; try again",
+            ),
+            _ if error.is_unavailable() => {
+                tracing::warn!(%error, "the store cannot be reached");
+                ApiError::client(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the store cannot be reached now; reads go on from this server's copy, and \
+                     writes are taken again once it is back",
                 )
             }
             E::ActivationEnded(_) => {

@@ -136,32 +136,33 @@ impl AppState {
     ) -> Result<Vec<Result<Written, ApiError>>, ApiError> {
         let actions: Vec<Action> = writes.iter().map(FacilityWrite::action).collect();
         let mut stored = Vec::new();
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                stored = store.write_facilities(writes)?;
-                // What each facility ends up as, in the order the writes were made.
-                let mut last: BTreeMap<FacilityId, Option<Facility>> = BTreeMap::new();
-                for (answer, action) in stored.iter().zip(&actions) {
-                    if let Ok(facility) = answer {
-                        let deleted = *action == Action::FacilityDelete;
-                        last.insert(facility.id, (!deleted).then(|| facility.clone()));
+        let snapshot = self.current(|| {
+            self.index
+                .update(|index| -> Result<SpatialIndex, ApiError> {
+                    stored = store.write_facilities(writes.clone())?;
+                    // What each facility ends up as, in the order the writes were made.
+                    let mut last: BTreeMap<FacilityId, Option<Facility>> = BTreeMap::new();
+                    for (answer, action) in stored.iter().zip(&actions) {
+                        if let Ok(facility) = answer {
+                            let deleted = *action == Action::FacilityDelete;
+                            last.insert(facility.id, (!deleted).then(|| facility.clone()));
+                        }
                     }
-                }
-                let removals: Vec<FacilityId> = last
-                    .iter()
-                    .filter(|(id, now)| now.is_none() && index.get(**id).is_some())
-                    .map(|(id, _)| *id)
-                    .collect();
-                let upserts: Vec<Facility> = last.into_values().flatten().collect();
-                if upserts.is_empty() && removals.is_empty() {
-                    // Every write refused: no new data version.
-                    return Ok(index.unchanged());
-                }
-                index
-                    .with_changes(upserts, &removals)
-                    .map_err(ApiError::internal)
-            })?;
+                    let removals: Vec<FacilityId> = last
+                        .iter()
+                        .filter(|(id, now)| now.is_none() && index.get(**id).is_some())
+                        .map(|(id, _)| *id)
+                        .collect();
+                    let upserts: Vec<Facility> = last.into_values().flatten().collect();
+                    if upserts.is_empty() && removals.is_empty() {
+                        // Every write refused: no new data version.
+                        return Ok(index.unchanged());
+                    }
+                    index
+                        .with_changes(upserts, &removals)
+                        .map_err(ApiError::internal)
+                })
+        })?;
         let version = snapshot.version();
         Ok(stored
             .into_iter()
@@ -194,31 +195,32 @@ impl AppState {
         group: Vec<(Movement, Actor)>,
     ) -> Result<Vec<Result<i64, ApiError>>, ApiError> {
         let mut stored = Vec::new();
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                let mut ledger = self.ledger();
-                let mark = ledger.mark(group.iter().flat_map(|(m, _)| m.places()));
-                stored = match store.append_movements(&group, |m| ledger.record(m.clone())) {
-                    Ok(stored) => stored,
-                    Err(error) => {
-                        ledger.rewind(mark);
-                        return Err(error.into());
+        let snapshot = self.current(|| {
+            self.index
+                .update(|index| -> Result<SpatialIndex, ApiError> {
+                    let mut ledger = self.ledger();
+                    let mark = ledger.mark(group.iter().flat_map(|(m, _)| m.places()));
+                    stored = match store.append_movements(&group, |m| ledger.record(m.clone())) {
+                        Ok(stored) => stored,
+                        Err(error) => {
+                            ledger.rewind(mark);
+                            return Err(error.into());
+                        }
+                    };
+                    let booked: Vec<&Movement> = group
+                        .iter()
+                        .zip(&stored)
+                        .filter(|(_, seq)| seq.is_ok())
+                        .map(|((movement, _), _)| movement)
+                        .collect();
+                    if booked.is_empty() {
+                        // Every movement refused: no new data version.
+                        return Ok(index.unchanged());
                     }
-                };
-                let booked: Vec<&Movement> = group
-                    .iter()
-                    .zip(&stored)
-                    .filter(|(_, seq)| seq.is_ok())
-                    .map(|((movement, _), _)| movement)
-                    .collect();
-                if booked.is_empty() {
-                    // Every movement refused: no new data version.
-                    return Ok(index.unchanged());
-                }
-                let today = Utc::now().date_naive();
-                Ok(index.with_stock_levels(ledger.usable_after(booked, today)))
-            })?;
+                    let today = Utc::now().date_naive();
+                    Ok(index.with_stock_levels(ledger.usable_after(booked, today)))
+                })
+        })?;
         let version = snapshot.version();
         Ok(group
             .iter()

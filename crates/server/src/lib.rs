@@ -7,6 +7,7 @@ mod cache;
 pub mod config;
 mod error;
 mod events;
+mod follow;
 mod glyphs;
 mod group;
 mod limits;
@@ -211,6 +212,8 @@ pub async fn serve(
             "base map tiles made ahead"
         );
     });
+    // On a shared store, other servers' writes come in through the change log.
+    let _follower = state.follow_store();
     // Usable stock depends on the date: recount when it changes.
     let daily = state.clone();
     tokio::spawn(async move {

@@ -67,6 +67,8 @@ pub struct Shared {
     pub(crate) facility_groups: crate::group::Groups<FacilityWrite, crate::group::Written>,
     /// Stock movements waiting for their group commit.
     pub(crate) movement_groups: crate::group::Groups<(Movement, Actor), i64>,
+    /// Why a shared store cannot be followed now, if it cannot (see `follow.rs`).
+    pub(crate) store_problem: Mutex<Option<String>>,
 }
 
 /// What lies behind the live facilities and changes only with an import: the base map, the
@@ -188,6 +190,7 @@ impl AppState {
             stopping: Arc::new(refuge_tiles::Cancel::default()),
             facility_groups: crate::group::Groups::default(),
             movement_groups: crate::group::Groups::default(),
+            store_problem: Mutex::new(None),
         })))
     }
 
@@ -220,6 +223,7 @@ impl AppState {
                         quotas: city.quotas,
                         base: city.base,
                         sources: vec![refuge_io::demo::source()],
+                        changes_through: 0,
                     }
                 }
             };
@@ -227,6 +231,8 @@ impl AppState {
         }
         store.ensure_catalog(&refuge_io::demo::catalog()?)?;
         let contents = store.load()?;
+        // A shared store: this server holds every change up to here, and follows from here.
+        store.follow(contents.changes_through);
         let ledger = StockLedger::replay(contents.movements)?;
         Self::new(
             contents.facilities,
@@ -360,6 +366,9 @@ impl AppState {
         actor: &Actor,
     ) -> Result<Imported, ApiError> {
         let store = self.store()?;
+        // The file is read once: take other servers' changes first, so that the store rarely
+        // finds this server behind (then the import is refused and may be sent again).
+        self.catch_up()?;
         let mut imported = None;
         let snapshot = self
             .index
@@ -402,7 +411,7 @@ impl AppState {
 
     /// The backdrop after an import: a new base map (at the data version `index` is at) if the
     /// import brought base features, else the current one; the bounds of `index`; the credits.
-    fn next_backdrop(
+    pub(crate) fn next_backdrop(
         &self,
         base: Option<Vec<BaseFeature>>,
         index: &SpatialIndex,
@@ -431,22 +440,29 @@ impl AppState {
     ) -> Result<usize, ApiError> {
         let store = self.store()?;
         let mut booked = 0;
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                let mut ledger = self.ledger();
-                let movements = store.import_stock(dataset, rows, report, actor, |movements| {
-                    movements.iter().try_for_each(|m| ledger.check(m))
-                })?;
-                booked = movements.len();
-                for movement in &movements {
-                    ledger
-                        .record(movement.clone())
-                        .map_err(ApiError::internal)?;
-                }
-                let today = Utc::now().date_naive();
-                Ok(index.with_stock_levels(ledger.usable_after(&movements, today)))
-            })?;
+        let snapshot = self.current(|| {
+            self.index
+                .update(|index| -> Result<SpatialIndex, ApiError> {
+                    let mut ledger = self.ledger();
+                    let mut attempt = report.clone();
+                    let movements = store.import_stock(
+                        dataset,
+                        rows.clone(),
+                        &mut attempt,
+                        actor,
+                        |movements| movements.iter().try_for_each(|m| ledger.check(m)),
+                    )?;
+                    *report = attempt;
+                    booked = movements.len();
+                    for movement in &movements {
+                        ledger
+                            .record(movement.clone())
+                            .map_err(ApiError::internal)?;
+                    }
+                    let today = Utc::now().date_naive();
+                    Ok(index.with_stock_levels(ledger.usable_after(&movements, today)))
+                })
+        })?;
         let _ = self.events.send(Event {
             action: Action::StockImport,
             facility: None,
@@ -464,7 +480,7 @@ impl AppState {
         let store = self.store()?;
         self.change_activation(Action::ActivationStart, |index| {
             let plan = index.activation_plan(draft.hazard, &draft.area);
-            let mut activation = draft;
+            let mut activation = draft.clone();
             activation.suitability_unknown = plan.suitability_unknown.clone();
             Ok(store.start_activation(activation, plan, actor)?)
         })
@@ -483,19 +499,20 @@ impl AppState {
     fn change_activation(
         &self,
         action: Action,
-        change: impl FnOnce(&SpatialIndex) -> Result<(Activation, Vec<Facility>), ApiError>,
+        change: impl Fn(&SpatialIndex) -> Result<(Activation, Vec<Facility>), ApiError>,
     ) -> Result<Activation, ApiError> {
         let mut changed = None;
-        let snapshot = self
-            .index
-            .update(|index| -> Result<SpatialIndex, ApiError> {
-                let (activation, shelters) = change(index)?;
-                let next = index
-                    .with_changes(shelters, &[])
-                    .map_err(ApiError::internal)?;
-                changed = Some(activation);
-                Ok(next)
-            })?;
+        let snapshot = self.current(|| {
+            self.index
+                .update(|index| -> Result<SpatialIndex, ApiError> {
+                    let (activation, shelters) = change(index)?;
+                    let next = index
+                        .with_changes(shelters, &[])
+                        .map_err(ApiError::internal)?;
+                    changed = Some(activation);
+                    Ok(next)
+                })
+        })?;
         let activation =
             changed.ok_or_else(|| ApiError::internal("activation produced no record"))?;
         self.announce_area(action, &activation, snapshot.version());

@@ -254,9 +254,14 @@ impl Store {
         Ok(!self.read(|tx| tx.holds_anything())?)
     }
 
-    /// Loads a whole city in one transaction: the first start of a new store.
-    pub fn seed(&self, contents: &Contents) -> Result<()> {
+    /// Loads a whole city in one transaction, if the store is still empty (the first start of a
+    /// new store): of two servers starting at once on a new shared store, one seeds it. Returns
+    /// whether this call did.
+    pub fn seed(&self, contents: &Contents) -> Result<bool> {
         self.write(|tx| {
+            if tx.holds_anything()? {
+                return Ok(false);
+            }
             for facility in &contents.facilities {
                 tx.insert_facility(facility)?;
             }
@@ -281,7 +286,8 @@ impl Store {
                 &format!("{} facilities", contents.facilities.len()),
                 None,
                 None,
-            )
+            )?;
+            Ok(true)
         })
     }
 

@@ -1,4 +1,4 @@
-//! `refuge token`, `refuge backup`, `refuge restore`: operating a store.
+//! `refuge token`, `refuge backup`, `refuge restore`, `refuge store copy`: operating a store.
 
 use std::path::PathBuf;
 
@@ -9,9 +9,9 @@ use super::import::parse;
 
 #[derive(Debug, clap::Args)]
 pub struct StoreArg {
-    /// The store file.
+    /// The store: a SQLite file, or a PostgreSQL database (`postgres://user@host/database`).
     #[arg(long, env = "REFUGE_STORE", default_value = "refuge.db")]
-    store: PathBuf,
+    store: String,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -57,7 +57,7 @@ pub fn token(command: Token) -> Result<()> {
             expires_in_days,
             store,
         } => {
-            let store = Store::open(&store.store)?;
+            let store = Store::at(&store.store)?;
             let expires_at = expires_in_days
                 .map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
             let (id, secret) = store.create_expiring_token(&name, role, expires_at, &admin)?;
@@ -65,7 +65,7 @@ pub fn token(command: Token) -> Result<()> {
             println!("{secret}");
         }
         Token::List { store } => {
-            for token in Store::open(&store.store)?.tokens()? {
+            for token in Store::at(&store.store)?.tokens()? {
                 let state = match (&token.revoked_at, &token.expires_at) {
                     (Some(at), _) => format!("revoked {at}"),
                     (None, Some(at)) => format!("expires {at}"),
@@ -81,7 +81,7 @@ pub fn token(command: Token) -> Result<()> {
             }
         }
         Token::Revoke { id, store } => {
-            if !Store::open(&store.store)?.revoke_token(id, &admin)? {
+            if !Store::at(&store.store)?.revoke_token(id, &admin)? {
                 anyhow::bail!("no active token {id}");
             }
             eprintln!("token {id} revoked");
@@ -106,13 +106,13 @@ pub fn backup(args: BackupArgs) -> Result<()> {
             args.destination.display()
         );
     }
-    let store = Store::open(&args.store.store)?;
+    let store = Store::at(&args.store.store)?;
     store.backup(&args.destination)?;
     let verdict = Store::open(&args.destination)?.integrity_check()?;
     anyhow::ensure!(verdict == "ok", "the backup is damaged: {verdict}");
     eprintln!(
         "backed up {} to {} (integrity ok)",
-        args.store.store.display(),
+        store.shown(),
         args.destination.display()
     );
     Ok(())
@@ -128,12 +128,61 @@ pub struct RestoreArgs {
 
 /// Replaces the store with a checked backup. Stop the server first.
 pub fn restore(args: RestoreArgs) -> Result<()> {
-    refuge_store::restore(&args.backup, &args.store.store)
+    anyhow::ensure!(
+        !refuge_store::is_postgres(&args.store.store),
+        "a PostgreSQL store is restored with PostgreSQL's own tools, or filled from a file with \
+         `refuge store copy --from FILE --to postgres://…`"
+    );
+    refuge_store::restore(&args.backup, std::path::Path::new(&args.store.store))
         .with_context(|| format!("cannot restore {}", args.backup.display()))?;
     eprintln!(
         "restored {} from {}",
-        args.store.store.display(),
+        args.store.store,
         args.backup.display()
     );
     Ok(())
+}
+
+/// `refuge store …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum StoreCommand {
+    /// Copy everything a store holds into a new, empty one: SQLite to PostgreSQL or back.
+    /// Facilities keep their versions; movements, activations, tokens and the audit log keep
+    /// their order and numbers.
+    Copy {
+        /// The store to copy: a SQLite file or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// The new store: a SQLite file (created) or an empty PostgreSQL database.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+pub fn store(command: StoreCommand) -> Result<()> {
+    match command {
+        StoreCommand::Copy { from, to } => {
+            anyhow::ensure!(from != to, "--from and --to are the same store");
+            let source = Store::at(&from)?;
+            let destination = Store::at(&to)?;
+            let started = std::time::Instant::now();
+            let copied = source.copy_into(&destination).with_context(|| {
+                format!("cannot copy {} to {}", source.shown(), destination.shown())
+            })?;
+            eprintln!(
+                "copied {} to {} in {:.1} s: {} facilities, {} stock movements, {} base-map \
+                 features, {} activations, {} tokens, {} audit entries",
+                source.shown(),
+                destination.shown(),
+                started.elapsed().as_secs_f64(),
+                copied.facilities,
+                copied.movements,
+                copied.base_features,
+                copied.activations,
+                copied.tokens,
+                copied.audit
+            );
+            Ok(())
+        }
+    }
 }

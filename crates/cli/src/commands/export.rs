@@ -38,7 +38,7 @@ pub struct Args {
     hxl: bool,
     /// Read the facilities from this store instead of the demo city or --data.
     #[arg(long, env = "REFUGE_STORE", conflicts_with = "files")]
-    store: Option<PathBuf>,
+    store: Option<String>,
     /// Write here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -51,7 +51,7 @@ pub fn run(args: Args) -> Result<()> {
         return export_layer(&args, layer);
     }
     let all = match &args.store {
-        Some(path) => refuge_store::Store::open(path)?.load()?.facilities,
+        Some(path) => refuge_store::Store::at(path)?.load()?.facilities,
         None => Dataset::load(&args.data)?
             .index
             .facilities()
@@ -96,7 +96,7 @@ fn export_layer(args: &Args, layer: BaseLayer) -> Result<()> {
         );
     }
     let base = match &args.store {
-        Some(path) => refuge_store::Store::open(path)?.load()?.base,
+        Some(path) => refuge_store::Store::at(path)?.load()?.base,
         None if args.data.files.is_empty() => refuge_io::demo::demo_city()?.base,
         None => anyhow::bail!(
             "--data files hold facilities only; export base-map layers from a store or the demo city"

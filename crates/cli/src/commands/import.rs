@@ -58,7 +58,7 @@ pub struct Args {
     /// Write into this store (created if absent): facilities and base-map features, updated in
     /// place when imported again. Stop the server first, or use --server.
     #[arg(long, conflicts_with_all = ["server", "output"])]
-    store: Option<PathBuf>,
+    store: Option<String>,
     /// Send to this running server (admin token): its map changes at once.
     #[arg(long, requires = "token", conflicts_with = "output")]
     server: Option<String>,
@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let destination = match (&args.store, &args.server, &args.output) {
         (Some(path), _, _) => {
-            let store = Store::open(path)?;
+            let store = Store::at(path)?;
             store.ensure_catalog(&refuge_io::demo::catalog()?)?;
             Destination::Store(Box::new(store))
         }

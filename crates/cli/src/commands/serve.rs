@@ -33,10 +33,11 @@ pub struct Args {
     /// Tile cache budget in MiB.
     #[arg(long, env = "REFUGE_TILE_CACHE_MB")]
     tile_cache_mb: Option<usize>,
-    /// The store (an SQLite file, created if absent). On first start it is filled with the demo
-    /// city, or with --seed.
+    /// The store: a SQLite file (created if absent), or a PostgreSQL + PostGIS database
+    /// (`postgres://user:password@host/database`) that several servers share. On first start it
+    /// is filled with the demo city, or with --seed.
     #[arg(long, env = "REFUGE_STORE", default_value = "refuge.db")]
-    store: PathBuf,
+    store: String,
     /// A Refuge GeoJSON file (from `refuge import --output`) to fill a new store with.
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
@@ -82,7 +83,7 @@ pub fn run(args: Args) -> Result<()> {
                 "--data serves files read-only: add --read-only, or fill a new store with --seed FILE"
             );
         }
-        let store = Store::open(&args.store)?;
+        let store = Store::at(&args.store)?;
         if let Some(seed) = &args.seed {
             if store.is_empty()? {
                 seed_store(&store, seed)?;
@@ -92,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
         let state = AppState::open(store, None, config)?;
         eprintln!(
             "store {}: {} facilities loaded in {:.2} s",
-            args.store.display(),
+            state.store.as_deref().map(Store::shown).unwrap_or_default(),
             state.index.snapshot().len(),
             started.elapsed().as_secs_f64()
         );

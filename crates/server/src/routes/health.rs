@@ -26,8 +26,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// What `/healthz` says.
 #[derive(Debug, Serialize, ToSchema)]
 struct Health {
-    /// Always `ok` when the server answers.
+    /// `ok`; `degraded` when the shared store cannot be reached (reads go on from this server's
+    /// copy; writes answer 503 until it is back).
     status: &'static str,
+    /// Why the server is degraded, if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
+    /// On a shared store, the last change of the store's change log this server has taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes_through: Option<i64>,
     /// Facilities in the index.
     facilities: usize,
     /// The data version: one more with every change.
@@ -41,8 +48,15 @@ struct Health {
     responses((status = 200, description = "The server is up", body = Health)))]
 async fn healthz(State(state): State<AppState>) -> Json<Health> {
     let snapshot = state.index.snapshot();
+    let problem = state.store_problem();
     Json(Health {
-        status: "ok",
+        status: if problem.is_some() { "degraded" } else { "ok" },
+        problem,
+        changes_through: state
+            .store
+            .as_deref()
+            .filter(|store| store.is_shared())
+            .map(refuge_store::Store::followed),
         facilities: snapshot.len(),
         data_version: snapshot.version(),
         base_features: state.backdrop.load().base.len(),

@@ -86,7 +86,7 @@ fn audit_entries(f: &Fixture) -> usize {
 
 /// The stock ledger as the store file holds it, read afresh.
 fn stored_ledger(f: &Fixture) -> refuge_core::StockLedger {
-    let reloaded = Store::open(f.state.store.as_ref().unwrap().path())
+    let reloaded = Store::open(f.state.store.as_ref().unwrap().path().unwrap())
         .unwrap()
         .load()
         .unwrap();
