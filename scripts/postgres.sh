@@ -34,6 +34,7 @@ esac
 
 if ! dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || { echo "needs postgresql-15-postgis-3: run as root or apt-get install it" >&2; exit 1; }
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
 fi
 

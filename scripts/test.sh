@@ -17,6 +17,15 @@ if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! fc-list
   fi
 fi
 
+# A private PostgreSQL + PostGIS primary and streaming standby on loopback: the store suite runs
+# on both backends, and several real servers share one database. CI must not skip these.
+pgdata=$(mktemp -d /var/tmp/refuge-test-pg.XXXXXX)
+stop_postgres() { ./scripts/postgres.sh stop "$pgdata"; rm -rf "$pgdata"; }
+trap stop_postgres EXIT
+settings=$(REFUGE_PG_PORT="${REFUGE_PG_PORT:-18442}" ./scripts/postgres.sh start "$pgdata")
+for setting in $settings; do export "${setting?}"; done
+export REFUGE_REQUIRE_POSTGRES=1
+
 cargo test --workspace
 
 npm ci --prefix web --no-audit --no-fund --loglevel=error
@@ -25,7 +34,7 @@ work=$(mktemp -d)
 port="${REFUGE_TEST_PORT:-18090}"
 refuge="$CARGO_TARGET_DIR/debug/refuge"
 servers=()
-trap 'for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+trap 'for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; stop_postgres' EXIT
 
 # Starts `refuge serve --store STORE` on PORT (the page built in) and waits until it answers.
 serve() { # serve STORE PORT
