@@ -8,11 +8,15 @@
 #                                     REFUGE_TEST_STANDBY=postgres://…/refuge   (the standby)
 #                                     REFUGE_TEST_PGDATA=DIR
 #   scripts/postgres.sh stop DIR    stops both
+#   scripts/postgres.sh fail DIR    a failover drill: the primary stops at once (as a crash would),
+#                                   and the standby is promoted to primary
 #
 # Ports: REFUGE_PG_PORT (default 18432) for the primary, the next one for the standby.
+# REFUGE_PG_STANDBY_DELAY (e.g. 500ms) makes the standby apply each commit that much later, as a
+# loaded replica would.
 set -euo pipefail
-command=${1:?usage: scripts/postgres.sh start|stop DIR}
-dir=${2:?usage: scripts/postgres.sh start|stop DIR}
+command=${1:?usage: scripts/postgres.sh start|stop|fail DIR}
+dir=${2:?usage: scripts/postgres.sh start|stop|fail DIR}
 port=${REFUGE_PG_PORT:-18432}
 standby_port=$((port + 1))
 PGBIN=/usr/lib/postgresql/15/bin
@@ -28,8 +32,12 @@ stop() {
 
 case "$command" in
   stop) stop; exit 0 ;;
+  fail)
+    as_postgres "$PGBIN/pg_ctl" -D "$dir/primary" -m immediate stop >/dev/null
+    as_postgres "$PGBIN/pg_ctl" -D "$dir/standby" -w promote >/dev/null
+    exit 0 ;;
   start) ;;
-  *) echo "usage: scripts/postgres.sh start|stop DIR" >&2; exit 2 ;;
+  *) echo "usage: scripts/postgres.sh start|stop|fail DIR" >&2; exit 2 ;;
 esac
 
 if ! dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1; then
@@ -58,8 +66,11 @@ as_postgres "$PGBIN/pg_ctl" -D "$dir/primary" -l "$dir/primary.log" -w start >/d
 as_postgres psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE refuge" >/dev/null
 
 # The standby: a base backup of the primary that follows its WAL stream.
-as_postgres "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$dir/standby" -R -X stream >/dev/null
+as_postgres "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$dir/standby" -R -X stream --checkpoint=fast >/dev/null
 sed -i "s/^port = $port/port = $standby_port/" "$dir/standby/postgresql.conf"
+if [ -n "${REFUGE_PG_STANDBY_DELAY:-}" ]; then
+  echo "recovery_min_apply_delay = '$REFUGE_PG_STANDBY_DELAY'" >>"$dir/standby/postgresql.conf"
+fi
 as_postgres "$PGBIN/pg_ctl" -D "$dir/standby" -l "$dir/standby.log" -w start >/dev/null
 
 echo "REFUGE_TEST_POSTGRES=postgres://postgres@127.0.0.1:$port/refuge"

@@ -10,7 +10,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use refuge_store::testing::Scratch;
-use support::{Server, free_port, http, logistics_token, serve};
+use support::{Server, free_port, http, logistics_token, refuge, serve, serve_with};
 
 /// A JSON answer of a server, or the status and body when it is not 200.
 fn get(port: u16, path: &str) -> serde_json::Value {
@@ -352,4 +352,152 @@ fn a_server_that_loses_the_database_reads_on_and_refuses_writes() {
     let facility = get(port, &path);
     assert_eq!(facility["properties"]["status"], "full");
     assert_eq!(facility["properties"]["version"], 2, "written once");
+}
+
+/// A primary and a standby of their own (a failover drill must not take the shared test
+/// cluster's primary away), stopped when dropped.
+struct Cluster {
+    dir: std::path::PathBuf,
+    primary: String,
+    standby: String,
+}
+
+impl Cluster {
+    fn start(standby_delay: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("refuge-failover-{}", std::process::id()));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/postgres.sh");
+        // Two free ports in a row, well away from the shared cluster's.
+        let port = (free_port() / 2 * 2).clamp(20_000, 60_000);
+        let output = std::process::Command::new(script)
+            .args(["start", dir.to_str().unwrap()])
+            .env("REFUGE_PG_PORT", port.to_string())
+            .env("REFUGE_PG_STANDBY_DELAY", standby_delay)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let setting = |name: &str| {
+            said.lines()
+                .find_map(|line| line.strip_prefix(&format!("{name}=")))
+                .unwrap()
+                .to_owned()
+        };
+        Self {
+            primary: setting("REFUGE_TEST_POSTGRES"),
+            standby: setting("REFUGE_TEST_STANDBY"),
+            dir,
+        }
+    }
+
+    fn script(&self, command: &str) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/postgres.sh");
+        let status = std::process::Command::new(script)
+            .args([command, self.dir.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "scripts/postgres.sh {command}");
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.script("stop");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A server reading from a standby that applies each commit 300 ms late still shows its own
+/// writes at once; when the primary is lost, the standby is promoted and the server, pointed at
+/// it, has every acknowledged write and takes new ones.
+#[test]
+fn a_standby_takes_the_reads_and_then_the_primary_role() {
+    if refuge_store::testing::postgres_server().is_none() {
+        return;
+    }
+    let cluster = Cluster::start("300ms");
+    let port = free_port();
+    let (ok, admin, err) = refuge(&[
+        "token",
+        "create",
+        "--role",
+        "admin",
+        "--name",
+        "drill",
+        "--store",
+        &cluster.primary,
+    ]);
+    assert!(ok, "{err}");
+    let admin = admin.trim().to_owned();
+    let mut server = serve_with(&cluster.primary, port, &["--read-store", &cluster.standby]);
+    let shelter = first_id(port, "shelter");
+    let path = format!("/api/v1/facilities/{shelter}");
+    let mut standby = postgres::Client::connect(&cluster.standby, postgres::NoTls).unwrap();
+    let readers: i64 = standby
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(readers > 0, "the server reads from the standby");
+
+    for (i, status) in ["full", "open", "full"].iter().enumerate() {
+        let (code, body) = http(
+            port,
+            "POST",
+            &format!("{path}/status"),
+            Some(&admin),
+            &format!(r#"{{"status": "{status}", "reported_by": "drill {i}"}}"#),
+        )
+        .unwrap();
+        assert_eq!(code, 200, "{body}");
+        // The audit log is read from the store: at once after the write, it has it.
+        let (code, log) = http(port, "GET", "/api/v1/audit?limit=1", Some(&admin), "").unwrap();
+        assert_eq!(code, 200, "{log}");
+        let log: serde_json::Value = serde_json::from_str(&log).unwrap();
+        assert_eq!(
+            log["entries"][0]["after"]["status"]["reported_by"],
+            format!("drill {i}"),
+            "read-your-writes through a standby 300 ms behind"
+        );
+    }
+
+    // The primary is lost; reads go on, writes cannot.
+    std::thread::sleep(Duration::from_millis(500)); // the standby has replayed everything
+    cluster.script("fail");
+    assert_eq!(get(port, &path)["properties"]["status"], "full");
+    let (code, body) = http(
+        port,
+        "POST",
+        &format!("{path}/status"),
+        Some(&admin),
+        r#"{"status": "open"}"#,
+    )
+    .unwrap();
+    assert_eq!(code, 503, "{body}");
+
+    // The servers are pointed at the promoted standby.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _server = serve(&cluster.standby, port);
+    let facility = get(port, &path);
+    assert_eq!(facility["properties"]["status"], "full");
+    assert_eq!(
+        facility["properties"]["version"], 4,
+        "every acknowledged write"
+    );
+    let (code, body) = http(
+        port,
+        "POST",
+        &format!("{path}/status"),
+        Some(&admin),
+        r#"{"status": "open"}"#,
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
 }

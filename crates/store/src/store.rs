@@ -122,9 +122,15 @@ impl Store {
     /// Connects to the PostgreSQL store at `url` (`postgres://user:password@host/database`) and
     /// migrates its schema. A wrong or unreachable database is an error that shows no password.
     pub fn connect(url: &str) -> Result<Self> {
-        Ok(Self::over(Backend::Postgres(Box::new(Postgres::connect(
-            url,
-        )?))))
+        Self::connect_with_standby(url, None)
+    }
+
+    /// Connects to the PostgreSQL primary at `url`, with reads on its streaming replica
+    /// `standby` (if given). A read waits (up to a second) for the standby to replay this
+    /// process's own last write, else asks the primary: a server always sees its own writes.
+    pub fn connect_with_standby(url: &str, standby: Option<&str>) -> Result<Self> {
+        let postgres = Postgres::connect(url, standby)?;
+        Ok(Self::over(Backend::Postgres(Box::new(postgres))))
     }
 
     /// Opens the store `location` names: a `postgres://` (or `postgresql://`) connection string,
@@ -224,8 +230,19 @@ impl Store {
         done.ok_or_else(ran_twice)
     }
 
-    /// Runs `work` in one read-only transaction: it sees one state of the store throughout.
+    /// Runs `work` in one read-only transaction: it sees one state of the store throughout
+    /// (on a PostgreSQL standby if there is one, once it holds this process's writes).
     pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.read_at(false, work)
+    }
+
+    /// Runs `work` in one read-only transaction on the primary: for what another process may
+    /// have just written (a token made by `refuge token create`).
+    pub(crate) fn read_primary<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.read_at(true, work)
+    }
+
+    fn read_at<T>(&self, primary: bool, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut work = Some(work);
         let mut done = None;
         let mut once = |tx: &mut dyn Tx| -> Result<()> {
@@ -235,6 +252,7 @@ impl Store {
         };
         match &self.backend {
             Backend::Sqlite(sqlite) => sqlite.read(&mut once)?,
+            Backend::Postgres(postgres) if primary => postgres.read_primary(&mut once)?,
             Backend::Postgres(postgres) => postgres.read(&mut once)?,
         }
         done.ok_or_else(ran_twice)
@@ -524,7 +542,7 @@ impl Store {
         }
         let key = hash(secret);
         let revocations = self.revocations.load(Ordering::SeqCst);
-        let Some(found) = self.read(|tx| tx.live_token(&key, &now()))? else {
+        let Some(found) = self.read_primary(|tx| tx.live_token(&key, &now()))? else {
             return Ok(None);
         };
         let Ok(role) = found.role.parse() else {

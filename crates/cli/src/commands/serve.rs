@@ -38,6 +38,10 @@ pub struct Args {
     /// is filled with the demo city, or with --seed.
     #[arg(long, env = "REFUGE_STORE", default_value = "refuge.db")]
     store: String,
+    /// A streaming replica of the PostgreSQL --store (`postgres://…`) to read from; writes go to
+    /// the primary, and the server still sees its own writes at once.
+    #[arg(long, env = "REFUGE_READ_STORE", value_name = "URL")]
+    read_store: Option<String>,
     /// A Refuge GeoJSON file (from `refuge import --output`) to fill a new store with.
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
@@ -83,7 +87,16 @@ pub fn run(args: Args) -> Result<()> {
                 "--data serves files read-only: add --read-only, or fill a new store with --seed FILE"
             );
         }
-        let store = Store::at(&args.store)?;
+        let store = match &args.read_store {
+            None => Store::at(&args.store)?,
+            Some(standby) => {
+                anyhow::ensure!(
+                    refuge_store::is_postgres(&args.store) && refuge_store::is_postgres(standby),
+                    "--read-store is a PostgreSQL standby of a PostgreSQL --store (postgres://…)"
+                );
+                Store::connect_with_standby(&args.store, Some(standby))?
+            }
+        };
         if let Some(seed) = &args.seed {
             if store.is_empty()? {
                 seed_store(&store, seed)?;

@@ -99,6 +99,11 @@ pub fn logistics_token(store: &str, name: &str) -> String {
 
 /// Starts `refuge serve` on a store and waits until it answers.
 pub fn serve(store: &str, port: u16) -> Server {
+    serve_with(store, port, &[])
+}
+
+/// Starts `refuge serve` on a store with more arguments, and waits until it answers.
+pub fn serve_with(store: &str, port: u16, more: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
         .args([
             "serve",
@@ -107,6 +112,7 @@ pub fn serve(store: &str, port: u16) -> Server {
             "--bind",
             &format!("127.0.0.1:{port}"),
         ])
+        .args(more)
         .env_remove("REFUGE_DATA")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

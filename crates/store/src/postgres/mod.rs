@@ -9,7 +9,7 @@ pub(crate) mod schema;
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use postgres::fallible_iterator::FallibleIterator;
@@ -43,90 +43,28 @@ struct Connection {
     statements: HashMap<&'static str, Statement>,
 }
 
-/// A PostgreSQL store.
-pub(crate) struct Postgres {
-    /// How to connect: the connection string as given.
+/// One database server: how to reach it, and how to name it without its password.
+struct Database {
     config: postgres::Config,
-    /// The connection string without its password, for messages.
     shown: String,
-    writer: Mutex<Option<Connection>>,
-    readers: Vec<Mutex<Option<Connection>>>,
-    next_reader: AtomicUsize,
-    /// Whether this process keeps a copy of the data up to `followed` (a server does; a command
-    /// that imports or makes a token does not).
-    following: AtomicBool,
-    /// The last change this process's copy holds.
-    followed: AtomicI64,
-    /// The connection that listens for commits.
-    listener: Mutex<Option<Client>>,
 }
 
-impl std::fmt::Debug for Postgres {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Postgres")
-            .field("store", &self.shown)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Postgres {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
-    /// migrates its schema.
-    pub(crate) fn connect(url: &str) -> Result<Self> {
+impl Database {
+    fn at(url: &str) -> Result<Self> {
         let config = postgres::Config::from_str(url).map_err(|e| Error::Connect {
             store: "the PostgreSQL connection string".into(),
             message: e.to_string(),
         })?;
         let shown = shown(&config);
-        let store = Self {
-            config,
-            shown,
-            writer: Mutex::new(None),
-            readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
-            next_reader: AtomicUsize::new(0),
-            following: AtomicBool::new(false),
-            followed: AtomicI64::new(0),
-            listener: Mutex::new(None),
-        };
-        let mut writer = store.writer();
-        let conn = store.connected(&mut writer)?;
-        schema::migrate(&mut conn.client, &store.shown)?;
-        drop(writer);
-        Ok(store)
+        Ok(Self { config, shown })
     }
 
-    /// The database, without its password.
-    pub(crate) fn shown(&self) -> &str {
-        &self.shown
-    }
-
-    /// A new connection, for listening to notifications.
-    pub(crate) fn client(&self) -> Result<Client> {
+    /// A new connection.
+    fn client(&self) -> Result<Client> {
         self.config.connect(NoTls).map_err(|e| Error::Connect {
             store: self.shown.clone(),
             message: e.to_string(),
         })
-    }
-
-    fn writer(&self) -> MutexGuard<'_, Option<Connection>> {
-        self.writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// A reading connection: a free one if any, else the next in turn.
-    fn reader(&self) -> MutexGuard<'_, Option<Connection>> {
-        for reader in &self.readers {
-            match reader.try_lock() {
-                Ok(free) => return free,
-                Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => {}
-            }
-        }
-        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        self.readers[turn]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The connection in `slot`, connecting (again) if it has none or lost it.
@@ -143,78 +81,266 @@ impl Postgres {
             message: "no connection".into(),
         })
     }
+}
+
+/// A few connections to one database, each used by one caller at a time.
+struct Pool {
+    slots: Vec<Mutex<Option<Connection>>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn new(size: usize) -> Self {
+        Self {
+            slots: (0..size.max(1)).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// A free slot if any, else the next in turn.
+    fn slot(&self) -> MutexGuard<'_, Option<Connection>> {
+        for slot in &self.slots {
+            match slot.try_lock() {
+                Ok(free) => return free,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+        self.slots[turn]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A streaming replica of the primary that takes this server's reads.
+struct Standby {
+    database: Database,
+    readers: Pool,
+}
+
+/// How long a read waits for the standby to replay this process's last write before it asks the
+/// primary instead.
+const REPLAY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A PostgreSQL store.
+pub(crate) struct Postgres {
+    primary: Database,
+    /// The one connection that writes.
+    writer: Pool,
+    readers: Pool,
+    /// Where reads go, when there is a standby.
+    standby: Option<Standby>,
+    /// The primary's WAL position after this process's last write: a read on the standby waits
+    /// until the standby has replayed it (read-your-writes).
+    last_write: AtomicU64,
+    /// Whether this process keeps a copy of the data up to `followed` (a server does; a command
+    /// that imports or makes a token does not).
+    following: AtomicBool,
+    /// The last change this process's copy holds.
+    followed: AtomicI64,
+    /// The connection that listens for commits.
+    listener: Mutex<Option<Client>>,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("store", &self.primary.shown)
+            .field("standby", &self.standby.as_ref().map(|s| &s.database.shown))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Postgres {
+    /// Connects to the primary at `url` (`postgres://user:password@host:port/database`) and
+    /// migrates its schema; reads go to the streaming replica at `standby`, if given.
+    pub(crate) fn connect(url: &str, standby: Option<&str>) -> Result<Self> {
+        let store = Self {
+            primary: Database::at(url)?,
+            writer: Pool::new(1),
+            readers: Pool::new(READERS),
+            standby: standby
+                .map(|url| {
+                    Ok::<_, Error>(Standby {
+                        database: Database::at(url)?,
+                        readers: Pool::new(READERS),
+                    })
+                })
+                .transpose()?,
+            last_write: AtomicU64::new(0),
+            following: AtomicBool::new(false),
+            followed: AtomicI64::new(0),
+            listener: Mutex::new(None),
+        };
+        store.migrate()?;
+        if let Some(standby) = &store.standby {
+            let mut slot = standby.readers.slot();
+            if store.replayed(standby, &mut slot)? {
+                let conn = standby.database.connected(&mut slot)?;
+                let found = schema::version(&mut conn.client)?;
+                if found != schema::LATEST {
+                    return Err(Error::Connect {
+                        store: standby.database.shown.clone(),
+                        message: format!(
+                            "the standby has schema version {found} and the primary {}: is it \
+                             a replica of {}?",
+                            schema::LATEST,
+                            store.primary.shown
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// Brings the primary's schema up to this build's; with a standby, the standby's reads wait
+    /// for the migration too.
+    fn migrate(&self) -> Result<()> {
+        let mut writer = self.writer.slot();
+        let conn = self.primary.connected(&mut writer)?;
+        schema::migrate(&mut conn.client, &self.primary.shown)?;
+        if self.standby.is_some() {
+            self.note_write(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The database, without its password.
+    pub(crate) fn shown(&self) -> &str {
+        &self.primary.shown
+    }
 
     /// Runs `work` in a write transaction, committed if it succeeds. The transaction holds the
     /// write lock; if another server committed a change this process has not taken, nothing is
     /// done and the answer is [`Error::Behind`].
     pub(crate) fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let mut slot = self.writer();
-        let conn = self.connected(&mut slot)?;
-        let mut tx = conn.client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-        if self.following.load(Ordering::SeqCst) {
-            let latest: i64 = tx
-                .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
-                .get(0);
-            let followed = self.followed.load(Ordering::SeqCst);
-            if latest > followed {
-                return Err(Error::Behind { followed, latest });
+        let mut slot = self.writer.slot();
+        let conn = self.primary.connected(&mut slot)?;
+        let last = {
+            let mut tx = conn.client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+            if self.following.load(Ordering::SeqCst) {
+                let latest: i64 = tx
+                    .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
+                    .get(0);
+                let followed = self.followed.load(Ordering::SeqCst);
+                if latest > followed {
+                    return Err(Error::Behind { followed, latest });
+                }
             }
-        }
-        let mut pg = PgTx {
-            tx,
-            statements: &mut conn.statements,
-            first_change: None,
-            last_change: None,
-            backdrop_changed: false,
+            let mut pg = PgTx {
+                tx,
+                statements: &mut conn.statements,
+                first_change: None,
+                last_change: None,
+                backdrop_changed: false,
+            };
+            work(&mut pg)?;
+            let last = pg.last_change;
+            if let Some(last) = last {
+                if pg
+                    .first_change
+                    .is_some_and(|first| (first - 1) / PRUNE_EVERY != last / PRUNE_EVERY)
+                {
+                    pg.prune(last - KEPT_CHANGES)?;
+                }
+                pg.tx
+                    .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])?;
+            }
+            let PgTx { tx, .. } = pg;
+            tx.commit()?;
+            last
         };
-        work(&mut pg)?;
-        let last = pg.last_change;
-        if let Some(last) = last {
-            if pg
-                .first_change
-                .is_some_and(|first| (first - 1) / PRUNE_EVERY != last / PRUNE_EVERY)
-            {
-                pg.prune(last - KEPT_CHANGES)?;
-            }
-            pg.tx
-                .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])?;
-        }
-        pg.tx.commit()?;
         if let Some(last) = last {
             if self.following.load(Ordering::SeqCst) {
                 self.followed.store(last, Ordering::SeqCst);
             }
         }
+        if self.standby.is_some() {
+            self.note_write(conn)?;
+        }
         Ok(())
     }
 
-    /// Runs `work` in a read-only transaction that sees one state throughout.
-    pub(crate) fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let mut slot = self.reader();
-        let conn = self.connected(&mut slot)?;
-        let tx = conn
+    /// Remembers the primary's WAL position after a write of this process, for reads on the
+    /// standby to wait for.
+    fn note_write(&self, conn: &mut Connection) -> Result<()> {
+        let position: String = conn
             .client
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let mut pg = PgTx {
-            tx,
-            statements: &mut conn.statements,
-            first_change: None,
-            last_change: None,
-            backdrop_changed: false,
-        };
-        work(&mut pg)?;
-        pg.tx.commit()?;
+            .query_one("SELECT pg_current_wal_lsn()::text", &[])?
+            .get(0);
+        self.last_write
+            .fetch_max(lsn(&position).unwrap_or(0), Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Runs `work` in a read-only transaction that sees one state throughout: on the standby
+    /// once it has replayed this process's last write, else (lagging, or unreachable) on the
+    /// primary.
+    pub(crate) fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        if let Some(standby) = &self.standby {
+            let mut slot = standby.readers.slot();
+            match self.replayed(standby, &mut slot) {
+                Ok(true) => {
+                    if let Some(conn) = slot.as_mut() {
+                        return read_on(conn, work);
+                    }
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(standby = %standby.database.shown, %error,
+                        "the standby cannot be read: reading the primary");
+                }
+            }
+        }
+        self.read_primary(work)
+    }
+
+    /// Runs `work` in a read-only transaction on the primary.
+    pub(crate) fn read_primary(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+    ) -> Result<()> {
+        let mut slot = self.readers.slot();
+        let conn = self.primary.connected(&mut slot)?;
+        read_on(conn, work)
+    }
+
+    /// Whether the standby (connected in `slot`) has replayed this process's last write,
+    /// waiting up to [`REPLAY_WAIT`] for it.
+    fn replayed(&self, standby: &Standby, slot: &mut Option<Connection>) -> Result<bool> {
+        let conn = standby.database.connected(slot)?;
+        let wanted = self.last_write.load(Ordering::SeqCst);
+        if wanted == 0 {
+            return Ok(true);
+        }
+        let position = format!("{:X}/{:X}", wanted >> 32, wanted & 0xFFFF_FFFF);
+        let started = std::time::Instant::now();
+        loop {
+            let replayed: Option<bool> = conn
+                .client
+                .query_one(
+                    "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
+                    &[&position],
+                )?
+                .get(0);
+            if replayed != Some(false) {
+                // Replayed, or not a standby at all (promoted): either way it has the write.
+                return Ok(true);
+            }
+            if started.elapsed() >= REPLAY_WAIT {
+                return Ok(false);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
     }
 
     /// The schema version of the database.
     pub(crate) fn schema_version(&self) -> Result<u32> {
-        let mut slot = self.writer();
-        let conn = self.connected(&mut slot)?;
+        let mut slot = self.writer.slot();
+        let conn = self.primary.connected(&mut slot)?;
         schema::version(&mut conn.client)
     }
 
@@ -239,7 +365,7 @@ impl Postgres {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if slot.as_ref().is_none_or(Client::is_closed) {
             *slot = None;
-            let mut client = self.client()?;
+            let mut client = self.primary.client()?;
             client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
             *slot = Some(client);
         }
@@ -261,8 +387,9 @@ impl Postgres {
 
     /// The changes after `after`, at most `limit`, in commit order.
     pub(crate) fn changes_since(&self, after: i64, limit: i64) -> Result<Changes> {
-        let mut slot = self.reader();
-        let conn = self.connected(&mut slot)?;
+        // On the primary: a server catching up before a write needs every change committed.
+        let mut slot = self.readers.slot();
+        let conn = self.primary.connected(&mut slot)?;
         let mut tx = conn
             .client
             .build_transaction()
@@ -322,6 +449,32 @@ impl Postgres {
             complete: true,
         })
     }
+}
+
+/// Runs `work` in a repeatable-read, read-only transaction on `conn`.
+fn read_on(conn: &mut Connection, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    let tx = conn
+        .client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let mut pg = PgTx {
+        tx,
+        statements: &mut conn.statements,
+        first_change: None,
+        last_change: None,
+        backdrop_changed: false,
+    };
+    work(&mut pg)?;
+    pg.tx.commit()?;
+    Ok(())
+}
+
+/// A WAL position (`16/B374D848`) as a number.
+fn lsn(text: &str) -> Option<u64> {
+    let (high, low) = text.split_once('/')?;
+    Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
 }
 
 /// The connection string's user, hosts, ports and database, never its password.
