@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 # Debian's Chromium drives the browser tests (playwright cannot download its own browser here);
-# a small CJK font lets the page's Chinese labels render in screenshots.
-if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
+# a small CJK font lets the page's Chinese labels render in screenshots; GDAL's ogrinfo reads the
+# PostgreSQL store's layers as QGIS does.
+if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! command -v ogrinfo >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl gdal-bin >/dev/null
   else
-    echo "the browser tests need Debian's chromium, a CJK font and curl: sudo apt-get install chromium fonts-wqy-microhei curl" >&2
+    echo "the tests need Debian's chromium, a CJK font, curl and gdal-bin: sudo apt-get install chromium fonts-wqy-microhei curl gdal-bin" >&2
     exit 1
   fi
 fi

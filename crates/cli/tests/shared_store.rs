@@ -19,14 +19,17 @@ fn get(port: u16, path: &str) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
-/// Servers on one new database: the first seeds it with the demo city, the others start after.
-fn servers(store: &str, count: usize) -> Vec<(Server, u16)> {
-    (0..count)
+/// A new database and `count` servers on it, each with its port: the first seeds it with the
+/// demo city, the others start after. `None` without a test PostgreSQL server.
+fn shared(count: usize) -> Option<(Scratch, Vec<(Server, u16)>)> {
+    let db = Scratch::postgres()?;
+    let servers = (0..count)
         .map(|_| {
             let port = free_port();
-            (serve(store, port), port)
+            (serve(&db.location, port), port)
         })
-        .collect()
+        .collect();
+    Some((db, servers))
 }
 
 /// Polls until `seen` holds on the server at `port`; how long that took.
@@ -62,10 +65,9 @@ fn stock(port: u16, depot: u64, item: &str) -> u64 {
 
 #[test]
 fn a_write_on_one_server_is_seen_on_the_others() {
-    let Some(db) = Scratch::postgres() else {
+    let Some((db, servers)) = shared(3) else {
         return;
     };
-    let servers = servers(&db.location, 3);
     let token = logistics_token(&db.location, "duty officer");
     let (a, b, c) = (servers[0].1, servers[1].1, servers[2].1);
     let shelter = first_id(a, "shelter");
@@ -120,10 +122,9 @@ fn a_write_on_one_server_is_seen_on_the_others() {
 /// or made up, and no issue takes stock another server had already given away.
 #[test]
 fn stock_written_through_two_servers_comes_out_exact() {
-    let Some(db) = Scratch::postgres() else {
+    let Some((db, servers)) = shared(2) else {
         return;
     };
-    let servers = servers(&db.location, 2);
     let token = logistics_token(&db.location, "stock clerk");
     let ports = [servers[0].1, servers[1].1];
     let depot = first_id(ports[0], "reserve");
@@ -172,7 +173,6 @@ fn stock_written_through_two_servers_comes_out_exact() {
     );
     let expected = before + received - issued;
     for port in ports {
-        until(port, &format!("/api/v1/facilities/{depot}"), |_| true);
         let took = until(port, &format!("/api/v1/facilities/{depot}"), |f| {
             f["properties"]["stock"]
                 .as_array()
@@ -196,10 +196,9 @@ fn stock_written_through_two_servers_comes_out_exact() {
 /// A server killed mid-burst: every write it acknowledged is on the other server.
 #[test]
 fn writes_acknowledged_by_a_killed_server_are_on_the_other() {
-    let Some(db) = Scratch::postgres() else {
+    let Some((db, mut servers)) = shared(2) else {
         return;
     };
-    let mut servers = servers(&db.location, 2);
     let token = logistics_token(&db.location, "crash test");
     let (a, b) = (servers[0].1, servers[1].1);
     let depot = first_id(a, "reserve");
@@ -230,8 +229,6 @@ fn writes_acknowledged_by_a_killed_server_are_on_the_other() {
     writer.join().unwrap();
     let acknowledged = acknowledged.load(std::sync::atomic::Ordering::SeqCst);
     assert!(acknowledged < 5_000, "killed mid-burst");
-    let path = format!("/api/v1/facilities/{depot}");
-    until(b, &path, |_| true);
     std::thread::sleep(Duration::from_millis(1_500)); // a poll, for a commit whose notice was lost
     let seen = stock(b, depot, "bottled_water") - before;
     assert!(
@@ -243,10 +240,9 @@ fn writes_acknowledged_by_a_killed_server_are_on_the_other() {
 /// A change committed without a notification (as when one is lost) is taken within a poll.
 #[test]
 fn a_lost_notification_is_made_up_by_polling() {
-    let Some(db) = Scratch::postgres() else {
+    let Some((db, servers)) = shared(1) else {
         return;
     };
-    let servers = servers(&db.location, 1);
     let port = servers[0].1;
     let shelter = first_id(port, "shelter");
     let mut client = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
@@ -273,10 +269,9 @@ fn a_lost_notification_is_made_up_by_polling() {
 /// refuses writes with 503; when the database is back, writes go through and none is doubled.
 #[test]
 fn a_server_that_loses_the_database_reads_on_and_refuses_writes() {
-    let Some(db) = Scratch::postgres() else {
+    let Some((db, servers)) = shared(1) else {
         return;
     };
-    let servers = servers(&db.location, 1);
     let token = logistics_token(&db.location, "night shift");
     let port = servers[0].1;
     let shelter = first_id(port, "shelter");

@@ -216,46 +216,28 @@ impl Store {
 
     /// Runs `work` in one write transaction, committed if it succeeds.
     pub(crate) fn write<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let mut work = Some(work);
-        let mut done = None;
-        let mut once = |tx: &mut dyn Tx| -> Result<()> {
-            let work = work.take().ok_or_else(ran_twice)?;
-            done = Some(work(tx)?);
-            Ok(())
-        };
-        match &self.backend {
-            Backend::Sqlite(sqlite) => sqlite.write(&mut once)?,
-            Backend::Postgres(postgres) => postgres.write(&mut once)?,
-        }
-        done.ok_or_else(ran_twice)
+        once(work, |tx| match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.write(tx),
+            Backend::Postgres(postgres) => postgres.write(tx),
+        })
     }
 
     /// Runs `work` in one read-only transaction: it sees one state of the store throughout
     /// (on a PostgreSQL standby if there is one, once it holds this process's writes).
     pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        self.read_at(false, work)
+        once(work, |tx| match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.read(tx),
+            Backend::Postgres(postgres) => postgres.read(tx),
+        })
     }
 
     /// Runs `work` in one read-only transaction on the primary: for what another process may
     /// have just written (a token made by `refuge token create`).
     pub(crate) fn read_primary<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        self.read_at(true, work)
-    }
-
-    fn read_at<T>(&self, primary: bool, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let mut work = Some(work);
-        let mut done = None;
-        let mut once = |tx: &mut dyn Tx| -> Result<()> {
-            let work = work.take().ok_or_else(ran_twice)?;
-            done = Some(work(tx)?);
-            Ok(())
-        };
-        match &self.backend {
-            Backend::Sqlite(sqlite) => sqlite.read(&mut once)?,
-            Backend::Postgres(postgres) if primary => postgres.read_primary(&mut once)?,
-            Backend::Postgres(postgres) => postgres.read(&mut once)?,
-        }
-        done.ok_or_else(ran_twice)
+        once(work, |tx| match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.read(tx),
+            Backend::Postgres(postgres) => postgres.read_primary(tx),
+        })
     }
 
     /// The schema version of the database.
@@ -641,6 +623,22 @@ impl Store {
 /// Whether `location` is a PostgreSQL connection string.
 pub fn is_postgres(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// Hands `work`, which returns a value, to `run`, which runs a transaction's work once and
+/// returns nothing: the bridge between the store's typed work and a backend's object-safe one.
+fn once<T>(
+    work: impl FnOnce(&mut dyn Tx) -> Result<T>,
+    run: impl FnOnce(&mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>,
+) -> Result<T> {
+    let mut work = Some(work);
+    let mut done = None;
+    run(&mut |tx: &mut dyn Tx| -> Result<()> {
+        let work = work.take().ok_or_else(ran_twice)?;
+        done = Some(work(tx)?);
+        Ok(())
+    })?;
+    done.ok_or_else(ran_twice)
 }
 
 fn ran_twice() -> Error {

@@ -563,6 +563,50 @@ fn each_kind_is_a_layer_with_its_geometry_type_for_qgis() {
         .unwrap()
         .get(0);
     assert_eq!(rows, with_areas);
+    // What GDAL (and so QGIS) makes of them: each view a layer of its geometry type and count.
+    let ogrinfo = std::process::Command::new("ogrinfo")
+        .arg("--version")
+        .output();
+    if ogrinfo.is_err() {
+        assert!(
+            std::env::var("REFUGE_REQUIRE_POSTGRES").is_err(),
+            "CI installs gdal-bin for ogrinfo"
+        );
+        eprintln!("SKIPPED: the ogrinfo half of this test (install gdal-bin)");
+    } else {
+        let config: postgres::Config = shared.location.parse().unwrap();
+        let host = match &config.get_hosts()[0] {
+            postgres::config::Host::Tcp(host) => host.clone(),
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        };
+        let source = format!(
+            "PG:host={host} port={} user={} dbname={}",
+            config.get_ports()[0],
+            config.get_user().unwrap(),
+            config.get_dbname().unwrap()
+        );
+        for (view, geometry, expected) in [
+            ("refuge_shelters", "Point", count("shelter")),
+            ("refuge_reserves", "Point", count("reserve")),
+            ("refuge_micro_storage", "Point", count("micro_storage")),
+            ("refuge_hazards", "Point", count("hazard")),
+            ("refuge_hazard_zones", "Multi Polygon", rows),
+        ] {
+            let output = std::process::Command::new("ogrinfo")
+                .args(["-ro", "-so", &source, view])
+                .output()
+                .unwrap();
+            let said = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                said.contains(&format!("Geometry: {geometry}\n")),
+                "{view}: {said}"
+            );
+            assert!(
+                said.contains(&format!("Feature Count: {expected}\n")),
+                "{view}: {said}"
+            );
+        }
+    }
     // A shelter's position in the view is its position in Refuge.
     let shelter = city()
         .facilities
