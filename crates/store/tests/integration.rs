@@ -626,3 +626,24 @@ fn each_kind_is_a_layer_with_its_geometry_type_for_qgis() {
         shelter.name.zh.clone().or(shelter.name.en.clone())
     );
 }
+
+/// A server's last handle on its store may go on a thread that drives async tasks, as it stops:
+/// closing the PostgreSQL connections there must not panic.
+#[test]
+fn a_postgres_store_can_be_dropped_inside_an_async_runtime() {
+    let Some(shared) = Scratch::postgres() else {
+        return;
+    };
+    let store = shared.open();
+    store.seed(&contents()).unwrap();
+    assert!(!store.load().unwrap().facilities.is_empty());
+    let runtime = std::thread::spawn(move || {
+        // What tokio's block_on does to the thread: a runtime context, where blocking on another
+        // runtime panics.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async move { drop(store) });
+    });
+    runtime.join().expect("dropped without a panic");
+}

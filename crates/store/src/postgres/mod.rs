@@ -143,6 +143,37 @@ pub(crate) struct Postgres {
     listener: Mutex<Option<Client>>,
 }
 
+impl Drop for Postgres {
+    /// A `postgres::Client` closes its connection by blocking on a runtime of its own, which
+    /// tokio forbids on a thread that drives async tasks: a server's last handle on its store may
+    /// be dropped on one as it stops. The connections are closed on a thread of their own.
+    fn drop(&mut self) {
+        let mut connections: Vec<Connection> = Vec::new();
+        let pools = [&self.writer, &self.readers]
+            .into_iter()
+            .chain(self.standby.as_ref().map(|standby| &standby.readers));
+        for pool in pools {
+            for slot in &pool.slots {
+                let taken = slot
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .take();
+                connections.extend(taken);
+            }
+        }
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        let closing = std::thread::spawn(move || {
+            drop(connections);
+            drop(listener);
+        });
+        let _ = closing.join();
+    }
+}
+
 impl std::fmt::Debug for Postgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Postgres")
