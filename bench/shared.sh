@@ -33,8 +33,8 @@ PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  grep -l -i "panicked" "$WORK"/*.log 2>/dev/null | while read -r log; do
-    echo "--- $log" >&2; grep -i -A5 "panicked" "$log" >&2
+  for log in "$WORK"/*.log; do
+    if grep -q -i "panicked" "$log"; then echo "--- $log" >&2; grep -i -A5 "panicked" "$log" >&2; fi
   done
   ./scripts/postgres.sh stop "$PGDIR"
   rm -rf "$WORK" "$PGDIR"
