@@ -7,6 +7,7 @@ mod crs;
 mod distance;
 mod error;
 mod index;
+mod logistics;
 mod lonlat;
 mod model;
 
@@ -16,6 +17,9 @@ pub use error::{Error, Result};
 pub use index::{
     ActivationPlan, BBox, CellStats, Changed, Exposure, Filter, Hit, LeftReason, LeftShelter,
     LiveIndex, Place, SpatialIndex, doc_support,
+};
+pub use logistics::{
+    Destination, Leg, MAX_NEED, MAX_NEEDS, Need, ResupplyPlan, Stage, plan_resupply, validate_needs,
 };
 pub use lonlat::LonLat;
 pub use model::*;

@@ -6,5 +6,6 @@ mod integration {
     pub mod geonames;
     pub mod knn;
     pub mod layers;
+    pub mod logistics;
     pub mod queries;
 }

@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(routes::facilities::routes())
         .merge(routes::writes::routes())
         .merge(routes::quotas::routes())
+        .merge(routes::plans::routes())
         .merge(routes::activations::routes())
         .merge(routes::imports::routes())
         .merge(routes::events::routes())

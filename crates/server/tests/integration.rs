@@ -8,6 +8,7 @@ mod integration {
     pub mod city;
     pub mod hardening;
     pub mod mvt_decode;
+    pub mod plans;
     pub mod tiles;
     pub mod writes;
 }

@@ -91,6 +91,7 @@ type Place = (FacilityId, ItemId);
 
 /// A lot on hand: derived from the movements.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lot {
     /// The lot's label.
     pub lot: String,
@@ -322,6 +323,33 @@ impl StockLedger {
             .filter(|l| l.usable_on(day))
             .map(|l| l.quantity)
             .sum()
+    }
+
+    /// The facilities holding usable units of `item` on `day`, with how many, by facility id.
+    pub fn holders(&self, item: &ItemId, day: NaiveDate) -> Vec<(FacilityId, u64)> {
+        self.lots
+            .iter()
+            .filter(|((_, held), _)| held == item)
+            .map(|((facility, _), lots)| {
+                let usable = lots.iter().filter(|l| l.usable_on(day)).map(|l| l.quantity);
+                (*facility, usable.sum())
+            })
+            .filter(|(_, usable)| *usable > 0)
+            .collect()
+    }
+
+    /// The lots an issue of `quantity` (or of all that is usable, if less) would take on `day`,
+    /// first expiring first, without taking them.
+    pub fn fefo(
+        &self,
+        facility: FacilityId,
+        item: &ItemId,
+        quantity: u64,
+        day: NaiveDate,
+    ) -> Vec<Lot> {
+        let mut lots = self.lots(facility, item).to_vec();
+        let quantity = quantity.min(self.usable(facility, item, day));
+        take_fefo(&mut lots, quantity, day).unwrap_or_default()
     }
 
     /// Unexpired quantity per facility and item on `day`, the figure nearest-with-stock queries use.

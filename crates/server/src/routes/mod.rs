@@ -7,6 +7,7 @@ pub mod glyphs;
 pub mod health;
 pub mod imports;
 pub mod nearest;
+pub mod plans;
 pub mod quotas;
 pub mod tiles;
 pub mod web;

@@ -1,0 +1,290 @@
+//! Resupply plans: the chain first, then the nearest holders; checked against an exhaustive search
+//! of every way to split the need on small random instances.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use proptest::prelude::*;
+use refuge_core::{
+    Destination, Facility, FacilityDetails, FacilityId, GreatCircle, ItemId, MicroStorageSite,
+    Movement, MovementKind, Need, ReserveDepot, ReserveTier, SpatialIndex, Stage, StockLedger,
+    doc_support::shelter, plan_resupply,
+};
+
+fn id(n: u64) -> FacilityId {
+    FacilityId::new(n).unwrap()
+}
+
+fn depot(n: u64, lon: f64, lat: f64, tier: ReserveTier, parent: Option<u64>) -> Facility {
+    let mut facility = shelter(n, lon, lat);
+    let mut depot = ReserveDepot::physical(tier);
+    depot.parent = parent.map(id);
+    facility.details = FacilityDetails::Reserve(depot);
+    facility
+}
+
+fn site(n: u64, lon: f64, lat: f64) -> Facility {
+    let mut facility = shelter(n, lon, lat);
+    facility.details = FacilityDetails::MicroStorage(MicroStorageSite {
+        parent_depot: None,
+        host: None,
+        keyholder: None,
+        open_hours: None,
+    });
+    facility
+}
+
+fn water() -> ItemId {
+    ItemId::new("bottled_water").unwrap()
+}
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
+}
+
+fn at() -> DateTime<Utc> {
+    day().and_hms_opt(8, 0, 0).unwrap().and_utc()
+}
+
+fn receive(facility: u64, lot: &str, quantity: u64, expires: Option<NaiveDate>) -> Movement {
+    Movement {
+        facility: id(facility),
+        item: water(),
+        kind: MovementKind::Receive {
+            lot: lot.into(),
+            quantity,
+            expires,
+        },
+        at: at() - chrono::Duration::days(30),
+        by: None,
+    }
+}
+
+/// A community depot (1) under a sub-district depot (2) under a district depot (3); two more
+/// depots (4, 5) and a micro-storage site (6) outside the chain; a shelter (9) in community 1's
+/// area. Stock as given, per source.
+fn city(stock: &[(u64, u64, bool)], places: &[(f64, f64)]) -> (SpatialIndex, StockLedger) {
+    let mut shelter_here = shelter(9, 7.42, 43.74);
+    shelter_here.admin.community = Some("Here".into());
+    let mut community = depot(1, places[0].0, places[0].1, ReserveTier::Community, Some(2));
+    community.admin.community = Some("Here".into());
+    let facilities = vec![
+        shelter_here,
+        community,
+        depot(
+            2,
+            places[1].0,
+            places[1].1,
+            ReserveTier::Subdistrict,
+            Some(3),
+        ),
+        depot(3, places[2].0, places[2].1, ReserveTier::District, None),
+        depot(4, places[3].0, places[3].1, ReserveTier::Community, Some(2)),
+        depot(
+            5,
+            places[4].0,
+            places[4].1,
+            ReserveTier::Subdistrict,
+            Some(3),
+        ),
+        site(6, places[5].0, places[5].1),
+    ];
+    let mut ledger = StockLedger::new();
+    for (n, (facility, quantity, expired)) in stock.iter().enumerate() {
+        if *quantity > 0 {
+            let expires = expired.then(|| day() - chrono::Duration::days(1));
+            ledger
+                .record(receive(*facility, &format!("lot {n}"), *quantity, expires))
+                .unwrap();
+        }
+    }
+    (SpatialIndex::new(facilities).unwrap(), ledger)
+}
+
+#[test]
+fn the_chain_comes_first_then_the_nearest_and_the_rest_is_unmet() {
+    let places = [
+        (7.50, 43.80),   // the community depot, far
+        (7.60, 43.90),   // its sub-district depot, farther
+        (7.70, 44.00),   // the district depot, farthest
+        (7.421, 43.741), // another community depot, next door
+        (7.43, 43.75),
+        (7.44, 43.76),
+    ];
+    let stock = [
+        (1, 30, false),
+        (1, 500, true), // expired: does not count
+        (2, 20, false),
+        (3, 10, false),
+        (4, 25, false),
+        (6, 7, false),
+        (5, 3, false),
+    ];
+    let (index, ledger) = city(&stock, &places);
+    let need = Need {
+        item: water(),
+        quantity: 100,
+    };
+    let plan = plan_resupply(
+        &index,
+        &ledger,
+        Destination::Facility(id(9)),
+        &[need],
+        day(),
+    )
+    .unwrap();
+    let legs: Vec<(u64, u64)> = plan
+        .legs
+        .iter()
+        .map(|leg| (leg.source.get(), leg.quantity))
+        .collect();
+    // The chain, lowest tier first, even though depot 4 is next door; then nearest first.
+    assert_eq!(
+        legs,
+        vec![(1, 30), (2, 20), (3, 10), (4, 25), (5, 3), (6, 7)]
+    );
+    assert_eq!(
+        plan.unmet,
+        vec![Need {
+            item: water(),
+            quantity: 5
+        }]
+    );
+    assert_eq!(
+        plan.stages,
+        vec![
+            Stage::Chain {
+                depot: id(1),
+                tier: ReserveTier::Community
+            },
+            Stage::Chain {
+                depot: id(2),
+                tier: ReserveTier::Subdistrict
+            },
+            Stage::Chain {
+                depot: id(3),
+                tier: ReserveTier::District
+            },
+            Stage::Nearest,
+        ]
+    );
+    assert_eq!(plan.legs[0].lots.len(), 1, "the expired lot is not taken");
+    assert_eq!(plan.legs[0].lots[0].lot, "lot 0");
+}
+
+#[test]
+fn a_need_the_chain_covers_stays_in_the_chain() {
+    let places = [
+        (7.5, 43.8),
+        (7.6, 43.9),
+        (7.7, 44.0),
+        (7.421, 43.741),
+        (7.43, 43.75),
+        (7.44, 43.76),
+    ];
+    let (index, ledger) = city(
+        &[(1, 40, false), (2, 100, false), (4, 1_000, false)],
+        &places,
+    );
+    let needs = [Need {
+        item: water(),
+        quantity: 90,
+    }];
+    let plan = plan_resupply(&index, &ledger, Destination::Facility(id(9)), &needs, day()).unwrap();
+    let legs: Vec<(u64, u64)> = plan
+        .legs
+        .iter()
+        .map(|l| (l.source.get(), l.quantity))
+        .collect();
+    assert_eq!(legs, vec![(1, 40), (2, 50)]);
+    assert!(plan.unmet.is_empty());
+}
+
+/// The best split by brute force: every way to take from each source (usable units, metres
+/// away, chain tier if any), ranked by the stated objective: as much as possible from each chain
+/// tier in order, then as much in all as possible, then the fewest unit-kilometres. Returns what
+/// the best takes from each tier, what it leaves unmet and its unit-kilometres.
+fn exhaustive(sources: &[(u64, f64, Option<usize>)], need: u64) -> (Vec<u64>, u64, f64) {
+    let mut best: Option<((Vec<u64>, u64), f64)> = None;
+    let mut taken = vec![0u64; sources.len()];
+    loop {
+        let total: u64 = taken.iter().sum();
+        if total <= need {
+            let mut by_tier = vec![0u64; 3];
+            let mut unit_km = 0.0;
+            for ((_, metres, tier), quantity) in sources.iter().zip(&taken) {
+                if let Some(tier) = tier {
+                    by_tier[*tier] += quantity;
+                }
+                unit_km += *quantity as f64 * metres / 1_000.0;
+            }
+            let key = (by_tier, total);
+            let better = best.as_ref().is_none_or(|(best_key, best_km)| {
+                key > *best_key || (key == *best_key && unit_km < best_km - 1e-9)
+            });
+            if better {
+                best = Some((key, unit_km));
+            }
+        }
+        // The next combination, as an odometer.
+        let mut i = 0;
+        loop {
+            if i == taken.len() {
+                let ((by_tier, total), unit_km) = best.unwrap();
+                return (by_tier, need - total, unit_km);
+            }
+            if taken[i] < sources[i].0 {
+                taken[i] += 1;
+                break;
+            }
+            taken[i] = 0;
+            i += 1;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn the_plan_is_the_best_split(
+        stock in proptest::collection::vec((0u64..5, any::<bool>()), 6),
+        places in proptest::collection::vec((7.30f64..7.60, 43.70f64..43.90), 6),
+        need in 1u64..25,
+    ) {
+        let stock: Vec<(u64, u64, bool)> = stock
+            .iter()
+            .enumerate()
+            .map(|(n, (quantity, expired))| (n as u64 + 1, *quantity, *expired && n % 2 == 0))
+            .collect();
+        let (index, ledger) = city(&stock, &places);
+        let plan = plan_resupply(
+            &index,
+            &ledger,
+            Destination::Facility(id(9)),
+            &[Need { item: water(), quantity: need }],
+            day(),
+        )
+        .unwrap();
+        let destination = index.get(id(9)).unwrap().location;
+        let sources: Vec<(u64, f64, Option<usize>)> = (1..=6)
+            .map(|n| {
+                let usable = ledger.usable(id(n), &water(), day());
+                let metres = GreatCircle.distance_m(index.get(id(n)).unwrap().location, destination);
+                let tier = (n <= 3).then(|| n as usize - 1);
+                (usable, metres, tier)
+            })
+            .collect();
+        let (tiers, unmet, unit_km) = exhaustive(&sources, need);
+        let mut planned_tiers = vec![0u64; 3];
+        for leg in &plan.legs {
+            if leg.source.get() <= 3 {
+                planned_tiers[leg.source.get() as usize - 1] += leg.quantity;
+            }
+            prop_assert!(leg.quantity <= ledger.usable(leg.source, &water(), day()));
+            prop_assert_eq!(leg.lots.iter().map(|l| l.quantity).sum::<u64>(), leg.quantity);
+        }
+        let planned_unmet = plan.unmet.first().map_or(0, |n| n.quantity);
+        prop_assert_eq!(planned_tiers, tiers);
+        prop_assert_eq!(planned_unmet, unmet);
+        prop_assert!((plan.unit_km - unit_km).abs() < 1e-6, "{} vs {}", plan.unit_km, unit_km);
+    }
+}

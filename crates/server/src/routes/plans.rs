@@ -1,0 +1,101 @@
+//! `POST /api/v1/plans/resupply` (logistics): where the goods a facility or a place needs come
+//! from, the destination's resupply chain first (see `refuge_core::plan_resupply`).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use refuge_core::{Destination, FacilityId, LonLat, Need, ResupplyPlan};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Authorized, Logistics};
+use crate::body::JsonBody;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(resupply))
+}
+
+/// Where the goods go: a facility's id, or a place.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+enum Target {
+    /// A facility: its resupply chain is followed first.
+    Facility(u64),
+    /// A place (WGS84): the chain of the nearest community depot is followed first.
+    Place {
+        /// Longitude, degrees.
+        lon: f64,
+        /// Latitude, degrees.
+        lat: f64,
+    },
+}
+
+/// What a resupply plan is asked for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ResupplyRequest {
+    /// A facility id, or `{"lon": …, "lat": …}`.
+    destination: Target,
+    /// Each item once, with the units needed (1 to 10⁹).
+    #[schema(min_items = 1, max_items = 100)]
+    needs: Vec<Need>,
+}
+
+/// Plans a resupply (logistics): for each need, the legs that cover it (source, quantity, lots
+/// first expiring first, distance), what no source has, and the order the sources were tried in:
+/// the destination's chain (community → sub-district → district), then every other holder,
+/// nearest first. Only usable stock counts; the plan reserves nothing.
+#[utoipa::path(post, path = "/api/v1/plans/resupply", tag = "logistics",
+    security(("bearer" = [])),
+    request_body = ResupplyRequest,
+    responses(
+        (status = 200, description = "The plan", body = ResupplyPlan),
+        (status = 400, description = "A need or the destination is wrong", body = ErrorBody),
+    ))]
+async fn resupply(
+    State(state): State<AppState>,
+    Authorized(_, _): Authorized<Logistics>,
+    JsonBody(body): JsonBody<ResupplyRequest>,
+) -> Result<Json<ResupplyPlan>, ApiError> {
+    let invalid = |e: refuge_core::Error| ApiError::bad_request("bad_body", e.to_string());
+    refuge_core::validate_needs(&body.needs, &state.catalog).map_err(invalid)?;
+    let snapshot = state.index.snapshot();
+    let destination = match body.destination {
+        Target::Facility(id) => {
+            let id = FacilityId::new(id)
+                .map_err(|e| ApiError::bad_request("bad_body", format!("`destination`: {e}")))?;
+            if snapshot.get(id).is_none() {
+                return Err(ApiError::bad_request(
+                    "bad_body",
+                    format!("`destination`: no facility with id {id}"),
+                ));
+            }
+            Destination::Facility(id)
+        }
+        Target::Place { lon, lat } => Destination::Point(
+            LonLat::new(lon, lat)
+                .map_err(|e| ApiError::bad_request("bad_body", format!("`destination`: {e}")))?,
+        ),
+    };
+    let ledger = state.ledger.clone();
+    let plan = tokio::task::spawn_blocking(move || {
+        let ledger = ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        refuge_core::plan_resupply(
+            &snapshot,
+            &ledger,
+            destination,
+            &body.needs,
+            Utc::now().date_naive(),
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(invalid)?;
+    Ok(Json(plan))
+}

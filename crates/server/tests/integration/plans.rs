@@ -1,0 +1,228 @@
+//! Resupply plans through the API, on the demo city: the officer's case, checked by hand against
+//! the stock and the resupply chain, and every bad request named.
+
+use serde_json::{Value, json};
+
+use super::writes::{fixture, send};
+
+/// The shelter in a community with a community depot, and that depot's chain upwards.
+async fn shelter_and_chain(f: &super::writes::Fixture) -> (u64, Vec<u64>) {
+    let snapshot = f.state.index.snapshot();
+    let depots: Vec<&refuge_core::Facility> = snapshot
+        .facilities()
+        .filter(|d| d.reserve().is_some())
+        .collect();
+    let shelter = snapshot
+        .facilities()
+        .filter(|s| s.shelter().is_some())
+        .find(|s| {
+            depots.iter().any(|d| {
+                d.reserve().map(|r| r.tier) == Some(refuge_core::ReserveTier::Community)
+                    && d.admin.community.is_some()
+                    && d.admin.community == s.admin.community
+            })
+        })
+        .unwrap();
+    let mut chain = vec![
+        depots
+            .iter()
+            .find(|d| {
+                d.reserve().map(|r| r.tier) == Some(refuge_core::ReserveTier::Community)
+                    && d.admin.community == shelter.admin.community
+            })
+            .unwrap()
+            .id,
+    ];
+    while let Some(parent) = snapshot
+        .get(*chain.last().unwrap())
+        .and_then(|d| d.reserve())
+        .and_then(|r| r.parent)
+    {
+        chain.push(parent);
+    }
+    (shelter.id.get(), chain.iter().map(|id| id.get()).collect())
+}
+
+#[tokio::test]
+async fn the_officers_case_follows_the_chain_and_splits_where_it_must() {
+    let f = fixture();
+    let (shelter, chain) = shelter_and_chain(&f).await;
+    assert_eq!(chain.len(), 3, "community → sub-district → district");
+    let body = json!({
+        "destination": shelter,
+        "needs": [
+            {"item": "bottled_water", "quantity": 2000},
+            {"item": "blanket", "quantity": 300}
+        ]
+    });
+    let (status, _, plan) = send(
+        &f.state,
+        "POST",
+        "/api/v1/plans/resupply",
+        Some(&f.logistics),
+        &[],
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 200, "{plan}");
+    let stages: Vec<Value> = plan["stages"].as_array().unwrap().clone();
+    let chain_in_plan: Vec<u64> = stages
+        .iter()
+        .filter(|s| s["stage"] == "chain")
+        .map(|s| s["depot"].as_u64().unwrap())
+        .collect();
+    assert_eq!(chain_in_plan, chain);
+    assert_eq!(stages.last().unwrap()["stage"], "nearest");
+
+    let today = chrono::Utc::now().date_naive();
+    let ledger = f.state.ledger().clone();
+    for (item, need) in [("bottled_water", 2000u64), ("blanket", 300)] {
+        let item_id = refuge_core::ItemId::new(item).unwrap();
+        let legs: Vec<&Value> = plan["legs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|leg| leg["item"] == item)
+            .collect();
+        let unmet = plan["unmet"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["item"] == item)
+            .map_or(0, |n| n["quantity"].as_u64().unwrap());
+        let planned: u64 = legs.iter().map(|l| l["quantity"].as_u64().unwrap()).sum();
+        assert_eq!(
+            planned + unmet,
+            need,
+            "{item}: every unit is planned or unmet"
+        );
+        // By hand: each chain depot gives all it has (up to what is left), in tier order.
+        let mut left = need;
+        for depot in &chain {
+            let usable = ledger.usable(
+                refuge_core::FacilityId::new(*depot).unwrap(),
+                &item_id,
+                today,
+            );
+            let expected = left.min(usable);
+            let given: u64 = legs
+                .iter()
+                .filter(|l| l["source"] == *depot)
+                .map(|l| l["quantity"].as_u64().unwrap())
+                .sum();
+            assert_eq!(given, expected, "{item} from chain depot {depot}");
+            left -= expected;
+        }
+        // Then the others, nearest first, never more than they hold.
+        let mut last = 0.0;
+        for leg in legs
+            .iter()
+            .filter(|l| !chain.contains(&l["source"].as_u64().unwrap()))
+        {
+            let distance = leg["distance_m"].as_f64().unwrap();
+            assert!(distance >= last, "nearest first");
+            last = distance;
+            let source = refuge_core::FacilityId::new(leg["source"].as_u64().unwrap()).unwrap();
+            assert!(leg["quantity"].as_u64().unwrap() <= ledger.usable(source, &item_id, today));
+        }
+        assert!(
+            legs.len() > 1,
+            "{item}: the demo city has no single depot with {need}: the plan splits"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_place_can_be_the_destination() {
+    let f = fixture();
+    let (status, _, plan) = send(
+        &f.state,
+        "POST",
+        "/api/v1/plans/resupply",
+        Some(&f.logistics),
+        &[],
+        Some(json!({"destination": {"lon": 7.4246, "lat": 43.7384},
+                    "needs": [{"item": "bottled_water", "quantity": 10}]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{plan}");
+    assert!(plan.get("destination").is_none());
+    assert_eq!(plan["legs"][0]["quantity"], 10);
+    assert_eq!(plan["stages"][0]["tier"], "community");
+}
+
+#[tokio::test]
+async fn bad_plan_requests_are_refused_by_name() {
+    let f = fixture();
+    let (shelter, _) = shelter_and_chain(&f).await;
+    let need = |item: &str, quantity: i64| json!({"item": item, "quantity": quantity});
+    for (body, names) in [
+        (
+            json!({"destination": shelter, "needs": [need("caviar", 5)]}),
+            "not in the item catalogue",
+        ),
+        (
+            json!({"destination": shelter, "needs": [need("blanket", 0)]}),
+            "needs[0]",
+        ),
+        (
+            json!({"destination": shelter, "needs": [need("blanket", -3)]}),
+            "needs[0].quantity",
+        ),
+        (
+            json!({"destination": shelter, "needs": [need("blanket", 2_000_000_000)]}),
+            "needs[0]",
+        ),
+        (
+            json!({"destination": shelter, "needs": [need("blanket", 1), need("blanket", 2)]}),
+            "twice",
+        ),
+        (json!({"destination": shelter, "needs": []}), "at least one"),
+        (
+            json!({"destination": 424242, "needs": [need("blanket", 1)]}),
+            "destination",
+        ),
+        (
+            json!({"destination": {"lon": 200, "lat": 0}, "needs": [need("blanket", 1)]}),
+            "destination",
+        ),
+        (
+            json!({"destination": shelter, "needs": [need("blanket", 1)], "urgent": true}),
+            "urgent",
+        ),
+    ] {
+        let (status, _, answer) = send(
+            &f.state,
+            "POST",
+            "/api/v1/plans/resupply",
+            Some(&f.logistics),
+            &[],
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(names), "{body}: {message}");
+    }
+    let body = json!({"destination": shelter, "needs": [need("blanket", 1)]});
+    let (status, _, _) = send(
+        &f.state,
+        "POST",
+        "/api/v1/plans/resupply",
+        None,
+        &[],
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _, _) = send(
+        &f.state,
+        "POST",
+        "/api/v1/plans/resupply",
+        Some(&f.planner),
+        &[],
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 403);
+}
