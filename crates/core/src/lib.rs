@@ -18,6 +18,7 @@ pub use index::{
     ActivationPlan, BBox, CellStats, Changed, Exposure, Filter, Hit, LeftReason, LeftShelter,
     LiveIndex, Place, SpatialIndex, doc_support,
 };
+pub use logistics::{Allocation, Coverage, Shipment, Transport, allocate};
 pub use logistics::{
     Destination, Leg, MAX_NEED, MAX_NEEDS, Need, ResupplyPlan, Stage, plan_resupply, validate_needs,
 };

@@ -1,7 +1,9 @@
 //! Logistics: where the goods a place needs come from.
 
+mod allocation;
 mod resupply;
 
+pub use allocation::{Allocation, Coverage, Shipment, Transport, allocate};
 pub use resupply::{
     Destination, Leg, MAX_NEED, MAX_NEEDS, Need, ResupplyPlan, Stage, plan_resupply, validate_needs,
 };

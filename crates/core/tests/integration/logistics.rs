@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use refuge_core::{
     Destination, Facility, FacilityDetails, FacilityId, GreatCircle, ItemId, MicroStorageSite,
     Movement, MovementKind, Need, ReserveDepot, ReserveTier, SpatialIndex, Stage, StockLedger,
-    doc_support::shelter, plan_resupply,
+    Transport, doc_support::shelter, plan_resupply,
 };
 
 fn id(n: u64) -> FacilityId {
@@ -286,5 +286,112 @@ proptest! {
         prop_assert_eq!(planned_tiers, tiers);
         prop_assert_eq!(planned_unmet, unmet);
         prop_assert!((plan.unit_km - unit_km).abs() < 1e-6, "{} vs {}", plan.unit_km, unit_km);
+    }
+}
+
+/// The best allocation by brute force, by the stated objective: the smallest share of need met
+/// as large as possible, then as many units as possible, then the fewest unit-kilometres.
+/// Returns that share (as units, need), the units and the unit-kilometres.
+fn best_allocation(transport: &Transport) -> ((u64, u64), u64, f64) {
+    let (sources, destinations) = (transport.stock.len(), transport.needs.len());
+    let cells = sources * destinations;
+    let cap = |cell: usize| {
+        transport.stock[cell / destinations].min(transport.needs[cell % destinations])
+    };
+    let mut x = vec![0u64; cells];
+    let mut best: Option<((u64, u64), u64, f64)> = None;
+    loop {
+        let fits = (0..sources).all(|s| {
+            (0..destinations)
+                .map(|d| x[s * destinations + d])
+                .sum::<u64>()
+                <= transport.stock[s]
+        }) && (0..destinations).all(|d| {
+            (0..sources).map(|s| x[s * destinations + d]).sum::<u64>() <= transport.needs[d]
+        });
+        if fits {
+            let got = |d: usize| (0..sources).map(|s| x[s * destinations + d]).sum::<u64>();
+            let share = (0..destinations)
+                .filter(|&d| transport.needs[d] > 0)
+                .map(|d| (got(d), transport.needs[d]))
+                .min_by(|a, b| {
+                    (u128::from(a.0) * u128::from(b.1)).cmp(&(u128::from(b.0) * u128::from(a.1)))
+                })
+                .unwrap_or((1, 1));
+            let total: u64 = x.iter().sum();
+            let km: f64 = (0..cells)
+                .map(|c| {
+                    x[c] as f64 * transport.metres[c / destinations][c % destinations] / 1_000.0
+                })
+                .sum();
+            let better = best
+                .as_ref()
+                .is_none_or(|(best_share, best_total, best_km)| {
+                    let shares = (u128::from(share.0) * u128::from(best_share.1))
+                        .cmp(&(u128::from(best_share.0) * u128::from(share.1)));
+                    shares.is_gt()
+                        || (shares.is_eq()
+                            && (total > *best_total
+                                || (total == *best_total && km < best_km - 1e-9)))
+                });
+            if better {
+                best = Some((share, total, km));
+            }
+        }
+        let mut i = 0;
+        loop {
+            if i == cells {
+                return best.unwrap();
+            }
+            if x[i] < cap(i) {
+                x[i] += 1;
+                break;
+            }
+            x[i] = 0;
+            i += 1;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// The linear program's allocation is as good as the best of every possible one.
+    #[test]
+    fn the_allocation_is_the_best_by_brute_force(
+        stock in proptest::collection::vec(0u64..5, 1..=2),
+        needs in proptest::collection::vec(1u64..5, 1..=3),
+        metres in proptest::collection::vec(100.0f64..50_000.0, 6),
+    ) {
+        let transport = Transport {
+            metres: (0..stock.len())
+                .map(|s| (0..needs.len()).map(|d| metres[s * 3 + d]).collect())
+                .collect(),
+            stock,
+            needs,
+        };
+        let units = transport.solve().unwrap();
+        let got = |d: usize| units.iter().map(|row| row[d]).sum::<u64>();
+        for (s, row) in units.iter().enumerate() {
+            prop_assert!(row.iter().sum::<u64>() <= transport.stock[s]);
+        }
+        for d in 0..transport.needs.len() {
+            prop_assert!(got(d) <= transport.needs[d]);
+        }
+        let share = (0..transport.needs.len())
+            .map(|d| (got(d), transport.needs[d]))
+            .min_by(|a, b| (u128::from(a.0) * u128::from(b.1)).cmp(&(u128::from(b.0) * u128::from(a.1))))
+            .unwrap();
+        let total: u64 = units.iter().flatten().sum();
+        let km: f64 = units
+            .iter()
+            .enumerate()
+            .flat_map(|(s, row)| row.iter().enumerate().map(move |(d, q)| (s, d, *q)))
+            .map(|(s, d, q)| q as f64 * transport.metres[s][d] / 1_000.0)
+            .sum();
+        let (best_share, best_total, best_km) = best_allocation(&transport);
+        prop_assert_eq!(u128::from(share.0) * u128::from(best_share.1), u128::from(best_share.0) * u128::from(share.1), "smallest share");
+        prop_assert_eq!(total, best_total);
+        prop_assert!((km - best_km).abs() < 1e-6, "{} vs {}", km, best_km);
     }
 }

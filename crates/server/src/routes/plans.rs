@@ -1,10 +1,12 @@
 //! `POST /api/v1/plans/resupply` (logistics): where the goods a facility or a place needs come
-//! from, the destination's resupply chain first (see `refuge_core::plan_resupply`).
+//! from, the destination's resupply chain first (see `refuge_core::plan_resupply`); and
+//! `POST /api/v1/plans/allocation`: scarce stock shared across many destinations
+//! (`refuge_core::allocate`).
 
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
-use refuge_core::{Destination, FacilityId, LonLat, Need, ResupplyPlan};
+use refuge_core::{Allocation, Destination, FacilityId, LonLat, Need, ResupplyPlan};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +18,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(resupply))
+    OpenApiRouter::new()
+        .routes(routes!(resupply))
+        .routes(routes!(allocation))
 }
 
 /// Where the goods go: a facility's id, or a place.
@@ -98,4 +102,82 @@ async fn resupply(
     .map_err(ApiError::internal)?
     .map_err(invalid)?;
     Ok(Json(plan))
+}
+
+/// The most destinations one allocation may share stock across.
+const MAX_DESTINATIONS: usize = 1_000;
+
+/// One destination of an allocation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DestinationNeeds {
+    /// The facility's id.
+    destination: u64,
+    /// Each item once, with the units needed (1 to 10⁹).
+    #[schema(min_items = 1, max_items = 100)]
+    needs: Vec<Need>,
+}
+
+/// What an allocation is asked for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AllocationRequest {
+    /// The destinations, each once.
+    #[schema(min_items = 1, max_items = 1000)]
+    destinations: Vec<DestinationNeeds>,
+}
+
+/// Shares the usable stock of every depot and micro-storage site across many destinations
+/// (logistics), item by item, as a transportation problem solved by linear programming: equal
+/// coverage first (the smallest share of need met is as large as the stock allows), then as
+/// many units as the stock allows, then the fewest unit-kilometres. Reserves nothing.
+#[utoipa::path(post, path = "/api/v1/plans/allocation", tag = "logistics",
+    security(("bearer" = [])),
+    request_body = AllocationRequest,
+    responses(
+        (status = 200, description = "The allocation", body = Allocation),
+        (status = 400, description = "A destination or a need is wrong", body = ErrorBody),
+    ))]
+async fn allocation(
+    State(state): State<AppState>,
+    Authorized(_, _): Authorized<Logistics>,
+    JsonBody(body): JsonBody<AllocationRequest>,
+) -> Result<Json<Allocation>, ApiError> {
+    let bad = |message: String| ApiError::bad_request("bad_body", message);
+    if body.destinations.is_empty() || body.destinations.len() > MAX_DESTINATIONS {
+        return Err(bad(format!(
+            "`destinations`: from 1 to {MAX_DESTINATIONS} destinations"
+        )));
+    }
+    let snapshot = state.index.snapshot();
+    let mut destinations: Vec<(FacilityId, Vec<Need>)> =
+        Vec::with_capacity(body.destinations.len());
+    for (n, entry) in body.destinations.into_iter().enumerate() {
+        let id = FacilityId::new(entry.destination)
+            .map_err(|e| bad(format!("`destinations[{n}].destination`: {e}")))?;
+        if snapshot.get(id).is_none() {
+            return Err(bad(format!(
+                "`destinations[{n}].destination`: no facility with id {id}"
+            )));
+        }
+        if destinations.iter().any(|(seen, _)| *seen == id) {
+            return Err(bad(format!(
+                "`destinations[{n}].destination`: facility {id} is listed twice"
+            )));
+        }
+        refuge_core::validate_needs(&entry.needs, &state.catalog)
+            .map_err(|e| bad(format!("`destinations[{n}]`: {e}")))?;
+        destinations.push((id, entry.needs));
+    }
+    let ledger = state.ledger.clone();
+    let allocation = tokio::task::spawn_blocking(move || {
+        let ledger = ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        refuge_core::allocate(&snapshot, &ledger, &destinations, Utc::now().date_naive())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(Json(allocation))
 }
