@@ -18,9 +18,9 @@ pub use index::{
     ActivationPlan, BBox, CellStats, Changed, Exposure, Filter, Hit, LeftReason, LeftShelter,
     LiveIndex, Place, SpatialIndex, doc_support,
 };
-pub use logistics::{Allocation, Coverage, Shipment, Transport, allocate};
 pub use logistics::{
-    Destination, Leg, MAX_NEED, MAX_NEEDS, Need, ResupplyPlan, Stage, plan_resupply, validate_needs,
+    Allocation, Coverage, Destination, Leg, MAX_NEED, MAX_NEEDS, Need, NeedsProfile, ResupplyPlan,
+    Shipment, Stage, Supply, Transport, allocate, days_of_supply, plan_resupply, validate_needs,
 };
 pub use lonlat::LonLat;
 pub use model::*;

@@ -12,13 +12,43 @@ use crate::dataset::Dataset;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Count a store (a SQLite file or `postgres://…`) instead of the demo city or --data.
+    #[arg(long, env = "REFUGE_STORE", conflicts_with = "files")]
+    store: Option<String>,
     #[command(flatten)]
     data: DataArgs,
 }
 
+/// What stock the figures count: the ledger, quotas and catalogue size.
+struct Stock {
+    ledger: refuge_core::StockLedger,
+    quotas: Vec<refuge_core::Quota>,
+    items: usize,
+}
+
 pub fn run(args: Args) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let dataset = Dataset::load(&args.data)?;
+    let (dataset, stock) = match &args.store {
+        Some(store) => {
+            let contents = refuge_store::Store::at(store)?.load()?;
+            let stock = Stock {
+                ledger: refuge_core::StockLedger::replay(contents.movements)?,
+                quotas: contents.quotas,
+                items: contents.catalog.len(),
+            };
+            let index = refuge_core::SpatialIndex::new(contents.facilities)?;
+            (Dataset { index, city: None }, Some(stock))
+        }
+        None => {
+            let dataset = Dataset::load(&args.data)?;
+            let stock = dataset.city.as_ref().map(|city| Stock {
+                ledger: city.ledger.clone(),
+                quotas: city.quotas.clone(),
+                items: city.catalog.len(),
+            });
+            (dataset, stock)
+        }
+    };
     let facilities: Vec<&Facility> = dataset.index.facilities().collect();
     writeln!(out, "{} facilities", facilities.len())?;
     for kind in FacilityKind::ALL {
@@ -47,15 +77,18 @@ pub fn run(args: Args) -> Result<()> {
     if unknown > 0 {
         writeln!(out, "  {unknown} shelters of unknown capacity")?;
     }
-    if let Some(city) = &dataset.city {
-        let day = refuge_io::demo::demo_time().date_naive();
+    if let Some(stock) = &stock {
+        // Today, by the clock: lots that have expired no longer count.
+        let day = chrono::Utc::now().date_naive();
         writeln!(
             out,
             "{} catalogue items, {} stock movements",
-            city.catalog.len(),
-            city.ledger.movements().len()
+            stock.items,
+            stock.ledger.movements().len()
         )?;
-        let shortages = city.ledger.shortages(&city.facilities, &city.quotas, day);
+        let shortages = stock
+            .ledger
+            .shortages(facilities.iter().copied(), &stock.quotas, day);
         writeln!(out, "{} shortages against quota on {day}", shortages.len())?;
         for s in shortages {
             let name = dataset
@@ -69,7 +102,7 @@ pub fn run(args: Args) -> Result<()> {
                 s.usable, s.item, s.minimum, s.to_target
             )?;
         }
-        let expiring = city.ledger.expiring(day, 365);
+        let expiring = stock.ledger.expiring(day, 365);
         writeln!(out, "{} lots expire within a year of {day}", expiring.len())?;
     }
     Ok(())

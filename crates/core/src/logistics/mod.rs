@@ -2,8 +2,10 @@
 
 mod allocation;
 mod resupply;
+mod supply;
 
 pub use allocation::{Allocation, Coverage, Shipment, Transport, allocate};
 pub use resupply::{
     Destination, Leg, MAX_NEED, MAX_NEEDS, Need, ResupplyPlan, Stage, plan_resupply, validate_needs,
 };
+pub use supply::{NeedsProfile, Supply, days_of_supply};

@@ -2,6 +2,7 @@
 //! the stock and the resupply chain, and every bad request named.
 
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 use super::writes::{fixture, send};
 
@@ -314,4 +315,129 @@ async fn scarce_stock_is_shared_equally_across_shelters() {
             .unwrap()
             .contains("destinations[1].destination")
     );
+}
+
+/// A shelter with 200 people and 100 bottles of water (5 a person a day by the catalogue) has a
+/// tenth of a day's supply, and is 2,900 bottles short of three days; as JSON and as CSV.
+#[tokio::test]
+async fn days_of_supply_follow_occupancy_and_stock() {
+    let f = fixture();
+    let (shelter, _) = shelter_and_chain(&f).await;
+    let (status, _, answer) = send(
+        &f.state,
+        "POST",
+        &format!("/api/v1/facilities/{shelter}/status"),
+        Some(&f.logistics),
+        &[],
+        Some(json!({"status": "open", "occupancy": 200})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, _, answer) = send(
+        &f.state,
+        "POST",
+        "/api/v1/stock/movements",
+        Some(&f.logistics),
+        &[],
+        Some(
+            json!({"facility": shelter, "item": "bottled_water", "type": "receive",
+                    "quantity": 100, "lot": "to the shelter"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, _, report) = send(
+        &f.state,
+        "GET",
+        "/api/v1/stock/supply?target_days=3",
+        Some(&f.logistics),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["profile"]["name"], "catalogue");
+    let water = report["shelters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["facility"] == shelter && s["item"] == "bottled_water")
+        .unwrap();
+    assert_eq!(water["people"], 200);
+    assert_eq!(water["daily_need"], 1000.0);
+    assert_eq!(water["on_hand"], 100);
+    assert!((water["days"].as_f64().unwrap() - 0.1).abs() < 1e-9);
+    assert_eq!(water["shortfall"], 2900);
+    assert!(!report["districts"].as_array().unwrap().is_empty());
+
+    let csv = axum::body::to_bytes(
+        refuge_server::app(f.state.clone())
+            .oneshot(
+                axum::http::Request::get("/api/v1/stock/supply?format=csv")
+                    .header("authorization", format!("Bearer {}", f.logistics))
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+            .into_body(),
+        1 << 20,
+    )
+    .await
+    .unwrap();
+    let csv = String::from_utf8(csv.to_vec()).unwrap();
+    assert!(
+        csv.starts_with("facility,district,item,people,daily_need,on_hand,days,shortfall"),
+        "{csv}"
+    );
+    assert!(csv.contains(&format!("{shelter},")));
+
+    let (status, _, _) = send(&f.state, "GET", "/api/v1/stock/supply", None, &[], None).await;
+    assert_eq!(status, 401);
+    let (status, _, answer) = send(
+        &f.state,
+        "GET",
+        "/api/v1/stock/supply?target_days=0",
+        Some(&f.logistics),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("target_days")
+    );
+}
+
+#[tokio::test]
+async fn shortages_and_expiring_lots_are_listed() {
+    let f = fixture();
+    let get = |path: &'static str| send(&f.state, "GET", path, Some(&f.logistics), &[], None);
+    let (status, _, all) = get("/api/v1/stock/shortages").await;
+    assert_eq!(status, 200, "{all}");
+    let all = all.as_array().unwrap().clone();
+    assert!(!all.is_empty(), "the demo city has depots below quota");
+    for line in &all {
+        assert!(line["usable"].as_u64().unwrap() < line["minimum"].as_u64().unwrap());
+    }
+    let (_, _, district) = get("/api/v1/stock/shortages?tier=district").await;
+    for line in district.as_array().unwrap() {
+        assert_eq!(line["tier"], "district");
+    }
+    let (status, _, soon) = get("/api/v1/stock/expiring?within_days=3650").await;
+    assert_eq!(status, 200);
+    let soon = soon.as_array().unwrap();
+    assert!(!soon.is_empty());
+    let dates: Vec<&str> = soon
+        .iter()
+        .map(|l| l["expires"].as_str().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "soonest first");
+    let (status, _, answer) = get("/api/v1/stock/expiring?within_days=5000").await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, _, answer) = get("/api/v1/stock/shortages?tier=city").await;
+    assert_eq!(status, 400, "{answer}");
 }
