@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod catalog;
+mod chain;
 mod csv;
 pub mod demo;
 mod error;

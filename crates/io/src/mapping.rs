@@ -60,6 +60,9 @@ refuge_core::named_enum! {
         ServiceRadius = "service_radius_m",
         /// Depot tier.
         Tier = "tier",
+        /// The depot that resupplies a depot or a micro-storage site: the source id of a record
+        /// of the same dataset, or `refuge:ID` for a facility already in the store.
+        Parent = "parent",
         /// Reserve mode.
         ReserveMode = "reserve_mode",
         /// Depot volume, m³.
@@ -87,6 +90,7 @@ impl Field {
             Field::Capacity => &["design_capacity", "容纳人数"],
             Field::Area => &["area_m2", "area", "面积"],
             Field::Phone => &["contact", "电话"],
+            Field::Parent => &["parent_id", "parent_depot", "上级储备库"],
             _ => &[],
         }
     }
@@ -202,6 +206,19 @@ pub struct Placement {
     pub zone: Option<geo::Geometry>,
 }
 
+/// The facility a `parent` value names: `refuge:ID` for a facility in the store, else the source
+/// id of a record of the same dataset.
+fn parent_id(value: &str, dataset: &str) -> Result<FacilityId, String> {
+    match value.strip_prefix("refuge:") {
+        Some(id) => id
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`parent`: `{value}` is not refuge: and a facility id"))
+            .and_then(|id| FacilityId::new(id).map_err(|e| format!("`parent`: {e}"))),
+        None => Ok(stable_id(dataset, value)),
+    }
+}
+
 /// Builds a facility from a record. `fallback_record_id` identifies the record when it has no id
 /// field (e.g. its line number). The error says which field is wrong and why.
 pub fn to_facility(
@@ -223,7 +240,7 @@ pub fn to_facility(
             .kind
             .ok_or("no kind: give the kind of the records (--kind) or a `kind` column")?,
     };
-    let details = details(kind, record, map, placement.zone)?;
+    let details = details(kind, record, options, placement.zone)?;
     let name = names(
         record,
         map,
@@ -267,10 +284,16 @@ pub fn to_facility(
 fn details(
     kind: FacilityKind,
     record: &dyn Record,
-    map: &Mapping,
+    options: &ImportOptions,
     zone: Option<geo::Geometry>,
 ) -> Result<FacilityDetails, String> {
+    let map = &options.mapping;
     let text = |field| map.get(record, field);
+    let parent = || {
+        text(Field::Parent)
+            .map(|parent| parent_id(parent, &options.dataset))
+            .transpose()
+    };
     let number = |field| optional::<f64>(field, text(field));
     let whole = |field| optional::<u32>(field, text(field));
     Ok(match kind {
@@ -304,10 +327,11 @@ fn details(
             depot.mode = optional(Field::ReserveMode, text(Field::ReserveMode))?
                 .unwrap_or(ReserveMode::Physical);
             depot.volume_m3 = number(Field::Volume)?;
+            depot.parent = parent()?;
             FacilityDetails::Reserve(depot)
         }
         FacilityKind::MicroStorage => FacilityDetails::MicroStorage(MicroStorageSite {
-            parent_depot: None,
+            parent_depot: parent()?,
             host: None,
             keyholder: None,
             open_hours: None,

@@ -80,6 +80,10 @@ pub struct ImportReport {
     pub more_rejected: u64,
     /// Accepted records that repeat an earlier one.
     pub duplicates: Vec<Duplicate>,
+    /// What is wrong with the resupply chain the records state (`parent`): a tier skipped, a
+    /// parent that is no depot, a loop, a parent not in the input. Accepted all the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
     #[serde(skip)]
     seen_positions: HashMap<(i64, i64), Location>,
     #[serde(skip)]
@@ -205,6 +209,16 @@ impl fmt::Display for ImportReport {
                 f,
                 "  … and {} more duplicates",
                 self.duplicates.len() - SHOWN
+            )?;
+        }
+        for problem in self.chain.iter().take(SHOWN) {
+            writeln!(f, "  resupply chain: {problem}")?;
+        }
+        if self.chain.len() > SHOWN {
+            writeln!(
+                f,
+                "  … and {} more chain problems",
+                self.chain.len() - SHOWN
             )?;
         }
         Ok(())

@@ -99,6 +99,13 @@ impl ImportSpec {
     /// Reads `input` record by record into `sink` and returns the report. Nothing is held whole
     /// in memory except an OpenStreetMap extract, whose ways need all their nodes.
     pub fn run(&self, input: impl Read + Send, sink: &mut dyn ImportSink) -> Result<ImportReport> {
+        let mut checked = crate::chain::ChainCheck::new(sink);
+        let mut report = self.read(input, &mut checked)?;
+        report.chain = checked.problems();
+        Ok(report)
+    }
+
+    fn read(&self, input: impl Read + Send, sink: &mut dyn ImportSink) -> Result<ImportReport> {
         let target = match self.layer {
             Some(layer) => GeoJsonTarget::Base(layer),
             None => GeoJsonTarget::Facilities,

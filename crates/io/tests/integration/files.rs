@@ -321,3 +321,64 @@ fn an_export_reads_back_to_the_same_facilities() {
     assert!(back.report.rejected.is_empty(), "{}", back.report);
     assert_eq!(back.facilities, city.facilities);
 }
+
+/// A depot's `parent` names another record of the file by its id (or `refuge:ID`): the chain is
+/// stored, and one that skips a tier, loops or points at a micro-storage site is reported.
+#[test]
+fn resupply_chains_are_imported_and_their_faults_reported() {
+    let csv = "\
+id,kind,name,lon,lat,tier,parent
+D1,reserve,District depot,7.41,43.73,district,
+S1,reserve,East sub-district depot,7.42,43.74,subdistrict,D1
+C1,reserve,Harbour community depot,7.43,43.74,community,S1
+C2,reserve,Hill community depot,7.44,43.75,community,D1
+M1,micro_storage,Harbour store,7.43,43.741,,C1
+M2,micro_storage,Odd store,7.43,43.742,,M1
+L1,reserve,Loop A,7.45,43.75,community,L2
+L2,reserve,Loop B,7.45,43.76,subdistrict,L1
+X1,reserve,Far depot,7.46,43.76,community,refuge:12345
+";
+    let spec = refuge_io::ImportSpec {
+        format: refuge_io::InputFormat::Csv,
+        options: refuge_io::ImportOptions::new("chains.csv", refuge_core::Crs::Wgs84),
+        columns: refuge_io::CsvColumns::default(),
+        layer: None,
+    };
+    let mut import = refuge_io::Import::new("chains.csv");
+    let report = spec.run(csv.as_bytes(), &mut import).unwrap();
+    assert_eq!(report.accepted, 9, "{report}");
+    let id = |record: &str| refuge_io::stable_id("chains.csv", record);
+    let by_record = |record: &str| {
+        import
+            .facilities
+            .iter()
+            .find(|f| f.source.record.as_deref() == Some(record))
+            .unwrap()
+    };
+    assert_eq!(by_record("C1").reserve().unwrap().parent, Some(id("S1")));
+    match &by_record("M1").details {
+        refuge_core::FacilityDetails::MicroStorage(site) => {
+            assert_eq!(site.parent_depot, Some(id("C1")));
+        }
+        other => panic!("{other:?}"),
+    }
+    let problems = report.chain.join("\n");
+    assert!(problems.contains("community depot `C2`: its parent `D1` is a district depot; the chain goes to a subdistrict depot next"), "{problems}");
+    assert!(
+        problems.contains("micro-storage site `M2`: its parent `M1` is a micro-storage site"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("`L1`: its chain of parents loops"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("`X1`: its parent 12345 is not in this input"),
+        "{problems}"
+    );
+    assert!(
+        !problems.contains("`C1`") && !problems.contains("`S1`") && !problems.contains("`M1`:"),
+        "{problems}"
+    );
+    assert!(report.to_string().contains("resupply chain:"));
+}
