@@ -3,7 +3,7 @@
 //! chain may loop. Checked once the whole input is read; what is wrong is reported, not refused
 //! (a chain can be mended by a later import).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use refuge_core::{Facility, FacilityDetails, FacilityId, ReserveTier};
 
@@ -37,6 +37,7 @@ impl<'s> ChainCheck<'s> {
     /// What is wrong with the chains of the facilities accepted, one line each, in record order.
     pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
+        let looping = self.looping();
         let mut links: Vec<(&FacilityId, &Link)> = self.links.iter().collect();
         links.sort_by(|a, b| a.1.record.cmp(&b.1.record));
         for (id, link) in links {
@@ -73,25 +74,44 @@ impl<'s> ChainCheck<'s> {
                 )),
                 _ => {}
             }
-            if self.loops_from(*id) {
+            if looping.contains(id) {
                 problems.push(format!("{what}: its chain of parents loops back on itself"));
             }
         }
         problems
     }
 
-    /// Whether following parents from `start` comes back to a facility already passed.
-    fn loops_from(&self, start: FacilityId) -> bool {
-        let mut seen = vec![start];
-        let mut next = self.links.get(&start).and_then(|link| link.parent);
-        while let Some(id) = next {
-            if seen.contains(&id) {
-                return true;
+    /// The facilities whose chain of parents loops: those on a loop, and those whose parents
+    /// lead into one. Each facility is walked once.
+    fn looping(&self) -> HashSet<FacilityId> {
+        let mut looping = HashSet::new();
+        let mut done: HashSet<FacilityId> = HashSet::new();
+        for start in self.links.keys() {
+            // The walk from `start` until it meets a facility already decided or a repeat.
+            let mut path: Vec<FacilityId> = Vec::new();
+            let mut on_path: HashSet<FacilityId> = HashSet::new();
+            let mut next = Some(*start);
+            let mut loops = false;
+            while let Some(id) = next {
+                if done.contains(&id) {
+                    loops = looping.contains(&id);
+                    break;
+                }
+                if !on_path.insert(id) {
+                    loops = true;
+                    break;
+                }
+                path.push(id);
+                next = self.links.get(&id).and_then(|link| link.parent);
             }
-            seen.push(id);
-            next = self.links.get(&id).and_then(|link| link.parent);
+            for id in path {
+                done.insert(id);
+                if loops {
+                    looping.insert(id);
+                }
+            }
         }
-        false
+        looping
     }
 }
 

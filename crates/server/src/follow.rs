@@ -59,8 +59,8 @@ impl AppState {
                     let changes = store.changes_since(store.followed(), BATCH)?;
                     if !changes.complete {
                         tracing::warn!("the change log was pruned past this server: loading all");
-                        let next = self.reload(index, store)?;
-                        store.follow(changes.through);
+                        let (next, through) = self.reload(index, store)?;
+                        store.follow(through);
                         batch = 1;
                         return Ok(next);
                     }
@@ -106,14 +106,38 @@ impl AppState {
                 Change::Backdrop => backdrop = true,
             }
         }
+        // What can fail is done before the ledger takes anything: a batch that fails is taken
+        // again whole, and must not find its movements already counted.
+        let backdrop = if backdrop {
+            Some(store.backdrop_from_primary()?)
+        } else {
+            None
+        };
+        let removals: Vec<FacilityId> = last
+            .iter()
+            .filter(|(id, now)| now.is_none() && index.get(**id).is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &removals {
+            if let Some(facility) = index.get(*id) {
+                events.push((Action::FacilityDelete, facility.clone()));
+            }
+        }
+        let upserts: Vec<Facility> = last.into_values().flatten().collect();
+        for facility in &upserts {
+            facility.validate().map_err(ApiError::internal)?;
+            events.push((Action::FacilityUpdate, facility.clone()));
+        }
         let mut next = index.unchanged();
         if !movements.is_empty() {
             let mut ledger = self.ledger();
+            let mark = ledger.mark(movements.iter().flat_map(Movement::places));
             for movement in &movements {
                 // Checked by the server that wrote it, against the same stock: it fits.
-                ledger
-                    .record(movement.clone())
-                    .map_err(ApiError::internal)?;
+                if let Err(error) = ledger.record(movement.clone()) {
+                    ledger.rewind(mark);
+                    return Err(ApiError::internal(error));
+                }
             }
             next = next.with_stock_levels(ledger.usable_after(&movements, Utc::now().date_naive()));
             for movement in movements {
@@ -122,39 +146,24 @@ impl AppState {
                 }
             }
         }
-        let removals: Vec<FacilityId> = last
-            .iter()
-            .filter(|(id, now)| now.is_none() && next.get(**id).is_some())
-            .map(|(id, _)| *id)
-            .collect();
-        for id in &removals {
-            if let Some(facility) = next.get(*id) {
-                events.push((Action::FacilityDelete, facility.clone()));
-            }
-        }
-        let upserts: Vec<Facility> = last.into_values().flatten().collect();
-        for facility in &upserts {
-            events.push((Action::FacilityUpdate, facility.clone()));
-        }
         if !upserts.is_empty() || !removals.is_empty() {
+            // Validated above: this cannot fail.
             next = next
                 .with_changes(upserts, &removals)
                 .map_err(ApiError::internal)?;
         }
-        if backdrop {
-            let base = store.base_features()?;
-            self.backdrop.store(Arc::new(self.next_backdrop(
-                Some(base),
-                &next,
-                &store.sources()?,
-            )));
+        if let Some((base, sources)) = backdrop {
+            self.backdrop
+                .store(Arc::new(self.next_backdrop(Some(base), &next, &sources)));
         }
         Ok(next)
     }
 
-    /// Everything loaded from the store again, as a change of every facility.
-    fn reload(&self, index: &SpatialIndex, store: &Store) -> Result<SpatialIndex, ApiError> {
-        let contents = store.load()?;
+    /// Everything loaded from the primary again, as a change of every facility; and the last
+    /// change the load holds, to follow from.
+    fn reload(&self, index: &SpatialIndex, store: &Store) -> Result<(SpatialIndex, i64), ApiError> {
+        let contents = store.load_from_primary()?;
+        let through = contents.changes_through;
         let ledger = StockLedger::replay(contents.movements).map_err(ApiError::internal)?;
         let totals = ledger.usable_totals(Utc::now().date_naive());
         *self.ledger() = ledger;
@@ -174,7 +183,7 @@ impl AppState {
             &next,
             &contents.sources,
         )));
-        Ok(next)
+        Ok((next, through))
     }
 
     /// Follows a shared store until the server stops: wakes on each commit's notification (or

@@ -307,25 +307,19 @@ impl Store {
 
     /// Reads everything back, as of one moment.
     pub fn load(&self) -> Result<Contents> {
-        self.read(|tx| {
-            let mut catalog = Catalog::default();
-            for item in tx.items()? {
-                catalog.insert(item)?;
-            }
-            let quotas = tx.meta("quotas")?;
-            Ok(Contents {
-                facilities: tx.facilities()?,
-                movements: tx.movements()?,
-                catalog,
-                quotas: quotas
-                    .map(|q| parse("quotas", &q))
-                    .transpose()?
-                    .unwrap_or_default(),
-                base: tx.base_features()?,
-                sources: tx.sources()?,
-                changes_through: tx.latest_change()?,
-            })
-        })
+        self.read(load)
+    }
+
+    /// Reads everything back from the primary, as of one moment: for a server whose copy must
+    /// hold every change committed (it fell behind the change log).
+    pub fn load_from_primary(&self) -> Result<Contents> {
+        self.read_primary(load)
+    }
+
+    /// The base map and the sources, from the primary: what a server takes when another server
+    /// imported them.
+    pub fn backdrop_from_primary(&self) -> Result<(Vec<BaseFeature>, Vec<crate::DataSource>)> {
+        self.read_primary(|tx| Ok((tx.base_features()?, tx.sources()?)))
     }
 
     /// Every base-map feature.
@@ -618,6 +612,27 @@ impl Store {
             Backend::Postgres(_) => self.read(|tx| tx.holds_anything()).map(|_| "ok".into()),
         }
     }
+}
+
+/// Everything a store holds, read in one transaction.
+fn load(tx: &mut dyn Tx) -> Result<Contents> {
+    let mut catalog = Catalog::default();
+    for item in tx.items()? {
+        catalog.insert(item)?;
+    }
+    let quotas = tx.meta("quotas")?;
+    Ok(Contents {
+        facilities: tx.facilities()?,
+        movements: tx.movements()?,
+        catalog,
+        quotas: quotas
+            .map(|q| parse("quotas", &q))
+            .transpose()?
+            .unwrap_or_default(),
+        base: tx.base_features()?,
+        sources: tx.sources()?,
+        changes_through: tx.latest_change()?,
+    })
 }
 
 /// Whether `location` is a PostgreSQL connection string.

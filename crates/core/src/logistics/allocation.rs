@@ -95,8 +95,11 @@ impl Transport {
         }
         let minimum = self.minimum_units(supply);
         let mut problem = microlp::Problem::new(microlp::OptimizationDirection::Minimize);
-        // Only the pairs that can carry a unit: a source with stock, a destination with a need.
+        // Only the pairs that can carry a unit: a source with stock, a destination with a need;
+        // each pair's variable is in its source's row and its destination's.
         let mut pairs = Vec::new();
+        let mut by_source: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); sources];
+        let mut by_destination: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); destinations];
         for (s, &stock) in self.stock.iter().enumerate() {
             if stock == 0 {
                 continue;
@@ -106,6 +109,8 @@ impl Transport {
                     let var =
                         problem.add_var(self.metres[s][d] / 1_000.0, (0.0, need.min(stock) as f64));
                     pairs.push((s, d, var));
+                    by_source[s].push((var, 1.0));
+                    by_destination[d].push((var, 1.0));
                 }
             }
         }
@@ -113,12 +118,7 @@ impl Transport {
         // enough, every destination gets all it needs (its minimum is then its need). No row
         // over every pair is needed, which keeps the factorization sparse.
         let scarce = supply < demand;
-        for (s, &stock) in self.stock.iter().enumerate() {
-            let row: Vec<(microlp::Variable, f64)> = pairs
-                .iter()
-                .filter(|(source, _, _)| *source == s)
-                .map(|(_, _, var)| (*var, 1.0))
-                .collect();
+        for (row, &stock) in by_source.into_iter().zip(&self.stock) {
             if !row.is_empty() {
                 let op = if scarce {
                     microlp::ComparisonOp::Eq
@@ -128,18 +128,12 @@ impl Transport {
                 problem.add_constraint(row, op, stock as f64);
             }
         }
-        for (d, &need) in self.needs.iter().enumerate() {
-            let row: Vec<(microlp::Variable, f64)> = pairs
-                .iter()
-                .filter(|(_, destination, _)| *destination == d)
-                .map(|(_, _, var)| (*var, 1.0))
-                .collect();
+        for (d, (mut row, &need)) in by_destination.into_iter().zip(&self.needs).enumerate() {
             if row.is_empty() {
                 continue;
             }
             // Between the minimum and the need, in one row: what is short of the need is a
             // variable of its own, at most the need less the minimum.
-            let mut row = row;
             if minimum[d] < need {
                 let short = problem.add_var(0.0, (0.0, (need - minimum[d]) as f64));
                 row.push((short, 1.0));
@@ -224,6 +218,17 @@ impl Transport {
     }
 }
 
+/// The problems of an allocation, one per item, as read from the index and the ledger: solved
+/// by [`AllocationProblem::solve`] without either (a server reads them under its ledger's lock
+/// and solves after letting go of it).
+#[derive(Debug, Clone)]
+pub struct AllocationProblem {
+    day: NaiveDate,
+    destinations: Vec<FacilityId>,
+    /// Each item, the units needed at each destination, the sources, and its problem.
+    items: Vec<(ItemId, Vec<u64>, Vec<FacilityId>, Transport)>,
+}
+
 /// Allocates the usable stock (on `day`) of every depot and micro-storage site across
 /// `destinations`, each with its needs per item (validated by the caller). Sources that are
 /// themselves destinations do not give.
@@ -233,91 +238,120 @@ pub fn allocate(
     destinations: &[(FacilityId, Vec<super::Need>)],
     day: NaiveDate,
 ) -> Result<Allocation> {
-    let places: Vec<&Facility> = destinations
-        .iter()
-        .map(|(id, _)| {
-            index.get(*id).ok_or(Error::field(
-                "destinations",
-                format!("no facility with id {id}"),
-            ))
-        })
-        .collect::<Result<_>>()?;
-    let mut items: BTreeMap<&ItemId, Vec<u64>> = BTreeMap::new();
-    for (n, (_, needs)) in destinations.iter().enumerate() {
-        for need in needs {
-            items
-                .entry(&need.item)
-                .or_insert_with(|| vec![0; destinations.len()])[n] += need.quantity;
-        }
-    }
-    let metric = GreatCircle;
-    let mut allocation = Allocation {
-        day,
-        shipments: Vec::new(),
-        coverage: Vec::new(),
-        unit_km: 0.0,
-    };
-    let mut problems = Vec::with_capacity(items.len());
-    for (item, needs) in items {
-        let sources: Vec<(&Facility, u64)> = ledger
-            .holders(item, day)
-            .into_iter()
-            .filter(|(id, _)| !destinations.iter().any(|(d, _)| d == id))
-            .filter_map(|(id, usable)| {
-                let facility = index.get(id)?;
-                matches!(
-                    facility.kind(),
-                    FacilityKind::Reserve | FacilityKind::MicroStorage
-                )
-                .then_some((facility, usable))
+    AllocationProblem::read(index, ledger, destinations, day)?.solve()
+}
+
+impl AllocationProblem {
+    /// The problems of allocating the usable stock on `day` across `destinations`.
+    pub fn read(
+        index: &SpatialIndex,
+        ledger: &StockLedger,
+        destinations: &[(FacilityId, Vec<super::Need>)],
+        day: NaiveDate,
+    ) -> Result<Self> {
+        let places: Vec<&Facility> = destinations
+            .iter()
+            .map(|(id, _)| {
+                index.get(*id).ok_or(Error::field(
+                    "destinations",
+                    format!("no facility with id {id}"),
+                ))
             })
-            .collect();
-        let transport = Transport {
-            stock: sources.iter().map(|(_, usable)| *usable).collect(),
-            needs: needs.clone(),
-            metres: sources
-                .iter()
-                .map(|(source, _)| {
-                    places
-                        .iter()
-                        .map(|place| metric.distance_m(source.location, place.location))
-                        .collect()
+            .collect::<Result<_>>()?;
+        let mut needed: BTreeMap<&ItemId, Vec<u64>> = BTreeMap::new();
+        for (n, (_, needs)) in destinations.iter().enumerate() {
+            for need in needs {
+                needed
+                    .entry(&need.item)
+                    .or_insert_with(|| vec![0; destinations.len()])[n] += need.quantity;
+            }
+        }
+        let metric = GreatCircle;
+        let mut items = Vec::with_capacity(needed.len());
+        for (item, needs) in needed {
+            let sources: Vec<&Facility> = ledger
+                .holders(item, day)
+                .into_iter()
+                .filter(|(id, _)| !destinations.iter().any(|(d, _)| d == id))
+                .filter_map(|(id, _)| {
+                    let facility = index.get(id)?;
+                    matches!(
+                        facility.kind(),
+                        FacilityKind::Reserve | FacilityKind::MicroStorage
+                    )
+                    .then_some(facility)
                 })
-                .collect(),
+                .collect();
+            let transport = Transport {
+                stock: sources
+                    .iter()
+                    .map(|source| ledger.usable(source.id, item, day))
+                    .collect(),
+                needs: needs.clone(),
+                metres: sources
+                    .iter()
+                    .map(|source| {
+                        places
+                            .iter()
+                            .map(|place| metric.distance_m(source.location, place.location))
+                            .collect()
+                    })
+                    .collect(),
+            };
+            items.push((
+                item.clone(),
+                needs,
+                sources.iter().map(|source| source.id).collect(),
+                transport,
+            ));
+        }
+        Ok(Self {
+            day,
+            destinations: places.iter().map(|place| place.id).collect(),
+            items,
+        })
+    }
+
+    /// Solves every item's problem (on every core) and says what goes where.
+    pub fn solve(self) -> Result<Allocation> {
+        let transports: Vec<Transport> = self.items.iter().map(|(.., t)| t.clone()).collect();
+        let solved = Transport::solve_each(&transports)?;
+        let mut allocation = Allocation {
+            day: self.day,
+            shipments: Vec::new(),
+            coverage: Vec::new(),
+            unit_km: 0.0,
         };
-        problems.push((item, needs, sources, transport));
-    }
-    let transports: Vec<Transport> = problems.iter().map(|(.., t)| t.clone()).collect();
-    let solved = Transport::solve_each(&transports)?;
-    for ((item, needs, sources, transport), units) in problems.into_iter().zip(solved) {
-        let mut allocated = vec![0u64; places.len()];
-        for (s, row) in units.iter().enumerate() {
-            for (d, &quantity) in row.iter().enumerate() {
-                if quantity == 0 {
-                    continue;
+        for ((item, needs, sources, transport), units) in self.items.into_iter().zip(solved) {
+            let mut allocated = vec![0u64; self.destinations.len()];
+            for (s, row) in units.iter().enumerate() {
+                for (d, &quantity) in row.iter().enumerate() {
+                    if quantity == 0 {
+                        continue;
+                    }
+                    allocated[d] += quantity;
+                    let distance_m = transport.metres[s][d];
+                    allocation.unit_km += quantity as f64 * distance_m / 1_000.0;
+                    allocation.shipments.push(Shipment {
+                        source: sources[s],
+                        destination: self.destinations[d],
+                        item: item.clone(),
+                        quantity,
+                        distance_m,
+                    });
                 }
-                allocated[d] += quantity;
-                let distance_m = transport.metres[s][d];
-                allocation.unit_km += quantity as f64 * distance_m / 1_000.0;
-                allocation.shipments.push(Shipment {
-                    source: sources[s].0.id,
-                    destination: places[d].id,
-                    item: item.clone(),
-                    quantity,
-                    distance_m,
-                });
+            }
+            for (d, destination) in self.destinations.iter().enumerate() {
+                if needs[d] > 0 {
+                    allocation.coverage.push(Coverage {
+                        destination: *destination,
+                        item: item.clone(),
+                        need: needs[d],
+                        allocated: allocated[d],
+                    });
+                }
             }
         }
-        for (d, place) in places.iter().enumerate() {
-            if needs[d] > 0 {
-                allocation.coverage.push(Coverage {
-                    destination: place.id,
-                    item: item.clone(),
-                    need: needs[d],
-                    allocated: allocated[d],
-                });
-            }
-        }
+        Ok(allocation)
     }
-    Ok(allocation)
 }

@@ -4,7 +4,7 @@ mod allocation;
 mod resupply;
 mod supply;
 
-pub use allocation::{Allocation, Coverage, Shipment, Transport, allocate};
+pub use allocation::{Allocation, AllocationProblem, Coverage, Shipment, Transport, allocate};
 pub use resupply::{
     Destination, Leg, MAX_NEED, MAX_NEEDS, Need, ResupplyPlan, Stage, plan_resupply, validate_needs,
 };

@@ -116,9 +116,12 @@ async fn replace(
         });
     }
     let store = state.shared_store()?;
-    let stored = tokio::task::spawn_blocking(move || store.set_quotas(id, quotas, &actor))
-        .await
-        .map_err(ApiError::internal)??;
+    let writer = state.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        writer.current(|| Ok(store.set_quotas(id, quotas.clone(), &actor)?))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(Json(of_facility(&stored, id)))
 }
 

@@ -103,16 +103,23 @@ async fn supply(
 ) -> Result<Response, ApiError> {
     let target_days = within("target_days", query.target_days.unwrap_or(3), 1..=365)?;
     let profile = NeedsProfile::catalogue(&state.catalog);
-    let snapshot = state.index.snapshot();
     let day = Utc::now().date_naive();
-    let (shelters, districts) = refuge_core::days_of_supply(
-        &snapshot,
-        &state.ledger(),
-        &profile,
-        f64::from(target_days),
-        query.district.as_deref(),
-        day,
-    );
+    // The ledger's lock can be held by a commit waiting on the store: never on an async worker.
+    let (shelters, districts) = {
+        let (state, profile, district) = (state.clone(), profile.clone(), query.district.clone());
+        tokio::task::spawn_blocking(move || {
+            refuge_core::days_of_supply(
+                &state.index.snapshot(),
+                &state.ledger(),
+                &profile,
+                f64::from(target_days),
+                district.as_deref(),
+                day,
+            )
+        })
+        .await
+        .map_err(ApiError::internal)?
+    };
     let report = SupplyReport {
         day,
         profile,
@@ -246,9 +253,17 @@ async fn expiring(
 ) -> Result<Response, ApiError> {
     let within_days = within("within_days", query.within_days.unwrap_or(30), 0..=3650)?;
     let snapshot = state.index.snapshot();
-    let lines: Vec<ExpiringLine> = state
-        .ledger()
-        .expiring(Utc::now().date_naive(), within_days)
+    let soon = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            state
+                .ledger()
+                .expiring(Utc::now().date_naive(), within_days)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    };
+    let lines: Vec<ExpiringLine> = soon
         .into_iter()
         .map(|(facility, item, lot)| ExpiringLine {
             facility,

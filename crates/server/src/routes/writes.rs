@@ -537,17 +537,21 @@ async fn record_movement(
         by: Some(actor.name.clone()),
     };
     let state2 = state.clone();
-    let seq = tokio::task::spawn_blocking(move || state2.record_movement(movement, &actor))
-        .await
-        .map_err(ApiError::internal)??;
-    let today: NaiveDate = Utc::now().date_naive();
-    let (on_hand, usable) = {
-        let ledger = state.ledger();
-        (
-            ledger.on_hand(facility, &item),
-            ledger.usable(facility, &item, today),
-        )
-    };
+    let receipt_item = item.clone();
+    // The figures after it are read on the same blocking thread: the ledger's lock can be held
+    // by a commit waiting on the store, and an async worker must not wait for it.
+    let (seq, on_hand, usable) = tokio::task::spawn_blocking(move || {
+        let seq = state2.record_movement(movement, &actor)?;
+        let today: NaiveDate = Utc::now().date_naive();
+        let ledger = state2.ledger();
+        Ok::<_, ApiError>((
+            seq,
+            ledger.on_hand(facility, &receipt_item),
+            ledger.usable(facility, &receipt_item, today),
+        ))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     let receipt = MovementReceipt {
         seq,
         facility: facility.get(),

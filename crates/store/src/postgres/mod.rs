@@ -119,6 +119,9 @@ struct Standby {
     readers: Pool,
 }
 
+/// The position of a write that could not be read back: reads go to the primary.
+const UNKNOWN_POSITION: u64 = u64::MAX;
+
 /// How long a read waits for the standby to replay this process's last write before it asks the
 /// primary instead.
 const REPLAY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -206,9 +209,15 @@ impl Postgres {
         };
         store.migrate()?;
         if let Some(standby) = &store.standby {
+            // A standby that cannot be reached now is no reason not to start: reads go to the
+            // primary until it answers. One that answers must be a replica of this primary.
             let mut slot = standby.readers.slot();
-            if store.replayed(standby, &mut slot)? {
-                let conn = standby.database.connected(&mut slot)?;
+            let replayed = store.replayed(standby, &mut slot).unwrap_or_else(|error| {
+                tracing::warn!(standby = %standby.database.shown, %error,
+                    "the standby cannot be reached: reading the primary until it can");
+                false
+            });
+            if let (true, Some(conn)) = (replayed, slot.as_mut()) {
                 let found = schema::version(&mut conn.client)?;
                 if found != schema::LATEST {
                     return Err(Error::Connect {
@@ -233,7 +242,7 @@ impl Postgres {
         let conn = self.primary.connected(&mut writer)?;
         schema::migrate(&mut conn.client, &self.primary.shown)?;
         if self.standby.is_some() {
-            self.note_write(conn)?;
+            self.note_write(conn);
         }
         Ok(())
     }
@@ -290,21 +299,24 @@ impl Postgres {
             }
         }
         if self.standby.is_some() {
-            self.note_write(conn)?;
+            self.note_write(conn);
         }
         Ok(())
     }
 
     /// Remembers the primary's WAL position after a write of this process, for reads on the
     /// standby to wait for.
-    fn note_write(&self, conn: &mut Connection) -> Result<()> {
-        let position: String = conn
+    /// Never fails: it runs after a commit, which must not be reported as failed. A position
+    /// that cannot be read sends reads to the primary until the next write's can.
+    fn note_write(&self, conn: &mut Connection) {
+        let position = conn
             .client
-            .query_one("SELECT pg_current_wal_lsn()::text", &[])?
-            .get(0);
+            .query_one("SELECT pg_current_wal_lsn()::text", &[])
+            .ok()
+            .and_then(|row| lsn(&row.get::<_, String>(0)));
+        // Writes take turns on the one writing connection: positions come in order.
         self.last_write
-            .fetch_max(lsn(&position).unwrap_or(0), Ordering::SeqCst);
-        Ok(())
+            .store(position.unwrap_or(UNKNOWN_POSITION), Ordering::SeqCst);
     }
 
     /// Runs `work` in a read-only transaction that sees one state throughout: on the standby
@@ -344,6 +356,9 @@ impl Postgres {
     fn replayed(&self, standby: &Standby, slot: &mut Option<Connection>) -> Result<bool> {
         let conn = standby.database.connected(slot)?;
         let wanted = self.last_write.load(Ordering::SeqCst);
+        if wanted == UNKNOWN_POSITION {
+            return Ok(false);
+        }
         if wanted == 0 {
             return Ok(true);
         }
