@@ -10,12 +10,22 @@ use crate::{Action, AuditEntry, Error, Result, Role, TokenInfo};
 /// One transaction on a store's database: a write transaction, or a read-only one that sees one
 /// consistent state throughout.
 pub(crate) trait Tx {
-    /// Starts a savepoint: a part of the transaction that can be undone alone.
-    fn savepoint(&mut self) -> Result<()>;
+    /// Runs statements that take no parameters and return no rows.
+    fn batch(&mut self, sql: &str) -> Result<()>;
+
+    /// Starts a savepoint: a part of the transaction that can be undone alone. (The same SQL
+    /// in SQLite and PostgreSQL.)
+    fn savepoint(&mut self) -> Result<()> {
+        self.batch("SAVEPOINT one_write")
+    }
     /// Keeps what was done since the savepoint.
-    fn release(&mut self) -> Result<()>;
+    fn release(&mut self) -> Result<()> {
+        self.batch("RELEASE SAVEPOINT one_write")
+    }
     /// Undoes what was done since the savepoint.
-    fn roll_back(&mut self) -> Result<()>;
+    fn roll_back(&mut self) -> Result<()> {
+        self.batch("ROLLBACK TO SAVEPOINT one_write; RELEASE SAVEPOINT one_write")
+    }
 
     /// Whether the store holds a facility, a base-map feature or an import.
     fn holds_anything(&mut self) -> Result<bool>;

@@ -722,18 +722,8 @@ impl PgTx<'_> {
 }
 
 impl Tx for PgTx<'_> {
-    fn savepoint(&mut self) -> Result<()> {
-        Ok(self.tx.batch_execute("SAVEPOINT one_write")?)
-    }
-
-    fn release(&mut self) -> Result<()> {
-        Ok(self.tx.batch_execute("RELEASE SAVEPOINT one_write")?)
-    }
-
-    fn roll_back(&mut self) -> Result<()> {
-        Ok(self
-            .tx
-            .batch_execute("ROLLBACK TO SAVEPOINT one_write; RELEASE SAVEPOINT one_write")?)
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        Ok(self.tx.batch_execute(sql)?)
     }
 
     fn holds_anything(&mut self) -> Result<bool> {

@@ -196,6 +196,20 @@ impl SqliteTx<'_> {
         parsed(rows, usize::try_from(count).unwrap_or(0), what)
     }
 
+    /// Runs `sql`, an insert or an update, with a facility's row as parameters 1 to 6: id,
+    /// version, kind, body, time, source record.
+    fn write_facility(&self, sql: &str, facility: &Facility) -> Result<()> {
+        self.conn.prepare_cached(sql)?.execute(params![
+            sql_id(facility.id),
+            facility.version as i64,
+            facility.kind().as_str(),
+            json(facility)?,
+            now(),
+            facility.source.record
+        ])?;
+        Ok(())
+    }
+
     fn exists(&self, sql: &str, param: impl rusqlite::ToSql) -> Result<bool> {
         Ok(self
             .conn
@@ -209,18 +223,8 @@ fn sql_id(id: FacilityId) -> i64 {
 }
 
 impl Tx for SqliteTx<'_> {
-    fn savepoint(&mut self) -> Result<()> {
-        Ok(self.conn.execute_batch("SAVEPOINT one_write")?)
-    }
-
-    fn release(&mut self) -> Result<()> {
-        Ok(self.conn.execute_batch("RELEASE SAVEPOINT one_write")?)
-    }
-
-    fn roll_back(&mut self) -> Result<()> {
-        Ok(self
-            .conn
-            .execute_batch("ROLLBACK TO SAVEPOINT one_write; RELEASE SAVEPOINT one_write")?)
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        Ok(self.conn.execute_batch(sql)?)
     }
 
     fn holds_anything(&mut self) -> Result<bool> {
@@ -272,38 +276,20 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_facility(&mut self, facility: &Facility) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO facilities (id, version, kind, body, updated_at, source_record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                sql_id(facility.id),
-                facility.version as i64,
-                facility.kind().as_str(),
-                json(facility)?,
-                now(),
-                facility.source.record
-            ])?;
-        Ok(())
+        self.write_facility(
+            "INSERT INTO facilities (id, version, kind, body, updated_at, source_record)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            facility,
+        )
     }
 
     fn update_facility(&mut self, facility: &Facility) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "UPDATE facilities SET version = ?2, kind = ?3, body = ?4, updated_at = ?5,
-                     source_record = ?6
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                sql_id(facility.id),
-                facility.version as i64,
-                facility.kind().as_str(),
-                json(facility)?,
-                now(),
-                facility.source.record
-            ])?;
-        Ok(())
+        self.write_facility(
+            "UPDATE facilities SET version = ?2, kind = ?3, body = ?4, updated_at = ?5,
+                 source_record = ?6
+             WHERE id = ?1",
+            facility,
+        )
     }
 
     fn delete_facility(&mut self, id: FacilityId) -> Result<()> {
