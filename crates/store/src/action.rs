@@ -30,6 +30,12 @@ refuge_core::named_enum! {
         StockAdjust = "stock.adjust",
         /// Any stock movement (the event; the audit log says which).
         StockMovement = "stock.movement",
+        /// Goods sent on the road.
+        StockDispatch = "stock.dispatch",
+        /// A shipment arrived.
+        StockArrive = "stock.arrive",
+        /// A shipment called back.
+        StockCancel = "stock.cancel",
         /// A stock list was booked.
         StockImport = "stock.import",
         /// A file was imported.
@@ -57,6 +63,9 @@ impl Action {
             MovementKind::Transfer { .. } => Action::StockTransfer,
             MovementKind::Count { .. } => Action::StockCount,
             MovementKind::Adjust { .. } => Action::StockAdjust,
+            MovementKind::Dispatch { .. } => Action::StockDispatch,
+            MovementKind::Arrive { .. } => Action::StockArrive,
+            MovementKind::Cancel { .. } => Action::StockCancel,
         }
     }
 }

@@ -32,7 +32,7 @@ pub use shelter::{
     Suitability,
 };
 pub use status::{Designation, LiveStatus, StatusReport};
-pub use stock::{LedgerMark, Lot, Movement, MovementKind, Quota, Shortage, StockLedger};
+pub use stock::{LedgerMark, Lot, Movement, MovementKind, Quota, Shortage, StockLedger, Transit};
 pub use summary::FacilitySummary;
 
 use geo::CoordsIter;

@@ -49,6 +49,32 @@ pub enum MovementKind {
         /// Why.
         reason: String,
     },
+    /// Goods sent on the road to another facility: off this one's stock at once, on the other's
+    /// only when they arrive. (The movement's facility is the source.)
+    Dispatch {
+        /// The shipment's id, unique.
+        shipment: String,
+        /// Where to.
+        to: FacilityId,
+        /// How much.
+        quantity: u64,
+    },
+    /// A shipment arrived, perhaps short. (The movement's facility is the destination.)
+    Arrive {
+        /// The shipment.
+        shipment: String,
+        /// How much arrived: at most what was sent.
+        received: u64,
+        /// Why less arrived than was sent; needed then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A shipment called back before it arrived: the goods return to the source's stock.
+    /// (The movement's facility is the source.)
+    Cancel {
+        /// The shipment.
+        shipment: String,
+    },
 }
 
 /// One stock movement at one facility for one item.
@@ -69,6 +95,16 @@ pub struct Movement {
 }
 
 impl Movement {
+    /// The shipment it dispatches, receives or calls back, if it does.
+    pub fn shipment(&self) -> Option<&str> {
+        match &self.kind {
+            MovementKind::Dispatch { shipment, .. }
+            | MovementKind::Arrive { shipment, .. }
+            | MovementKind::Cancel { shipment } => Some(shipment),
+            _ => None,
+        }
+    }
+
     /// The facility and item it changes, and for a transfer also the destination's.
     pub fn places(&self) -> Vec<(FacilityId, ItemId)> {
         let mut places = vec![(self.facility, self.item.clone())];
@@ -84,6 +120,32 @@ impl Movement {
 pub struct LedgerMark {
     movements: usize,
     lots: Vec<(Place, Option<Vec<Lot>>)>,
+    transit: BTreeMap<String, Transit>,
+}
+
+/// Goods on the road: dispatched, not yet arrived or called back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Transit {
+    /// The shipment's id.
+    pub shipment: String,
+    /// Where from.
+    pub from: FacilityId,
+    /// Where to.
+    pub to: FacilityId,
+    /// What.
+    pub item: ItemId,
+    /// The lots on the road, first expiring first.
+    pub lots: Vec<Lot>,
+    /// When it left.
+    pub dispatched_at: DateTime<Utc>,
+}
+
+impl Transit {
+    /// Units on the road.
+    pub fn quantity(&self) -> u64 {
+        self.lots.iter().map(|l| l.quantity).sum()
+    }
 }
 
 /// A facility and an item: where stock is kept.
@@ -148,6 +210,8 @@ pub const MAX_LOT_LABEL: usize = 100;
 pub struct StockLedger {
     movements: Vec<Movement>,
     lots: BTreeMap<(FacilityId, ItemId), Vec<Lot>>,
+    /// Shipments on the road, by id.
+    transit: BTreeMap<String, Transit>,
 }
 
 impl StockLedger {
@@ -177,6 +241,11 @@ impl StockLedger {
                 scratch.lots.insert(key, lots.clone());
             }
         }
+        if let Some(shipment) = movement.shipment() {
+            if let Some(transit) = self.transit.get(shipment) {
+                scratch.transit.insert(shipment.to_owned(), transit.clone());
+            }
+        }
         scratch.record(movement.clone())
     }
 
@@ -188,6 +257,8 @@ impl StockLedger {
         let key = (movement.facility, movement.item.clone());
         let mut here = self.lots.get(&key).cloned().unwrap_or_default();
         let mut arriving = None;
+        let mut departing = None;
+        let mut closing = None;
         match &movement.kind {
             MovementKind::Receive {
                 lot,
@@ -275,14 +346,131 @@ impl StockLedger {
                 }
                 book_difference(&mut here, i128::from(*delta), &movement);
             }
+            MovementKind::Dispatch {
+                shipment,
+                to,
+                quantity,
+            } => {
+                positive(*quantity)?;
+                shipment_id(shipment)?;
+                if *to == movement.facility {
+                    return Err(Error::field(
+                        "to",
+                        "a dispatch needs two different facilities",
+                    ));
+                }
+                if self.transit.contains_key(shipment) {
+                    return Err(Error::field(
+                        "shipment",
+                        format!("shipment `{shipment}` is on the road already"),
+                    ));
+                }
+                let lots = take_fefo(&mut here, *quantity, day).map_err(|usable| {
+                    Error::InsufficientStock {
+                        facility: movement.facility,
+                        item: movement.item.clone(),
+                        requested: *quantity,
+                        usable,
+                    }
+                })?;
+                departing = Some(Transit {
+                    shipment: shipment.clone(),
+                    from: movement.facility,
+                    to: *to,
+                    item: movement.item.clone(),
+                    lots,
+                    dispatched_at: movement.at,
+                });
+            }
+            MovementKind::Arrive {
+                shipment,
+                received,
+                reason,
+            } => {
+                let transit = self.shipment(shipment, &movement)?;
+                if transit.to != movement.facility {
+                    return Err(Error::field(
+                        "facility",
+                        format!("shipment `{shipment}` goes to {}, not here", transit.to),
+                    ));
+                }
+                let sent = transit.quantity();
+                if *received > sent {
+                    return Err(Error::field(
+                        "received",
+                        format!("shipment `{shipment}` carries {sent}, not {received}"),
+                    ));
+                }
+                if *received < sent && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                    return Err(Error::field(
+                        "reason",
+                        format!("{} of {sent} are missing: say why", sent - received),
+                    ));
+                }
+                // What arrived is taken from the lots on the road first expiring first; the
+                // rest is lost on the road.
+                let mut left = *received;
+                for lot in &transit.lots {
+                    let take = left.min(lot.quantity);
+                    if take > 0 {
+                        add_lot(&mut here, &lot.lot, take, lot.expires);
+                        left -= take;
+                    }
+                }
+                closing = Some(shipment.clone());
+            }
+            MovementKind::Cancel { shipment } => {
+                let transit = self.shipment(shipment, &movement)?;
+                if transit.from != movement.facility {
+                    return Err(Error::field(
+                        "facility",
+                        format!("shipment `{shipment}` left from {}, not here", transit.from),
+                    ));
+                }
+                for lot in &transit.lots {
+                    add_lot(&mut here, &lot.lot, lot.quantity, lot.expires);
+                }
+                closing = Some(shipment.clone());
+            }
         }
         here.retain(|lot| lot.quantity > 0);
         self.lots.insert(key, here);
         if let Some((destination_key, there)) = arriving {
             self.lots.insert(destination_key, there);
         }
+        if let Some(transit) = departing {
+            self.transit.insert(transit.shipment.clone(), transit);
+        }
+        if let Some(shipment) = closing {
+            self.transit.remove(&shipment);
+        }
         self.movements.push(movement);
         Ok(())
+    }
+
+    /// The shipment on the road that `movement` names, of its item.
+    fn shipment(&self, shipment: &str, movement: &Movement) -> Result<&Transit> {
+        let transit = self.transit.get(shipment).ok_or_else(|| {
+            Error::field(
+                "shipment",
+                format!("no shipment `{shipment}` is on the road"),
+            )
+        })?;
+        if transit.item != movement.item {
+            return Err(Error::field(
+                "item",
+                format!(
+                    "shipment `{shipment}` carries {}, not {}",
+                    transit.item, movement.item
+                ),
+            ));
+        }
+        Ok(transit)
+    }
+
+    /// Shipments on the road, by id.
+    pub fn in_transit(&self) -> impl Iterator<Item = &Transit> {
+        self.transit.values()
     }
 
     /// Every movement, oldest first.
@@ -377,6 +565,7 @@ impl StockLedger {
                     (place, lots)
                 })
                 .collect(),
+            transit: self.transit.clone(),
         }
     }
 
@@ -384,6 +573,7 @@ impl StockLedger {
     /// names are restored, so the movements since must have changed no other.
     pub fn rewind(&mut self, mark: LedgerMark) {
         self.movements.truncate(mark.movements);
+        self.transit = mark.transit;
         for (place, lots) in mark.lots {
             match lots {
                 Some(lots) => {
@@ -533,6 +723,17 @@ fn take_fefo(lots: &mut [Lot], quantity: u64, day: NaiveDate) -> Result<Vec<Lot>
     Ok(taken)
 }
 
+/// Checks a shipment's id: 1 to 100 characters.
+fn shipment_id(shipment: &str) -> Result<()> {
+    if shipment.trim().is_empty() || shipment.chars().count() > MAX_LOT_LABEL {
+        return Err(Error::field(
+            "shipment",
+            format!("a shipment id has 1 to {MAX_LOT_LABEL} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// Books a counted or adjusted difference: a loss comes out of expired lots first, then FEFO; a
 /// gain becomes a lot of its own named after the movement.
 fn book_difference(lots: &mut Vec<Lot>, difference: i128, movement: &Movement) {
@@ -568,6 +769,9 @@ fn movement_label(kind: &MovementKind) -> &'static str {
         MovementKind::Transfer { .. } => "transfer",
         MovementKind::Count { .. } => "count",
         MovementKind::Adjust { .. } => "adjust",
+        MovementKind::Dispatch { .. } => "dispatch",
+        MovementKind::Arrive { .. } => "arrive",
+        MovementKind::Cancel { .. } => "cancel",
     }
 }
 
@@ -628,6 +832,108 @@ mod tests {
         assert_eq!(ledger.on_hand(id(2), &water()), 0);
         assert!(ledger.lots(id(3), &water()).is_empty());
         assert_eq!(ledger.movements().len(), 1);
+    }
+
+    /// A dispatch takes stock off the source at once (first expiring first) and puts it on the
+    /// road; the arrival books what came at the destination, with the shortfall's reason; a
+    /// cancellation returns it; replaying the movements and rewinding to a mark give the same.
+    #[test]
+    fn dispatched_stock_is_on_the_road_until_it_arrives_or_is_called_back() {
+        let receive = |lot: &str, quantity, expires: &str| {
+            movement(
+                1,
+                MovementKind::Receive {
+                    lot: lot.into(),
+                    quantity,
+                    expires: Some(expires.parse().unwrap()),
+                },
+                "2026-03-01",
+            )
+        };
+        let mut ledger = StockLedger::replay([
+            receive("late", 40, "2027-01-01"),
+            receive("soon", 10, "2026-06-01"),
+        ])
+        .unwrap();
+        let dispatch = |shipment: &str, quantity| {
+            movement(
+                1,
+                MovementKind::Dispatch {
+                    shipment: shipment.into(),
+                    to: id(2),
+                    quantity,
+                },
+                "2026-03-02",
+            )
+        };
+        let arrive = |facility, shipment: &str, received, reason: Option<&str>| {
+            movement(
+                facility,
+                MovementKind::Arrive {
+                    shipment: shipment.into(),
+                    received,
+                    reason: reason.map(str::to_owned),
+                },
+                "2026-03-03",
+            )
+        };
+        let day = "2026-03-04".parse().unwrap();
+        ledger.record(dispatch("s1", 30)).unwrap();
+        assert_eq!(ledger.usable(id(1), &water(), day), 20);
+        let on_road: Vec<&Transit> = ledger.in_transit().collect();
+        assert_eq!(on_road.len(), 1);
+        assert_eq!(on_road[0].quantity(), 30);
+        assert_eq!(on_road[0].lots[0].lot, "soon", "first expiring first");
+        assert_eq!(ledger.usable(id(2), &water(), day), 0, "not there yet");
+
+        // Bad arrivals change nothing.
+        for (bad, field) in [
+            (arrive(3, "s1", 30, None), "facility"),
+            (arrive(2, "s1", 31, None), "received"),
+            (arrive(2, "s1", 28, None), "reason"),
+            (arrive(2, "s9", 1, None), "shipment"),
+            (dispatch("s1", 1), "shipment"),
+            (dispatch("s2", 21), "only 20 usable"),
+        ] {
+            let err = ledger.record(bad).unwrap_err().to_string();
+            assert!(
+                err.contains(field) || err.to_lowercase().contains(field),
+                "{err}"
+            );
+        }
+        let mark = ledger.mark([(id(2), water())]);
+        ledger
+            .record(arrive(2, "s1", 28, Some("two bottles broken on the road")))
+            .unwrap();
+        assert_eq!(ledger.usable(id(2), &water(), day), 28);
+        assert_eq!(ledger.in_transit().count(), 0);
+        assert_eq!(ledger.lots(id(2), &water())[0].lot, "soon");
+        ledger.rewind(mark);
+        assert_eq!(
+            ledger.in_transit().count(),
+            1,
+            "the rewind puts it back on the road"
+        );
+        assert_eq!(ledger.usable(id(2), &water(), day), 0);
+
+        let cancel = movement(
+            1,
+            MovementKind::Cancel {
+                shipment: "s1".into(),
+            },
+            "2026-03-03",
+        );
+        ledger.record(cancel).unwrap();
+        assert_eq!(
+            ledger.usable(id(1), &water(), day),
+            50,
+            "back at the source"
+        );
+        assert_eq!(ledger.in_transit().count(), 0);
+
+        let replayed = StockLedger::replay(ledger.movements().to_vec()).unwrap();
+        assert_eq!(replayed.usable(id(1), &water(), day), 50);
+        assert_eq!(replayed.in_transit().count(), 0);
     }
 
     fn movement(facility: u64, kind: MovementKind, day: &str) -> Movement {
