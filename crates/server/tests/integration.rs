@@ -9,6 +9,7 @@ mod integration {
     pub mod hardening;
     pub mod mvt_decode;
     pub mod plans;
+    pub mod shipments;
     pub mod tiles;
     pub mod writes;
 }

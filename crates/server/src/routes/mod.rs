@@ -9,6 +9,7 @@ pub mod imports;
 pub mod nearest;
 pub mod plans;
 pub mod quotas;
+pub mod shipments;
 pub mod stock;
 pub mod tiles;
 pub mod web;
