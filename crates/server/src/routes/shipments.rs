@@ -161,7 +161,7 @@ fn find(state: &AppState, shipment: &str) -> Option<Transit> {
 #[into_params(parameter_in = Query)]
 struct RoadQuery {
     /// Only shipments leaving from or going to this facility.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 9007199254740991_u64)]
     facility: Option<u64>,
 }
 
@@ -174,15 +174,16 @@ async fn on_the_road(
     Authorized(_, _): Authorized<Logistics>,
     Query(query): Query<RoadQuery>,
 ) -> Result<Json<Vec<Transit>>, ApiError> {
+    let facility = query
+        .facility
+        .map(FacilityId::new)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("bad_parameter", format!("`facility`: {e}")))?;
     let mut road = tokio::task::spawn_blocking(move || {
         state
             .ledger()
             .in_transit()
-            .filter(|t| {
-                query
-                    .facility
-                    .is_none_or(|id| t.from.get() == id || t.to.get() == id)
-            })
+            .filter(|t| facility.is_none_or(|id| t.from == id || t.to == id))
             .cloned()
             .collect::<Vec<_>>()
     })
