@@ -108,6 +108,10 @@ pub struct FacilityDetail {
     /// The stock it holds, by item.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stock: Vec<StockLine>,
+    /// Shipments on the road from or to it (token holders only), oldest first: stock that has
+    /// left the source and not yet reached the destination.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_transit: Vec<refuge_core::Transit>,
 }
 
 /// What only staff see of a facility.
@@ -273,6 +277,7 @@ pub fn detail(
             keyholder,
         }),
         stock,
+        in_transit: Vec::new(),
     };
     Feature::of(facility, crs, properties)
 }

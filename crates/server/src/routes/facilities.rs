@@ -151,7 +151,24 @@ async fn one(
     // The ETag is the record's version, for If-Match; the body also carries stock, which changes
     // without a new version, so it is never answered with 304.
     let tag = writes::etag(facility.version);
-    let body = present::detail(facility, &snapshot, &state.catalog, crs, caller.audience());
+    let mut body = present::detail(facility, &snapshot, &state.catalog, crs, caller.audience());
+    if caller.audience() == present::Audience::Staff {
+        // The ledger is read off the async workers: its lock can wait on a commit.
+        let ledger = std::sync::Arc::clone(&state.ledger);
+        let mut road: Vec<refuge_core::Transit> = tokio::task::spawn_blocking(move || {
+            ledger
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .in_transit()
+                .filter(|t| t.from == id || t.to == id)
+                .cloned()
+                .collect()
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        road.sort_by_key(|t| t.dispatched_at);
+        body.properties.in_transit = road;
+    }
     Ok((
         [
             (header::ETAG, tag),
