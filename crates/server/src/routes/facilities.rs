@@ -153,21 +153,7 @@ async fn one(
     let tag = writes::etag(facility.version);
     let mut body = present::detail(facility, &snapshot, &state.catalog, crs, caller.audience());
     if caller.audience() == present::Audience::Staff {
-        // The ledger is read off the async workers: its lock can wait on a commit.
-        let ledger = std::sync::Arc::clone(&state.ledger);
-        let mut road: Vec<refuge_core::Transit> = tokio::task::spawn_blocking(move || {
-            ledger
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .in_transit()
-                .filter(|t| t.from == id || t.to == id)
-                .cloned()
-                .collect()
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        road.sort_by_key(|t| t.dispatched_at);
-        body.properties.in_transit = road;
+        body.properties.in_transit = super::shipments::road(&state, Some(id)).await?;
     }
     Ok((
         [

@@ -69,30 +69,16 @@ async fn resupply(
     refuge_core::validate_needs(&body.needs, &state.catalog).map_err(invalid)?;
     let snapshot = state.index.snapshot();
     let destination = match body.destination {
-        Target::Facility(id) => {
-            let id = FacilityId::new(id)
-                .map_err(|e| ApiError::bad_request("bad_body", format!("`destination`: {e}")))?;
-            if snapshot.get(id).is_none() {
-                return Err(ApiError::bad_request(
-                    "bad_body",
-                    format!("`destination`: no facility with id {id}"),
-                ));
-            }
-            Destination::Facility(id)
-        }
+        Target::Facility(id) => Destination::Facility(facility_here(&snapshot, "destination", id)?),
         Target::Place { lon, lat } => Destination::Point(
             LonLat::new(lon, lat)
                 .map_err(|e| ApiError::bad_request("bad_body", format!("`destination`: {e}")))?,
         ),
     };
-    let ledger = state.ledger.clone();
     let plan = tokio::task::spawn_blocking(move || {
-        let ledger = ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         refuge_core::plan_resupply(
             &snapshot,
-            &ledger,
+            &state.ledger(),
             destination,
             &body.needs,
             Utc::now().date_naive(),
@@ -102,6 +88,20 @@ async fn resupply(
     .map_err(ApiError::internal)?
     .map_err(invalid)?;
     Ok(Json(plan))
+}
+
+/// The facility with `id` here, or a 400 naming `field`.
+fn facility_here(
+    snapshot: &refuge_core::SpatialIndex,
+    field: &str,
+    id: u64,
+) -> Result<FacilityId, ApiError> {
+    let bad = |message: String| ApiError::bad_request("bad_body", format!("`{field}`: {message}"));
+    let id = FacilityId::new(id).map_err(|e| bad(e.to_string()))?;
+    if snapshot.get(id).is_none() {
+        return Err(bad(format!("no facility with id {id}")));
+    }
+    Ok(id)
 }
 
 /// The most destinations one allocation may share stock across.
@@ -153,13 +153,11 @@ async fn allocation(
     let mut destinations: Vec<(FacilityId, Vec<Need>)> =
         Vec::with_capacity(body.destinations.len());
     for (n, entry) in body.destinations.into_iter().enumerate() {
-        let id = FacilityId::new(entry.destination)
-            .map_err(|e| bad(format!("`destinations[{n}].destination`: {e}")))?;
-        if snapshot.get(id).is_none() {
-            return Err(bad(format!(
-                "`destinations[{n}].destination`: no facility with id {id}"
-            )));
-        }
+        let id = facility_here(
+            &snapshot,
+            &format!("destinations[{n}].destination"),
+            entry.destination,
+        )?;
         if destinations.iter().any(|(seen, _)| *seen == id) {
             return Err(bad(format!(
                 "`destinations[{n}].destination`: facility {id} is listed twice"
@@ -169,12 +167,15 @@ async fn allocation(
             .map_err(|e| bad(format!("`destinations[{n}]`: {e}")))?;
         destinations.push((id, entry.needs));
     }
-    let ledger = state.ledger.clone();
     let allocation = tokio::task::spawn_blocking(move || {
-        let ledger = ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        refuge_core::allocate(&snapshot, &ledger, &destinations, Utc::now().date_naive())
+        // Read under the ledger's lock; solved after letting go of it.
+        let problem = refuge_core::AllocationProblem::read(
+            &snapshot,
+            &state.ledger(),
+            &destinations,
+            Utc::now().date_naive(),
+        )?;
+        problem.solve()
     })
     .await
     .map_err(ApiError::internal)?

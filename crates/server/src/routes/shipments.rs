@@ -9,11 +9,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use refuge_core::{FacilityId, FacilityKind, ItemId, Movement, MovementKind, Transit};
+use refuge_core::{FacilityId, ItemId, Movement, MovementKind, Transit};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use refuge_store::Actor;
 
 use crate::auth::{Authorized, Logistics};
 use crate::body::JsonBody;
@@ -52,22 +54,22 @@ struct ShipmentAnswer {
     shipment: Transit,
 }
 
-/// A facility here that holds stock.
+/// A facility here that holds stock, or a 400 naming `field`.
 fn stock_holder(state: &AppState, field: &str, id: u64) -> Result<FacilityId, ApiError> {
-    let bad = |message: String| ApiError::bad_request("bad_body", format!("`{field}`: {message}"));
-    let id = FacilityId::new(id).map_err(|e| bad(e.to_string()))?;
-    let holds = state.index.snapshot().get(id).is_some_and(|f| {
-        matches!(
-            f.kind(),
-            FacilityKind::Reserve | FacilityKind::MicroStorage | FacilityKind::Shelter
-        )
-    });
-    if !holds {
-        return Err(bad(format!(
-            "{id} is not a depot, micro-storage site or shelter here"
-        )));
+    let id = FacilityId::new(id)
+        .map_err(|e| ApiError::bad_request("bad_body", format!("`{field}`: {e}")))?;
+    super::writes::holding_stock(&state.index.snapshot(), field, id)
+}
+
+/// A movement of `item` at `facility` now, by `actor`.
+fn movement(facility: FacilityId, item: ItemId, kind: MovementKind, actor: &Actor) -> Movement {
+    Movement {
+        facility,
+        item,
+        kind,
+        at: Utc::now(),
+        by: Some(actor.name.clone()),
     }
-    Ok(id)
 }
 
 /// A new shipment's id: random, so that servers sharing a store never give the same one.
@@ -109,17 +111,12 @@ async fn dispatch(
         .get(&body.item)
         .map_err(|e| ApiError::bad_request("bad_body", format!("`item`: {e}")))?;
     let shipment = new_shipment_id()?;
-    let movement = Movement {
-        facility: from,
-        item: body.item,
-        kind: MovementKind::Dispatch {
-            shipment: shipment.clone(),
-            to,
-            quantity: body.quantity,
-        },
-        at: Utc::now(),
-        by: Some(actor.name.clone()),
+    let kind = MovementKind::Dispatch {
+        shipment: shipment.clone(),
+        to,
+        quantity: body.quantity,
     };
+    let movement = movement(from, body.item, kind, &actor);
     let answer = book(&state, movement, actor, shipment.clone(), true).await?;
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
@@ -129,7 +126,7 @@ async fn dispatch(
 async fn book(
     state: &AppState,
     movement: Movement,
-    actor: refuge_store::Actor,
+    actor: Actor,
     shipment: String,
     on_road: bool,
 ) -> Result<ShipmentAnswer, ApiError> {
@@ -179,6 +176,16 @@ async fn on_the_road(
         .map(FacilityId::new)
         .transpose()
         .map_err(|e| ApiError::bad_request("bad_parameter", format!("`facility`: {e}")))?;
+    Ok(Json(road(&state, facility).await?))
+}
+
+/// The shipments on the road (from or to `facility`, if given), oldest first. The ledger is
+/// read off the async workers: its lock can wait on a commit.
+pub(crate) async fn road(
+    state: &AppState,
+    facility: Option<FacilityId>,
+) -> Result<Vec<Transit>, ApiError> {
+    let state = state.clone();
     let mut road = tokio::task::spawn_blocking(move || {
         state
             .ledger()
@@ -190,7 +197,7 @@ async fn on_the_road(
     .await
     .map_err(ApiError::internal)?;
     road.sort_by_key(|t| t.dispatched_at);
-    Ok(Json(road))
+    Ok(road)
 }
 
 /// What arrived.
@@ -235,17 +242,12 @@ async fn receive(
     JsonBody(body): JsonBody<ReceiveRequest>,
 ) -> Result<Json<ShipmentAnswer>, ApiError> {
     let transit = on_road(&state, &id).await?;
-    let movement = Movement {
-        facility: transit.to,
-        item: transit.item.clone(),
-        kind: MovementKind::Arrive {
-            shipment: id.clone(),
-            received: body.received,
-            reason: body.reason,
-        },
-        at: Utc::now(),
-        by: Some(actor.name.clone()),
+    let kind = MovementKind::Arrive {
+        shipment: id.clone(),
+        received: body.received,
+        reason: body.reason,
     };
+    let movement = movement(transit.to, transit.item, kind, &actor);
     Ok(Json(book(&state, movement, actor, id, false).await?))
 }
 
@@ -263,14 +265,9 @@ async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Json<ShipmentAnswer>, ApiError> {
     let transit = on_road(&state, &id).await?;
-    let movement = Movement {
-        facility: transit.from,
-        item: transit.item.clone(),
-        kind: MovementKind::Cancel {
-            shipment: id.clone(),
-        },
-        at: Utc::now(),
-        by: Some(actor.name.clone()),
+    let kind = MovementKind::Cancel {
+        shipment: id.clone(),
     };
+    let movement = movement(transit.from, transit.item, kind, &actor);
     Ok(Json(book(&state, movement, actor, id, false).await?))
 }

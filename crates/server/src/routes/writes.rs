@@ -484,6 +484,28 @@ impl MovementRequest {
     }
 }
 
+/// `id` if it is a facility here that holds stock (a depot, micro-storage site or shelter), else
+/// a 400 naming `field`.
+pub(crate) fn holding_stock(
+    snapshot: &refuge_core::SpatialIndex,
+    field: &str,
+    id: FacilityId,
+) -> Result<FacilityId, ApiError> {
+    let holds = snapshot.get(id).is_some_and(|f| {
+        matches!(
+            f.kind(),
+            FacilityKind::Reserve | FacilityKind::MicroStorage | FacilityKind::Shelter
+        )
+    });
+    if !holds {
+        return Err(ApiError::bad_request(
+            "bad_body",
+            format!("`{field}`: {id} is not a depot, micro-storage site or shelter here"),
+        ));
+    }
+    Ok(id)
+}
+
 /// Records a stock movement (logistics): receive, issue, transfer, count or adjust. A movement
 /// that would take more than the unexpired stock is refused (409) and nothing is written.
 #[utoipa::path(post, path = "/api/v1/stock/movements", tag = "writes",
@@ -506,27 +528,9 @@ async fn record_movement(
         .get(&body.item)
         .map_err(|e| ApiError::bad_request("bad_body", format!("`item`: {e}")))?;
     let snapshot = state.index.snapshot();
-    let holds_stock = |id: FacilityId| {
-        snapshot.get(id).is_some_and(|f| {
-            matches!(
-                f.kind(),
-                FacilityKind::Reserve | FacilityKind::MicroStorage | FacilityKind::Shelter
-            )
-        })
-    };
-    if !holds_stock(facility) {
-        return Err(ApiError::bad_request(
-            "bad_body",
-            format!("`facility`: {facility} is not a depot, micro-storage site or shelter here"),
-        ));
-    }
+    holding_stock(&snapshot, "facility", facility)?;
     if let MovementKind::Transfer { to, .. } = &kind {
-        if !holds_stock(*to) {
-            return Err(ApiError::bad_request(
-                "bad_body",
-                format!("`to`: {to} is not a depot, micro-storage site or shelter here"),
-            ));
-        }
+        holding_stock(&snapshot, "to", *to)?;
     }
     let item = body.item.clone();
     let movement = Movement {
