@@ -53,6 +53,17 @@ pub enum Error {
         /// How much unexpired stock is there.
         usable: u64,
     },
+    /// A plan's stock is not what it was: the lots it would take now differ from those the plan
+    /// was made with.
+    #[error(
+        "the usable stock of `{item}` at facility {facility} changed since the plan was made: make a new plan"
+    )]
+    StockChanged {
+        /// The source.
+        facility: FacilityId,
+        /// The item.
+        item: ItemId,
+    },
     /// An H3 cell computation failed (a resolution or a position H3 rejects).
     #[error("H3: {0}")]
     H3(String),

@@ -154,6 +154,9 @@ impl From<refuge_store::Error> for ApiError {
                 "insufficient_stock",
                 error.to_string(),
             ),
+            E::Rejected(refuge_core::Error::StockChanged { .. }) => {
+                ApiError::client(StatusCode::CONFLICT, "stock_changed", error.to_string())
+            }
             E::Rejected(_) => ApiError::bad_request("invalid", error.to_string()),
             E::NoActivation(_) => ApiError::not_found(error.to_string()),
             // SQLite waited its busy timeout (5 s) for another writer and gave up: the store is

@@ -131,7 +131,7 @@ impl AppState {
         let mut next = index.unchanged();
         if !movements.is_empty() {
             let mut ledger = self.ledger();
-            let mark = ledger.mark(movements.iter().flat_map(Movement::places));
+            let mark = ledger.mark(&movements);
             for movement in &movements {
                 // Checked by the server that wrote it, against the same stock: it fits.
                 if let Err(error) = ledger.record(movement.clone()) {

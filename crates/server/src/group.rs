@@ -4,12 +4,12 @@
 //! whole one; alone, it is committed at once, as before. Facility writes and stock movements each
 //! have their own groups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc::{SyncSender, TryRecvError, sync_channel};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use chrono::Utc;
-use refuge_core::{Facility, FacilityId, Movement, SpatialIndex};
+use refuge_core::{Facility, FacilityId, Lot, Movement, SpatialIndex};
 use refuge_store::{Action, Actor, FacilityWrite, Store};
 
 use crate::error::ApiError;
@@ -176,45 +176,52 @@ impl AppState {
             .collect())
     }
 
-    /// Records one stock movement as part of the next group commit: the ledger checks it inside
-    /// the store's transaction, after the movements before it in the group, so a refused movement
-    /// writes nothing. Returns its sequence number.
-    pub(crate) fn move_in_group(&self, movement: Movement, actor: Actor) -> Result<i64, ApiError> {
+    /// Records a bundle of stock movements as part of the next group commit, all or none: the
+    /// ledger checks them inside the store's transaction, after the bundles before them in the
+    /// group, so a refused bundle writes nothing. Returns their sequence numbers.
+    pub(crate) fn move_in_group(&self, booking: Booking) -> Result<Vec<i64>, ApiError> {
         let store = self.store()?;
-        self.movement_groups.join((movement, actor), |group| {
-            self.commit_movements(store, group)
-        })
+        self.movement_groups
+            .join(booking, |group| self.commit_movements(store, group))
     }
 
-    /// Commits stock movements in one transaction. The ledger takes each as the store accepts
-    /// it, and goes back to where it was if the transaction is not committed; the index's stock
-    /// figures follow for the places the movements changed, in one snapshot.
+    /// Commits bundles of stock movements in one transaction. The ledger takes each bundle as the
+    /// store accepts it, and goes back to where it was if the transaction is not committed; the
+    /// index's stock figures follow for the places the movements changed, in one snapshot.
     fn commit_movements(
         &self,
         store: &Store,
-        group: Vec<(Movement, Actor)>,
-    ) -> Result<Vec<Result<i64, ApiError>>, ApiError> {
+        group: Vec<Booking>,
+    ) -> Result<Vec<Result<Vec<i64>, ApiError>>, ApiError> {
+        let bundles: Vec<(Vec<Movement>, Actor)> = group
+            .iter()
+            .map(|booking| {
+                let movements = booking.movements.iter().map(|(m, _)| m.clone()).collect();
+                (movements, booking.actor.clone())
+            })
+            .collect();
         let mut stored = Vec::new();
         let snapshot = self.current(|| {
             self.index
                 .update(|index| -> Result<SpatialIndex, ApiError> {
                     let mut ledger = self.ledger();
-                    let mark = ledger.mark(group.iter().flat_map(|(m, _)| m.places()));
-                    stored = match store.append_movements(&group, |m| ledger.record(m.clone())) {
+                    let mark = ledger.mark(bundles.iter().flat_map(|(bundle, _)| bundle));
+                    let check = |n: usize, _: &[Movement]| ledger.record_all(&group[n].movements);
+                    stored = match store.append_movements(&bundles, check) {
                         Ok(stored) => stored,
                         Err(error) => {
                             ledger.rewind(mark);
                             return Err(error.into());
                         }
                     };
-                    let booked: Vec<&Movement> = group
+                    let booked: Vec<&Movement> = bundles
                         .iter()
                         .zip(&stored)
-                        .filter(|(_, seq)| seq.is_ok())
-                        .map(|((movement, _), _)| movement)
+                        .filter(|(_, seqs)| seqs.is_ok())
+                        .flat_map(|((bundle, _), _)| bundle)
                         .collect();
                     if booked.is_empty() {
-                        // Every movement refused: no new data version.
+                        // Every bundle refused: no new data version.
                         return Ok(index.unchanged());
                     }
                     let today = Utc::now().date_naive();
@@ -222,16 +229,37 @@ impl AppState {
                 })
         })?;
         let version = snapshot.version();
-        Ok(group
+        Ok(bundles
             .iter()
             .zip(stored)
-            .map(|((movement, _), seq)| {
-                let seq = seq.map_err(ApiError::from)?;
-                if let Some(facility) = snapshot.get(movement.facility) {
+            .map(|((bundle, _), seqs)| {
+                let seqs = seqs.map_err(ApiError::from)?;
+                let places: BTreeSet<FacilityId> = bundle.iter().map(|m| m.facility).collect();
+                for facility in places.iter().filter_map(|id| snapshot.get(*id)) {
                     self.announce(Action::StockMovement, facility, version);
                 }
-                Ok(seq)
+                Ok(seqs)
             })
             .collect())
+    }
+}
+
+/// Stock movements to be booked together, all or none, by one actor. A movement paired with lots
+/// must take exactly those (see [`refuge_core::StockLedger::record_all`]).
+#[derive(Debug, Clone)]
+pub struct Booking {
+    /// The movements, in order, each with the lots it must take, if it must.
+    pub movements: Vec<(Movement, Option<Vec<Lot>>)>,
+    /// Who books them.
+    pub actor: Actor,
+}
+
+impl Booking {
+    /// One movement, taking whatever the ledger gives it.
+    pub fn one(movement: Movement, actor: Actor) -> Self {
+        Self {
+            movements: vec![(movement, None)],
+            actor,
+        }
     }
 }

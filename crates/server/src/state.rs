@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::Event;
 use crate::glyphs::GlyphCache;
+use crate::group::Booking;
 use crate::metrics::Metrics;
 
 /// The server's shared state: one pointer, so that handing it to a handler (axum clones it for
@@ -66,7 +67,7 @@ pub struct Shared {
     /// Facility writes waiting for their group commit.
     pub(crate) facility_groups: crate::group::Groups<FacilityWrite, crate::group::Written>,
     /// Stock movements waiting for their group commit.
-    pub(crate) movement_groups: crate::group::Groups<(Movement, Actor), i64>,
+    pub(crate) movement_groups: crate::group::Groups<crate::group::Booking, Vec<i64>>,
     /// Why a shared store cannot be followed now, if it cannot (see `follow.rs`).
     pub(crate) store_problem: Mutex<Option<String>>,
 }
@@ -319,7 +320,10 @@ impl AppState {
     /// inside the store's transaction, so a refused movement writes nothing, and takes it once it
     /// is committed; the index's stock figures follow. Returns its sequence number.
     pub fn record_movement(&self, movement: Movement, actor: &Actor) -> Result<i64, ApiError> {
-        self.move_in_group(movement, actor.clone())
+        let seqs = self.move_in_group(Booking::one(movement, actor.clone()))?;
+        seqs.first()
+            .copied()
+            .ok_or_else(|| ApiError::internal("a movement was booked without a number"))
     }
 
     /// The version a tileset's tiles are made from: the facility snapshot's, or for the base map,

@@ -36,6 +36,12 @@ refuge_core::named_enum! {
         StockArrive = "stock.arrive",
         /// A shipment called back.
         StockCancel = "stock.cancel",
+        /// Stock set aside.
+        StockReserve = "stock.reserve",
+        /// A reservation given up.
+        StockRelease = "stock.release",
+        /// A plan was made and kept.
+        PlanMake = "plan.make",
         /// A stock list was booked.
         StockImport = "stock.import",
         /// A file was imported.
@@ -66,6 +72,8 @@ impl Action {
             MovementKind::Dispatch { .. } => Action::StockDispatch,
             MovementKind::Arrive { .. } => Action::StockArrive,
             MovementKind::Cancel { .. } => Action::StockCancel,
+            MovementKind::Reserve { .. } => Action::StockReserve,
+            MovementKind::Release { .. } => Action::StockRelease,
         }
     }
 }

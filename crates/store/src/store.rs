@@ -414,46 +414,52 @@ impl Store {
         apply: impl FnOnce() -> refuge_core::Result<()>,
     ) -> Result<i64> {
         let mut apply = Some(apply);
-        let group = [(movement.clone(), actor.clone())];
-        self.append_movements(&group, |_| apply.take().map_or(Ok(()), |apply| apply()))?
-            .pop()
-            .unwrap_or_else(|| {
-                Err(Error::Corrupt {
-                    what: "movement".into(),
-                    message: "a group of one movement answered nothing".into(),
-                })
+        let group = [(vec![movement.clone()], actor.clone())];
+        let mut answers =
+            self.append_movements(&group, |_, _| apply.take().map_or(Ok(()), |apply| apply()))?;
+        let seqs = answers.pop().unwrap_or_else(|| {
+            Err(Error::Corrupt {
+                what: "movement".into(),
+                message: "a group of one movement answered nothing".into(),
             })
+        })?;
+        seqs.first().copied().ok_or_else(|| Error::Corrupt {
+            what: "movement".into(),
+            message: "a movement was stored without a number".into(),
+        })
     }
 
-    /// Appends several stock movements with one commit (one disk sync), each with its audit entry
-    /// and in a savepoint of its own, in order. `check` runs for each inside the transaction,
-    /// after the ones before it: a movement it refuses is answered with the refusal and written
-    /// not at all, and the others go on. The answers (sequence numbers) come in the order of
-    /// `group`. If the store fails, nothing is written and the error is returned.
+    /// Appends bundles of stock movements with one commit (one disk sync), each movement with its
+    /// audit entry, in order. A bundle is taken whole or not at all: `check` runs for each
+    /// (with its place in `group`) inside the transaction, after the bundles before it, and a
+    /// bundle it refuses is answered with the refusal and written not at all, while the others go
+    /// on. The answers (sequence numbers) come in the order of `group`. If the store fails,
+    /// nothing is written and the error is returned.
     pub fn append_movements(
         &self,
-        group: &[(Movement, Actor)],
-        mut check: impl FnMut(&Movement) -> refuge_core::Result<()>,
-    ) -> Result<Vec<Result<i64>>> {
+        group: &[(Vec<Movement>, Actor)],
+        mut check: impl FnMut(usize, &[Movement]) -> refuge_core::Result<()>,
+    ) -> Result<Vec<Result<Vec<i64>>>> {
         self.write(|tx| {
             let mut answers = Vec::with_capacity(group.len());
-            for (movement, actor) in group {
-                if let Err(refused) = check(movement) {
+            for (n, (bundle, actor)) in group.iter().enumerate() {
+                if let Err(refused) = check(n, bundle) {
                     answers.push(Err(Error::Rejected(refused)));
                     continue;
                 }
-                tx.savepoint()?;
-                let seq = tx.insert_movement(movement)?;
-                audit(
-                    tx,
-                    actor,
-                    Action::of_movement(&movement.kind),
-                    &target(movement.facility),
-                    None,
-                    Some(movement),
-                )?;
-                tx.release()?;
-                answers.push(Ok(seq));
+                let mut seqs = Vec::with_capacity(bundle.len());
+                for movement in bundle {
+                    seqs.push(tx.insert_movement(movement)?);
+                    audit(
+                        tx,
+                        actor,
+                        Action::of_movement(&movement.kind),
+                        &target(movement.facility),
+                        None,
+                        Some(movement),
+                    )?;
+                }
+                answers.push(Ok(seqs));
             }
             Ok(answers)
         })

@@ -58,6 +58,10 @@ pub enum MovementKind {
         to: FacilityId,
         /// How much.
         quantity: u64,
+        /// The goods are those of the reservation with the shipment's id (all of it), not taken
+        /// afresh from the usable stock.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reserved: bool,
     },
     /// A shipment arrived, perhaps short. (The movement's facility is the destination.)
     Arrive {
@@ -74,6 +78,19 @@ pub enum MovementKind {
     Cancel {
         /// The shipment.
         shipment: String,
+    },
+    /// Goods set aside for a purpose (a plan's leg): still on hand, no longer usable by anything
+    /// else, taken first expiring first.
+    Reserve {
+        /// The reservation's id, unique; a dispatch of the reservation takes it as its shipment id.
+        hold: String,
+        /// How much.
+        quantity: u64,
+    },
+    /// A reservation given up: its goods are usable again.
+    Release {
+        /// The reservation.
+        hold: String,
     },
 }
 
@@ -95,12 +112,15 @@ pub struct Movement {
 }
 
 impl Movement {
-    /// The shipment it dispatches, receives or calls back, if it does.
+    /// The shipment or reservation it opens, dispatches, receives, calls back or releases, if
+    /// it does (a reservation and the shipment that dispatches it share their id).
     pub fn shipment(&self) -> Option<&str> {
         match &self.kind {
             MovementKind::Dispatch { shipment, .. }
             | MovementKind::Arrive { shipment, .. }
-            | MovementKind::Cancel { shipment } => Some(shipment),
+            | MovementKind::Cancel { shipment }
+            | MovementKind::Reserve { hold: shipment, .. }
+            | MovementKind::Release { hold: shipment } => Some(shipment),
             _ => None,
         }
     }
@@ -115,12 +135,54 @@ impl Movement {
     }
 }
 
-/// Where a [`StockLedger`] stood at some places; see [`StockLedger::mark`].
+/// Where a [`StockLedger`] stood at some places and shipments; see [`StockLedger::mark`].
 #[derive(Debug)]
 pub struct LedgerMark {
     movements: usize,
     lots: Vec<(Place, Option<Vec<Lot>>)>,
-    transit: BTreeMap<String, Transit>,
+    shipments: Vec<(String, Option<Transit>, Option<Hold>, Option<Progress>)>,
+}
+
+/// Stock set aside at its facility (for a plan's leg): on hand, not usable by anything else until
+/// it is dispatched or released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Hold {
+    /// The reservation's id.
+    pub hold: String,
+    /// Where.
+    pub facility: FacilityId,
+    /// What.
+    pub item: ItemId,
+    /// The lots set aside, first expiring first.
+    pub lots: Vec<Lot>,
+    /// When.
+    pub reserved_at: DateTime<Utc>,
+}
+
+impl Hold {
+    /// Units set aside.
+    pub fn quantity(&self) -> u64 {
+        self.lots.iter().map(|l| l.quantity).sum()
+    }
+}
+
+/// How far a shipment or reservation id has come. An id is used once: a reservation is
+/// dispatched under its own id, and no id is opened twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    /// Set aside, not dispatched.
+    Reserved,
+    /// Given up before dispatch.
+    Released,
+    /// On the road.
+    OnRoad,
+    /// Received at the destination.
+    Arrived,
+    /// Called back to the source.
+    Returned,
 }
 
 /// Goods on the road: dispatched, not yet arrived or called back.
@@ -212,6 +274,10 @@ pub struct StockLedger {
     lots: BTreeMap<(FacilityId, ItemId), Vec<Lot>>,
     /// Shipments on the road, by id.
     transit: BTreeMap<String, Transit>,
+    /// Reservations in force, by id.
+    holds: BTreeMap<String, Hold>,
+    /// How far every shipment and reservation id ever opened has come.
+    progress: BTreeMap<String, Progress>,
 }
 
 impl StockLedger {
@@ -245,8 +311,64 @@ impl StockLedger {
             if let Some(transit) = self.transit.get(shipment) {
                 scratch.transit.insert(shipment.to_owned(), transit.clone());
             }
+            if let Some(hold) = self.holds.get(shipment) {
+                scratch.holds.insert(shipment.to_owned(), hold.clone());
+            }
+            if let Some(progress) = self.progress.get(shipment) {
+                scratch.progress.insert(shipment.to_owned(), *progress);
+            }
+        }
+        if let MovementKind::Count { .. } = movement.kind {
+            for hold in self.holds_at(movement.facility, &movement.item) {
+                scratch.holds.insert(hold.hold.clone(), hold.clone());
+            }
         }
         scratch.record(movement.clone())
+    }
+
+    /// Records `movements` in order, all or none: if one is refused, the ledger is as before
+    /// the first and the refusal is returned. A movement paired with lots must take exactly those
+    /// lots (a dispatch made from a plan takes what the plan saw, or nothing): if the stock it
+    /// would take now differs, the answer is [`Error::StockChanged`].
+    pub fn record_all(&mut self, movements: &[(Movement, Option<Vec<Lot>>)]) -> Result<()> {
+        let mark = self.mark(movements.iter().map(|(m, _)| m));
+        for (movement, planned) in movements {
+            let recorded = self.takes_as_planned(movement, planned.as_deref());
+            if let Err(refused) = recorded.and_then(|()| self.record(movement.clone())) {
+                self.rewind(mark);
+                return Err(refused);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `movement` would take exactly `planned` lots from the usable stock now.
+    fn takes_as_planned(&self, movement: &Movement, planned: Option<&[Lot]>) -> Result<()> {
+        let Some(planned) = planned else {
+            return Ok(());
+        };
+        let quantity = match movement.kind {
+            MovementKind::Dispatch {
+                quantity,
+                reserved: false,
+                ..
+            }
+            | MovementKind::Reserve { quantity, .. } => quantity,
+            _ => return Ok(()),
+        };
+        let now = self.fefo(
+            movement.facility,
+            &movement.item,
+            quantity,
+            movement.at.date_naive(),
+        );
+        if now != planned {
+            return Err(Error::StockChanged {
+                facility: movement.facility,
+                item: movement.item.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Validates and applies one movement, then appends it. A movement that would take more than
@@ -259,6 +381,9 @@ impl StockLedger {
         let mut arriving = None;
         let mut departing = None;
         let mut closing = None;
+        let mut holding = None;
+        let mut released = None;
+        let mut progressed = None;
         match &movement.kind {
             MovementKind::Receive {
                 lot,
@@ -318,10 +443,24 @@ impl StockLedger {
                         format!("{counted} is more than {MAX_QUANTITY}"),
                     ));
                 }
+                // What is counted includes what is set aside, which the count leaves alone.
+                let reserved: u64 = self
+                    .holds_at(movement.facility, &movement.item)
+                    .map(Hold::quantity)
+                    .sum();
+                if *counted < reserved {
+                    return Err(Error::field(
+                        "counted",
+                        format!(
+                            "{reserved} of `{}` are reserved here: release reservations before counting fewer",
+                            movement.item
+                        ),
+                    ));
+                }
                 let on_hand: u64 = here.iter().map(|l| l.quantity).sum();
                 book_difference(
                     &mut here,
-                    i128::from(*counted) - i128::from(on_hand),
+                    i128::from(*counted) - i128::from(on_hand) - i128::from(reserved),
                     &movement,
                 );
             }
@@ -350,29 +489,40 @@ impl StockLedger {
                 shipment,
                 to,
                 quantity,
+                reserved,
             } => {
                 positive(*quantity)?;
-                shipment_id(shipment)?;
                 if *to == movement.facility {
                     return Err(Error::field(
                         "to",
                         "a dispatch needs two different facilities",
                     ));
                 }
-                if self.transit.contains_key(shipment) {
-                    return Err(Error::field(
-                        "shipment",
-                        format!("shipment `{shipment}` is on the road already"),
-                    ));
-                }
-                let lots = take_fefo(&mut here, *quantity, day).map_err(|usable| {
-                    Error::InsufficientStock {
-                        facility: movement.facility,
-                        item: movement.item.clone(),
-                        requested: *quantity,
-                        usable,
+                let lots = if *reserved {
+                    let hold = self.hold(shipment, &movement)?;
+                    if hold.quantity() != *quantity {
+                        return Err(Error::field(
+                            "quantity",
+                            format!(
+                                "reservation `{shipment}` holds {}, not {quantity}",
+                                hold.quantity()
+                            ),
+                        ));
                     }
-                })?;
+                    released = Some(shipment.clone());
+                    hold.lots.clone()
+                } else {
+                    self.new_id("shipment", shipment)?;
+                    take_fefo(&mut here, *quantity, day).map_err(|usable| {
+                        Error::InsufficientStock {
+                            facility: movement.facility,
+                            item: movement.item.clone(),
+                            requested: *quantity,
+                            usable,
+                        }
+                    })?
+                };
+                progressed = Some((shipment.clone(), Progress::OnRoad));
                 departing = Some(Transit {
                     shipment: shipment.clone(),
                     from: movement.facility,
@@ -418,6 +568,7 @@ impl StockLedger {
                     }
                 }
                 closing = Some(shipment.clone());
+                progressed = Some((shipment.clone(), Progress::Arrived));
             }
             MovementKind::Cancel { shipment } => {
                 let transit = self.shipment(shipment, &movement)?;
@@ -431,6 +582,34 @@ impl StockLedger {
                     add_lot(&mut here, &lot.lot, lot.quantity, lot.expires);
                 }
                 closing = Some(shipment.clone());
+                progressed = Some((shipment.clone(), Progress::Returned));
+            }
+            MovementKind::Reserve { hold, quantity } => {
+                positive(*quantity)?;
+                self.new_id("hold", hold)?;
+                let lots = take_fefo(&mut here, *quantity, day).map_err(|usable| {
+                    Error::InsufficientStock {
+                        facility: movement.facility,
+                        item: movement.item.clone(),
+                        requested: *quantity,
+                        usable,
+                    }
+                })?;
+                holding = Some(Hold {
+                    hold: hold.clone(),
+                    facility: movement.facility,
+                    item: movement.item.clone(),
+                    lots,
+                    reserved_at: movement.at,
+                });
+                progressed = Some((hold.clone(), Progress::Reserved));
+            }
+            MovementKind::Release { hold } => {
+                for lot in &self.hold(hold, &movement)?.lots {
+                    add_lot(&mut here, &lot.lot, lot.quantity, lot.expires);
+                }
+                released = Some(hold.clone());
+                progressed = Some((hold.clone(), Progress::Released));
             }
         }
         here.retain(|lot| lot.quantity > 0);
@@ -444,8 +623,70 @@ impl StockLedger {
         if let Some(shipment) = closing {
             self.transit.remove(&shipment);
         }
+        if let Some(hold) = holding {
+            self.holds.insert(hold.hold.clone(), hold);
+        }
+        if let Some(hold) = released {
+            self.holds.remove(&hold);
+        }
+        if let Some((id, progress)) = progressed {
+            self.progress.insert(id, progress);
+        }
         self.movements.push(movement);
         Ok(())
+    }
+
+    /// Checks a new shipment or reservation id: 1 to 100 characters, never used before.
+    fn new_id(&self, field: &'static str, id: &str) -> Result<()> {
+        if id.trim().is_empty() || id.chars().count() > MAX_LOT_LABEL {
+            return Err(Error::field(
+                field,
+                format!("an id has 1 to {MAX_LOT_LABEL} characters"),
+            ));
+        }
+        if self.progress.contains_key(id) {
+            return Err(Error::field(field, format!("`{id}` is used already")));
+        }
+        Ok(())
+    }
+
+    /// The reservation in force that `movement` names, at its facility and of its item.
+    fn hold(&self, hold: &str, movement: &Movement) -> Result<&Hold> {
+        let found = self
+            .holds
+            .get(hold)
+            .filter(|h| h.facility == movement.facility && h.item == movement.item);
+        found.ok_or_else(|| {
+            Error::field(
+                "hold",
+                format!(
+                    "no reservation `{hold}` of `{}` is held at facility {}",
+                    movement.item, movement.facility
+                ),
+            )
+        })
+    }
+
+    /// Reservations in force at `facility` of `item`.
+    pub fn holds_at<'a>(
+        &'a self,
+        facility: FacilityId,
+        item: &ItemId,
+    ) -> impl Iterator<Item = &'a Hold> + use<'a> {
+        let item = item.clone();
+        self.holds
+            .values()
+            .filter(move |h| h.facility == facility && h.item == item)
+    }
+
+    /// Reservations in force, by id.
+    pub fn holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.values()
+    }
+
+    /// How far a shipment or reservation id has come, if it was ever used.
+    pub fn progress(&self, id: &str) -> Option<Progress> {
+        self.progress.get(id).copied()
     }
 
     /// The shipment on the road that `movement` names, of its item.
@@ -552,10 +793,15 @@ impl StockLedger {
             .collect()
     }
 
-    /// Where the ledger stands at some places (facility and item), to [`rewind`](Self::rewind)
-    /// to if the movements recorded next are not committed after all.
-    pub fn mark(&self, places: impl IntoIterator<Item = (FacilityId, ItemId)>) -> LedgerMark {
-        let places: BTreeSet<(FacilityId, ItemId)> = places.into_iter().collect();
+    /// Where the ledger stands at the places (facility and item) and shipments `movements`
+    /// change, to [`rewind`](Self::rewind) to if they are not committed after all.
+    pub fn mark<'a>(&self, movements: impl IntoIterator<Item = &'a Movement>) -> LedgerMark {
+        let mut places = BTreeSet::new();
+        let mut shipments = BTreeSet::new();
+        for movement in movements {
+            places.extend(movement.places());
+            shipments.extend(movement.shipment().map(str::to_owned));
+        }
         LedgerMark {
             movements: self.movements.len(),
             lots: places
@@ -565,24 +811,29 @@ impl StockLedger {
                     (place, lots)
                 })
                 .collect(),
-            transit: self.transit.clone(),
+            shipments: shipments
+                .into_iter()
+                .map(|id| {
+                    let transit = self.transit.get(&id).cloned();
+                    let hold = self.holds.get(&id).cloned();
+                    let progress = self.progress.get(&id).copied();
+                    (id, transit, hold, progress)
+                })
+                .collect(),
         }
     }
 
-    /// Goes back to `mark`: the movements recorded since are forgotten. Only the places the mark
-    /// names are restored, so the movements since must have changed no other.
+    /// Goes back to `mark`: the movements recorded since are forgotten. Only the places and
+    /// shipments the mark names are restored, so the movements since must have changed no other.
     pub fn rewind(&mut self, mark: LedgerMark) {
         self.movements.truncate(mark.movements);
-        self.transit = mark.transit;
         for (place, lots) in mark.lots {
-            match lots {
-                Some(lots) => {
-                    self.lots.insert(place, lots);
-                }
-                None => {
-                    self.lots.remove(&place);
-                }
-            }
+            restore(&mut self.lots, place, lots);
+        }
+        for (id, transit, hold, progress) in mark.shipments {
+            restore(&mut self.transit, id.clone(), transit);
+            restore(&mut self.holds, id.clone(), hold);
+            restore(&mut self.progress, id, progress);
         }
     }
 
@@ -658,6 +909,14 @@ impl StockLedger {
     }
 }
 
+/// Puts back what a map held at `key`: `value`, or nothing.
+fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: Option<V>) {
+    match value {
+        Some(value) => map.insert(key, value),
+        None => map.remove(&key),
+    };
+}
+
 /// The largest quantity one movement may carry: far beyond any real reserve, and small enough
 /// that no sum of lots can overflow.
 pub const MAX_QUANTITY: u64 = 1_000_000_000_000;
@@ -723,17 +982,6 @@ fn take_fefo(lots: &mut [Lot], quantity: u64, day: NaiveDate) -> Result<Vec<Lot>
     Ok(taken)
 }
 
-/// Checks a shipment's id: 1 to 100 characters.
-fn shipment_id(shipment: &str) -> Result<()> {
-    if shipment.trim().is_empty() || shipment.chars().count() > MAX_LOT_LABEL {
-        return Err(Error::field(
-            "shipment",
-            format!("a shipment id has 1 to {MAX_LOT_LABEL} characters"),
-        ));
-    }
-    Ok(())
-}
-
 /// Books a counted or adjusted difference: a loss comes out of expired lots first, then FEFO; a
 /// gain becomes a lot of its own named after the movement.
 fn book_difference(lots: &mut Vec<Lot>, difference: i128, movement: &Movement) {
@@ -772,6 +1020,8 @@ fn movement_label(kind: &MovementKind) -> &'static str {
         MovementKind::Dispatch { .. } => "dispatch",
         MovementKind::Arrive { .. } => "arrive",
         MovementKind::Cancel { .. } => "cancel",
+        MovementKind::Reserve { .. } => "reserve",
+        MovementKind::Release { .. } => "release",
     }
 }
 
@@ -816,7 +1066,7 @@ mod tests {
             "2026-03-02",
         );
         let group = [receive(1, "b", 5), transfer, receive(3, "c", 7)];
-        let mark = ledger.mark(group.iter().flat_map(Movement::places));
+        let mark = ledger.mark(&group);
         for m in &group {
             ledger.record(m.clone()).unwrap();
         }
@@ -862,6 +1112,7 @@ mod tests {
                     shipment: shipment.into(),
                     to: id(2),
                     quantity,
+                    reserved: false,
                 },
                 "2026-03-02",
             )
@@ -901,10 +1152,9 @@ mod tests {
                 "{err}"
             );
         }
-        let mark = ledger.mark([(id(2), water())]);
-        ledger
-            .record(arrive(2, "s1", 28, Some("two bottles broken on the road")))
-            .unwrap();
+        let arrival = arrive(2, "s1", 28, Some("two bottles broken on the road"));
+        let mark = ledger.mark([&arrival]);
+        ledger.record(arrival).unwrap();
         assert_eq!(ledger.usable(id(2), &water(), day), 28);
         assert_eq!(ledger.in_transit().count(), 0);
         assert_eq!(ledger.lots(id(2), &water())[0].lot, "soon");
@@ -952,6 +1202,170 @@ mod tests {
             quantity,
             expires: Some(expires.parse().unwrap()),
         }
+    }
+
+    /// Reserved stock is on hand but usable by nothing else; a dispatch of the reservation takes
+    /// exactly its lots; a release gives them back; an id is used once; a count includes it.
+    #[test]
+    fn reserved_stock_is_set_aside_until_dispatched_or_released() {
+        let day: NaiveDate = "2026-03-02".parse().unwrap();
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("late", 60, "2027-01-01"), "2026-03-01"))
+            .unwrap();
+        ledger
+            .record(movement(1, receive("soon", 40, "2026-06-01"), "2026-03-01"))
+            .unwrap();
+        let reserve = |hold: &str, quantity| {
+            movement(
+                1,
+                MovementKind::Reserve {
+                    hold: hold.into(),
+                    quantity,
+                },
+                "2026-03-02",
+            )
+        };
+        ledger.record(reserve("p.1", 50)).unwrap();
+        assert_eq!(ledger.usable(id(1), &water(), day), 50, "50 set aside");
+        let held: Vec<&Hold> = ledger.holds_at(id(1), &water()).collect();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            held[0]
+                .lots
+                .iter()
+                .map(|l| (l.lot.as_str(), l.quantity))
+                .collect::<Vec<_>>(),
+            [("soon", 40), ("late", 10)],
+            "first expiring first"
+        );
+        let issue = movement(1, MovementKind::Issue { quantity: 51 }, "2026-03-02");
+        assert!(
+            matches!(
+                ledger.record(issue),
+                Err(Error::InsufficientStock { usable: 50, .. })
+            ),
+            "an issue cannot take reserved stock"
+        );
+        assert!(
+            ledger.record(reserve("p.1", 1)).is_err(),
+            "an id is used once"
+        );
+        let count = |counted| movement(1, MovementKind::Count { counted }, "2026-03-02");
+        assert!(
+            ledger.check(&count(49)).is_err(),
+            "a count below what is reserved is refused"
+        );
+        ledger.record(count(100)).unwrap();
+        assert_eq!(
+            ledger.usable(id(1), &water(), day),
+            50,
+            "the count includes it"
+        );
+
+        let dispatch = |quantity, reserved| {
+            movement(
+                1,
+                MovementKind::Dispatch {
+                    shipment: "p.1".into(),
+                    to: id(2),
+                    quantity,
+                    reserved,
+                },
+                "2026-03-03",
+            )
+        };
+        assert!(
+            ledger.check(&dispatch(49, true)).is_err(),
+            "all of it or none"
+        );
+        assert!(
+            ledger.check(&dispatch(10, false)).is_err(),
+            "a fresh dispatch may not take a reservation's id"
+        );
+        ledger.record(dispatch(50, true)).unwrap();
+        assert_eq!(ledger.holds().count(), 0);
+        assert_eq!(ledger.progress("p.1"), Some(Progress::OnRoad));
+        let on_road = ledger.in_transit().next().unwrap();
+        assert_eq!(on_road.quantity(), 50);
+        assert_eq!(on_road.lots[0].lot, "soon");
+        assert_eq!(
+            ledger.usable(id(1), &water(), day),
+            50,
+            "the rest untouched"
+        );
+
+        ledger.record(reserve("p.2", 20)).unwrap();
+        let release = movement(
+            1,
+            MovementKind::Release { hold: "p.2".into() },
+            "2026-03-03",
+        );
+        ledger.record(release).unwrap();
+        assert_eq!(ledger.usable(id(1), &water(), day), 50, "released");
+        assert_eq!(ledger.progress("p.2"), Some(Progress::Released));
+        assert!(
+            ledger.record(dispatch(20, true)).is_err(),
+            "nothing left to dispatch"
+        );
+
+        let replayed = StockLedger::replay(ledger.movements().to_vec()).unwrap();
+        assert_eq!(replayed.usable(id(1), &water(), day), 50);
+        assert_eq!(replayed.progress("p.1"), Some(Progress::OnRoad));
+    }
+
+    /// A bundle is booked whole or not at all, and a planned dispatch whose lots changed since
+    /// the plan is refused as stale.
+    #[test]
+    fn a_bundle_is_all_or_nothing_and_a_stale_plan_is_refused() {
+        let day: NaiveDate = "2026-03-02".parse().unwrap();
+        let mut ledger = StockLedger::new();
+        ledger
+            .record(movement(1, receive("a", 30, "2027-01-01"), "2026-03-01"))
+            .unwrap();
+        let dispatch = |shipment: &str, quantity| {
+            movement(
+                1,
+                MovementKind::Dispatch {
+                    shipment: shipment.into(),
+                    to: id(2),
+                    quantity,
+                    reserved: false,
+                },
+                "2026-03-02",
+            )
+        };
+        let planned = ledger.fefo(id(1), &water(), 20, day);
+        let bundle = [
+            (dispatch("x.1", 20), Some(planned.clone())),
+            (dispatch("x.2", 20), None),
+        ];
+        assert!(matches!(
+            ledger.record_all(&bundle),
+            Err(Error::InsufficientStock { .. })
+        ));
+        assert_eq!(
+            ledger.usable(id(1), &water(), day),
+            30,
+            "the first leg undone"
+        );
+        assert_eq!(ledger.in_transit().count(), 0);
+        assert_eq!(ledger.progress("x.1"), None, "its id is free again");
+
+        ledger
+            .record(movement(1, receive("b", 5, "2026-04-01"), "2026-03-02"))
+            .unwrap();
+        let stale = [(dispatch("x.1", 20), Some(planned))];
+        assert!(matches!(
+            ledger.record_all(&stale),
+            Err(Error::StockChanged { .. })
+        ));
+        assert_eq!(ledger.usable(id(1), &water(), day), 35);
+        let fresh = ledger.fefo(id(1), &water(), 20, day);
+        ledger
+            .record_all(&[(dispatch("x.1", 20), Some(fresh))])
+            .unwrap();
+        assert_eq!(ledger.usable(id(1), &water(), day), 15);
     }
 
     #[test]

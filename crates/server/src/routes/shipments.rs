@@ -115,6 +115,7 @@ async fn dispatch(
         shipment: shipment.clone(),
         to,
         quantity: body.quantity,
+        reserved: false,
     };
     let movement = movement(from, body.item, kind, &actor);
     let answer = book(&state, movement, actor, shipment.clone(), true).await?;
