@@ -9,7 +9,7 @@ use std::sync::mpsc::{SyncSender, TryRecvError, sync_channel};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use chrono::Utc;
-use refuge_core::{Facility, FacilityId, Lot, Movement, SpatialIndex};
+use refuge_core::{Bundle, Facility, FacilityId, Movement, SpatialIndex};
 use refuge_store::{Action, Actor, FacilityWrite, Store};
 
 use crate::error::ApiError;
@@ -249,7 +249,7 @@ impl AppState {
 #[derive(Debug, Clone)]
 pub struct Booking {
     /// The movements, in order, each with the lots it must take, if it must.
-    pub movements: Vec<(Movement, Option<Vec<Lot>>)>,
+    pub movements: Bundle,
     /// Who books them.
     pub actor: Actor,
 }

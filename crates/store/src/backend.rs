@@ -2,7 +2,7 @@
 //! rules (versions, savepoints, audit entries, imports, activations, quotas) are written once,
 //! over [`Tx`]; SQLite and PostgreSQL each say only how a row is read or written.
 
-use refuge_core::{Activation, Facility, FacilityId, Item, ItemId, Movement};
+use refuge_core::{Activation, Facility, FacilityId, Item, ItemId, KeptPlan, Movement};
 use refuge_io::{BaseFeature, DataSource};
 
 use crate::{Action, AuditEntry, Error, Result, Role, TokenInfo};
@@ -80,6 +80,13 @@ pub(crate) trait Tx {
     fn activations(&mut self, in_force_only: bool) -> Result<Vec<Activation>>;
 
     /// Stores a token; its id when `token.id` is `None`. Returns the id.
+    /// Keeps a plan; an id kept already is an error.
+    fn insert_plan(&mut self, plan: &KeptPlan) -> Result<()>;
+    /// The plan with this id.
+    fn plan(&mut self, id: &str) -> Result<Option<KeptPlan>>;
+    /// Every plan, oldest first.
+    fn plans(&mut self) -> Result<Vec<KeptPlan>>;
+
     fn insert_token(&mut self, token: &TokenRow) -> Result<i64>;
     /// The live token with this hash at `now`: id, name, role and expiry.
     fn live_token(&mut self, hash: &[u8], now: &str) -> Result<Option<LiveToken>>;

@@ -1,7 +1,7 @@
 //! Moving between stores: everything one store holds, copied into an empty one in one
 //! transaction, numbers and versions kept.
 
-use refuge_core::{Activation, Facility, Item, Movement};
+use refuge_core::{Activation, Facility, Item, KeptPlan, Movement};
 use refuge_io::{BaseFeature, DataSource};
 
 use crate::backend::{AuditRow, TokenRow};
@@ -16,6 +16,7 @@ struct Everything {
     base: Vec<BaseFeature>,
     sources: Vec<DataSource>,
     activations: Vec<Activation>,
+    plans: Vec<KeptPlan>,
     tokens: Vec<TokenRow>,
     audit: Vec<AuditRow>,
 }
@@ -31,6 +32,8 @@ pub struct Copied {
     pub base_features: usize,
     /// Activations.
     pub activations: usize,
+    /// Logistics plans kept for dispatch.
+    pub plans: usize,
     /// Tokens (as hashes: their secrets go on working).
     pub tokens: usize,
     /// Lines of the audit log.
@@ -40,7 +43,7 @@ pub struct Copied {
 impl Store {
     /// Copies everything this store holds into `destination`, which must be empty: facilities
     /// at their versions, the stock movements in order, the catalogue, quotas, base map and
-    /// sources, activations, tokens and the whole audit log with their numbers. Nothing of it
+    /// sources, activations, plans, tokens and the whole audit log with their numbers. Nothing of it
     /// is written unless all of it is.
     pub fn copy_into(&self, destination: &Store) -> Result<Copied> {
         let all = self.read(|tx| {
@@ -54,6 +57,7 @@ impl Store {
                 base: tx.base_features()?,
                 sources: tx.sources()?,
                 activations: tx.activations(false)?,
+                plans: tx.plans()?,
                 tokens: tx.token_rows()?,
                 audit,
             })
@@ -87,6 +91,9 @@ impl Store {
             for activation in &all.activations {
                 tx.save_activation(activation)?;
             }
+            for plan in &all.plans {
+                tx.insert_plan(plan)?;
+            }
             for token in &all.tokens {
                 tx.insert_token(token)?;
             }
@@ -100,6 +107,7 @@ impl Store {
             movements: all.movements.len(),
             base_features: all.base.len(),
             activations: all.activations.len(),
+            plans: all.plans.len(),
             tokens: all.tokens.len(),
             audit: all.audit.len(),
         })

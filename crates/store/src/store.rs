@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use refuge_core::{Catalog, Facility, FacilityId, Movement, Quota};
+use refuge_core::{Catalog, Facility, FacilityId, KeptPlan, Movement, Quota};
 use refuge_io::BaseFeature;
 use serde::Serialize;
 
@@ -463,6 +463,26 @@ impl Store {
             }
             Ok(answers)
         })
+    }
+
+    /// Keeps a logistics plan for dispatch, with its audit entry.
+    pub fn keep_plan(&self, plan: &KeptPlan, actor: &Actor) -> Result<()> {
+        self.write(|tx| {
+            tx.insert_plan(plan)?;
+            audit(
+                tx,
+                actor,
+                Action::PlanMake,
+                &format!("plan {}", plan.id),
+                None,
+                Some(plan),
+            )
+        })
+    }
+
+    /// The kept plan with this id, read from the primary (another server may have just made it).
+    pub fn plan(&self, id: &str) -> Result<Option<KeptPlan>> {
+        self.read_primary(|tx| tx.plan(id))
     }
 
     /// Makes a token and returns its secret, which is not stored and cannot be shown again.

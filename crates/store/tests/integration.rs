@@ -6,7 +6,10 @@
 
 use std::sync::OnceLock;
 
-use refuge_core::{FacilityDetails, ItemId, Movement, MovementKind, StockLedger};
+use refuge_core::{
+    Destination, FacilityDetails, ItemId, KeptPlan, Movement, MovementKind, Need, SpatialIndex,
+    StockLedger, plan_resupply,
+};
 use refuge_io::demo::{City, demo_city, demo_time};
 use refuge_store::testing::Scratch;
 use refuge_store::{
@@ -225,6 +228,54 @@ fn a_refused_movement_is_not_written_on(store: &Store) {
 }
 
 #[test]
+fn a_kept_plan_is_read_back_and_kept_once() {
+    for scratch in Scratch::each() {
+        let store = scratch.open();
+        store.seed(&contents()).unwrap();
+        a_kept_plan_is_read_back_on(&store);
+    }
+}
+
+/// On a store seeded with the demo city: the demo officer's plan, kept and read back whole, with
+/// its audit entry; the same id cannot be kept twice. Returns the plan.
+fn a_kept_plan_is_read_back_on(store: &Store) -> KeptPlan {
+    let city = city();
+    let index = SpatialIndex::new(city.facilities.clone()).unwrap();
+    let shelter = city
+        .facilities
+        .iter()
+        .find(|f| f.shelter().is_some())
+        .unwrap()
+        .id;
+    let needs = [Need {
+        item: ItemId::new("bottled_water").unwrap(),
+        quantity: 2000,
+    }];
+    let day = demo_time().date_naive();
+    let plan = plan_resupply(
+        &index,
+        &city.ledger,
+        Destination::Facility(shelter),
+        &needs,
+        day,
+    )
+    .unwrap();
+    assert!(!plan.legs.is_empty(), "the demo city has water");
+    let kept = KeptPlan::resupply("pl-test".into(), plan, "test admin".into());
+    store.keep_plan(&kept, &admin()).unwrap();
+    assert_eq!(store.plan("pl-test").unwrap().as_ref(), Some(&kept));
+    assert_eq!(store.plan("pl-other").unwrap(), None);
+    assert!(
+        store.keep_plan(&kept, &admin()).is_err(),
+        "an id is kept once"
+    );
+    let audit = &store.audit_log(1, None).unwrap()[0];
+    assert_eq!(audit.action, refuge_store::Action::PlanMake);
+    assert_eq!(audit.target, "plan pl-test");
+    kept
+}
+
+#[test]
 fn tokens_are_shown_once_and_stored_as_hashes() {
     for scratch in Scratch::each() {
         tokens_are_shown_once_on(&scratch);
@@ -379,6 +430,7 @@ fn a_store_copied_to_postgres_and_back_is_the_same() {
     store.seed(&contents()).unwrap();
     a_stale_version_conflicts_on(&store);
     a_refused_movement_is_not_written_on(&store);
+    let plan = a_kept_plan_is_read_back_on(&store);
     let (_, secret) = store
         .create_token("duty officer", Role::Logistics, &admin())
         .unwrap();
@@ -403,6 +455,7 @@ fn a_store_copied_to_postgres_and_back_is_the_same() {
         );
         assert_eq!(copy.tokens().unwrap(), store.tokens().unwrap(), "{name}");
         assert_eq!(copy.activations().unwrap(), store.activations().unwrap());
+        assert_eq!(copy.plan(&plan.id).unwrap().as_ref(), Some(&plan), "{name}");
         assert!(copy.authenticate(&secret).unwrap().is_some(), "{name}");
         // Numbers given after the copy come after the copied ones.
         let (id, _) = copy.create_token("after", Role::Planner, &admin()).unwrap();

@@ -171,7 +171,7 @@ pub fn store(command: StoreCommand) -> Result<()> {
             })?;
             eprintln!(
                 "copied {} to {} in {:.1} s: {} facilities, {} stock movements, {} base-map \
-                 features, {} activations, {} tokens, {} audit entries",
+                 features, {} activations, {} plans, {} tokens, {} audit entries",
                 source.shown(),
                 destination.shown(),
                 started.elapsed().as_secs_f64(),
@@ -179,6 +179,7 @@ pub fn store(command: StoreCommand) -> Result<()> {
                 copied.movements,
                 copied.base_features,
                 copied.activations,
+                copied.plans,
                 copied.tokens,
                 copied.audit
             );

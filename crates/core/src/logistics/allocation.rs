@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// A destination's share of one item, as allocated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Coverage {
     /// The destination.
@@ -38,7 +38,7 @@ pub struct Coverage {
 }
 
 /// Units of one item from one source to one destination.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shipment {
     /// The depot or micro-storage site.
@@ -54,7 +54,7 @@ pub struct Shipment {
 }
 
 /// An allocation of scarce stock across destinations.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Allocation {
     /// The day whose usable stock it counts.

@@ -48,7 +48,7 @@ pub enum Destination {
 }
 
 /// A stage of the search for sources, in the order tried.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum Stage {
@@ -64,7 +64,7 @@ pub enum Stage {
 }
 
 /// Goods of one item from one source.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Leg {
     /// The depot or micro-storage site they come from.
@@ -83,7 +83,7 @@ pub struct Leg {
 }
 
 /// A resupply plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResupplyPlan {
     /// The destination facility, if the plan is for one.

@@ -32,7 +32,9 @@ pub use shelter::{
     Suitability,
 };
 pub use status::{Designation, LiveStatus, StatusReport};
-pub use stock::{LedgerMark, Lot, Movement, MovementKind, Quota, Shortage, StockLedger, Transit};
+pub use stock::{
+    Hold, LedgerMark, Lot, Movement, MovementKind, Progress, Quota, Shortage, StockLedger, Transit,
+};
 pub use summary::FacilitySummary;
 
 use geo::CoordsIter;

@@ -781,6 +781,27 @@ impl StockLedger {
         take_fefo(&mut lots, quantity, day).unwrap_or_default()
     }
 
+    /// The lots each take (facility, item, quantity) would get on `day`, first expiring first,
+    /// each after the ones before it, without taking them; a take gets what is left if less.
+    pub fn fefo_in_turn(
+        &self,
+        takes: impl IntoIterator<Item = (FacilityId, ItemId, u64)>,
+        day: NaiveDate,
+    ) -> Vec<Vec<Lot>> {
+        let mut left: BTreeMap<Place, Vec<Lot>> = BTreeMap::new();
+        takes
+            .into_iter()
+            .map(|(facility, item, quantity)| {
+                let lots = left
+                    .entry((facility, item))
+                    .or_insert_with_key(|(facility, item)| self.lots(*facility, item).to_vec());
+                let usable = lots.iter().filter(|l| l.usable_on(day)).map(|l| l.quantity);
+                let quantity = quantity.min(usable.sum());
+                take_fefo(lots, quantity, day).unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// Unexpired quantity per facility and item on `day`, the figure nearest-with-stock queries use.
     pub fn usable_totals(&self, day: NaiveDate) -> BTreeMap<(FacilityId, ItemId), u64> {
         self.lots

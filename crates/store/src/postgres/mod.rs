@@ -15,7 +15,9 @@ use std::sync::{Mutex, MutexGuard};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement};
-use refuge_core::{Activation, Facility, FacilityDetails, FacilityId, Item, ItemId, Movement};
+use refuge_core::{
+    Activation, Facility, FacilityDetails, FacilityId, Item, ItemId, KeptPlan, Movement,
+};
 use refuge_io::{BaseFeature, DataSource};
 
 use crate::backend::{AuditRow, LiveToken, TokenRow, Tx};
@@ -975,6 +977,32 @@ impl Tx for PgTx<'_> {
             )
         })
         .collect()
+    }
+
+    fn insert_plan(&mut self, plan: &KeptPlan) -> Result<()> {
+        self.execute(
+            "INSERT INTO plans (id, made_at, body) VALUES ($1, $2, $3::text::jsonb)",
+            &[&plan.id, &plan.made_at.to_rfc3339(), &json(plan)?],
+        )?;
+        Ok(())
+    }
+
+    fn plan(&mut self, id: &str) -> Result<Option<KeptPlan>> {
+        let row = self.query_opt("SELECT body::text FROM plans WHERE id = $1", &[&id])?;
+        row.map(|row| parse(&format!("plan {id}"), &row.get::<_, String>(0)))
+            .transpose()
+    }
+
+    fn plans(&mut self) -> Result<Vec<KeptPlan>> {
+        self.query("SELECT id, body::text FROM plans ORDER BY made_at, id", &[])?
+            .into_iter()
+            .map(|row| {
+                parse(
+                    &format!("plan {}", row.get::<_, String>(0)),
+                    &row.get::<_, String>(1),
+                )
+            })
+            .collect()
     }
 
     fn insert_token(&mut self, token: &TokenRow) -> Result<i64> {

@@ -113,6 +113,9 @@ const MIGRATIONS: &[&str] = &[
                 ST_Multi(ST_CollectionExtract(geom, 3))::geometry(MultiPolygon, 4326) AS geom
          FROM facilities
          WHERE kind = 'hazard' AND ST_Dimension(geom) = 2;",
+    // 2: logistics plans kept for dispatch (what became of them is in the movements), as SQLite's
+    // version 5.
+    "CREATE TABLE plans (id text PRIMARY KEY, made_at text NOT NULL, body jsonb NOT NULL);",
 ];
 
 /// The schema version this build writes.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use refuge_core::{Activation, Facility, FacilityId, Item, ItemId, Movement};
+use refuge_core::{Activation, Facility, FacilityId, Item, ItemId, KeptPlan, Movement};
 use refuge_io::{BaseFeature, DataSource};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -454,6 +454,29 @@ impl Tx for SqliteTx<'_> {
             },
             "activation",
         )
+    }
+
+    fn insert_plan(&mut self, plan: &KeptPlan) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO plans (id, made_at, body) VALUES (?1, ?2, ?3)",
+            params![plan.id, plan.made_at.to_rfc3339(), json(plan)?],
+        )?;
+        Ok(())
+    }
+
+    fn plan(&mut self, id: &str) -> Result<Option<KeptPlan>> {
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM plans WHERE id = ?1", params![id], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        body.map(|body| parse(&format!("plan {id}"), &body))
+            .transpose()
+    }
+
+    fn plans(&mut self) -> Result<Vec<KeptPlan>> {
+        self.parsed_rows("SELECT rowid, body FROM plans ORDER BY made_at, id", "plan")
     }
 
     fn insert_token(&mut self, token: &TokenRow) -> Result<i64> {

@@ -76,6 +76,8 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 4: tokens that expire.
     "ALTER TABLE tokens ADD COLUMN expires_at TEXT;",
+    // 5: logistics plans kept for dispatch (what became of them is in the movements).
+    "CREATE TABLE plans (id TEXT PRIMARY KEY, made_at TEXT NOT NULL, body TEXT NOT NULL);",
 ];
 
 /// The schema version this build writes.
