@@ -108,10 +108,27 @@ pub struct FacilityDetail {
     /// The stock it holds, by item.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stock: Vec<StockLine>,
+    /// The lots on hand of each item, with their expiry, first expiring first (token holders
+    /// only); reserved lots are not among them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lots: Vec<ItemLots>,
+    /// Stock set aside here for plans (token holders only): on hand, usable by nothing else
+    /// until the plan is dispatched or released.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reserved: Vec<refuge_core::Hold>,
     /// Shipments on the road from or to it (token holders only), oldest first: stock that has
     /// left the source and not yet reached the destination.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub in_transit: Vec<refuge_core::Transit>,
+}
+
+/// The lots of one item at a facility.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemLots {
+    /// The catalogue item.
+    pub item: ItemId,
+    /// Its lots, first expiring first; expired lots too, until written off.
+    pub lots: Vec<refuge_core::Lot>,
 }
 
 /// What only staff see of a facility.
@@ -277,6 +294,8 @@ pub fn detail(
             keyholder,
         }),
         stock,
+        lots: Vec::new(),
+        reserved: Vec::new(),
         in_transit: Vec::new(),
     };
     Feature::of(facility, crs, properties)

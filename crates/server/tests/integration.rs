@@ -6,6 +6,7 @@ mod integration {
     pub mod api;
     pub mod bad_input;
     pub mod city;
+    pub mod dispatch;
     pub mod hardening;
     pub mod mvt_decode;
     pub mod plans;

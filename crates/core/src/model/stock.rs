@@ -140,7 +140,16 @@ impl Movement {
 pub struct LedgerMark {
     movements: usize,
     lots: Vec<(Place, Option<Vec<Lot>>)>,
-    shipments: Vec<(String, Option<Transit>, Option<Hold>, Option<Progress>)>,
+    shipments: Vec<ShipmentMark>,
+}
+
+/// What the ledger held under one shipment or reservation id.
+#[derive(Debug)]
+struct ShipmentMark {
+    id: String,
+    transit: Option<Transit>,
+    hold: Option<Hold>,
+    progress: Option<Progress>,
 }
 
 /// Stock set aside at its facility (for a plan's leg): on hand, not usable by anything else until
@@ -834,11 +843,11 @@ impl StockLedger {
                 .collect(),
             shipments: shipments
                 .into_iter()
-                .map(|id| {
-                    let transit = self.transit.get(&id).cloned();
-                    let hold = self.holds.get(&id).cloned();
-                    let progress = self.progress.get(&id).copied();
-                    (id, transit, hold, progress)
+                .map(|id| ShipmentMark {
+                    transit: self.transit.get(&id).cloned(),
+                    hold: self.holds.get(&id).cloned(),
+                    progress: self.progress.get(&id).copied(),
+                    id,
                 })
                 .collect(),
         }
@@ -851,10 +860,10 @@ impl StockLedger {
         for (place, lots) in mark.lots {
             restore(&mut self.lots, place, lots);
         }
-        for (id, transit, hold, progress) in mark.shipments {
-            restore(&mut self.transit, id.clone(), transit);
-            restore(&mut self.holds, id.clone(), hold);
-            restore(&mut self.progress, id, progress);
+        for shipment in mark.shipments {
+            restore(&mut self.transit, shipment.id.clone(), shipment.transit);
+            restore(&mut self.holds, shipment.id.clone(), shipment.hold);
+            restore(&mut self.progress, shipment.id, shipment.progress);
         }
     }
 

@@ -153,7 +153,31 @@ async fn one(
     let tag = writes::etag(facility.version);
     let mut body = present::detail(facility, &snapshot, &state.catalog, crs, caller.audience());
     if caller.audience() == present::Audience::Staff {
-        body.properties.in_transit = super::shipments::road(&state, Some(id)).await?;
+        let state = state.clone();
+        // The ledger is read off the async workers: its lock can wait on a commit.
+        let (lots, reserved, in_transit) = tokio::task::spawn_blocking(move || {
+            let ledger = state.ledger();
+            let lots = state
+                .catalog
+                .items()
+                .map(|item| present::ItemLots {
+                    item: item.id.clone(),
+                    lots: ledger.lots(id, &item.id).to_vec(),
+                })
+                .filter(|held| !held.lots.is_empty())
+                .collect();
+            let reserved = ledger
+                .holds()
+                .filter(|h| h.facility == id)
+                .cloned()
+                .collect();
+            (lots, reserved, super::shipments::road_of(&ledger, Some(id)))
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        body.properties.lots = lots;
+        body.properties.reserved = reserved;
+        body.properties.in_transit = in_transit;
     }
     Ok((
         [

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use refuge_core::{FacilityId, ItemId, Movement, MovementKind, Transit};
+use refuge_core::{FacilityId, ItemId, Movement, MovementKind, StockLedger, Transit};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -182,23 +182,22 @@ async fn on_the_road(
 
 /// The shipments on the road (from or to `facility`, if given), oldest first. The ledger is
 /// read off the async workers: its lock can wait on a commit.
-pub(crate) async fn road(
-    state: &AppState,
-    facility: Option<FacilityId>,
-) -> Result<Vec<Transit>, ApiError> {
+async fn road(state: &AppState, facility: Option<FacilityId>) -> Result<Vec<Transit>, ApiError> {
     let state = state.clone();
-    let mut road = tokio::task::spawn_blocking(move || {
-        state
-            .ledger()
-            .in_transit()
-            .filter(|t| facility.is_none_or(|id| t.from == id || t.to == id))
-            .cloned()
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(move || road_of(&state.ledger(), facility))
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// The shipments on the road in `ledger` (from or to `facility`, if given), oldest first.
+pub(crate) fn road_of(ledger: &StockLedger, facility: Option<FacilityId>) -> Vec<Transit> {
+    let mut road: Vec<Transit> = ledger
+        .in_transit()
+        .filter(|t| facility.is_none_or(|id| t.from == id || t.to == id))
+        .cloned()
+        .collect();
     road.sort_by_key(|t| t.dispatched_at);
-    Ok(road)
+    road
 }
 
 /// What arrived.

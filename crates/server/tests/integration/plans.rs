@@ -65,7 +65,7 @@ async fn the_officers_case_follows_the_chain_and_splits_where_it_must() {
         Some(body),
     )
     .await;
-    assert_eq!(status, 200, "{plan}");
+    assert_eq!(status, 201, "{plan}");
     let stages: Vec<Value> = plan["stages"].as_array().unwrap().clone();
     let chain_in_plan: Vec<u64> = stages
         .iter()
@@ -146,7 +146,7 @@ async fn a_place_can_be_the_destination() {
                     "needs": [{"item": "bottled_water", "quantity": 10}]})),
     )
     .await;
-    assert_eq!(status, 200, "{plan}");
+    assert_eq!(status, 201, "{plan}");
     assert!(plan.get("destination").is_none());
     assert_eq!(plan["legs"][0]["quantity"], 10);
     assert_eq!(plan["stages"][0]["tier"], "community");
@@ -270,7 +270,7 @@ async fn scarce_stock_is_shared_equally_across_shelters() {
         Some(body),
     )
     .await;
-    assert_eq!(status, 200, "{allocation}");
+    assert_eq!(status, 201, "{allocation}");
     let coverage = allocation["coverage"].as_array().unwrap();
     let allocated: Vec<u64> = coverage
         .iter()
