@@ -7,6 +7,7 @@ import { $, showStatus } from './js/dom.js';
 import { applyStaticStrings, chooseLanguage, lang } from './js/i18n.js';
 import { applyGroupVisibility, renderLayerToggles, renderLegend } from './js/layers.js';
 import { listenForChanges } from './js/live.js';
+import { addLogisticsLayers, renderLogistics, wireLogistics } from './js/logistics.js';
 import { applyMapLanguage, createMap, featuresAt, focusOn, localizeControls, map } from './js/map.js';
 import {
   addNearestLayers,
@@ -33,6 +34,7 @@ function setLanguage(next) {
   renderResults();
   renderSearchList();
   renderPopup();
+  renderLogistics();
   if (map) {
     localizeControls();
     if (styleReady) applyMapLanguage();
@@ -44,6 +46,7 @@ function wireInterface() {
   $('#locate').addEventListener('click', locateMe);
   $('#clear').addEventListener('click', clearNearest);
   wireSearch();
+  wireLogistics();
   if (window.matchMedia('(min-width: 768px)').matches) {
     $('#layers-box').open = true;
     $('#legend-box').open = true;
@@ -90,6 +93,7 @@ async function main() {
   map.on('load', () => {
     styleReady = true;
     addNearestLayers();
+    addLogisticsLayers();
     applyMapLanguage();
     applyGroupVisibility();
     renderLayerToggles();

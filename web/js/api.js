@@ -14,29 +14,71 @@ export function tileJsonUrl(name) {
   return `/tiles/${name}.json`;
 }
 
-class ApiError extends Error {}
+class ApiError extends Error {
+  constructor(message, status = 0, code = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
 
-/** GET a JSON document; a non-2xx answer becomes an ApiError with the server's message. */
-async function getJson(path, signal) {
+const TOKEN_KEY = 'refuge.token';
+
+/** The staff token this tab signed in with, or null. Kept for the tab only (sessionStorage). */
+export function staffToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** Remembers `token` for this tab, or forgets it (null). */
+export function setStaffToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage blocked: the token lasts as long as the page
+  }
+}
+
+/** Asks the API; a non-2xx answer becomes an ApiError with the server's message and code. The
+ *  staff token, if the tab has one, goes with every question: staff see more. */
+async function requestJson(method, path, { body, signal, token = staffToken() } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
-    response = await fetch(path, { signal, headers: { Accept: 'application/json' } });
+    response = await fetch(path, { method, signal, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(t('networkError'));
   }
-  let body = null;
+  let answer = null;
   try {
-    body = await response.json();
+    answer = await response.json();
   } catch {
-    body = null;
+    answer = null;
   }
-  if (!response.ok || body?.error) {
-    const message = body?.error?.message;
-    throw new ApiError(message ? String(message) : t('httpError', { status: response.status }));
+  if (!response.ok || answer?.error) {
+    const message = answer?.error?.message;
+    throw new ApiError(message ? String(message) : t('httpError', { status: response.status }), response.status, answer?.error?.code ?? null);
   }
-  return body;
+  return answer;
 }
+
+/** GET a JSON document. */
+function getJson(path, signal) {
+  return requestJson('GET', path, { signal });
+}
+
+/** The logistics API, for a signed-in officer: GET or POST `path` (under /api/v1). */
+export const logisticsApi = {
+  get: (path, token) => requestJson('GET', `/api/v1/${path}`, token ? { token } : {}),
+  post: (path, body = null) => requestJson('POST', `/api/v1/${path}`, { body }),
+};
 
 /** The features of a FeatureCollection, or none. */
 function featuresOf(collection) {

@@ -7,6 +7,7 @@ import { facilityDetails, pointOf, statusOf } from './api.js';
 import { $, el, showStatus } from './dom.js';
 import { displayName, formatDistance, formatNumber, formatTime, joinList, lang, otherName, t, term } from './i18n.js';
 import { statusBadge } from './layers.js';
+import { selectShelter, signedIn } from './logistics.js';
 import { map } from './map.js';
 
 /** The popup open: { popup, id, feature, hint, error }, or null. */
@@ -106,6 +107,9 @@ function renderFacility(feature, closeButton) {
     row('suitableFor', joinList((p.suitable_for ?? []).map((h) => term('hazardType', h))));
     row('amenities', joinList((a.amenities ?? []).map((amenity) => term('amenity', amenity))));
     row('serviceRadius', num(a.service_radius_m) == null ? null : formatDistance(a.service_radius_m));
+    if (signedIn()) {
+      extra = el('button', { type: 'button', class: 'supply', text: t('logistics.supplyButton'), onclick: () => selectShelter(p.id ?? feature.id) });
+    }
   } else if (kind === 'reserve' || kind === 'micro_storage') {
     if (kind === 'reserve') {
       subtitle = `${term('kinds', kind)} · ${term('tier', p.tier)}`;

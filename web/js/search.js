@@ -80,7 +80,7 @@ export function renderSearchList() {
     list.append(
       el(
         'li',
-        { role: 'option', 'aria-selected': index === search.active ? 'true' : 'false', class: 'hit' },
+        { role: 'option', 'aria-selected': index === search.active ? 'true' : 'false', class: 'hit', 'data-id': props.id ?? feature.id },
         el(
           'button',
           { type: 'button', tabindex: '-1', onmousedown: (event) => event.preventDefault(), onclick: () => chooseHit(feature) },

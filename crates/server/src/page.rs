@@ -84,6 +84,12 @@ pub const PAGE: &[PageFile] = &[
         "text/javascript; charset=utf-8"
     ),
     page_file!(
+        "/js/logistics.js",
+        Web,
+        "js/logistics.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
         "/js/map.js",
         Web,
         "js/map.js",

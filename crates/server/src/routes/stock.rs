@@ -63,6 +63,9 @@ fn answer<T: Serialize>(
 struct SupplyQuery {
     /// Only the shelters of this district.
     district: Option<String>,
+    /// Only this shelter's rows (and its district's).
+    #[param(minimum = 1, maximum = 9007199254740991_u64)]
+    facility: Option<u64>,
     /// The days of supply to hold (default 3).
     #[param(minimum = 1, maximum = 365)]
     target_days: Option<u32>,
@@ -104,9 +107,29 @@ async fn supply(
     let target_days = within("target_days", query.target_days.unwrap_or(3), 1..=365)?;
     let profile = NeedsProfile::catalogue(&state.catalog);
     let day = Utc::now().date_naive();
+    let mut district = query.district.clone();
+    let facility = match query.facility {
+        Some(id) => {
+            let id = FacilityId::new(id)
+                .map_err(|e| ApiError::bad_request("bad_parameter", format!("`facility`: {e}")))?;
+            let snapshot = state.index.snapshot();
+            let shelter = snapshot
+                .get(id)
+                .filter(|f| f.shelter().is_some())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "bad_parameter",
+                        format!("`facility`: {id} is not a shelter here"),
+                    )
+                })?;
+            district = district.or_else(|| shelter.admin.district.clone());
+            Some(id)
+        }
+        None => None,
+    };
     // The ledger's lock can be held by a commit waiting on the store: never on an async worker.
-    let (shelters, districts) = {
-        let (state, profile, district) = (state.clone(), profile.clone(), query.district.clone());
+    let (mut shelters, districts) = {
+        let (state, profile) = (state.clone(), profile.clone());
         tokio::task::spawn_blocking(move || {
             refuge_core::days_of_supply(
                 &state.index.snapshot(),
@@ -120,6 +143,9 @@ async fn supply(
         .await
         .map_err(ApiError::internal)?
     };
+    if let Some(id) = facility {
+        shelters.retain(|row| row.facility == Some(id));
+    }
     let report = SupplyReport {
         day,
         profile,

@@ -1,0 +1,378 @@
+// The logistics officer's panel, for a tab signed in with a logistics (or admin) token: a
+// shelter's needs and days of supply, a resupply plan drawn on the map as a line from each source
+// labelled with what it sends, the plan dispatched and its shipments received from the panel, and
+// the tables of shortages and expiring lots. Everything comes from the logistics API; the map's
+// own data follows the changes live.
+
+/* global maplibregl */
+
+import { logisticsApi, pointOf, setStaffToken, staffToken } from './api.js';
+import { $, el, showStatus } from './dom.js';
+import { displayName, formatDistance, formatNumber, lang, t } from './i18n.js';
+import { map } from './map.js';
+import { closePopup } from './popups.js';
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const PLAN_COLOUR = '#8a3ffc';
+
+/** What the panel shows: the selected shelter, its supply, the plan, the road, the tables. */
+const state = {
+  signedIn: false,
+  shelter: null, // { id, name, at }
+  supply: null, // the days-of-supply report for the shelter
+  plan: null, // the kept plan, as the API answers it
+  sources: new Map(), // facility id → { name, at }
+  road: [], // shipments on the road to or from the shelter
+  shortages: [],
+  expiring: [],
+  itemNames: new Map(), // item id → { zh, en }
+  busy: false,
+};
+
+/** Whether this tab is signed in for logistics. */
+export function signedIn() {
+  return state.signedIn;
+}
+
+/** The map source and layers of the resupply plan: lines from each source, and their labels. */
+export function addLogisticsLayers() {
+  map.addSource('resupply', { type: 'geojson', data: EMPTY });
+  map.addLayer({
+    id: 'resupply-lines',
+    type: 'line',
+    source: 'resupply',
+    layout: { 'line-cap': 'round' },
+    paint: { 'line-color': PLAN_COLOUR, 'line-width': 3, 'line-dasharray': [2, 1], 'line-opacity': 0.9 },
+  });
+  map.addLayer({
+    id: 'resupply-labels',
+    type: 'symbol',
+    source: 'resupply',
+    layout: {
+      'symbol-placement': 'line-center',
+      'text-field': ['get', 'label'],
+      'text-font': ['Noto Sans Regular'],
+      'text-size': 12,
+      'text-allow-overlap': true,
+    },
+    paint: { 'text-color': PLAN_COLOUR, 'text-halo-color': '#ffffff', 'text-halo-width': 2 },
+  });
+  drawPlan();
+}
+
+/** Wires the sign-in form, and signs in again with the tab's token after a reload. */
+export function wireLogistics() {
+  $('#staff-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    signIn($('#staff-token').value.trim());
+  });
+  $('#staff-out').addEventListener('click', signOut);
+  const token = staffToken();
+  if (token) signIn(token);
+  else renderLogistics();
+}
+
+async function signIn(token) {
+  if (!token) return;
+  try {
+    // Only a logistics token may read shortages: the answer tells whether this one can.
+    state.shortages = await logisticsApi.get('stock/shortages', token);
+  } catch (error) {
+    setStaffToken(null);
+    state.signedIn = false;
+    $('#staff-error').textContent = error.status === 401 || error.status === 403 ? t('staff.refused') : error.message;
+    renderLogistics();
+    return;
+  }
+  setStaffToken(token);
+  $('#staff-token').value = '';
+  $('#staff-error').textContent = '';
+  state.signedIn = true;
+  await refreshTables();
+}
+
+function signOut() {
+  setStaffToken(null);
+  Object.assign(state, { signedIn: false, shelter: null, supply: null, plan: null, road: [], shortages: [], expiring: [] });
+  state.sources.clear();
+  drawPlan();
+  renderLogistics();
+}
+
+/** Chooses the shelter whose needs the panel shows (from its popup). */
+export async function selectShelter(id) {
+  if (!state.signedIn) return;
+  state.plan = null;
+  state.sources.clear();
+  drawPlan();
+  await run(async () => {
+    const feature = await logisticsApi.get(`facilities/${encodeURIComponent(id)}`);
+    noteItemNames(feature.properties?.stock);
+    state.shelter = { id: Number(id), name: displayName(feature.properties ?? {}), at: pointOf(feature) };
+    await refreshShelter();
+  });
+  closePopup();
+  $('#logistics').scrollIntoView({ block: 'nearest' });
+}
+
+/** The shelter's supply and the shipments on its road, asked again. */
+async function refreshShelter() {
+  if (!state.shelter) return;
+  const id = state.shelter.id;
+  const [supply, road] = await Promise.all([
+    logisticsApi.get(`stock/supply?facility=${id}`),
+    logisticsApi.get(`shipments?facility=${id}`),
+  ]);
+  state.supply = supply;
+  state.road = road;
+}
+
+/** The shortage and expiring tables, asked again. */
+async function refreshTables() {
+  await run(async () => {
+    const [shortages, expiring] = await Promise.all([
+      logisticsApi.get('stock/shortages'),
+      logisticsApi.get('stock/expiring?within_days=30'),
+    ]);
+    state.shortages = shortages;
+    state.expiring = expiring;
+  });
+}
+
+/** Runs `work` with the panel busy, showing an error the API gives; renders after. */
+async function run(work) {
+  state.busy = true;
+  renderLogistics();
+  try {
+    await work();
+  } catch (error) {
+    showStatus(error.message, 'error');
+  } finally {
+    state.busy = false;
+    renderLogistics();
+  }
+}
+
+/** Plans a resupply of the needs typed in the panel. */
+async function planResupply(event) {
+  event.preventDefault();
+  const needs = [...event.target.querySelectorAll('input[data-item]')]
+    .map((input) => ({ item: input.dataset.item, quantity: Math.round(Number(input.value)) }))
+    .filter((need) => Number.isFinite(need.quantity) && need.quantity > 0);
+  if (needs.length === 0) {
+    showStatus(t('logistics.nothingNeeded'), 'error');
+    return;
+  }
+  await run(async () => {
+    state.plan = await logisticsApi.post('plans/resupply', { destination: state.shelter.id, needs });
+    await placeSources();
+  });
+  drawPlan();
+}
+
+/** Looks up where each of the plan's sources is, and what its items are called. */
+async function placeSources() {
+  const ids = [...new Set((state.plan?.dispatches ?? []).map((d) => d.from))].filter((id) => !state.sources.has(id));
+  const features = await Promise.all(ids.map((id) => logisticsApi.get(`facilities/${id}`)));
+  for (const feature of features) {
+    noteItemNames(feature.properties?.stock);
+    state.sources.set(Number(feature.properties.id ?? feature.id), {
+      name: displayName(feature.properties ?? {}),
+      at: pointOf(feature),
+    });
+  }
+}
+
+/** Takes a step on the plan: `reserve`, `dispatch` or `release`. */
+async function stepPlan(step) {
+  await run(async () => {
+    state.plan = await logisticsApi.post(`plans/${encodeURIComponent(state.plan.id)}/${step}`);
+    await refreshShelter();
+  });
+  drawPlan();
+  await refreshTables();
+}
+
+/** Books a shipment's arrival, all of it. */
+async function receive(shipment) {
+  await run(async () => {
+    await logisticsApi.post(`shipments/${encodeURIComponent(shipment.shipment)}/receive`, { received: quantityOf(shipment) });
+    if (state.plan) state.plan = await logisticsApi.get(`plans/${encodeURIComponent(state.plan.id)}`);
+    await refreshShelter();
+  });
+  await refreshTables();
+}
+
+function quantityOf(shipment) {
+  return (shipment.lots ?? []).reduce((sum, lot) => sum + Number(lot.quantity), 0);
+}
+
+/** Remembers the names of the items in a facility's stock lines. */
+function noteItemNames(stock) {
+  for (const line of stock ?? []) state.itemNames.set(line.item, { zh: line.name_zh, en: line.name_en });
+}
+
+/** An item's name in the page's language. */
+function itemName(item) {
+  const names = state.itemNames.get(item);
+  return (lang === 'zh' ? names?.zh || names?.en : names?.en || names?.zh) || String(item).replace(/_/g, ' ');
+}
+
+/** Draws the plan's lines: one from each source to the shelter, labelled with what it sends. */
+function drawPlan() {
+  const source = map?.getSource('resupply');
+  if (!source) return;
+  const to = state.shelter?.at;
+  const bySource = new Map();
+  for (const d of state.plan?.dispatches ?? []) {
+    if (!bySource.has(d.from)) bySource.set(d.from, []);
+    bySource.get(d.from).push(d);
+  }
+  const features = [];
+  for (const [id, legs] of bySource) {
+    const from = state.sources.get(id)?.at;
+    if (!from || !to) continue;
+    features.push({
+      type: 'Feature',
+      properties: {
+        source: id,
+        label: legs.map((d) => `${formatNumber(d.quantity)} ${itemName(d.item)}`).join('\n'),
+      },
+      geometry: { type: 'LineString', coordinates: [from, to] },
+    });
+  }
+  source.setData({ type: 'FeatureCollection', features });
+  if (features.length) {
+    const bounds = new maplibregl.LngLatBounds();
+    for (const f of features) for (const c of f.geometry.coordinates) bounds.extend(c);
+    map.fitBounds(bounds, { padding: 80, maxZoom: 16, duration: 0 });
+  }
+}
+
+/** A table with a caption, head cells and rows of cells. */
+function table(caption, head, rows, attrs = {}) {
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el(
+      'table',
+    { class: 'data', ...attrs },
+    el('caption', { text: caption }),
+    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c))))),
+    ),
+  );
+}
+
+/** The panel, in the page's language. */
+export function renderLogistics() {
+  const section = $('#logistics');
+  $('#staff-form').hidden = state.signedIn;
+  $('#staff-in').hidden = !state.signedIn;
+  section.hidden = !state.signedIn;
+  if (!state.signedIn) return;
+  section.setAttribute('aria-busy', state.busy ? 'true' : 'false');
+  const body = $('#logistics-body');
+  body.replaceChildren(...[shelterPart(), planPart(), roadPart(), tablesPart()].filter(Boolean));
+}
+
+function shelterPart() {
+  if (!state.shelter) return el('p', { class: 'hint', text: t('logistics.pickShelter') });
+  const rows = state.supply?.shelters ?? [];
+  const norms = state.supply?.profile?.per_person_per_day ?? {};
+  const shortfall = new Map(rows.map((r) => [r.item, r.shortfall]));
+  const supply = rows.length
+    ? table(
+        t('logistics.supplyCaption', { days: state.supply.target_days }),
+        [t('fields.item'), t('logistics.people'), t('logistics.onHand'), t('logistics.days'), t('logistics.short')],
+        rows.map((r) => [
+          itemName(r.item),
+          formatNumber(r.people),
+          formatNumber(r.on_hand),
+          Number.isFinite(r.days) ? formatNumber(r.days, 1) : '∞',
+          formatNumber(r.shortfall),
+        ]),
+        { id: 'supply-table' },
+      )
+    : el('p', { class: 'hint', text: t('logistics.nobodyThere') });
+  const inputs = Object.keys(norms).map((item) =>
+    el(
+      'label',
+      { class: 'need' },
+      el('span', { text: itemName(item) }),
+      el('input', { type: 'number', min: '0', step: '1', inputmode: 'numeric', 'data-item': item, value: String(shortfall.get(item) ?? 0) }),
+    ),
+  );
+  return el(
+    'div',
+    { class: 'shelter-part' },
+    el('h3', { text: state.shelter.name }),
+    supply,
+    el(
+      'form',
+      { id: 'needs-form', onsubmit: planResupply },
+      el('fieldset', {}, el('legend', { text: t('logistics.needs') }), inputs),
+      el('button', { type: 'submit', id: 'plan-resupply', disabled: state.busy, text: t('logistics.plan') }),
+    ),
+  );
+}
+
+function planPart() {
+  const plan = state.plan;
+  if (!plan) return null;
+  const legs = (plan.dispatches ?? []).map((d) => {
+    const metres = (plan.legs ?? []).find((l) => l.source === d.from && l.item === d.item)?.distance_m;
+    const from = state.sources.get(d.from)?.name ?? String(d.from);
+    return [
+      el('span', {}, from, Number.isFinite(metres) ? el('span', { class: 'distance', text: ` · ${formatDistance(metres)}` }) : null),
+      itemName(d.item),
+      formatNumber(d.quantity),
+      t(`logistics.progress.${d.progress ?? 'planned'}`),
+    ];
+  });
+  const unmet = (plan.unmet ?? []).map((n) => `${formatNumber(n.quantity)} ${itemName(n.item)}`);
+  const button = (step, label) =>
+    el('button', { type: 'button', id: `plan-${step}`, disabled: state.busy, text: label, onclick: () => stepPlan(step) });
+  const steps = {
+    proposed: [button('dispatch', t('logistics.dispatch')), button('reserve', t('logistics.reserve'))],
+    reserved: [button('dispatch', t('logistics.dispatch')), button('release', t('logistics.release'))],
+  }[plan.state] ?? [];
+  return el(
+    'div',
+    { class: 'plan-part', 'data-plan': plan.id, 'data-state': plan.state },
+    el('h3', { text: t('logistics.planTitle', { state: t(`logistics.state.${plan.state}`) }) }),
+    legs.length
+      ? table(t('logistics.legsCaption'), [t('logistics.from'), t('fields.item'), t('fields.quantity'), t('logistics.progressHead')], legs, { id: 'plan-legs' })
+      : el('p', { class: 'hint', text: t('logistics.noSource') }),
+    unmet.length ? el('p', { class: 'unmet', text: t('logistics.unmet', { what: unmet.join(', ') }) }) : null,
+    steps.length ? el('div', { class: 'steps' }, steps) : null,
+  );
+}
+
+function roadPart() {
+  if (!state.shelter || state.road.length === 0) return null;
+  const rows = state.road.map((s) => [
+    state.sources.get(s.from)?.name ?? String(s.from),
+    itemName(s.item),
+    formatNumber(quantityOf(s)),
+    s.to === state.shelter.id
+      ? el('button', { type: 'button', class: 'receive', disabled: state.busy, text: t('logistics.receive'), onclick: () => receive(s) })
+      : t('logistics.outgoing'),
+  ]);
+  return table(t('logistics.roadCaption'), [t('logistics.from'), t('fields.item'), t('fields.quantity'), ''], rows, { id: 'road-table' });
+}
+
+function tablesPart() {
+  const shortages = state.shortages.map((s) => [s.name ?? String(s.facility), itemName(s.item), formatNumber(s.usable), formatNumber(s.minimum)]);
+  const expiring = state.expiring.map((l) => [l.name ?? String(l.facility), itemName(l.item), l.lot, formatNumber(l.quantity), l.expires ?? '']);
+  return el(
+    'div',
+    { class: 'tables' },
+    shortages.length
+      ? table(t('logistics.shortagesCaption'), [t('logistics.facility'), t('fields.item'), t('logistics.usable'), t('logistics.minimum')], shortages, { id: 'shortages-table' })
+      : el('p', { class: 'hint', id: 'shortages-table', text: t('logistics.noShortages') }),
+    expiring.length
+      ? table(t('logistics.expiringCaption'), [t('logistics.facility'), t('fields.item'), t('logistics.lot'), t('fields.quantity'), t('logistics.expires')], expiring, { id: 'expiring-table' })
+      : el('p', { class: 'hint', id: 'expiring-table', text: t('logistics.noExpiring') }),
+  );
+}
