@@ -125,6 +125,7 @@ async function refreshShelter() {
   ]);
   state.supply = supply;
   state.road = road;
+  for (const item of supply.items ?? []) state.itemNames.set(item.item, { zh: item.name_zh, en: item.name_en });
 }
 
 /** The shortage and expiring tables, asked again. */
@@ -276,31 +277,42 @@ export function renderLogistics() {
   body.replaceChildren(...[shelterPart(), planPart(), roadPart(), tablesPart()].filter(Boolean));
 }
 
+/** A need's name: a resource (drinking water, food energy) or, by the catalogue profile, an item. */
+function needName(need) {
+  const name = t(`logistics.needNames.${need}`);
+  return name === `logistics.needNames.${need}` ? itemName(need) : name;
+}
+
 function shelterPart() {
   if (!state.shelter) return el('p', { class: 'hint', text: t('logistics.pickShelter') });
   const rows = state.supply?.shelters ?? [];
-  const norms = state.supply?.profile?.per_person_per_day ?? {};
-  const shortfall = new Map(rows.map((r) => [r.item, r.shortfall]));
   const supply = rows.length
     ? table(
         t('logistics.supplyCaption', { days: state.supply.target_days }),
-        [t('fields.item'), t('logistics.people'), t('logistics.onHand'), t('logistics.days'), t('logistics.short')],
+        [t('logistics.need'), t('logistics.people'), t('logistics.onHand'), t('logistics.days'), t('logistics.short')],
         rows.map((r) => [
-          itemName(r.item),
+          needName(r.need),
           formatNumber(r.people),
-          formatNumber(r.on_hand),
+          `${formatNumber(r.on_hand)} ${r.unit}`,
           Number.isFinite(r.days) ? formatNumber(r.days, 1) : '∞',
-          formatNumber(r.shortfall),
+          `${formatNumber(Math.ceil(r.shortfall))} ${r.unit}`,
         ]),
         { id: 'supply-table' },
       )
     : el('p', { class: 'hint', text: t('logistics.nobodyThere') });
-  const inputs = Object.keys(norms).map((item) =>
+  // What to send: each need's shortfall as an order of the item the depots hold enough of; with
+  // nobody there, each need's first item, for the officer to fill in.
+  const orders = new Map(rows.filter((r) => r.order).map((r) => [r.order.item, r.order.quantity]));
+  for (const need of state.supply?.profile?.needs ?? []) {
+    const first = need.items?.[0]?.item;
+    if (first && !need.items.some((p) => orders.has(p.item))) orders.set(first, 0);
+  }
+  const inputs = [...orders].map(([item, quantity]) =>
     el(
       'label',
       { class: 'need' },
       el('span', { text: itemName(item) }),
-      el('input', { type: 'number', min: '0', step: '1', inputmode: 'numeric', 'data-item': item, value: String(shortfall.get(item) ?? 0) }),
+      el('input', { type: 'number', min: '0', step: '1', inputmode: 'numeric', 'data-item': item, value: String(quantity) }),
     ),
   );
   return el(

@@ -19,9 +19,10 @@ pub use index::{
     LiveIndex, Place, SpatialIndex, doc_support,
 };
 pub use logistics::{
-    Allocation, AllocationProblem, Bundle, Coverage, Destination, KeptPlan, Leg, MAX_NEED,
-    MAX_NEEDS, Need, NeedsProfile, PlanBody, PlanRefusal, PlanState, PlannedDispatch, ResupplyPlan,
-    Shipment, Stage, Supply, Transport, allocate, days_of_supply, plan_resupply, validate_needs,
+    Allocation, AllocationProblem, Bundle, Coverage, DailyNeed, Destination, KeptPlan, Leg,
+    MAX_NEED, MAX_NEEDS, Need, NeedsProfile, PROFILES, PlanBody, PlanRefusal, PlanState,
+    PlannedDispatch, Provider, ResupplyPlan, Shipment, Stage, Supply, Transport, allocate,
+    days_of_supply, plan_resupply, validate_needs,
 };
 pub use lonlat::LonLat;
 pub use model::*;

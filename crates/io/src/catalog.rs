@@ -17,10 +17,15 @@ struct Row {
     unit: String,
     shelf_life_days: Option<u32>,
     per_person_per_day: Option<f64>,
+    #[serde(default)]
+    water_l: Option<f64>,
+    #[serde(default)]
+    kcal: Option<f64>,
 }
 
 /// Reads a catalogue CSV with the columns
-/// `item_id,code,category,name_zh,name_en,unit,shelf_life_days,per_person_per_day`.
+/// `item_id,code,category,name_zh,name_en,unit,shelf_life_days,per_person_per_day`, and
+/// optionally `water_l` and `kcal` (what one unit gives of drinking water and food energy).
 /// Any bad row fails the whole catalogue, naming the line: a catalogue is reference data.
 pub fn read_catalog(input: impl Read, dataset: &str) -> Result<Catalog> {
     let mut catalog = Catalog::default();
@@ -47,6 +52,8 @@ pub fn read_catalog(input: impl Read, dataset: &str) -> Result<Catalog> {
                 .map_err(|e: refuge_core::Error| fail(e.to_string()))?,
             shelf_life_days: row.shelf_life_days,
             per_person_per_day: row.per_person_per_day,
+            water_l: row.water_l,
+            kcal: row.kcal,
         };
         catalog.insert(item).map_err(|e| fail(e.to_string()))?;
     }

@@ -10,4 +10,4 @@ pub use kept::{Bundle, KeptPlan, PlanBody, PlanRefusal, PlanState, PlannedDispat
 pub use resupply::{
     Destination, Leg, MAX_NEED, MAX_NEEDS, Need, ResupplyPlan, Stage, plan_resupply, validate_needs,
 };
-pub use supply::{NeedsProfile, Supply, days_of_supply};
+pub use supply::{DailyNeed, NeedsProfile, PROFILES, Provider, Supply, days_of_supply};

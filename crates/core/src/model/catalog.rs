@@ -64,6 +64,13 @@ pub struct Item {
     /// Consumption per person per day, in `unit`, where it makes sense.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_person_per_day: Option<f64>,
+    /// Litres of drinking water one unit gives: a bottle's content, or what a purification
+    /// tablet treats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub water_l: Option<f64>,
+    /// Food energy of one unit, kilocalories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kcal: Option<f64>,
 }
 
 impl Item {
@@ -78,12 +85,18 @@ impl Item {
                 ));
             }
         }
-        if let Some(rate) = self.per_person_per_day {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(Error::field(
-                    "per_person_per_day",
-                    format!("{rate} is not a positive rate"),
-                ));
+        for (field, value) in [
+            ("per_person_per_day", self.per_person_per_day),
+            ("water_l", self.water_l),
+            ("kcal", self.kcal),
+        ] {
+            if let Some(value) = value {
+                if !(value.is_finite() && value > 0.0) {
+                    return Err(Error::field(
+                        field,
+                        format!("{value} is not a positive amount"),
+                    ));
+                }
             }
         }
         if self.shelf_life_days == Some(0) {

@@ -395,3 +395,79 @@ proptest! {
         prop_assert!((km - best_km).abs() < 1e-6, "{} vs {}", km, best_km);
     }
 }
+
+/// A catalogue item with a per-person rate and what one unit gives.
+fn food_or_water(
+    id: &str,
+    unit: refuge_core::Unit,
+    rate: f64,
+    water_l: Option<f64>,
+    kcal: Option<f64>,
+) -> refuge_core::Item {
+    refuge_core::Item {
+        id: ItemId::new(id).unwrap(),
+        code: None,
+        category: refuge_core::ItemCategory::BasicLiving,
+        name: refuge_core::Names::new(None, Some(id.into())).unwrap(),
+        unit,
+        shelf_life_days: None,
+        per_person_per_day: Some(rate),
+        water_l,
+        kcal,
+    }
+}
+
+/// By the Sphere profile the food items stand in for each other: 10 kg of rice and 100 biscuits
+/// are 92,000 kcal, 0.44 of a day for 100 people at 2,100 kcal; the catalogue profile counts each
+/// item against its own rate. The shortfall is ordered in the first item enough is held of.
+#[test]
+fn food_items_stand_in_for_each_other_by_the_sphere_profile() {
+    use refuge_core::{NeedsProfile, Unit, days_of_supply};
+    let mut catalog = refuge_core::Catalog::default();
+    for item in [
+        food_or_water("bottled_water", Unit::Bottle, 5.0, Some(0.55), None),
+        food_or_water("rice", Unit::Kg, 0.4, None, Some(3600.0)),
+        food_or_water("compressed_biscuit", Unit::Pack, 4.0, None, Some(560.0)),
+    ] {
+        catalog.insert(item).unwrap();
+    }
+    let mut here = shelter(9, 7.42, 43.74);
+    if let FacilityDetails::Shelter(s) = &mut here.details {
+        s.occupancy = 100;
+    }
+    let index = SpatialIndex::new(vec![
+        here,
+        depot(1, 7.43, 43.74, ReserveTier::District, None),
+    ])
+    .unwrap();
+    let stock = |facility: u64, item: &str, quantity: u64| Movement {
+        item: ItemId::new(item).unwrap(),
+        ..receive(facility, "L1", quantity, None)
+    };
+    let ledger = StockLedger::replay([
+        stock(9, "rice", 10),
+        stock(9, "compressed_biscuit", 100),
+        stock(1, "rice", 10),
+        stock(1, "compressed_biscuit", 5_000),
+    ])
+    .unwrap();
+
+    let sphere = NeedsProfile::sphere(&catalog);
+    let (rows, districts) = days_of_supply(&index, &ledger, &sphere, 3.0, None, day());
+    let food = rows.iter().find(|r| r.need == "food_energy").unwrap();
+    assert_eq!(food.daily_need, 210_000.0);
+    assert_eq!(food.on_hand, 92_000.0);
+    assert!((food.days - 92.0 / 210.0).abs() < 1e-12);
+    assert_eq!(food.shortfall, 630_000.0 - 92_000.0);
+    // The depots hold 36,000 kcal of rice (not enough) and 2.8M of biscuits: biscuits it is.
+    let order = food.order.as_ref().unwrap();
+    assert_eq!(order.item.as_str(), "compressed_biscuit");
+    assert_eq!(order.quantity, (538_000.0_f64 / 560.0).ceil() as u64);
+    assert_eq!(districts.len(), 2, "one district total per need");
+
+    let catalogue = NeedsProfile::catalogue(&catalog);
+    let (rows, _) = days_of_supply(&index, &ledger, &catalogue, 3.0, None, day());
+    let rice = rows.iter().find(|r| r.need == "rice").unwrap();
+    assert_eq!((rice.daily_need, rice.on_hand), (40.0, 10.0));
+    assert_eq!(rows.len(), 3, "item by item");
+}

@@ -66,6 +66,9 @@ struct SupplyQuery {
     /// Only this shelter's rows (and its district's).
     #[param(minimum = 1, maximum = 9007199254740991_u64)]
     facility: Option<u64>,
+    /// The needs profile: `sphere` (the default: drinking water in litres and food energy in
+    /// kilocalories, any item that carries them) or `catalogue` (item by item).
+    profile: Option<String>,
     /// The days of supply to hold (default 3).
     #[param(minimum = 1, maximum = 365)]
     target_days: Option<u32>,
@@ -83,16 +86,20 @@ struct SupplyReport {
     profile: NeedsProfile,
     /// The days of supply to hold.
     target_days: u32,
-    /// Per occupied shelter and item.
+    /// The items that meet the profile's needs, with their names and units.
+    items: Vec<ItemName>,
+    /// Per occupied shelter and need.
     shelters: Vec<Supply>,
     /// Per district and item.
     districts: Vec<Supply>,
 }
 
-/// Needs and days of supply (logistics): for each occupied shelter and each item with a
-/// per-person-per-day norm, the daily need of the people there, the usable stock on hand, how
-/// many days it lasts and how much is short of `target_days`; and the same per district. CSV
-/// gives the shelters' rows.
+/// Needs and days of supply (logistics): for each occupied shelter and each need of the profile
+/// (Sphere: drinking water and food energy, met by any item that carries them; or the
+/// catalogue's rates item by item), the daily need of the people there, what the usable stock on
+/// hand meets, how many days it lasts, how much is short of `target_days`, and that shortfall as
+/// an order of the item the depots hold most of; and the same per district. CSV gives the
+/// shelters' rows.
 #[utoipa::path(get, path = "/api/v1/stock/supply", tag = "logistics",
     security(("bearer" = [])), params(SupplyQuery),
     responses(
@@ -105,7 +112,17 @@ async fn supply(
     Query(query): Query<SupplyQuery>,
 ) -> Result<Response, ApiError> {
     let target_days = within("target_days", query.target_days.unwrap_or(3), 1..=365)?;
-    let profile = NeedsProfile::catalogue(&state.catalog);
+    let asked = query.profile.as_deref().unwrap_or("sphere");
+    let profile = NeedsProfile::named(asked, &state.catalog).ok_or_else(|| {
+        let asked: String = asked.chars().take(100).collect();
+        ApiError::bad_request(
+            "bad_parameter",
+            format!(
+                "`profile`: no profile `{asked}`: expected one of {}",
+                refuge_core::PROFILES.join(", ")
+            ),
+        )
+    })?;
     let day = Utc::now().date_naive();
     let mut district = query.district.clone();
     let facility = match query.facility {
@@ -146,14 +163,75 @@ async fn supply(
     if let Some(id) = facility {
         shelters.retain(|row| row.facility == Some(id));
     }
+    let mut items: Vec<ItemName> = Vec::new();
+    for provider in profile.needs.iter().flat_map(|need| &need.items) {
+        if items.iter().any(|known| known.item == provider.item) {
+            continue;
+        }
+        if let Ok(item) = state.catalog.get(&provider.item) {
+            items.push(ItemName {
+                item: item.id.clone(),
+                name_zh: item.name.zh.clone(),
+                name_en: item.name.en.clone(),
+                unit: item.unit.to_string(),
+            });
+        }
+    }
     let report = SupplyReport {
         day,
+        items,
         profile,
         target_days,
         shelters: shelters.clone(),
         districts,
     };
-    answer(query.format.unwrap_or_default(), report, &shelters)
+    let rows: Vec<SupplyRow> = shelters.iter().map(SupplyRow::of).collect();
+    answer(query.format.unwrap_or_default(), report, &rows)
+}
+
+/// A catalogue item's names and unit.
+#[derive(Debug, Serialize, ToSchema)]
+struct ItemName {
+    item: ItemId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name_zh: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name_en: Option<String>,
+    unit: String,
+}
+
+/// A days-of-supply line as a CSV row: the order's item and quantity in columns of their own.
+#[derive(Debug, Serialize)]
+struct SupplyRow<'a> {
+    facility: Option<FacilityId>,
+    district: Option<&'a str>,
+    need: &'a str,
+    unit: &'a str,
+    people: u64,
+    daily_need: f64,
+    on_hand: f64,
+    days: f64,
+    shortfall: f64,
+    order_item: Option<&'a ItemId>,
+    order_quantity: Option<u64>,
+}
+
+impl<'a> SupplyRow<'a> {
+    fn of(line: &'a Supply) -> Self {
+        Self {
+            facility: line.facility,
+            district: line.district.as_deref(),
+            need: &line.need,
+            unit: &line.unit,
+            people: line.people,
+            daily_need: line.daily_need,
+            on_hand: line.on_hand,
+            days: line.days,
+            shortfall: line.shortfall,
+            order_item: line.order.as_ref().map(|o| &o.item),
+            order_quantity: line.order.as_ref().map(|o| o.quantity),
+        }
+    }
 }
 
 /// What a shortage report asks.

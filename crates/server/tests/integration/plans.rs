@@ -317,8 +317,10 @@ async fn scarce_stock_is_shared_equally_across_shelters() {
     );
 }
 
-/// A shelter with 200 people and 100 bottles of water (5 a person a day by the catalogue) has a
-/// tenth of a day's supply, and is 2,900 bottles short of three days; as JSON and as CSV.
+/// A shelter with 200 people and 100 bottles of water: by the Sphere profile (3 L a person a day)
+/// 55 L of 600 a day, 1,745 L short of three days, ordered in whole units of one water item; by
+/// the catalogue (5 bottles a person a day) a tenth of a day, 2,900 bottles short; as JSON and as
+/// CSV; an unknown profile is named.
 #[tokio::test]
 async fn days_of_supply_follow_occupancy_and_stock() {
     let f = fixture();
@@ -356,18 +358,61 @@ async fn days_of_supply_follow_occupancy_and_stock() {
     )
     .await;
     assert_eq!(status, 200, "{report}");
-    assert_eq!(report["profile"]["name"], "catalogue");
-    let water = report["shelters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["facility"] == shelter && s["item"] == "bottled_water")
-        .unwrap();
+    // Sphere: 3 L of drinking water a person a day, from bottles of 0.55 L (or tablets).
+    assert_eq!(report["profile"]["name"], "sphere");
+    let row = |report: &Value, need: &str| {
+        report["shelters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["facility"] == shelter && s["need"] == need)
+            .unwrap()
+            .clone()
+    };
+    let water = row(&report, "drinking_water");
+    assert_eq!(water["unit"], "L");
     assert_eq!(water["people"], 200);
+    assert_eq!(water["daily_need"], 600.0);
+    assert!((water["on_hand"].as_f64().unwrap() - 55.0).abs() < 1e-9);
+    assert!((water["days"].as_f64().unwrap() - 55.0 / 600.0).abs() < 1e-9);
+    let short = water["shortfall"].as_f64().unwrap();
+    assert!((short - 1745.0).abs() < 1e-9, "{water}");
+    let order = &water["order"];
+    let per_unit = match order["item"].as_str().unwrap() {
+        "bottled_water" => 0.55,
+        "water_purification_tablet" => 1.0,
+        other => panic!("water ordered as {other}"),
+    };
+    let units = order["quantity"].as_f64().unwrap();
+    assert!(
+        units * per_unit >= short && (units - 1.0) * per_unit < short,
+        "{order}"
+    );
+    // Food energy: one need, whichever food item meets it; nothing at the shelter yet.
+    let food = row(&report, "food_energy");
+    assert_eq!(food["daily_need"], 420_000.0);
+    assert_eq!(food["days"], 0.0);
+
+    // The catalogue's rates, item by item: 5 bottles a person a day.
+    let (status, _, report) = send(
+        &f.state,
+        "GET",
+        "/api/v1/stock/supply?profile=catalogue",
+        Some(&f.logistics),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    let water = row(&report, "bottled_water");
     assert_eq!(water["daily_need"], 1000.0);
-    assert_eq!(water["on_hand"], 100);
+    assert_eq!(water["on_hand"], 100.0);
     assert!((water["days"].as_f64().unwrap() - 0.1).abs() < 1e-9);
-    assert_eq!(water["shortfall"], 2900);
+    assert_eq!(water["shortfall"], 2900.0);
+    assert_eq!(
+        water["order"],
+        json!({"item": "bottled_water", "quantity": 2900})
+    );
     assert!(!report["districts"].as_array().unwrap().is_empty());
 
     let csv = axum::body::to_bytes(
@@ -387,7 +432,9 @@ async fn days_of_supply_follow_occupancy_and_stock() {
     .unwrap();
     let csv = String::from_utf8(csv.to_vec()).unwrap();
     assert!(
-        csv.starts_with("facility,district,item,people,daily_need,on_hand,days,shortfall"),
+        csv.starts_with(
+            "facility,district,need,unit,people,daily_need,on_hand,days,shortfall,order_item,order_quantity"
+        ),
         "{csv}"
     );
     assert!(csv.contains(&format!("{shelter},")));
@@ -409,6 +456,21 @@ async fn days_of_supply_follow_occupancy_and_stock() {
             .as_str()
             .unwrap()
             .contains("target_days")
+    );
+    let (status, _, answer) = send(
+        &f.state,
+        "GET",
+        "/api/v1/stock/supply?profile=who",
+        Some(&f.logistics),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`profile`") && message.contains("sphere"),
+        "{message}"
     );
 }
 
