@@ -19,12 +19,15 @@ pub const POLL: Duration = Duration::from_secs(1);
 /// Changes read from the log at a time.
 const BATCH: i64 = 10_000;
 
-/// How many times a write is tried again after taking other servers' changes.
-const ATTEMPTS: usize = 20;
+/// How many times a write is tried again after taking other servers' changes, before it takes
+/// the store's turn.
+const ATTEMPTS: usize = 5;
 
 impl AppState {
     /// Runs `attempt`, a store write; if the store refuses it because another server committed a
-    /// change this one has not taken, takes the changes and runs it again.
+    /// change this one has not taken, takes the changes and runs it again. A server that other
+    /// servers' writes keep putting behind takes the store's turn (their writes wait) to catch
+    /// up and write, so it never starves.
     pub(crate) fn current<T>(
         &self,
         mut attempt: impl FnMut() -> Result<T, ApiError>,
@@ -37,9 +40,17 @@ impl AppState {
                 answer => return answer,
             }
         }
-        Err(ApiError::busy(
-            "the other servers on this store keep writing; try again in a moment",
-        ))
+        let in_turn = self.store()?.in_turn(|| {
+            self.catch_up()?;
+            attempt()
+        })?;
+        match in_turn {
+            // Its turn taken, no other server can write: unreachable, but never a 500.
+            Err(error) if error.is_behind() => Err(ApiError::busy(
+                "the other servers on this store keep writing; try again in a moment",
+            )),
+            answer => answer,
+        }
     }
 
     /// Takes the changes other servers committed to a shared store since this one last did, into

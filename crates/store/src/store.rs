@@ -240,6 +240,15 @@ impl Store {
         })
     }
 
+    /// Runs `work` in this server's turn: on a shared store, other servers' writes wait until it
+    /// is done (for a server their writes keep putting behind); on a file, at once.
+    pub fn in_turn<T>(&self, work: impl FnOnce() -> T) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(work()),
+            Backend::Postgres(postgres) => postgres.in_turn(work),
+        }
+    }
+
     /// The schema version of the database.
     pub fn schema_version(&self) -> Result<u32> {
         match &self.backend {

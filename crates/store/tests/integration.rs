@@ -524,6 +524,86 @@ fn servers_on_one_database_follow_each_others_changes() {
     assert_eq!(after.changes.last().unwrap().1, Change::Removed(shelter.id));
 }
 
+/// A server in its turn catches up and writes while another server's write waits for the turn
+/// to end: the waiting write commits after it, never before.
+#[test]
+fn a_server_in_its_turn_writes_while_the_others_wait() {
+    let Some(shared) = Scratch::postgres() else {
+        return;
+    };
+    let (a, b) = (shared.open(), shared.open());
+    a.seed(&contents()).unwrap();
+    let through = a.load().unwrap().changes_through;
+    a.follow(through);
+    b.follow(through);
+    let shelter = |occupancy| {
+        let mut shelter = city()
+            .facilities
+            .iter()
+            .find(|f| f.shelter().is_some())
+            .unwrap()
+            .clone();
+        if let FacilityDetails::Shelter(s) = &mut shelter.details {
+            s.occupancy = occupancy;
+        }
+        shelter
+    };
+    b.update_facility(
+        &shelter(1),
+        1,
+        refuge_store::Action::FacilityStatus,
+        &admin(),
+    )
+    .unwrap();
+    let (taken, turn_taken) = std::sync::mpsc::channel();
+    let (go, may_go) = std::sync::mpsc::channel::<()>();
+    let waiting = std::thread::scope(|scope| {
+        let a = &a;
+        let in_turn = scope.spawn(move || {
+            a.in_turn(|| {
+                taken.send(()).unwrap();
+                // b's write is now waiting for this turn; let it wait a while.
+                may_go.recv().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                let behind = a.changes_since(a.followed(), 1000).unwrap();
+                a.follow(behind.through);
+                a.update_facility(
+                    &shelter(2),
+                    2,
+                    refuge_store::Action::FacilityStatus,
+                    &admin(),
+                )
+                .unwrap()
+            })
+            .unwrap()
+        });
+        turn_taken.recv().unwrap();
+        let b_writes = scope.spawn(|| {
+            b.follow(b.followed());
+            // b is now behind a's write-to-be, or waits for it: either way not before it.
+            b.update_facility(
+                &shelter(3),
+                2,
+                refuge_store::Action::FacilityStatus,
+                &admin(),
+            )
+        });
+        go.send(()).unwrap();
+        let written = in_turn.join().unwrap();
+        (written, b_writes.join().unwrap())
+    });
+    let (written, b_answer) = waiting;
+    assert_eq!(written.version, 3, "a wrote in its turn");
+    // b waited for the turn, then found a's write: refused as behind, or as a stale version.
+    assert!(
+        matches!(
+            b_answer,
+            Err(Error::Behind { .. }) | Err(Error::Conflict { .. })
+        ),
+        "{b_answer:?}"
+    );
+}
+
 #[test]
 fn a_wrong_or_unreachable_database_is_named_without_its_password() {
     for url in [

@@ -27,6 +27,11 @@ use crate::{Change, Changes, Error, Result, TokenInfo};
 /// Any number, the same in every Refuge: the advisory lock every write transaction holds.
 const WRITE_LOCK: i64 = 0x5265_6675_6765_5731;
 
+/// Any number, the same in every Refuge: every write transaction holds it shared; a server that
+/// other servers' writes keep putting behind holds it alone while it catches up and writes, so
+/// that it cannot starve (see [`Postgres::in_turn`]).
+const TURN_LOCK: i64 = 0x5265_6675_6765_5454;
+
 /// The channel a commit notifies with its last change's sequence number.
 pub(crate) const CHANNEL: &str = "refuge_changes";
 
@@ -262,7 +267,10 @@ impl Postgres {
         let conn = self.primary.connected(&mut slot)?;
         let last = {
             let mut tx = conn.client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock_shared($1), pg_advisory_xact_lock($2)",
+                &[&TURN_LOCK, &WRITE_LOCK],
+            )?;
             if self.following.load(Ordering::SeqCst) {
                 let latest: i64 = tx
                     .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
@@ -304,6 +312,26 @@ impl Postgres {
             self.note_write(conn);
         }
         Ok(())
+    }
+
+    /// Runs `work` with the turn lock held by this process alone: other servers' writes wait
+    /// until it is done, while this process's own writes (on the same connection) go ahead. For
+    /// a server that keeps finding itself behind: it catches up and writes in its turn.
+    pub(crate) fn in_turn<T>(&self, work: impl FnOnce() -> T) -> Result<T> {
+        {
+            let mut slot = self.writer.slot();
+            let conn = self.primary.connected(&mut slot)?;
+            conn.client
+                .execute("SELECT pg_advisory_lock($1)", &[&TURN_LOCK])?;
+        }
+        let done = work();
+        let mut slot = self.writer.slot();
+        // A connection lost meanwhile took its lock with it.
+        if let Some(conn) = slot.as_mut().filter(|conn| !conn.client.is_closed()) {
+            conn.client
+                .execute("SELECT pg_advisory_unlock($1)", &[&TURN_LOCK])?;
+        }
+        Ok(done)
     }
 
     /// Remembers the primary's WAL position after a write of this process, for reads on the
