@@ -49,8 +49,9 @@ serve() { # serve STORE PORT
   echo "refuge serve did not answer on port $2" >&2; cat "$1.log" >&2; exit 1
 }
 
-# The demo city on a fresh store, and a logistics token for the live-update test.
+# The demo city on a fresh store, and logistics and planner tokens for the tests that write.
 token=$("$refuge" token create --role logistics --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
+planner=$("$refuge" token create --role planner --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
 serve "$work/refuge.db" "$port"
 
 # Thin real data: Beijing's shelters imported with no status or capacity (all on standby).
@@ -63,7 +64,7 @@ else
   echo "SKIPPED: the thin-data browser tests ($beijing is absent)"
 fi
 
-REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" npm test --prefix web
+REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" REFUGE_PLANNER_TOKEN="$planner" npm test --prefix web
 
 # The HTTP API against its own generated OpenAPI document, with a token of every role.
 ./scripts/schemathesis.sh

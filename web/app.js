@@ -15,9 +15,11 @@ import {
   clearNearest,
   drawNearest,
   locateMe,
+  renderHazardChoice,
   renderResults,
   resultById,
   runNearest,
+  wireHazard,
 } from './js/nearest.js';
 import { closePopup, openFacility, renderPopup } from './js/popups.js';
 import { renderSearchList, wireSearch } from './js/search.js';
@@ -31,6 +33,7 @@ function setLanguage(next) {
   applyStaticStrings();
   renderLayerToggles();
   renderLegend();
+  renderHazardChoice();
   renderResults();
   renderSearchList();
   renderPopup();
@@ -47,6 +50,7 @@ function wireInterface() {
   $('#clear').addEventListener('click', clearNearest);
   wireSearch();
   wireLogistics();
+  wireHazard();
   if (window.matchMedia('(min-width: 768px)').matches) {
     $('#layers-box').open = true;
     $('#legend-box').open = true;

@@ -90,11 +90,23 @@ export function tileJson(name) {
   return getJson(tileJsonUrl(name));
 }
 
-/** The nearest shelters' features, nearest first; `hasRoom` keeps only open shelters with room. */
-export async function nearestShelters(lon, lat, hasRoom, signal) {
+/** The nearest shelters, nearest first: `{ features, skipped }`. `hasRoom` keeps only open
+ *  shelters with room; `hazard` only those safe in it, `skipped` then listing the nearer ones
+ *  passed over, and why. */
+export async function nearestShelters(lon, lat, hasRoom, hazard, signal) {
   const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), ...NEAREST_QUERY });
   if (hasRoom) query.set('has_room', 'true');
-  return featuresOf(await getJson(`/api/v1/nearest?${query}`, signal));
+  if (hazard) query.set('hazard', hazard);
+  const answer = await getJson(`/api/v1/nearest?${query}`, signal);
+  return { features: featuresOf(answer), skipped: Array.isArray(answer?.skipped) ? answer.skipped : [] };
+}
+
+/** The hazard of the emergency in force (the latest activation not ended), or null. */
+export async function hazardInForce() {
+  const answer = await getJson('/api/v1/activations');
+  const inForce = (answer?.activations ?? []).filter((a) => !a.ended_at);
+  inForce.sort((a, b) => String(b.started_at).localeCompare(String(a.started_at)));
+  return inForce[0]?.hazard ?? null;
 }
 
 /** Up to ten facilities whose names contain `query`. */

@@ -4,7 +4,7 @@
 
 /* global maplibregl */
 
-import { nearestShelters, pointOf, statusOf } from './api.js';
+import { hazardInForce, nearestShelters, pointOf, statusOf } from './api.js';
 import { $, el, showStatus } from './dom.js';
 import { dict, displayName, formatDistance, formatNumber, joinList, t, term } from './i18n.js';
 import { statusBadge } from './layers.js';
@@ -17,8 +17,44 @@ const NEAREST_COLOUR = { open: '#1f3b57', notOpen: '#6e7781' };
 /** Below this zoom the facility tiles group shelters: nearest results would hide among the groups. */
 const GROUPED_BELOW_ZOOM = 13;
 
-/** The answer shown: { origin: [lon, lat], features, withRoom, error, selected, loading }, or null. */
+/** The answer shown: { origin: [lon, lat], features, skipped, withRoom, error, selected, loading }, or null. */
 let current = null;
+/** The emergency the resident shelters from ('' for any): only shelters safe in it are found. */
+let hazard = '';
+/** Whether the resident chose the hazard (an activation then no longer sets it). */
+let hazardChosen = false;
+const HAZARDS = ['earthquake', 'flood', 'waterlogging', 'typhoon', 'fire', 'landslide', 'chemical', 'public_health'];
+
+/** Fills the hazard choice, takes the emergency in force as its default, and asks again when it changes. */
+export async function wireHazard() {
+  const select = $('#hazard');
+  select.addEventListener('change', () => {
+    hazard = select.value;
+    hazardChosen = true;
+    refreshNearest();
+  });
+  renderHazardChoice();
+  try {
+    const inForce = await hazardInForce();
+    if (inForce && !hazardChosen && HAZARDS.includes(inForce)) {
+      hazard = inForce;
+      renderHazardChoice();
+      refreshNearest();
+    }
+  } catch {
+    // No activation known: the resident chooses.
+  }
+}
+
+/** The hazard choice, in the page's language. */
+export function renderHazardChoice() {
+  const select = $('#hazard');
+  select.replaceChildren(
+    el('option', { value: '', text: t('hazardAny') }),
+    ...HAZARDS.map((h) => el('option', { value: h, text: term('hazardType', h) })),
+  );
+  select.value = hazard;
+}
 /** Cancels the question in flight. */
 let currentAbort = null;
 
@@ -130,16 +166,17 @@ export async function runNearest(lon, lat) {
   currentAbort?.abort();
   const abort = new AbortController();
   currentAbort = abort;
-  current = { origin: [lon, lat], features: [], withRoom: true, error: null, selected: null, loading: true };
+  current = { origin: [lon, lat], features: [], skipped: [], withRoom: true, error: null, selected: null, loading: true };
   drawNearest();
   renderResults();
   showStatus(t('nearestLoading'), 'info', 0);
   try {
     // No open shelter with room near: the nearest designated ones, shown as not open, and why.
-    let features = await nearestShelters(lon, lat, true, abort.signal);
-    const withRoom = features.length > 0;
-    if (!withRoom) features = await nearestShelters(lon, lat, false, abort.signal);
-    Object.assign(current, { features, withRoom, loading: false });
+    // Either way only shelters safe in the chosen hazard.
+    let answer = await nearestShelters(lon, lat, true, hazard, abort.signal);
+    const withRoom = answer.features.length > 0;
+    if (!withRoom) answer = await nearestShelters(lon, lat, false, hazard, abort.signal);
+    Object.assign(current, { features: answer.features, skipped: answer.skipped, withRoom, loading: false });
     showStatus(nearestSummary(current), 'info', withRoom ? 4000 : 8000);
     drawNearest();
   } catch (error) {
@@ -193,6 +230,7 @@ export function renderResults() {
   $('#clear').hidden = !nearest;
   list.replaceChildren();
   renderNearestHeading(nearest);
+  renderSkipped(nearest);
   if (!nearest) return;
   if (nearest.loading) {
     list.append(el('li', { class: 'empty', text: t('nearestLoading') }));
@@ -225,6 +263,36 @@ export function renderResults() {
     );
     list.append(row);
   });
+}
+
+/** The nearer shelters passed over in the chosen hazard, and why. */
+function renderSkipped(nearest) {
+  const box = $('#skipped');
+  const skipped = nearest && !nearest.loading && !nearest.error ? nearest.skipped ?? [] : [];
+  box.hidden = skipped.length === 0;
+  if (box.hidden) {
+    box.replaceChildren();
+    return;
+  }
+  const line = (s) => {
+    const name = displayName({ name: s.name });
+    const distance = formatDistance(Number(s.distance_m));
+    if (s.reason === 'exposed' && s.hazard) {
+      const source = `${displayName({ name: s.hazard.name })} (${term('hazardKind', s.hazard.hazard_kind)})`;
+      return s.hazard.distance_m > 0
+        ? t('skippedNear', { name, distance, source, metres: formatDistance(s.hazard.distance_m) })
+        : t('skippedInside', { name, distance, source });
+    }
+    return t('skippedUnsuitable', { name, distance, hazard: term('hazardType', hazard) });
+  };
+  // Those inside or near a hazard first: the danger a resident may not see.
+  const shown = [...skipped.filter((s) => s.reason === 'exposed'), ...skipped.filter((s) => s.reason !== 'exposed')].slice(0, 5);
+  const more = skipped.length - shown.length;
+  box.replaceChildren(
+    el('p', { class: 'skipped-title', text: t('skippedTitle', { hazard: term('hazardType', hazard) }) }),
+    el('ul', {}, shown.map((s) => el('li', { 'data-id': s.id, text: line(s) }))),
+    more > 0 ? el('p', { class: 'skipped-more', text: t('skippedMore', { n: more }) }) : null,
+  );
 }
 
 /** The panel heading says when the list holds shelters that are not open with room, and the note says why. */

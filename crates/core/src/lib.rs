@@ -16,7 +16,7 @@ pub use distance::{EARTH_RADIUS_M, GreatCircle};
 pub use error::{Error, Result};
 pub use index::{
     ActivationPlan, BBox, CellStats, Changed, Exposure, Filter, Hit, LeftReason, LeftShelter,
-    LiveIndex, Place, SpatialIndex, doc_support,
+    LiveIndex, Place, Skip, Skipped, SpatialIndex, doc_support,
 };
 pub use logistics::{
     Allocation, AllocationProblem, Bundle, Coverage, DailyNeed, Destination, KeptPlan, Leg,

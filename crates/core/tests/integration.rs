@@ -8,4 +8,5 @@ mod integration {
     pub mod layers;
     pub mod logistics;
     pub mod queries;
+    pub mod safety;
 }

@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(routes::plans::routes())
         .merge(routes::stock::routes())
         .merge(routes::shipments::routes())
+        .merge(routes::exposure::routes())
         .merge(routes::activations::routes())
         .merge(routes::imports::routes())
         .merge(routes::events::routes())

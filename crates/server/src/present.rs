@@ -334,6 +334,69 @@ pub struct NearestResponse {
     pub origin: [f64; 2],
     /// The data version the answer comes from.
     pub data_version: u64,
+    /// With `hazard`: the shelters passed over on the way, nearest first, each with why (at most
+    /// 20); with `k` found, those nearer than the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<Vec<SkippedShelter>>,
+}
+
+/// A nearer shelter passed over in a hazard, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SkippedShelter {
+    /// The shelter.
+    pub id: FacilityId,
+    /// Its names.
+    pub name: refuge_core::Names,
+    /// Its great-circle distance from the point, metres, to 0.1 m.
+    pub distance_m: f64,
+    /// `unsuitable` (it says it is unsuitable for the hazard) or `exposed` (a hazard source in
+    /// force that brings the hazard threatens it).
+    pub reason: &'static str,
+    /// For `exposed`: the hazard source, its kind and names, and the shelter's metres from its
+    /// zone or point (0 inside the zone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hazard: Option<SkippedFor>,
+}
+
+/// The hazard source a shelter was passed over for.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SkippedFor {
+    /// The hazard source.
+    pub id: FacilityId,
+    /// Its names.
+    pub name: refuge_core::Names,
+    /// Its kind.
+    pub hazard_kind: refuge_core::HazardKind,
+    /// The shelter's metres from its zone or point; 0 inside the zone.
+    pub distance_m: f64,
+}
+
+impl SkippedShelter {
+    /// How `skipped` reads in an answer, with the hazard source looked up in `index`.
+    pub fn of(skipped: &refuge_core::Skipped<'_>, index: &refuge_core::SpatialIndex) -> Self {
+        let (reason, hazard) = match skipped.why {
+            refuge_core::Skip::Unsuitable => ("unsuitable", None),
+            refuge_core::Skip::Exposed { hazard, distance_m } => {
+                let source = index.get(hazard);
+                let hazard = source.and_then(|f| {
+                    Some(SkippedFor {
+                        id: hazard,
+                        name: f.name.clone(),
+                        hazard_kind: f.hazard()?.hazard_kind,
+                        distance_m: (distance_m * 10.0).round() / 10.0,
+                    })
+                });
+                ("exposed", hazard)
+            }
+        };
+        Self {
+            id: skipped.facility.id,
+            name: skipped.facility.name.clone(),
+            distance_m: (skipped.distance_m * 10.0).round() / 10.0,
+            reason,
+            hazard,
+        }
+    }
 }
 
 /// A facility found near a point.

@@ -65,22 +65,9 @@ impl SpatialIndex {
         let wanted: BTreeSet<FacilityId> = candidates.iter().map(|f| f.id).collect();
         // The hazard sources that threaten this emergency, and the shelters each reaches.
         let mut exposed = std::collections::BTreeMap::new();
-        for source in self.within_bbox(
-            super::BBox::world(),
-            &Filter::default().kind(FacilityKind::Hazard),
-        ) {
-            let active = !matches!(source.status.status, LiveStatus::Closed);
-            if !active
-                || !source
-                    .hazard()
-                    .is_some_and(|h| h.hazard_kind.threatens(hazard))
-            {
-                continue;
-            }
-            for exposure in self.exposed_to(source, &shelters) {
-                if wanted.contains(&exposure.facility) {
-                    exposed.entry(exposure.facility).or_insert(source.id);
-                }
+        for exposure in self.exposures(Some(hazard), &shelters) {
+            if wanted.contains(&exposure.facility) {
+                exposed.entry(exposure.facility).or_insert(exposure.hazard);
             }
         }
         let mut plan = ActivationPlan::default();

@@ -1,10 +1,18 @@
-//! Which facilities a hazard threatens: inside its zone or within its influence radius.
+//! Which facilities a hazard threatens: inside its zone, within its influence radius, or (a fire
+//! source) nearer than the 30 m a shelter must keep from one; and the nearest shelters that are
+//! safe in a hazard, with why each nearer one was passed over.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use geo::{BoundingRect, Closest, Distance, HaversineClosestPoint, Intersects};
 use serde::Serialize;
 
-use super::{Filter, SpatialIndex};
-use crate::{Facility, FacilityDetails, FacilityId, GreatCircle, LonLat};
+use super::{BBox, Filter, Hit, SpatialIndex};
+use crate::{
+    Designation, FIRE_SOURCE_CLEARANCE_M, Facility, FacilityDetails, FacilityId, FacilityKind,
+    GreatCircle, HazardType, LiveStatus, LonLat, Suitability,
+};
 
 /// A facility exposed to a hazard.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -24,7 +32,11 @@ impl SpatialIndex {
         let FacilityDetails::Hazard(source) = &hazard.details else {
             return Vec::new();
         };
-        let reach = source.influence_radius_m;
+        let reach = if source.hazard_kind.is_fire_source() {
+            source.influence_radius_m.max(FIRE_SOURCE_CLEARANCE_M)
+        } else {
+            source.influence_radius_m
+        };
         let Some(zone) = &source.zone else {
             return self
                 .within_radius(hazard.location, reach, filter)
@@ -82,11 +94,158 @@ impl SpatialIndex {
         exposures
     }
 
-    /// Every hazard source in the index with the facilities matching `filter` it threatens.
-    pub fn hazard_exposure(&self, filter: &Filter) -> Vec<Exposure> {
-        self.facilities()
-            .filter(|facility| facility.hazard().is_some())
-            .flat_map(|hazard| self.exposed_to(hazard, filter))
+    /// The hazard sources in force (not closed, not decommissioned) that bring `hazard`, or
+    /// all of them without one.
+    pub fn hazards_in_force(&self, hazard: Option<HazardType>) -> Vec<&Facility> {
+        self.within_bbox(BBox::world(), &Filter::default().kind(FacilityKind::Hazard))
+            .into_iter()
+            .filter(|source| in_force(source))
+            .filter(|source| {
+                source
+                    .hazard()
+                    .is_some_and(|h| hazard.is_none_or(|wanted| h.hazard_kind.threatens(wanted)))
+            })
             .collect()
     }
+
+    /// Every facility matching `filter` that a hazard source in force bringing `hazard` (any,
+    /// without one) threatens, hazard by hazard, each hazard's nearest first.
+    pub fn exposures(&self, hazard: Option<HazardType>, filter: &Filter) -> Vec<Exposure> {
+        self.hazards_in_force(hazard)
+            .into_iter()
+            .flat_map(|source| self.exposed_to(source, filter))
+            .collect()
+    }
+
+    /// Every hazard source in force with the facilities matching `filter` it threatens.
+    pub fn hazard_exposure(&self, filter: &Filter) -> Vec<Exposure> {
+        self.exposures(None, filter)
+    }
+
+    /// The shelters exposed in `hazard`, each with its nearest exposure: made once per snapshot
+    /// version, then shared by every query of that version.
+    pub fn exposed_shelters(&self, hazard: HazardType) -> Arc<BTreeMap<FacilityId, Exposure>> {
+        let mut cache = self
+            .exposed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.version != self.version {
+            *cache = ExposedCache {
+                version: self.version,
+                by_hazard: BTreeMap::new(),
+            };
+        }
+        let made = cache.by_hazard.entry(hazard).or_insert_with(|| {
+            let shelters = Filter::default().kind(FacilityKind::Shelter);
+            let mut nearest: BTreeMap<FacilityId, Exposure> = BTreeMap::new();
+            for exposure in self.exposures(Some(hazard), &shelters) {
+                nearest
+                    .entry(exposure.facility)
+                    .and_modify(|kept| {
+                        if exposure.distance_m < kept.distance_m {
+                            *kept = exposure;
+                        }
+                    })
+                    .or_insert(exposure);
+            }
+            Arc::new(nearest)
+        });
+        Arc::clone(made)
+    }
+
+    /// The `k` nearest facilities matching `filter` that are safe in `hazard`: a shelter that
+    /// states itself unsuitable for it, or that a hazard source in force bringing it threatens,
+    /// is passed over. Also the shelters passed over on the way (at most [`MAX_SKIPPED`]),
+    /// nearest first, each with why: with `k` found, those nearer than the last one found.
+    pub fn nearest_safe(
+        &self,
+        origin: LonLat,
+        k: usize,
+        filter: &Filter,
+        hazard: HazardType,
+    ) -> (Vec<Hit<'_>>, Vec<Skipped<'_>>) {
+        let exposed = self.exposed_shelters(hazard);
+        let others = filter.clone().without_hazard();
+        let mut ask = k + 8;
+        loop {
+            let hits = self.nearest(origin, ask, &others);
+            let exhausted = hits.len() < ask;
+            let mut kept = Vec::with_capacity(k);
+            let mut skipped = Vec::new();
+            for hit in hits {
+                if kept.len() == k {
+                    break;
+                }
+                // Only shelters are safe in a hazard, as `Filter::hazard` has it.
+                let Some(shelter) = hit.facility.shelter() else {
+                    continue;
+                };
+                let why = if shelter.suitability(hazard) == Suitability::Unsuitable {
+                    Some(Skip::Unsuitable)
+                } else {
+                    exposed.get(&hit.facility.id).map(|e| Skip::Exposed {
+                        hazard: e.hazard,
+                        distance_m: e.distance_m,
+                    })
+                };
+                match why {
+                    Some(why) => {
+                        if skipped.len() < MAX_SKIPPED {
+                            skipped.push(Skipped {
+                                facility: hit.facility,
+                                distance_m: hit.distance_m,
+                                why,
+                            });
+                        }
+                    }
+                    None => kept.push(hit),
+                }
+            }
+            if kept.len() == k || exhausted {
+                return (kept, skipped);
+            }
+            ask = ask.saturating_mul(4).min(self.len().max(k + 8));
+        }
+    }
+}
+
+/// The most passed-over facilities a [`SpatialIndex::nearest_safe`] answer lists.
+pub const MAX_SKIPPED: usize = 20;
+
+/// Whether a hazard source is in force: not closed (made safe) and not decommissioned.
+fn in_force(source: &Facility) -> bool {
+    source.status.status != LiveStatus::Closed && source.designation != Designation::Decommissioned
+}
+
+/// Why a nearer facility was passed over in a hazard.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Skip {
+    /// It states itself unsuitable for the hazard.
+    Unsuitable,
+    /// A hazard source in force that brings the hazard threatens it.
+    Exposed {
+        /// The hazard source.
+        hazard: FacilityId,
+        /// Metres from its zone (or point); 0 inside the zone.
+        distance_m: f64,
+    },
+}
+
+/// A facility passed over in a hazard, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Skipped<'a> {
+    /// The facility.
+    pub facility: &'a Facility,
+    /// Metres from the origin.
+    pub distance_m: f64,
+    /// Why.
+    pub why: Skip,
+}
+
+/// The shelters exposed in each hazard at one version.
+#[derive(Debug, Default)]
+pub(crate) struct ExposedCache {
+    version: u64,
+    by_hazard: BTreeMap<HazardType, Arc<BTreeMap<FacilityId, Exposure>>>,
 }

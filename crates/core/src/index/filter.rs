@@ -63,6 +63,21 @@ impl Filter {
         self
     }
 
+    /// The same filter without its hazard: what [`SpatialIndex::nearest_safe`] asks, judging the
+    /// hazard itself.
+    ///
+    /// [`SpatialIndex::nearest_safe`]: crate::SpatialIndex::nearest_safe
+    #[must_use]
+    pub fn without_hazard(mut self) -> Self {
+        self.hazard = None;
+        self
+    }
+
+    /// The hazard asked for, if any.
+    pub fn hazard_asked(&self) -> Option<HazardType> {
+        self.hazard
+    }
+
     /// Only facilities holding at least `min_quantity` usable units of `item`.
     #[must_use]
     pub fn item(mut self, item: ItemId, min_quantity: u64) -> Self {

@@ -30,7 +30,7 @@ pub use activation::{ActivationPlan, LeftReason, LeftShelter};
 pub use bbox::BBox;
 pub use cells::CellStats;
 pub use changes::{Changed, Place};
-pub use exposure::Exposure;
+pub use exposure::{Exposure, Skip, Skipped};
 pub use filter::Filter;
 pub use live::LiveIndex;
 
@@ -95,6 +95,9 @@ pub struct SpatialIndex {
     changed: Changed,
     /// The data version at which a hazard source last changed.
     hazards_version: u64,
+    /// The shelters exposed in each hazard, made once per version (see
+    /// [`SpatialIndex::exposed_shelters`]); shared between snapshots.
+    exposed: Arc<std::sync::Mutex<exposure::ExposedCache>>,
 }
 
 impl SpatialIndex {
@@ -117,6 +120,7 @@ impl SpatialIndex {
             version: 1,
             changed: Changed::Nothing,
             hazards_version: 1,
+            exposed: Arc::default(),
         })
     }
 

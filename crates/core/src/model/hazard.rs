@@ -25,6 +25,16 @@ crate::named_enum! {
         Port = "port" | "港口",
         /// A coastline exposed to storm surge and high waves (风暴潮岸线).
         CoastalSurge = "coastal_surge" | "风暴潮",
+        /// An area a flood inundates (洪水淹没区).
+        FloodZone = "flood_zone" | "洪水淹没区" | "淹没区" | "洪涝区",
+        /// An area prone to landslides and debris flows (滑坡易发区).
+        LandslideZone = "landslide_zone" | "滑坡易发区" | "地质灾害易发区",
+        /// Ground that liquefies in an earthquake (砂土液化区).
+        LiquefactionZone = "liquefaction_zone" | "砂土液化区" | "液化区",
+        /// A band along an active fault (活动断层带).
+        FaultZone = "fault_zone" | "活动断层带" | "断裂带",
+        /// An area a storm surge inundates (风暴潮淹没区).
+        StormSurgeZone = "storm_surge_zone" | "风暴潮淹没区",
         /// Anything else.
         Other = "other" | "其他",
     }
@@ -45,31 +55,73 @@ crate::named_enum! {
 }
 
 impl HazardKind {
-    /// Whether a source of this kind threatens people sheltering from `hazard`: the places an
-    /// emergency of that kind must not send them to. A chemical site or fuel station is a
-    /// secondary fire and release source in an earthquake; a dam or a geological hazard point
-    /// fails in one; a waterlogging point floods in rain; a coast surges in a typhoon.
-    pub fn threatens(self, hazard: crate::HazardType) -> bool {
+    /// The hazards this kind brings: those in which people must not be sent to it or near it.
+    /// An area kind is the hazard itself (a flood zone floods). A source is a secondary danger:
+    /// a chemical site or fuel station fails, burns and leaks in an earthquake; a dam or a
+    /// geological hazard point fails in one; a waterlogging point floods in rain; a coast surges in
+    /// a typhoon.
+    pub fn brings(self) -> &'static [crate::HazardType] {
         use crate::HazardType as H;
         match self {
             HazardKind::HazardousChemicalSite | HazardKind::ChemicalPark => {
-                matches!(hazard, H::Earthquake | H::Fire | H::Chemical | H::Flood)
+                &[H::Earthquake, H::Fire, H::Chemical, H::Flood]
             }
-            HazardKind::GasStation => matches!(hazard, H::Earthquake | H::Fire | H::Chemical),
-            HazardKind::WaterloggingPoint => {
-                matches!(hazard, H::Waterlogging | H::Flood | H::Typhoon)
-            }
+            HazardKind::GasStation => &[H::Earthquake, H::Fire, H::Chemical],
+            HazardKind::WaterloggingPoint => &[H::Waterlogging, H::Flood, H::Typhoon],
             HazardKind::GeologicalHazardPoint => {
-                matches!(hazard, H::Earthquake | H::Landslide | H::Flood | H::Typhoon)
+                &[H::Earthquake, H::Landslide, H::Flood, H::Typhoon]
             }
-            HazardKind::Dam => matches!(hazard, H::Earthquake | H::Flood),
-            HazardKind::HighVoltage => matches!(hazard, H::Earthquake | H::Typhoon | H::Fire),
-            HazardKind::Port => matches!(hazard, H::Typhoon | H::Chemical | H::Fire),
-            HazardKind::CoastalSurge => matches!(hazard, H::Typhoon | H::Flood),
-            HazardKind::Other => true,
+            HazardKind::Dam => &[H::Earthquake, H::Flood],
+            HazardKind::HighVoltage => &[H::Earthquake, H::Typhoon, H::Fire],
+            HazardKind::Port => &[H::Typhoon, H::Chemical, H::Fire],
+            HazardKind::CoastalSurge => &[H::Typhoon, H::Flood],
+            HazardKind::FloodZone => &[H::Flood, H::Waterlogging],
+            HazardKind::LandslideZone => &[H::Landslide],
+            HazardKind::LiquefactionZone | HazardKind::FaultZone => &[H::Earthquake],
+            HazardKind::StormSurgeZone => &[H::Typhoon, H::Flood],
+            HazardKind::Other => &[
+                H::Earthquake,
+                H::Flood,
+                H::Waterlogging,
+                H::Typhoon,
+                H::Fire,
+                H::Landslide,
+                H::Chemical,
+                H::PublicHealth,
+            ],
         }
     }
+
+    /// Whether a source of this kind threatens people sheltering from `hazard` (it brings it).
+    pub fn threatens(self, hazard: crate::HazardType) -> bool {
+        self.brings().contains(&hazard)
+    }
+
+    /// Whether it is a secondary fire source (flammable or explosive goods), which a shelter must
+    /// keep at least [`FIRE_SOURCE_CLEARANCE_M`] from.
+    pub fn is_fire_source(self) -> bool {
+        matches!(
+            self,
+            HazardKind::HazardousChemicalSite | HazardKind::GasStation | HazardKind::ChemicalPark
+        )
+    }
+
+    /// Whether it is an area (a zone) rather than a source.
+    pub fn is_area(self) -> bool {
+        matches!(
+            self,
+            HazardKind::FloodZone
+                | HazardKind::LandslideZone
+                | HazardKind::LiquefactionZone
+                | HazardKind::FaultZone
+                | HazardKind::StormSurgeZone
+        )
+    }
 }
+
+/// The least distance from a shelter to a secondary fire source, metres (the shelter design
+/// codes' figure; see DESIGN.md's reference numbers).
+pub const FIRE_SOURCE_CLEARANCE_M: f64 = 30.0;
 
 impl RiskLevel {
     /// The grade, 1 (major, worst) to 4 (low).

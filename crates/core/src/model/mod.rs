@@ -20,7 +20,8 @@ pub use base::{BaseFeature, BaseLayer};
 pub use catalog::{Catalog, Item, ItemCategory, Unit};
 pub use facility::{AdminArea, Contact, Facility, FacilityDetails, FacilityKind, Source};
 pub use hazard::{
-    HazardKind, HazardSource, MAX_INFLUENCE_RADIUS_M, MAX_ZONE_VERTICES, RiskLevel, check_zone,
+    FIRE_SOURCE_CLEARANCE_M, HazardKind, HazardSource, MAX_INFLUENCE_RADIUS_M, MAX_ZONE_VERTICES,
+    RiskLevel, check_zone,
 };
 pub use id::{FacilityId, ItemId};
 pub use micro_storage::MicroStorageSite;

@@ -2,6 +2,7 @@
 
 pub mod activations;
 pub mod events;
+pub mod exposure;
 pub mod facilities;
 pub mod glyphs;
 pub mod health;

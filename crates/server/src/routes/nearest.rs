@@ -47,7 +47,10 @@ struct NearestQuery {
     /// Only shelters with room (known free places, or unknown capacity).
     #[param(value_type = Option<bool>)]
     has_room: Option<Flag>,
-    /// Only shelters that do not state themselves unsuitable for this hazard.
+    /// Only shelters that are safe in this hazard: not stating themselves unsuitable for it, and
+    /// not threatened by a hazard source in force that brings it (inside its zone, within its
+    /// influence radius, or within 30 m of a fire source). The answer's `skipped` lists the
+    /// nearer shelters passed over, and why.
     hazard: Option<HazardType>,
     /// The CRS of `lon`/`lat` and of the answer (default wgs84).
     crs: Option<Crs>,
@@ -76,9 +79,6 @@ async fn nearest(
     if let Some(tier) = query.tier {
         filter = filter.tier(tier);
     }
-    if let Some(hazard) = query.hazard {
-        filter = filter.hazard(hazard);
-    }
     match (query.item, query.min_qty) {
         (Some(item), min_qty) => {
             state
@@ -97,7 +97,17 @@ async fn nearest(
     }
 
     let snapshot = state.index.snapshot();
-    let hits = snapshot.nearest(origin, k, &filter);
+    let (hits, skipped) = match query.hazard {
+        Some(hazard) => {
+            let (hits, skipped) = snapshot.nearest_safe(origin, k, &filter, hazard);
+            let skipped = skipped
+                .iter()
+                .map(|s| present::SkippedShelter::of(s, &snapshot))
+                .collect();
+            (hits, Some(skipped))
+        }
+        None => (snapshot.nearest(origin, k, &filter), None),
+    };
     Metrics::count(&state.metrics.nearest_queries);
     let features = hits
         .iter()
@@ -120,5 +130,6 @@ async fn nearest(
         distance: "great-circle metres (haversine, R = 6,371,008.8 m)",
         origin: [lon, lat],
         data_version: snapshot.version(),
+        skipped,
     }))
 }

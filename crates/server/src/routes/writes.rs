@@ -585,9 +585,10 @@ async fn upload_hazards(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     // Parsing and checking geometry is CPU work: off the async workers.
-    let ids = tokio::task::spawn_blocking(move || -> Result<Vec<u64>, ApiError> {
+    let stored = tokio::task::spawn_blocking(move || -> Result<HazardsStored, ApiError> {
         let hazards = parse_hazards(&state, body::json(raw)?)?;
         let mut ids = Vec::new();
+        let mut exposed = Vec::new();
         for hazard in hazards {
             let existing = state.index.snapshot().get(hazard.id).map(|f| f.version);
             let action = if existing.is_some() {
@@ -597,12 +598,18 @@ async fn upload_hazards(
             };
             let stored = state.write_facility(hazard, existing, action, &actor)?;
             ids.push(stored.id.get());
+            let snapshot = state.index.snapshot();
+            let threatened = snapshot.exposed_to(&stored, &refuge_core::Filter::default());
+            exposed.extend(super::exposure::named(&threatened, &snapshot));
         }
-        Ok(ids)
+        Ok(HazardsStored {
+            hazards: ids,
+            exposed,
+        })
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok((StatusCode::CREATED, Json(HazardsStored { hazards: ids })).into_response())
+    Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
 
 /// The hazards an upload stored.
@@ -610,6 +617,9 @@ async fn upload_hazards(
 struct HazardsStored {
     /// Their ids, in the order of the upload.
     hazards: Vec<u64>,
+    /// The facilities each threatens (inside its zone, within its influence radius, or within
+    /// 30 m of a fire source), hazard by hazard, each hazard's nearest first.
+    exposed: Vec<super::exposure::ExposedFacility>,
 }
 
 /// The hazards of an uploaded Feature or FeatureCollection, each checked; the first bad feature
