@@ -8,6 +8,7 @@ mod integration {
     pub mod city;
     pub mod dispatch;
     pub mod hardening;
+    pub mod hazards;
     pub mod mvt_decode;
     pub mod plans;
     pub mod shipments;
