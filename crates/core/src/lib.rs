@@ -10,6 +10,7 @@ mod index;
 mod logistics;
 mod lonlat;
 mod model;
+pub mod planning;
 
 pub use crs::{Crs, in_mainland_china};
 pub use distance::{EARTH_RADIUS_M, GreatCircle};

@@ -7,6 +7,7 @@ mod integration {
     pub mod knn;
     pub mod layers;
     pub mod logistics;
+    pub mod planning;
     pub mod queries;
     pub mod safety;
 }

@@ -1,0 +1,13 @@
+//! Planning: where people live (population on H3 cells) and how well the shelters serve them
+//! (coverage), for planners' figures and stress tests.
+
+mod coverage;
+mod population;
+
+pub use coverage::{
+    AreaCoverage, CellCoverage, Coverage, CoverageOptions, DEFAULT_TARGET_SHARE, coverage,
+};
+pub use population::{
+    CellPeople, DEFAULT_RESOLUTION, District, DistrictFinder, DistrictPeople, Dwelling, MAX_CELLS,
+    Placement, PopulationLayer, area_km2, cell_at, cell_centre, cells_in, resolution,
+};
