@@ -136,6 +136,10 @@ struct InService {
 
 type ShelterPoint = GeomWithData<[f64; 3], usize>;
 
+/// What one cell finds: its nearest shelter in service (by its place in the list) and the metres
+/// to it, and every shelter whose service radius reaches it, with the metres.
+type Reached = (Option<(usize, f64)>, Vec<(usize, f64)>);
+
 /// Whether a shelter is in service: designated or open; not closed, damaged or decommissioned.
 fn in_service(facility: &Facility) -> bool {
     facility.designation != Designation::Decommissioned
@@ -214,7 +218,7 @@ pub fn coverage(
         .collect::<Result<_>>()?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = centres.len().div_ceil(threads).max(1);
-    let found: Vec<(Option<(usize, f64)>, Vec<(usize, f64)>)> = std::thread::scope(|scope| {
+    let found: Vec<Reached> = std::thread::scope(|scope| {
         let workers: Vec<_> = centres
             .chunks(chunk)
             .map(|part| {
@@ -273,12 +277,7 @@ pub fn coverage(
 }
 
 /// The nearest shelter to `at`, and every shelter whose service radius reaches it, with metres.
-fn reached(
-    tree: &RTree<ShelterPoint>,
-    shelters: &[InService],
-    at: LonLat,
-    reach: f64,
-) -> (Option<(usize, f64)>, Vec<(usize, f64)>) {
+fn reached(tree: &RTree<ShelterPoint>, shelters: &[InService], at: LonLat, reach: f64) -> Reached {
     let here = unit_vector(at);
     let metres = |n: usize| GreatCircle.distance_m(at, shelters[n].at);
     let nearest = tree
@@ -322,11 +321,8 @@ fn summarise(
         .collect();
     let mut total = blank("all".into(), None, None);
     for cell in &cells {
-        let areas = std::iter::once(&mut total).chain(
-            cell.district
-                .and_then(|d| districts.get_mut(d as usize))
-                .into_iter(),
-        );
+        let areas = std::iter::once(&mut total)
+            .chain(cell.district.and_then(|d| districts.get_mut(d as usize)));
         for area in areas {
             area.population += cell.people;
             if cell.covered {
