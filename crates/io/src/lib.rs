@@ -10,6 +10,7 @@ mod format;
 mod geojson;
 mod mapping;
 pub mod osm;
+mod population;
 mod report;
 mod sink;
 mod stock;
@@ -24,6 +25,7 @@ pub use geojson::{
 };
 pub use mapping::{Field, ImportOptions, Mapping, Placement, Record, facility_id, to_facility};
 pub use osm::{read_osm, stream_osm};
+pub use population::{PopulationReport, dwellings, read_districts, read_population};
 pub use refuge_core::{BaseFeature, BaseLayer};
 pub use report::{Duplicate, DuplicateKind, ImportReport, Location, Rejection, stable_id};
 pub use sink::{DataSource, ImportSink, ImportSpec, OSM_ATTRIBUTION, Outcome, Stated};

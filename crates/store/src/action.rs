@@ -42,6 +42,8 @@ refuge_core::named_enum! {
         StockRelease = "stock.release",
         /// A plan was made and kept.
         PlanMake = "plan.make",
+        /// A population layer replaced the one before.
+        PopulationImport = "population.import",
         /// A stock list was booked.
         StockImport = "stock.import",
         /// A file was imported.

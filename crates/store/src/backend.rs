@@ -2,6 +2,7 @@
 //! rules (versions, savepoints, audit entries, imports, activations, quotas) are written once,
 //! over [`Tx`]; SQLite and PostgreSQL each say only how a row is read or written.
 
+use refuge_core::planning::PopulationLayer;
 use refuge_core::{Activation, Facility, FacilityId, Item, ItemId, KeptPlan, Movement};
 use refuge_io::{BaseFeature, DataSource};
 
@@ -87,6 +88,11 @@ pub(crate) trait Tx {
     /// Every plan, oldest first.
     fn plans(&mut self) -> Result<Vec<KeptPlan>>;
 
+    /// Replaces the population layer.
+    fn put_population(&mut self, layer: &PopulationLayer) -> Result<()>;
+    /// The population layer, if one was imported.
+    fn population(&mut self) -> Result<Option<PopulationLayer>>;
+
     fn insert_token(&mut self, token: &TokenRow) -> Result<i64>;
     /// The live token with this hash at `now`: id, name, role and expiry.
     fn live_token(&mut self, hash: &[u8], now: &str) -> Result<Option<LiveToken>>;
@@ -106,6 +112,51 @@ pub(crate) trait Tx {
     fn audit(&mut self, line: &AuditRow) -> Result<()>;
     /// The newest `limit` audit lines before `before`, newest first.
     fn audit_log(&mut self, limit: usize, before: Option<i64>) -> Result<Vec<AuditRow>>;
+}
+
+/// The population layer without its cells: what its `body` column holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct PopulationMeta {
+    pub source: String,
+    pub resolution: u8,
+    pub districts: Vec<refuge_core::planning::DistrictPeople>,
+    pub outlines: Vec<geo::MultiPolygon>,
+}
+
+impl PopulationMeta {
+    pub(crate) fn of(layer: &PopulationLayer) -> Self {
+        Self {
+            source: layer.source.clone(),
+            resolution: layer.resolution,
+            districts: layer.districts.clone(),
+            outlines: layer.outlines.clone(),
+        }
+    }
+
+    pub(crate) fn with_cells(
+        self,
+        cells: Vec<refuge_core::planning::CellPeople>,
+    ) -> PopulationLayer {
+        PopulationLayer {
+            source: self.source,
+            resolution: self.resolution,
+            districts: self.districts,
+            outlines: self.outlines,
+            cells,
+        }
+    }
+}
+
+/// An H3 cell as a database integer (an index's top bit is always clear), and back.
+pub(crate) fn cell_number(cell: refuge_core::CellIndex) -> i64 {
+    u64::from(cell) as i64
+}
+
+pub(crate) fn cell_from_number(number: i64) -> Result<refuge_core::CellIndex> {
+    refuge_core::CellIndex::try_from(number as u64).map_err(|e| Error::Corrupt {
+        what: "population cell".into(),
+        message: format!("{number}: {e}"),
+    })
 }
 
 /// A token as stored: its hash, never its secret.

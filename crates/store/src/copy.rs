@@ -1,6 +1,7 @@
 //! Moving between stores: everything one store holds, copied into an empty one in one
 //! transaction, numbers and versions kept.
 
+use refuge_core::planning::PopulationLayer;
 use refuge_core::{Activation, Facility, Item, KeptPlan, Movement};
 use refuge_io::{BaseFeature, DataSource};
 
@@ -17,6 +18,7 @@ struct Everything {
     sources: Vec<DataSource>,
     activations: Vec<Activation>,
     plans: Vec<KeptPlan>,
+    population: Option<PopulationLayer>,
     tokens: Vec<TokenRow>,
     audit: Vec<AuditRow>,
 }
@@ -34,6 +36,8 @@ pub struct Copied {
     pub activations: usize,
     /// Logistics plans kept for dispatch.
     pub plans: usize,
+    /// Populated cells.
+    pub population_cells: usize,
     /// Tokens (as hashes: their secrets go on working).
     pub tokens: usize,
     /// Lines of the audit log.
@@ -43,7 +47,7 @@ pub struct Copied {
 impl Store {
     /// Copies everything this store holds into `destination`, which must be empty: facilities
     /// at their versions, the stock movements in order, the catalogue, quotas, base map and
-    /// sources, activations, plans, tokens and the whole audit log with their numbers. Nothing of it
+    /// sources, activations, plans, the population, tokens and the whole audit log with their numbers. Nothing of it
     /// is written unless all of it is.
     pub fn copy_into(&self, destination: &Store) -> Result<Copied> {
         let all = self.read(|tx| {
@@ -58,6 +62,7 @@ impl Store {
                 sources: tx.sources()?,
                 activations: tx.activations(false)?,
                 plans: tx.plans()?,
+                population: tx.population()?,
                 tokens: tx.token_rows()?,
                 audit,
             })
@@ -94,6 +99,9 @@ impl Store {
             for plan in &all.plans {
                 tx.insert_plan(plan)?;
             }
+            if let Some(layer) = &all.population {
+                tx.put_population(layer)?;
+            }
             for token in &all.tokens {
                 tx.insert_token(token)?;
             }
@@ -108,6 +116,7 @@ impl Store {
             base_features: all.base.len(),
             activations: all.activations.len(),
             plans: all.plans.len(),
+            population_cells: all.population.as_ref().map_or(0, |p| p.cells.len()),
             tokens: all.tokens.len(),
             audit: all.audit.len(),
         })

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use refuge_core::planning::PopulationLayer;
 use refuge_core::{Catalog, Facility, FacilityId, KeptPlan, Movement, Quota};
 use refuge_io::BaseFeature;
 use serde::Serialize;
@@ -487,6 +488,33 @@ impl Store {
                 Some(plan),
             )
         })
+    }
+
+    /// Replaces the population layer, with an audit entry naming its source and sums.
+    pub fn set_population(&self, layer: &PopulationLayer, actor: &Actor) -> Result<()> {
+        self.write(|tx| {
+            tx.put_population(layer)?;
+            let summary = serde_json::json!({
+                "source": layer.source,
+                "resolution": layer.resolution,
+                "cells": layer.cells.len(),
+                "population": layer.total().round(),
+                "districts": layer.districts,
+            });
+            audit(
+                tx,
+                actor,
+                Action::PopulationImport,
+                "population",
+                None,
+                Some(&summary),
+            )
+        })
+    }
+
+    /// The population layer, if one was imported.
+    pub fn population(&self) -> Result<Option<PopulationLayer>> {
+        self.read(|tx| tx.population())
     }
 
     /// The kept plan with this id, read from the primary (another server may have just made it).

@@ -276,6 +276,68 @@ fn a_kept_plan_is_read_back_on(store: &Store) -> KeptPlan {
 }
 
 #[test]
+fn a_population_layer_is_kept_whole_and_replaced() {
+    for scratch in Scratch::each() {
+        let store = scratch.open();
+        assert_eq!(store.population().unwrap(), None);
+        let layer = a_population_layer_is_kept_on(&store);
+        let (smaller, _) = refuge_core::planning::PopulationLayer::from_points(
+            "again".into(),
+            &[(refuge_core::LonLat::new(7.42, 43.73).unwrap(), 5.0)],
+            &[],
+            9,
+        )
+        .unwrap();
+        store.set_population(&smaller, &admin()).unwrap();
+        assert_eq!(
+            store.population().unwrap(),
+            Some(smaller),
+            "replaced, not added to"
+        );
+        assert_ne!(layer.cells.len(), 1);
+    }
+}
+
+/// A layer of 2,000 points in two districts, kept and read back equal, with its audit entry.
+fn a_population_layer_is_kept_on(store: &Store) -> refuge_core::planning::PopulationLayer {
+    use refuge_core::planning::{District, PopulationLayer};
+    let square = |lon: f64, half: f64| {
+        geo::MultiPolygon(vec![
+            geo::Rect::new((lon - half, 43.70), (lon + half, 43.76)).to_polygon(),
+        ])
+    };
+    let districts = [
+        District {
+            name: "west".into(),
+            code: "1".into(),
+            area: square(7.40, 0.01),
+        },
+        District {
+            name: "east".into(),
+            code: "2".into(),
+            area: square(7.43, 0.02),
+        },
+    ];
+    let points: Vec<_> = (0..2000)
+        .map(|n| {
+            let at = refuge_core::LonLat::new(
+                7.39 + f64::from(n % 50) * 0.001,
+                43.71 + f64::from(n / 50) * 0.001,
+            );
+            (at.unwrap(), f64::from(n % 7) + 0.5)
+        })
+        .collect();
+    let (layer, _) =
+        PopulationLayer::from_points("survey.csv".into(), &points, &districts, 10).unwrap();
+    store.set_population(&layer, &admin()).unwrap();
+    assert_eq!(store.population().unwrap().as_ref(), Some(&layer));
+    let audit = &store.audit_log(1, None).unwrap()[0];
+    assert_eq!(audit.action, refuge_store::Action::PopulationImport);
+    assert_eq!(audit.after.as_ref().unwrap()["cells"], layer.cells.len());
+    layer
+}
+
+#[test]
 fn tokens_are_shown_once_and_stored_as_hashes() {
     for scratch in Scratch::each() {
         tokens_are_shown_once_on(&scratch);
@@ -431,6 +493,7 @@ fn a_store_copied_to_postgres_and_back_is_the_same() {
     a_stale_version_conflicts_on(&store);
     a_refused_movement_is_not_written_on(&store);
     let plan = a_kept_plan_is_read_back_on(&store);
+    let population = a_population_layer_is_kept_on(&store);
     let (_, secret) = store
         .create_token("duty officer", Role::Logistics, &admin())
         .unwrap();
@@ -456,6 +519,11 @@ fn a_store_copied_to_postgres_and_back_is_the_same() {
         assert_eq!(copy.tokens().unwrap(), store.tokens().unwrap(), "{name}");
         assert_eq!(copy.activations().unwrap(), store.activations().unwrap());
         assert_eq!(copy.plan(&plan.id).unwrap().as_ref(), Some(&plan), "{name}");
+        assert_eq!(
+            copy.population().unwrap().as_ref(),
+            Some(&population),
+            "{name}"
+        );
         assert!(copy.authenticate(&secret).unwrap().is_some(), "{name}");
         // Numbers given after the copy come after the copied ones.
         let (id, _) = copy.create_token("after", Role::Planner, &admin()).unwrap();

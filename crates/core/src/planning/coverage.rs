@@ -185,7 +185,6 @@ fn shelters_in_service(index: &SpatialIndex, hazard: Option<HazardType>) -> Vec<
 pub fn coverage(
     index: &SpatialIndex,
     layer: &PopulationLayer,
-    outlines: &[crate::planning::District],
     options: CoverageOptions,
 ) -> Result<Coverage> {
     if layer.cells.len() > options.max_cells {
@@ -273,7 +272,7 @@ pub fn coverage(
             provided,
         })
         .collect();
-    Ok(summarise(layer, outlines, &shelters, cells, options))
+    Ok(summarise(layer, &shelters, cells, options))
 }
 
 /// The nearest shelter to `at`, and every shelter whose service radius reaches it, with metres.
@@ -293,7 +292,6 @@ fn reached(tree: &RTree<ShelterPoint>, shelters: &[InService], at: LonLat, reach
 
 fn summarise(
     layer: &PopulationLayer,
-    outlines: &[crate::planning::District],
     shelters: &[InService],
     cells: Vec<CellCoverage>,
     options: CoverageOptions,
@@ -332,7 +330,7 @@ fn summarise(
         }
     }
     // Shelters count where they stand: in the district whose outline holds them.
-    let finder = DistrictFinder::new(outlines);
+    let finder = DistrictFinder::for_outlines(&layer.outlines);
     for shelter in shelters {
         let district = finder
             .find(shelter.at)

@@ -98,6 +98,8 @@ pub struct PopulationLayer {
     pub resolution: u8,
     /// The districts, each with its total and how it was placed.
     pub districts: Vec<DistrictPeople>,
+    /// The districts' outlines (WGS84), in the same order: where their shelters stand.
+    pub outlines: Vec<MultiPolygon>,
     /// Populated cells, by cell.
     pub cells: Vec<CellPeople>,
 }
@@ -154,26 +156,34 @@ pub fn cells_in(area: &MultiPolygon, resolution: Resolution) -> Result<Vec<CellI
 
 /// Which district a position lies in: the first whose outline holds it.
 pub struct DistrictFinder<'a> {
-    districts: Vec<(Rect, &'a District)>,
+    outlines: Vec<(Option<Rect>, &'a MultiPolygon)>,
 }
 
 impl<'a> DistrictFinder<'a> {
     /// For these districts.
     pub fn new(districts: &'a [District]) -> Self {
+        Self::from_areas(districts.iter().map(|d| &d.area))
+    }
+
+    /// For these outlines.
+    pub fn for_outlines(outlines: &'a [MultiPolygon]) -> Self {
+        Self::from_areas(outlines.iter())
+    }
+
+    fn from_areas(areas: impl Iterator<Item = &'a MultiPolygon>) -> Self {
         Self {
-            districts: districts
-                .iter()
-                .filter_map(|d| Some((d.area.bounding_rect()?, d)))
-                .collect(),
+            outlines: areas.map(|a| (a.bounding_rect(), a)).collect(),
         }
     }
 
     /// The index of the district holding `at`, if any.
     pub fn find(&self, at: LonLat) -> Option<u32> {
         let point = at.point();
-        self.districts
+        self.outlines
             .iter()
-            .position(|(rect, district)| rect.contains(&point) && district.area.contains(&point))
+            .position(|(rect, area)| {
+                rect.is_some_and(|r| r.contains(&point)) && area.contains(&point)
+            })
             .map(|n| n as u32)
     }
 }
@@ -341,7 +351,7 @@ impl PopulationLayer {
                 }
             })
             .collect();
-        let districts = districts
+        let people = districts
             .iter()
             .zip(people)
             .enumerate()
@@ -355,7 +365,8 @@ impl PopulationLayer {
         Self {
             source,
             resolution,
-            districts,
+            districts: people,
+            outlines: districts.iter().map(|d| d.area.clone()).collect(),
             cells,
         }
     }

@@ -170,7 +170,7 @@ proptest! {
             .map(|(dx, dy, n)| (LonLat::new(lon0 + dx, lat0 + dy).unwrap(), *n))
             .collect();
         let (layer, _) = PopulationLayer::from_points("test".into(), &points, &districts, 9).unwrap();
-        let answer = coverage(&index, &layer, &districts, CoverageOptions::default()).unwrap();
+        let answer = coverage(&index, &layer, CoverageOptions::default()).unwrap();
 
         // Brute force.
         let serving: Vec<&Facility> = facilities

@@ -15,12 +15,15 @@ use std::sync::{Mutex, MutexGuard};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement};
+use refuge_core::planning::{CellPeople, PopulationLayer};
 use refuge_core::{
     Activation, Facility, FacilityDetails, FacilityId, Item, ItemId, KeptPlan, Movement,
 };
 use refuge_io::{BaseFeature, DataSource};
 
-use crate::backend::{AuditRow, LiveToken, TokenRow, Tx};
+use crate::backend::{
+    AuditRow, LiveToken, PopulationMeta, TokenRow, Tx, cell_from_number, cell_number,
+};
 use crate::records::{json, parse, parsed};
 use crate::{Change, Changes, Error, Result, TokenInfo};
 
@@ -1031,6 +1034,61 @@ impl Tx for PgTx<'_> {
                 )
             })
             .collect()
+    }
+
+    fn put_population(&mut self, layer: &PopulationLayer) -> Result<()> {
+        self.tx.execute("DELETE FROM population_cells", &[])?;
+        self.execute(
+            "INSERT INTO population (id, body) VALUES (1, $1::text::jsonb)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            &[&json(&PopulationMeta::of(layer))?],
+        )?;
+        // Hundreds of thousands of rows: one COPY, not a statement each.
+        let mut writer = self
+            .tx
+            .copy_in("COPY population_cells (cell, people, district) FROM STDIN")?;
+        let mut rows = String::new();
+        for cell in &layer.cells {
+            let district = cell.district.map_or("\\N".to_owned(), |d| d.to_string());
+            rows.push_str(&format!(
+                "{}\t{}\t{}\n",
+                cell_number(cell.cell),
+                cell.people,
+                district
+            ));
+            if rows.len() > 1 << 20 {
+                std::io::Write::write_all(&mut writer, rows.as_bytes())
+                    .map_err(|e| Error::Backup(e.to_string()))?;
+                rows.clear();
+            }
+        }
+        std::io::Write::write_all(&mut writer, rows.as_bytes())
+            .map_err(|e| Error::Backup(e.to_string()))?;
+        writer.finish()?;
+        Ok(())
+    }
+
+    fn population(&mut self) -> Result<Option<PopulationLayer>> {
+        let Some(row) = self.query_opt("SELECT body::text FROM population WHERE id = 1", &[])?
+        else {
+            return Ok(None);
+        };
+        let meta: PopulationMeta = parse("population", &row.get::<_, String>(0))?;
+        let cells = self
+            .query(
+                "SELECT cell, people, district FROM population_cells ORDER BY cell",
+                &[],
+            )?
+            .into_iter()
+            .map(|row| {
+                Ok(CellPeople {
+                    cell: cell_from_number(row.get::<_, i64>(0))?,
+                    people: row.get(1),
+                    district: row.get::<_, Option<i32>>(2).map(|d| d as u32),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(meta.with_cells(cells)))
     }
 
     fn insert_token(&mut self, token: &TokenRow) -> Result<i64> {

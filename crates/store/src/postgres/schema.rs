@@ -116,6 +116,13 @@ const MIGRATIONS: &[&str] = &[
     // 2: logistics plans kept for dispatch (what became of them is in the movements), as SQLite's
     // version 5.
     "CREATE TABLE plans (id text PRIMARY KEY, made_at text NOT NULL, body jsonb NOT NULL);",
+    // 3: the population layer, as SQLite's version 6; each cell also as its hexagon for QGIS.
+    "CREATE TABLE population (id integer PRIMARY KEY CHECK (id = 1), body jsonb NOT NULL);
+     CREATE TABLE population_cells (
+         cell bigint PRIMARY KEY,
+         people double precision NOT NULL,
+         district integer
+     );",
 ];
 
 /// The schema version this build writes.

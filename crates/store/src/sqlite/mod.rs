@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use refuge_core::planning::{CellPeople, PopulationLayer};
 use refuge_core::{Activation, Facility, FacilityId, Item, ItemId, KeptPlan, Movement};
 use refuge_io::{BaseFeature, DataSource};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::backend::{AuditRow, LiveToken, TokenRow, Tx};
+use crate::backend::{
+    AuditRow, LiveToken, PopulationMeta, TokenRow, Tx, cell_from_number, cell_number,
+};
 use crate::records::{json, now, parse, parsed};
 use crate::{Error, Result, TokenInfo};
 
@@ -477,6 +480,54 @@ impl Tx for SqliteTx<'_> {
 
     fn plans(&mut self) -> Result<Vec<KeptPlan>> {
         self.parsed_rows("SELECT rowid, body FROM plans ORDER BY made_at, id", "plan")
+    }
+
+    fn put_population(&mut self, layer: &PopulationLayer) -> Result<()> {
+        self.conn.execute("DELETE FROM population_cells", [])?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO population (id, body) VALUES (1, ?1)",
+            params![json(&PopulationMeta::of(layer))?],
+        )?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO population_cells (cell, people, district) VALUES (?1, ?2, ?3)",
+        )?;
+        for cell in &layer.cells {
+            insert.execute(params![cell_number(cell.cell), cell.people, cell.district])?;
+        }
+        Ok(())
+    }
+
+    fn population(&mut self) -> Result<Option<PopulationLayer>> {
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM population WHERE id = 1", [], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let Some(body) = body else {
+            return Ok(None);
+        };
+        let meta: PopulationMeta = parse("population", &body)?;
+        let mut statement = self
+            .conn
+            .prepare("SELECT cell, people, district FROM population_cells ORDER BY cell")?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, f64>(1)?,
+                row.get::<_, Option<u32>>(2)?,
+            ))
+        })?;
+        let mut cells = Vec::new();
+        for row in rows {
+            let (cell, people, district) = row?;
+            cells.push(CellPeople {
+                cell: cell_from_number(cell)?,
+                people,
+                district,
+            });
+        }
+        Ok(Some(meta.with_cells(cells)))
     }
 
     fn insert_token(&mut self, token: &TokenRow) -> Result<i64> {

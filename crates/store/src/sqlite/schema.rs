@@ -78,6 +78,13 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE tokens ADD COLUMN expires_at TEXT;",
     // 5: logistics plans kept for dispatch (what became of them is in the movements).
     "CREATE TABLE plans (id TEXT PRIMARY KEY, made_at TEXT NOT NULL, body TEXT NOT NULL);",
+    // 6: the population layer: its districts and source, and its people per H3 cell.
+    "CREATE TABLE population (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+     CREATE TABLE population_cells (
+         cell INTEGER PRIMARY KEY,
+         people REAL NOT NULL,
+         district INTEGER
+     );",
 ];
 
 /// The schema version this build writes.
