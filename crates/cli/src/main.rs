@@ -54,6 +54,12 @@ enum Command {
     /// Move a store between SQLite and PostgreSQL.
     #[command(subcommand)]
     Store(commands::admin::StoreCommand),
+    /// Import where people live (a population layer on H3 cells) into a store.
+    #[command(subcommand)]
+    Population(commands::population::Population),
+    /// Planning figures from a store: coverage of its population by its shelters.
+    #[command(subcommand)]
+    Analyze(commands::analyze::Analyze),
 }
 
 /// Where facilities come from: Refuge GeoJSON files written by `refuge import`, or the demo city.
@@ -84,6 +90,8 @@ fn main() -> ExitCode {
         Command::Backup(args) => commands::admin::backup(args),
         Command::Restore(args) => commands::admin::restore(args),
         Command::Store(command) => commands::admin::store(command),
+        Command::Population(command) => commands::population::run(command),
+        Command::Analyze(command) => commands::analyze::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -493,3 +493,120 @@ fn writes_from_the_command_line_go_through_the_server() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// Beijing's real shelters over its census districts: `refuge analyze coverage` prints each
+/// district's population, shelter places, share within a service radius and unprovided residents,
+/// and its figures equal brute force over every cell and shelter. At H3 resolution 7 (about
+/// 5 km² a cell) to keep the brute force short in a debug build; BENCHMARKS.md has resolution 9.
+#[test]
+fn beijing_coverage_per_district_equals_brute_force() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cn");
+    let shelters = data.join("shelters-beijing-gcj02.csv");
+    if !shelters.exists() {
+        eprintln!(
+            "SKIPPED: {} is absent; this needs ../shared/data",
+            shelters.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("beijing.db");
+    let store_arg = store.to_str().unwrap();
+    let path = |p: std::path::PathBuf| p.to_str().unwrap().to_owned();
+    let (ok, _, err) = refuge(&[
+        "import",
+        &path(shelters),
+        "--crs",
+        "gcj02",
+        "--kind",
+        "shelter",
+        "--store",
+        store_arg,
+    ]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = refuge(&[
+        "population",
+        "import",
+        &path(data.join("population-beijing-2020.csv")),
+        "--districts",
+        &path(data.join("districts-beijing.geojson")),
+        "--resolution",
+        "7",
+        "--store",
+        store_arg,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("16 lines read, 16 taken, 0 refused"), "{out}");
+    assert!(
+        out.contains("spread evenly"),
+        "the method is printed: {out}"
+    );
+
+    let (ok, table, err) = refuge(&["analyze", "coverage", "--store", store_arg]);
+    assert!(ok, "{err}");
+    for heading in [
+        "population",
+        "places",
+        "covered (service radius)",
+        "unprovided",
+    ] {
+        assert!(table.contains(heading), "{table}");
+    }
+    let (ok, json, err) = refuge(&[
+        "analyze", "coverage", "--store", store_arg, "--format", "json",
+    ]);
+    assert!(ok, "{err}");
+    let answer: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let districts = answer["districts"].as_array().unwrap();
+    assert_eq!(districts.len(), 16);
+
+    // Brute force: every cell's centre against every shelter (all designated, capacity unknown:
+    // whoever a radius reaches has a place).
+    let stored = refuge_store::Store::open(&store).unwrap();
+    let layer = stored.population().unwrap().unwrap();
+    let shelters: Vec<refuge_core::Facility> = stored
+        .load()
+        .unwrap()
+        .facilities
+        .into_iter()
+        .filter(|f| f.shelter().is_some())
+        .collect();
+    assert_eq!(shelters.len(), 1181);
+    let mut population = [0.0; 16];
+    let mut covered = [0.0; 16];
+    for cell in &layer.cells {
+        let centre = refuge_core::planning::cell_centre(cell.cell).unwrap();
+        let reached = shelters.iter().any(|s| {
+            refuge_core::GreatCircle.distance_m(centre, s.location)
+                <= s.shelter().unwrap().service_radius_m
+        });
+        let d = cell.district.unwrap() as usize;
+        population[d] += cell.people;
+        if reached {
+            covered[d] += cell.people;
+        }
+    }
+    for (n, district) in districts.iter().enumerate() {
+        let name = district["name"].as_str().unwrap();
+        assert!(table.contains(name), "{name} in the table");
+        let close = |key: &str, want: f64| {
+            let got = district[key].as_f64().unwrap();
+            assert!((got - want).abs() < 1e-3, "{name} {key}: {got} vs {want}");
+        };
+        close("population", population[n]);
+        close("covered", covered[n]);
+        close("unprovided", population[n] - covered[n]);
+        let standing = shelters
+            .iter()
+            .filter(|s| geo::Contains::contains(&layer.outlines[n], &s.location.point()))
+            .count();
+        assert_eq!(district["shelters"], standing, "{name}");
+        assert_eq!(district["places"], 0, "no capacities in the data");
+        assert_eq!(district["capacity_unknown"], standing);
+    }
+    let total = answer["total"]["population"].as_f64().unwrap();
+    assert!(
+        (total - 21_893_095.0).abs() < 1.0,
+        "the census total: {total}"
+    );
+}

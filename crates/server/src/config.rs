@@ -45,6 +45,9 @@ pub struct Config {
     pub failed_sign_ins_per_minute: u32,
     /// Writes one address may make in a minute (429 past it).
     pub writes_per_minute: u32,
+    /// The most populated cells one analysis takes (`/api/v1/analysis/…`); larger ones are
+    /// refused, naming this limit.
+    pub max_analysis_cells: usize,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             max_event_streams: 1_000,
             failed_sign_ins_per_minute: 20,
             writes_per_minute: 1_200,
+            max_analysis_cells: 2_000_000,
         }
     }
 }
@@ -153,6 +157,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_analysis_cells == 0 {
+            return Err(ConfigError::Invalid(
+                "max_analysis_cells must be at least 1".into(),
+            ));
+        }
         if self.failed_sign_ins_per_minute == 0 || self.writes_per_minute == 0 {
             return Err(ConfigError::Invalid(
                 "failed_sign_ins_per_minute and writes_per_minute must be at least 1".into(),

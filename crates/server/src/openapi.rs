@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(routes::stock::routes())
         .merge(routes::shipments::routes())
         .merge(routes::exposure::routes())
+        .merge(routes::analysis::routes())
         .merge(routes::activations::routes())
         .merge(routes::imports::routes())
         .merge(routes::events::routes())

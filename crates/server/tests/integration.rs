@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod integration {
+    pub mod analysis;
     pub mod api;
     pub mod bad_input;
     pub mod city;

@@ -2,8 +2,10 @@
 
 pub mod activate;
 pub mod admin;
+pub mod analyze;
 pub mod export;
 pub mod import;
+pub mod population;
 pub mod query;
 pub mod serve;
 pub mod stats;

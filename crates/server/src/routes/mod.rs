@@ -1,6 +1,7 @@
 //! Route groups, merged into one router by [`crate::app`].
 
 pub mod activations;
+pub mod analysis;
 pub mod events;
 pub mod exposure;
 pub mod facilities;
