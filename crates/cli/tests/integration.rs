@@ -609,4 +609,71 @@ fn beijing_coverage_per_district_equals_brute_force() {
         (total - 21_893_095.0).abs() < 1.0,
         "the census total: {total}"
     );
+
+    // A stress test: a draft flood zone over the first shelter, another shelter out of service,
+    // 1.5 times the people. The store is not written.
+    let (first, second) = (&shelters[0], &shelters[1]);
+    let (lon, lat) = (first.location.lon(), first.location.lat());
+    let zone = serde_json::json!({"type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[
+            [lon - 0.01, lat - 0.01], [lon + 0.01, lat - 0.01], [lon + 0.01, lat + 0.01],
+            [lon - 0.01, lat + 0.01], [lon - 0.01, lat - 0.01]]]},
+        "properties": {"name": "draft flood", "hazard_kind": "flood_zone", "risk": "major",
+                       "influence_radius_m": 0}});
+    std::fs::write(dir.path().join("flood.geojson"), zone.to_string()).unwrap();
+    let toml = format!(
+        "name = \"River flood\"\nhazard = \"flood\"\ndemand_multiplier = 1.5\n\
+         out_of_service = [{}]\nzones_file = \"flood.geojson\"\n",
+        second.id
+    );
+    let scenario = dir.path().join("flood.toml");
+    std::fs::write(&scenario, toml).unwrap();
+    let before = std::fs::metadata(&store).unwrap().modified().unwrap();
+    let (ok, table, err) = refuge(&[
+        "analyze",
+        "scenario",
+        scenario.to_str().unwrap(),
+        "--store",
+        store_arg,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        table.contains("scenario: River flood (flood, demand × 1.5)"),
+        "{table}"
+    );
+    let (ok, json, err) = refuge(&[
+        "analyze",
+        "scenario",
+        scenario.to_str().unwrap(),
+        "--store",
+        store_arg,
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let outcome: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let side = |s: &str, key: &str| outcome[s]["total"][key].as_f64().unwrap();
+    assert!((side("after", "population") - 1.5 * side("before", "population")).abs() < 1.0);
+    assert!(
+        side("after", "shelters") < side("before", "shelters"),
+        "{json}"
+    );
+    let exposed = outcome["after"]["exposed"].as_array().unwrap();
+    assert!(
+        exposed.contains(&serde_json::json!(first.id.get())),
+        "the shelter in the zone"
+    );
+    assert_eq!(
+        std::fs::metadata(&store).unwrap().modified().unwrap(),
+        before,
+        "nothing written"
+    );
+    let (ok, _, err) = refuge(&[
+        "analyze",
+        "scenario",
+        "/nonexistent.toml",
+        "--store",
+        store_arg,
+    ]);
+    assert!(!ok && err.contains("/nonexistent.toml"), "{err}");
 }

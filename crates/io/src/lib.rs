@@ -12,6 +12,7 @@ mod mapping;
 pub mod osm;
 mod population;
 mod report;
+mod scenario;
 mod sink;
 mod stock;
 
@@ -28,6 +29,7 @@ pub use osm::{read_osm, stream_osm};
 pub use population::{PopulationReport, dwellings, read_districts, read_population};
 pub use refuge_core::{BaseFeature, BaseLayer};
 pub use report::{Duplicate, DuplicateKind, ImportReport, Location, Rejection, stable_id};
+pub use scenario::ScenarioFile;
 pub use sink::{DataSource, ImportSink, ImportSpec, OSM_ATTRIBUTION, Outcome, Stated};
 pub use stock::{FacilityRef, StockRow, read_stock_csv};
 

@@ -517,6 +517,11 @@ impl Store {
         self.read(|tx| tx.population())
     }
 
+    /// Every kept plan, oldest first.
+    pub fn plans(&self) -> Result<Vec<KeptPlan>> {
+        self.read_primary(|tx| tx.plans())
+    }
+
     /// The kept plan with this id, read from the primary (another server may have just made it).
     pub fn plan(&self, id: &str) -> Result<Option<KeptPlan>> {
         self.read_primary(|tx| tx.plan(id))

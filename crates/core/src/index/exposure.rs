@@ -169,7 +169,8 @@ impl SpatialIndex {
         let mut ask = k + 8;
         loop {
             let hits = self.nearest(origin, ask, &others);
-            let exhausted = hits.len() < ask;
+            // Fewer than asked, or asked for everything: there is no more to find.
+            let exhausted = hits.len() < ask || ask >= self.len();
             let mut kept = Vec::with_capacity(k);
             let mut skipped = Vec::new();
             for hit in hits {

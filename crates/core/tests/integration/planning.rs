@@ -242,3 +242,115 @@ proptest! {
         }
     }
 }
+
+/// A hazard facility: a draft flood zone around a point.
+fn flood_zone(id: u64, lon: f64, lat: f64, half: f64) -> Facility {
+    let mut zone = shelter(id, lon, lat);
+    let mut source = refuge_core::HazardSource::new(
+        refuge_core::HazardKind::FloodZone,
+        refuge_core::RiskLevel::Major,
+        0.0,
+    )
+    .unwrap();
+    source.zone = Some(square(lon, lat, half).into());
+    zone.details = FacilityDetails::Hazard(source);
+    zone
+}
+
+#[test]
+fn a_scenario_plays_out_on_a_copy_and_says_what_changes() {
+    use refuge_core::planning::{Scenario, run_scenario};
+    use refuge_core::{FacilityId, HazardType, ReserveDepot, ReserveTier};
+    let id = |n| FacilityId::new(n).unwrap();
+    let safe = |n, lon, lat| {
+        let mut f = shelter(n, lon, lat);
+        if let FacilityDetails::Shelter(s) = &mut f.details {
+            s.suitable_for.insert(HazardType::Flood);
+        }
+        f
+    };
+    let mut depot = shelter(20, 7.421, 43.731);
+    depot.details = FacilityDetails::Reserve(ReserveDepot::physical(ReserveTier::Community));
+    let facilities = vec![
+        safe(1, 7.420, 43.730),
+        safe(2, 7.430, 43.730),
+        safe(3, 7.440, 43.730),
+        depot,
+    ];
+    let index = SpatialIndex::new(facilities).unwrap();
+    let points: Vec<(LonLat, f64)> = (0..30)
+        .map(|n| {
+            (
+                LonLat::new(7.418 + f64::from(n) * 0.0008, 43.7305).unwrap(),
+                100.0,
+            )
+        })
+        .collect();
+    let (layer, _) = PopulationLayer::from_points("test".into(), &points, &[], 10).unwrap();
+
+    // A kept plan drawing on the depot.
+    let plan = refuge_core::KeptPlan::resupply(
+        "pl-test".into(),
+        refuge_core::ResupplyPlan {
+            destination: Some(id(2)),
+            at: LonLat::new(7.43, 43.73).unwrap(),
+            day: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            stages: Vec::new(),
+            legs: vec![refuge_core::Leg {
+                source: id(20),
+                stage: refuge_core::Stage::Nearest,
+                item: refuge_core::ItemId::new("bottled_water").unwrap(),
+                quantity: 10,
+                lots: Vec::new(),
+                distance_m: 800.0,
+            }],
+            unmet: Vec::new(),
+            unit_km: 8.0,
+        },
+        "tester".into(),
+    );
+    let scenario = Scenario {
+        name: "harbour flood".into(),
+        hazard: HazardType::Flood,
+        zones: vec![flood_zone(900, 7.4205, 43.7305, 0.002)],
+        out_of_service: vec![id(3)],
+        demand_multiplier: 2.0,
+    };
+    let outcome = run_scenario(&index, Some(&layer), &scenario, &[plan], 1_000_000).unwrap();
+
+    assert!(outcome.before.exposed.is_empty());
+    assert_eq!(
+        outcome.after.exposed,
+        [id(1), id(20)],
+        "the shelter and the depot in the zone"
+    );
+    assert!(outcome.before.depots_cut_off.is_empty());
+    assert_eq!(outcome.after.depots_cut_off, [id(20)]);
+    assert!(outcome.before.plans_unmet.is_empty());
+    assert_eq!(outcome.after.plans_unmet, ["pl-test"]);
+    let (before, after) = (outcome.before.total.unwrap(), outcome.after.total.unwrap());
+    assert_eq!(after.population, 2.0 * before.population);
+    assert_eq!(
+        (before.shelters, after.shelters),
+        (3, 1),
+        "one flooded, one out of service"
+    );
+    assert!(after.covered_share < before.covered_share);
+
+    // The live data never changed.
+    assert_eq!(index.get(id(3)).unwrap().status.status, LiveStatus::Open);
+    assert!(index.get(id(900)).is_none());
+    assert!(index.exposed_shelters(HazardType::Flood).is_empty());
+
+    let wrong = |change: fn(&mut Scenario)| {
+        let mut bad = scenario.clone();
+        change(&mut bad);
+        run_scenario(&index, None, &bad, &[], 1_000_000)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(wrong(|s| s.demand_multiplier = 0.0).contains("demand_multiplier"));
+    assert!(wrong(|s| s.demand_multiplier = 101.0).contains("demand_multiplier"));
+    assert!(wrong(|s| s.out_of_service = vec![FacilityId::new(77).unwrap()]).contains("77"));
+    assert!(wrong(|s| s.zones[0].id = FacilityId::new(2).unwrap()).contains("not a hazard"));
+}

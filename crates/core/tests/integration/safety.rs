@@ -107,6 +107,21 @@ fn a_shelter_keeps_30_m_from_a_fire_source_whatever_its_stated_reach() {
     );
 }
 
+/// Asking for more safe shelters than there are ends with what there is: it looped for ever
+/// once it had asked for every facility and found too few.
+#[test]
+fn asking_for_more_than_there_is_ends() {
+    let mut facilities = vec![safe_shelter(1, 7.45, 43.73)];
+    // Twenty shelters nearer, unsuitable in a flood.
+    facilities.extend((2..22).map(|n| shelter(n, 7.42 + f64::from(n as u32) * 0.0001, 43.73)));
+    let index = SpatialIndex::new(facilities).unwrap();
+    let origin = LonLat::new(7.42, 43.73).unwrap();
+    for k in [1, 2, 5, 13, 100] {
+        let (kept, skipped) = index.nearest_safe(origin, k, &Filter::default(), HazardType::Flood);
+        assert_eq!((kept.len(), skipped.len()), (1, 20), "k = {k}");
+    }
+}
+
 /// What brute force says: every shelter by distance, those unsuitable or threatened left out.
 fn brute_force(facilities: &[Facility], origin: LonLat, k: usize, hazard: HazardType) -> Vec<u64> {
     let at = |f: &Facility| Point::new(f.location.lon(), f.location.lat());

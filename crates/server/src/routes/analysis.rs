@@ -1,22 +1,29 @@
-//! `GET /api/v1/analysis/coverage` (planner): how well the shelters serve the store's population,
-//! per district and in all (see `refuge_core::planning::coverage`).
+//! Planning analyses (planner): `GET /api/v1/analysis/coverage`, how well the shelters serve the
+//! store's population per district and in all (see `refuge_core::planning::coverage`), and
+//! `POST /api/v1/scenarios`, a stress test played out on a copy of the data that the live map
+//! never sees (see `refuge_core::planning::run_scenario`).
 
 use axum::Json;
 use axum::extract::State;
 use refuge_core::HazardType;
-use refuge_core::planning::{AreaCoverage, CoverageOptions, DEFAULT_TARGET_SHARE, coverage};
+use refuge_core::planning::{
+    AreaCoverage, CoverageOptions, DEFAULT_TARGET_SHARE, Outcome, coverage, run_scenario,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Authorized, Planner};
+use crate::body::JsonBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{Query, within};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(coverage_report))
+    OpenApiRouter::new()
+        .routes(routes!(coverage_report))
+        .routes(routes!(scenario))
 }
 
 /// What a coverage analysis asks.
@@ -96,6 +103,71 @@ async fn coverage_report(
             districts: answer.districts,
             total: answer.total,
         }))
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// A stress test, as a planner asks it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ScenarioRequest {
+    /// Its name.
+    name: String,
+    /// The hazard it plays out.
+    hazard: HazardType,
+    /// Draft hazard zones and sources: a GeoJSON Feature or FeatureCollection, as a hazard
+    /// upload takes them. Never stored.
+    #[schema(value_type = Option<Object>)]
+    zones: Option<serde_json::Value>,
+    /// Facilities out of service, by id.
+    #[serde(default)]
+    out_of_service: Vec<u64>,
+    /// How many times today's population needs a place (above 0, at most 100; default 1).
+    #[schema(minimum = 0.0, maximum = 100.0)]
+    demand_multiplier: Option<f64>,
+}
+
+/// Plays a stress test out on a copy of the current data (planner): draft zones in force,
+/// facilities out of service, more people. Answers figures before and after: coverage per
+/// district (with a population layer), the facilities hazards threaten, the depots cut off, and
+/// the kept plans that draw on them. The live map, its tiles and its residents never see it.
+#[utoipa::path(post, path = "/api/v1/scenarios", tag = "planning",
+    security(("bearer" = [])),
+    request_body = ScenarioRequest,
+    responses(
+        (status = 200, description = "Before and after", body = Outcome),
+        (status = 400, description = "A zone, a facility or the multiplier is wrong", body = ErrorBody),
+    ))]
+async fn scenario(
+    State(state): State<AppState>,
+    Authorized(_, _): Authorized<Planner>,
+    JsonBody(body): JsonBody<ScenarioRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    let file = refuge_io::ScenarioFile {
+        name: body.name,
+        hazard: body.hazard,
+        zones: body.zones,
+        zones_file: None,
+        out_of_service: body.out_of_service,
+        demand_multiplier: body.demand_multiplier.unwrap_or(1.0),
+    };
+    let invalid = |message: String| ApiError::bad_request("invalid", message);
+    let store = state.shared_store()?;
+    // Geometry, coverage and the store's plans: blocking work, off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let scenario = file.scenario(None).map_err(invalid)?;
+        let layer = store.population()?;
+        let plans = refuge_core::planning::open_plans(store.plans()?, &state.ledger());
+        let outcome = run_scenario(
+            &state.index.snapshot(),
+            layer.as_ref(),
+            &scenario,
+            &plans,
+            state.config.max_analysis_cells,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
+        Ok(Json(outcome))
     })
     .await
     .map_err(ApiError::internal)?

@@ -145,3 +145,144 @@ async fn an_analysis_past_the_cell_limit_is_refused_naming_it() {
         "{message}"
     );
 }
+
+/// A flood scenario over part of the demo city: figures before and after for the planner, and
+/// nothing of it on the live map; bad scenarios are named.
+#[tokio::test]
+async fn a_scenario_answers_before_and_after_and_never_touches_the_live_map() {
+    let f = fixture_with(Config::default());
+    with_population(&f);
+    let snapshot = f.state.index.snapshot();
+    let version = snapshot.version();
+    let depot = snapshot
+        .facilities()
+        .find(|x| x.reserve().is_some())
+        .unwrap();
+    let (lon, lat) = (depot.location.lon(), depot.location.lat());
+    // A shelter that serves in a flood today.
+    let shelter = snapshot
+        .facilities()
+        .find(|x| {
+            x.shelter()
+                .is_some_and(|s| s.suits(refuge_core::HazardType::Flood))
+        })
+        .unwrap()
+        .id
+        .get();
+    let d = 0.002;
+    let scenario = serde_json::json!({
+        "name": "harbour flood",
+        "hazard": "flood",
+        "demand_multiplier": 2,
+        "out_of_service": [shelter],
+        "zones": {"type": "FeatureCollection", "features": [{
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [[
+                [lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]
+            ]]},
+            "properties": {"name": "Draft flood", "hazard_kind": "flood_zone", "risk": "major", "influence_radius_m": 0}
+        }]}
+    });
+    let post = |body: serde_json::Value, token: String| {
+        let state = f.state.clone();
+        async move {
+            send(
+                &state,
+                "POST",
+                "/api/v1/scenarios",
+                Some(&token),
+                &[],
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, _, outcome) = post(scenario.clone(), f.planner.clone()).await;
+    assert_eq!(status, 200, "{outcome}");
+    let ids = |v: &serde_json::Value| -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect()
+    };
+    assert!(
+        ids(&outcome["after"]["exposed"]).contains(&depot.id.get()),
+        "{outcome}"
+    );
+    assert!(ids(&outcome["after"]["depots_cut_off"]).contains(&depot.id.get()));
+    assert!(!ids(&outcome["before"]["depots_cut_off"]).contains(&depot.id.get()));
+    let population = |side: &str| outcome[side]["total"]["population"].as_f64().unwrap();
+    assert!((population("after") - 2.0 * population("before")).abs() < 1e-6);
+    assert!(
+        outcome["after"]["total"]["shelters"].as_u64()
+            < outcome["before"]["total"]["shelters"].as_u64()
+    );
+
+    // The live map never saw it.
+    assert_eq!(f.state.index.snapshot().version(), version);
+    let (_, _, live) = send(
+        &f.state,
+        "GET",
+        "/api/v1/exposure?hazard=flood",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert!(
+        live.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["hazard"]["name"]["en"] != "Draft flood")
+    );
+    let (_, _, shelter_now) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/facilities/{shelter}"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_ne!(shelter_now["properties"]["status"], "closed");
+
+    let (status, _, _) = post(scenario.clone(), f.logistics.clone()).await;
+    assert_eq!(status, 403, "planners only");
+    let wrong = |change: fn(&mut serde_json::Value)| {
+        let mut bad = scenario.clone();
+        change(&mut bad);
+        bad
+    };
+    for (bad, named) in [
+        (
+            wrong(|s| s["out_of_service"] = serde_json::json!([12345])),
+            "12345",
+        ),
+        (
+            wrong(|s| s["demand_multiplier"] = serde_json::json!(0)),
+            "demand_multiplier",
+        ),
+        (
+            wrong(|s| s["demand_multiplier"] = serde_json::json!(101)),
+            "demand_multiplier",
+        ),
+        (
+            wrong(|s| {
+                s["zones"]["features"][0]["geometry"]["coordinates"] = serde_json::json!([[
+                    [7.41, 43.73],
+                    [7.43, 43.75],
+                    [7.43, 43.73],
+                    [7.41, 43.75],
+                    [7.41, 43.73]
+                ]])
+            }),
+            "zone",
+        ),
+    ] {
+        let (status, _, answer) = post(bad, f.planner.clone()).await;
+        assert_eq!(status, 400, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{named}: {message}");
+    }
+}
