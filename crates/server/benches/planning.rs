@@ -52,6 +52,9 @@ fn beijing(c: &mut Criterion) {
         shelters.len(),
         layer.cells.len()
     );
+    // A scenario: a flood zone of about 10 km x 10 km over the city centre, ten shelters out
+    // of service, 1.2 times the people.
+    let out_of_service = shelters.iter().skip(100).take(10).map(|f| f.id).collect();
     let index = SpatialIndex::new(shelters).unwrap();
     let mut group = c.benchmark_group("coverage");
     group
@@ -59,6 +62,32 @@ fn beijing(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     group.bench_function("beijing_res9_217k_cells_1181_shelters", |b| {
         b.iter(|| coverage(&index, &layer, CoverageOptions::default()).unwrap())
+    });
+    let mut zone = shelter(9_000_000, 116.40, 39.91);
+    let mut flood = refuge_core::HazardSource::new(
+        refuge_core::HazardKind::FloodZone,
+        refuge_core::RiskLevel::Major,
+        0.0,
+    )
+    .unwrap();
+    flood.zone = Some(
+        Rect::new((116.34, 39.865), (116.46, 39.955))
+            .to_polygon()
+            .into(),
+    );
+    zone.details = refuge_core::FacilityDetails::Hazard(flood);
+    let scenario = refuge_core::planning::Scenario {
+        name: "central flood".into(),
+        hazard: refuge_core::HazardType::Flood,
+        zones: vec![zone],
+        out_of_service,
+        demand_multiplier: 1.2,
+    };
+    group.bench_function("beijing_scenario_before_and_after", |b| {
+        b.iter(|| {
+            refuge_core::planning::run_scenario(&index, Some(&layer), &scenario, &[], 5_000_000)
+                .unwrap()
+        })
     });
     group.finish();
 }

@@ -272,6 +272,16 @@ impl SpatialIndex {
         }
     }
 
+    /// The same snapshot for a view that is never installed (a scenario's): caches made for it
+    /// stay its own, since a live snapshot may come to have the same version.
+    #[must_use]
+    pub fn detached(self) -> Self {
+        Self {
+            exposed: Arc::default(),
+            ..self
+        }
+    }
+
     /// The same snapshot with its version set: a server starts its versions above every version
     /// it served before, so that no cached tile of older data carries a current version.
     #[must_use]

@@ -518,6 +518,13 @@ impl StockLedger {
                             ),
                         ));
                     }
+                    if hold.lots.iter().any(|lot| !lot.usable_on(day)) {
+                        // Goods that expired while set aside are not sent out as usable.
+                        return Err(Error::StockChanged {
+                            facility: movement.facility,
+                            item: movement.item.clone(),
+                        });
+                    }
                     released = Some(shipment.clone());
                     hold.lots.clone()
                 } else {
@@ -1342,6 +1349,26 @@ mod tests {
         let replayed = StockLedger::replay(ledger.movements().to_vec()).unwrap();
         assert_eq!(replayed.usable(id(1), &water(), day), 50);
         assert_eq!(replayed.progress("p.1"), Some(Progress::OnRoad));
+
+        // Set aside, then expired: not sent out as usable goods.
+        ledger.record(reserve("p.3", 10)).unwrap();
+        let late = Movement {
+            at: at("2027-02-01"),
+            ..movement(
+                1,
+                MovementKind::Dispatch {
+                    shipment: "p.3".into(),
+                    to: id(2),
+                    quantity: 10,
+                    reserved: true,
+                },
+                "2027-02-01",
+            )
+        };
+        assert!(matches!(
+            ledger.check(&late),
+            Err(Error::StockChanged { .. })
+        ));
     }
 
     /// A bundle is booked whole or not at all, and a planned dispatch whose lots changed since

@@ -100,7 +100,7 @@ pub struct PopulationLayer {
     pub districts: Vec<DistrictPeople>,
     /// The districts' outlines (WGS84), in the same order: where their shelters stand.
     pub outlines: Vec<MultiPolygon>,
-    /// Populated cells, by cell.
+    /// Populated cells, by cell; a cell two districts share comes once for each.
     pub cells: Vec<CellPeople>,
 }
 
@@ -200,7 +200,7 @@ impl PopulationLayer {
     ) -> Result<(Self, Vec<usize>)> {
         let h3 = self::resolution(resolution)?;
         let finder = DistrictFinder::new(districts);
-        let mut cells: BTreeMap<CellIndex, (f64, Option<u32>)> = BTreeMap::new();
+        let mut cells: BTreeMap<(CellIndex, Option<u32>), f64> = BTreeMap::new();
         let mut outside = Vec::new();
         for (n, (at, people)) in points.iter().enumerate() {
             let district = finder.find(*at);
@@ -208,8 +208,7 @@ impl PopulationLayer {
                 outside.push(n);
                 continue;
             }
-            let entry = cells.entry(cell_at(*at, h3)?).or_insert((0.0, district));
-            entry.0 += people;
+            *cells.entry((cell_at(*at, h3)?, district)).or_default() += people;
         }
         Ok((
             Self::assemble(source, resolution, districts, cells, |_| Placement::Counted),
@@ -229,7 +228,7 @@ impl PopulationLayer {
     ) -> Result<(Self, Vec<usize>)> {
         let h3 = self::resolution(resolution)?;
         let finder = DistrictFinder::new(districts);
-        let mut cells: BTreeMap<CellIndex, (f64, Option<u32>)> = BTreeMap::new();
+        let mut cells: BTreeMap<(CellIndex, Option<u32>), f64> = BTreeMap::new();
         let mut outside = Vec::new();
         for (n, (cell, people)) in counts.iter().enumerate() {
             let district = finder.find(cell_centre(*cell)?);
@@ -243,19 +242,18 @@ impl PopulationLayer {
                     .ok_or_else(|| Error::H3("no parent".into()))?;
                 vec![(parent, *people)]
             } else {
-                let children: Vec<CellIndex> = cell.children(h3).collect();
-                if children.len() > MAX_CELLS {
+                if cell.children_count(h3) > MAX_CELLS as u64 {
                     return Err(Error::field(
                         "cell",
                         format!("{cell} holds more than {MAX_CELLS} cells at resolution {h3}"),
                     ));
                 }
+                let children: Vec<CellIndex> = cell.children(h3).collect();
                 let each = people / children.len() as f64;
                 children.into_iter().map(|c| (c, each)).collect()
             };
             for (cell, people) in shares {
-                let entry = cells.entry(cell).or_insert((0.0, district));
-                entry.0 += people;
+                *cells.entry((cell, district)).or_default() += people;
             }
         }
         Ok((
@@ -297,14 +295,14 @@ impl PopulationLayer {
                 .entry(cell_at(at, h3)?)
                 .or_default() += area * floors;
         }
-        let mut cells: BTreeMap<CellIndex, (f64, Option<u32>)> = BTreeMap::new();
+        let mut cells: BTreeMap<(CellIndex, Option<u32>), f64> = BTreeMap::new();
         let mut placements = Vec::with_capacity(districts.len());
         for (n, (district, total)) in districts.iter().zip(totals).enumerate() {
             let here = Some(n as u32);
             let floor_here: f64 = floor[n].values().sum();
             if floor_here > 0.0 {
                 for (cell, area) in &floor[n] {
-                    cells.entry(*cell).or_insert((0.0, here)).0 += total * area / floor_here;
+                    *cells.entry((*cell, here)).or_default() += total * area / floor_here;
                 }
                 placements.push(Placement::ByFloorArea);
             } else {
@@ -319,7 +317,7 @@ impl PopulationLayer {
                 }
                 let each = total / inside.len() as f64;
                 for cell in inside {
-                    cells.entry(cell).or_insert((0.0, here)).0 += each;
+                    *cells.entry((cell, here)).or_default() += each;
                 }
                 placements.push(Placement::Evenly);
             }
@@ -333,14 +331,14 @@ impl PopulationLayer {
         source: String,
         resolution: u8,
         districts: &[District],
-        cells: BTreeMap<CellIndex, (f64, Option<u32>)>,
+        cells: BTreeMap<(CellIndex, Option<u32>), f64>,
         placement: impl Fn(usize) -> Placement,
     ) -> Self {
         let mut people = vec![0.0; districts.len()];
         let cells: Vec<CellPeople> = cells
             .into_iter()
-            .filter(|(_, (n, _))| *n > 0.0)
-            .map(|(cell, (n, district))| {
+            .filter(|(_, n)| *n > 0.0)
+            .map(|((cell, district), n)| {
                 if let Some(d) = district {
                     people[d as usize] += n;
                 }

@@ -145,7 +145,7 @@ impl Scenario {
                 upserts.push(closed);
             }
         }
-        index.with_changes(upserts, &[])
+        Ok(index.with_changes(upserts, &[])?.detached())
     }
 }
 

@@ -125,6 +125,33 @@ fn points_and_cells_land_in_their_cells_and_outsiders_are_named() {
     assert!((layer.total() - 770.0).abs() < 1e-9);
 }
 
+/// Two districts that share a cell each keep their own people in it.
+#[test]
+fn a_cell_two_districts_share_counts_each_ones_people_for_it() {
+    let west = District {
+        name: "west".into(),
+        code: "1".into(),
+        area: MultiPolygon(vec![Rect::new((116.0, 39.0), (116.4, 40.0)).to_polygon()]),
+    };
+    let east = District {
+        name: "east".into(),
+        code: "2".into(),
+        area: MultiPolygon(vec![Rect::new((116.4, 39.0), (116.8, 40.0)).to_polygon()]),
+    };
+    // Either side of the boundary, in one resolution-6 cell (about 36 km²).
+    let a = LonLat::new(116.3995, 39.5).unwrap();
+    let b = LonLat::new(116.4005, 39.5).unwrap();
+    let h3 = resolution(6).unwrap();
+    assert_eq!(cell_at(a, h3).unwrap(), cell_at(b, h3).unwrap());
+    let (layer, outside) =
+        PopulationLayer::from_points("edge".into(), &[(a, 100.0), (b, 7.0)], &[west, east], 6)
+            .unwrap();
+    assert!(outside.is_empty());
+    assert_eq!(layer.cells.len(), 2, "one entry per district");
+    assert_eq!(layer.districts[0].population, 100.0);
+    assert_eq!(layer.districts[1].population, 7.0);
+}
+
 /// What brute force says of one cell: the nearest shelter in service and whether any reaches it.
 struct Brute {
     nearest: Option<(u64, f64)>,
@@ -337,10 +364,16 @@ fn a_scenario_plays_out_on_a_copy_and_says_what_changes() {
     );
     assert!(after.covered_share < before.covered_share);
 
-    // The live data never changed.
+    // The live data never changed, nor does the next live snapshot (of the version the
+    // scenario's copy had) see the draft zone.
     assert_eq!(index.get(id(3)).unwrap().status.status, LiveStatus::Open);
     assert!(index.get(id(900)).is_none());
     assert!(index.exposed_shelters(HazardType::Flood).is_empty());
+    let next = index.with_changes(vec![safe(4, 7.45, 43.73)], &[]).unwrap();
+    assert!(
+        next.exposed_shelters(HazardType::Flood).is_empty(),
+        "no draft in the live cache"
+    );
 
     let wrong = |change: fn(&mut Scenario)| {
         let mut bad = scenario.clone();

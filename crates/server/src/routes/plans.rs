@@ -97,7 +97,9 @@ fn new_plan_id() -> Result<String, ApiError> {
 
 /// Keeps `plan` in the store and answers 201 with it and its place.
 fn keep(state: &AppState, plan: KeptPlan, actor: &Actor) -> Result<Response, ApiError> {
-    state.store()?.keep_plan(&plan, actor)?;
+    let store = state.store()?;
+    // On a shared store another server may have written first: take its changes and try again.
+    state.current(|| Ok(store.keep_plan(&plan, actor)?))?;
     let location =
         HeaderValue::from_str(&format!("/api/v1/plans/{}", plan.id)).map_err(ApiError::internal)?;
     let answer = answer(state, plan);
@@ -323,6 +325,8 @@ async fn take(
 ) -> Result<Json<PlanAnswer>, ApiError> {
     tokio::task::spawn_blocking(move || {
         let plan = kept(&state, &id)?;
+        // On a shared store, what other servers did to the plan first: the step starts from it.
+        state.catch_up()?;
         let (before, bundle) = {
             let ledger = state.ledger();
             let (at, by) = (Utc::now(), actor.name.as_str());

@@ -30,6 +30,25 @@ use crate::{Change, Changes, Error, Result, TokenInfo};
 /// Any number, the same in every Refuge: the advisory lock every write transaction holds.
 const WRITE_LOCK: i64 = 0x5265_6675_6765_5731;
 
+/// This process's turn on the store, let go when dropped. A failure to let go is logged, never
+/// returned: the work done in the turn is committed, and a connection that failed took its lock
+/// with it.
+struct Turn<'a>(&'a Postgres);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut slot = self.0.writer.slot();
+        if let Some(conn) = slot.as_mut().filter(|conn| !conn.client.is_closed()) {
+            if let Err(error) = conn
+                .client
+                .execute("SELECT pg_advisory_unlock($1)", &[&TURN_LOCK])
+            {
+                tracing::warn!(%error, "could not let go of the store's turn");
+            }
+        }
+    }
+}
+
 /// Any number, the same in every Refuge: every write transaction holds it shared; a server that
 /// other servers' writes keep putting behind holds it alone while it catches up and writes, so
 /// that it cannot starve (see [`Postgres::in_turn`]).
@@ -327,14 +346,10 @@ impl Postgres {
             conn.client
                 .execute("SELECT pg_advisory_lock($1)", &[&TURN_LOCK])?;
         }
-        let done = work();
-        let mut slot = self.writer.slot();
-        // A connection lost meanwhile took its lock with it.
-        if let Some(conn) = slot.as_mut().filter(|conn| !conn.client.is_closed()) {
-            conn.client
-                .execute("SELECT pg_advisory_unlock($1)", &[&TURN_LOCK])?;
-        }
-        Ok(done)
+        // Let go however `work` ends, a panic included: a turn held for ever would stop every
+        // other server's writes.
+        let _turn = Turn(self);
+        Ok(work())
     }
 
     /// Remembers the primary's WAL position after a write of this process, for reads on the
@@ -1076,7 +1091,8 @@ impl Tx for PgTx<'_> {
         let meta: PopulationMeta = parse("population", &row.get::<_, String>(0))?;
         let cells = self
             .query(
-                "SELECT cell, people, district FROM population_cells ORDER BY cell",
+                "SELECT cell, people, district FROM population_cells
+                 ORDER BY cell, district NULLS FIRST",
                 &[],
             )?
             .into_iter()

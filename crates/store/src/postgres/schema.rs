@@ -119,10 +119,11 @@ const MIGRATIONS: &[&str] = &[
     // 3: the population layer, as SQLite's version 6; each cell also as its hexagon for QGIS.
     "CREATE TABLE population (id integer PRIMARY KEY CHECK (id = 1), body jsonb NOT NULL);
      CREATE TABLE population_cells (
-         cell bigint PRIMARY KEY,
+         cell bigint NOT NULL,
          people double precision NOT NULL,
          district integer
-     );",
+     );
+     CREATE INDEX population_cells_by_cell ON population_cells (cell);",
 ];
 
 /// The schema version this build writes.

@@ -508,9 +508,9 @@ impl Tx for SqliteTx<'_> {
             return Ok(None);
         };
         let meta: PopulationMeta = parse("population", &body)?;
-        let mut statement = self
-            .conn
-            .prepare("SELECT cell, people, district FROM population_cells ORDER BY cell")?;
+        let mut statement = self.conn.prepare(
+            "SELECT cell, people, district FROM population_cells ORDER BY cell, district",
+        )?;
         let rows = statement.query_map([], |row| {
             Ok((
                 row.get::<_, i64>(0)?,

@@ -81,10 +81,11 @@ const MIGRATIONS: &[&str] = &[
     // 6: the population layer: its districts and source, and its people per H3 cell.
     "CREATE TABLE population (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
      CREATE TABLE population_cells (
-         cell INTEGER PRIMARY KEY,
+         cell INTEGER NOT NULL,
          people REAL NOT NULL,
          district INTEGER
-     );",
+     );
+     CREATE INDEX population_cells_by_cell ON population_cells (cell);",
 ];
 
 /// The schema version this build writes.
