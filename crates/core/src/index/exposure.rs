@@ -122,16 +122,17 @@ impl SpatialIndex {
         self.exposures(None, filter)
     }
 
-    /// The shelters exposed in `hazard`, each with its nearest exposure: made once per snapshot
-    /// version, then shared by every query of that version.
+    /// The shelters exposed in `hazard`, each with its nearest exposure: made once for the
+    /// facilities as they are, then shared by every query until a facility changes (stock
+    /// movements change none).
     pub fn exposed_shelters(&self, hazard: HazardType) -> Arc<BTreeMap<FacilityId, Exposure>> {
         let mut cache = self
             .exposed
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cache.version != self.version {
+        if cache.version != self.places_version {
             *cache = ExposedCache {
-                version: self.version,
+                version: self.places_version,
                 by_hazard: BTreeMap::new(),
             };
         }
@@ -244,7 +245,7 @@ pub struct Skipped<'a> {
     pub why: Skip,
 }
 
-/// The shelters exposed in each hazard at one version.
+/// The shelters exposed in each hazard at one places version.
 #[derive(Debug, Default)]
 pub(crate) struct ExposedCache {
     version: u64,

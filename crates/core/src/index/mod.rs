@@ -95,7 +95,9 @@ pub struct SpatialIndex {
     changed: Changed,
     /// The data version at which a hazard source last changed.
     hazards_version: u64,
-    /// The shelters exposed in each hazard, made once per version (see
+    /// The data version at which any facility last changed (stock excepted).
+    places_version: u64,
+    /// The shelters exposed in each hazard, made once per places version (see
     /// [`SpatialIndex::exposed_shelters`]); shared between snapshots.
     exposed: Arc<std::sync::Mutex<exposure::ExposedCache>>,
 }
@@ -120,6 +122,7 @@ impl SpatialIndex {
             version: 1,
             changed: Changed::Nothing,
             hazards_version: 1,
+            places_version: 1,
             exposed: Arc::default(),
         })
     }
@@ -146,6 +149,7 @@ impl SpatialIndex {
         }
         let mut next = self.clone();
         next.version = version;
+        next.places_version = version;
         next.changed = Changed::of(
             changed
                 .iter()
@@ -288,6 +292,7 @@ impl SpatialIndex {
     pub fn at_version(mut self, version: u64) -> Self {
         self.version = version;
         self.hazards_version = version;
+        self.places_version = version;
         self
     }
 

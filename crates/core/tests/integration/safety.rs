@@ -122,6 +122,36 @@ fn asking_for_more_than_there_is_ends() {
     }
 }
 
+/// What hazards threaten is worked out again when a facility changes, not when stock moves.
+#[test]
+fn exposure_follows_facilities_and_ignores_stock() {
+    let zone = hazard(
+        10,
+        HazardKind::FloodZone,
+        (7.42, 43.73),
+        0.0,
+        Some(square(7.42, 43.73, 0.002)),
+    );
+    let index = SpatialIndex::new(vec![safe_shelter(1, 7.43, 43.73), zone]).unwrap();
+    let before = index.exposed_shelters(HazardType::Flood);
+    assert!(before.is_empty());
+    let water = refuge_core::ItemId::new("bottled_water").unwrap();
+    let restocked = index.with_stock_levels([(id(1), water, 40)]);
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &restocked.exposed_shelters(HazardType::Flood)),
+        "a stock movement reuses what was worked out"
+    );
+    let moved = restocked
+        .with_changes(vec![safe_shelter(1, 7.4201, 43.7301)], &[])
+        .unwrap();
+    assert!(
+        moved
+            .exposed_shelters(HazardType::Flood)
+            .contains_key(&id(1)),
+        "moved into the zone"
+    );
+}
+
 /// What brute force says: every shelter by distance, those unsuitable or threatened left out.
 fn brute_force(facilities: &[Facility], origin: LonLat, k: usize, hazard: HazardType) -> Vec<u64> {
     let at = |f: &Facility| Point::new(f.location.lon(), f.location.lat());
