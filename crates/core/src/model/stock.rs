@@ -172,7 +172,7 @@ pub struct Hold {
 impl Hold {
     /// Units set aside.
     pub fn quantity(&self) -> u64 {
-        self.lots.iter().map(|l| l.quantity).sum()
+        units(&self.lots)
     }
 }
 
@@ -215,8 +215,13 @@ pub struct Transit {
 impl Transit {
     /// Units on the road.
     pub fn quantity(&self) -> u64 {
-        self.lots.iter().map(|l| l.quantity).sum()
+        units(&self.lots)
     }
+}
+
+/// Units in some lots.
+fn units(lots: &[Lot]) -> u64 {
+    lots.iter().map(|l| l.quantity).sum()
 }
 
 /// A facility and an item: where stock is kept.
@@ -466,7 +471,7 @@ impl StockLedger {
                         ),
                     ));
                 }
-                let on_hand: u64 = here.iter().map(|l| l.quantity).sum();
+                let on_hand = units(&here);
                 book_difference(
                     &mut here,
                     i128::from(*counted) - i128::from(on_hand) - i128::from(reserved),
@@ -483,7 +488,7 @@ impl StockLedger {
                         format!("{delta} is beyond ±{MAX_QUANTITY}"),
                     ));
                 }
-                let on_hand: u64 = here.iter().map(|l| l.quantity).sum();
+                let on_hand = units(&here);
                 if i128::from(on_hand) + i128::from(*delta) < 0 {
                     return Err(Error::InsufficientStock {
                         facility: movement.facility,
@@ -758,7 +763,7 @@ impl StockLedger {
 
     /// Everything on hand, expired or not.
     pub fn on_hand(&self, facility: FacilityId, item: &ItemId) -> u64 {
-        self.lots(facility, item).iter().map(|l| l.quantity).sum()
+        units(self.lots(facility, item))
     }
 
     /// What can be issued on `day`: the lots that have not expired.

@@ -199,21 +199,9 @@ impl PopulationLayer {
         resolution: u8,
     ) -> Result<(Self, Vec<usize>)> {
         let h3 = self::resolution(resolution)?;
-        let finder = DistrictFinder::new(districts);
-        let mut cells: BTreeMap<(CellIndex, Option<u32>), f64> = BTreeMap::new();
-        let mut outside = Vec::new();
-        for (n, (at, people)) in points.iter().enumerate() {
-            let district = finder.find(*at);
-            if !districts.is_empty() && district.is_none() {
-                outside.push(n);
-                continue;
-            }
-            *cells.entry((cell_at(*at, h3)?, district)).or_default() += people;
-        }
-        Ok((
-            Self::assemble(source, resolution, districts, cells, |_| Placement::Counted),
-            outside,
-        ))
+        Self::counted(source, points, districts, resolution, |(at, people)| {
+            Ok((*at, vec![(cell_at(*at, h3)?, *people)]))
+        })
     }
 
     /// A layer from counts per H3 cell, of any resolution: finer cells add up into their parent
@@ -227,16 +215,8 @@ impl PopulationLayer {
         resolution: u8,
     ) -> Result<(Self, Vec<usize>)> {
         let h3 = self::resolution(resolution)?;
-        let finder = DistrictFinder::new(districts);
-        let mut cells: BTreeMap<(CellIndex, Option<u32>), f64> = BTreeMap::new();
-        let mut outside = Vec::new();
-        for (n, (cell, people)) in counts.iter().enumerate() {
-            let district = finder.find(cell_centre(*cell)?);
-            if !districts.is_empty() && district.is_none() {
-                outside.push(n);
-                continue;
-            }
-            let shares: Vec<(CellIndex, f64)> = if cell.resolution() >= h3 {
+        Self::counted(source, counts, districts, resolution, |(cell, people)| {
+            let shares = if cell.resolution() >= h3 {
                 let parent = cell
                     .parent(h3)
                     .ok_or_else(|| Error::H3("no parent".into()))?;
@@ -252,6 +232,30 @@ impl PopulationLayer {
                 let each = people / children.len() as f64;
                 children.into_iter().map(|c| (c, each)).collect()
             };
+            Ok((cell_centre(*cell)?, shares))
+        })
+    }
+
+    /// A layer from counts, each placed by `place`: where it is (for its district) and the people
+    /// it puts in which cells. Those outside every district, when districts are given, are
+    /// answered by their place in `counts`, not counted.
+    fn counted<T>(
+        source: String,
+        counts: &[T],
+        districts: &[District],
+        resolution: u8,
+        place: impl Fn(&T) -> Result<(LonLat, Vec<(CellIndex, f64)>)>,
+    ) -> Result<(Self, Vec<usize>)> {
+        let finder = DistrictFinder::new(districts);
+        let mut cells: BTreeMap<(CellIndex, Option<u32>), f64> = BTreeMap::new();
+        let mut outside = Vec::new();
+        for (n, count) in counts.iter().enumerate() {
+            let (at, shares) = place(count)?;
+            let district = finder.find(at);
+            if !districts.is_empty() && district.is_none() {
+                outside.push(n);
+                continue;
+            }
             for (cell, people) in shares {
                 *cells.entry((cell, district)).or_default() += people;
             }
