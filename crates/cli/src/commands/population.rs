@@ -97,11 +97,12 @@ fn import(args: ImportArgs) -> Result<()> {
         bail!("nothing to import: no line gave a population");
     }
     store.set_population(&layer, &Actor::system())?;
+    let cells = layer.cells.len();
     writeln!(
         out,
-        "{:.0} people in {} cells at H3 resolution {}",
+        "{:.0} people in {cells} cell{} at H3 resolution {}",
         layer.total(),
-        layer.cells.len(),
+        if cells == 1 { "" } else { "s" },
         layer.resolution
     )?;
     for district in &layer.districts {

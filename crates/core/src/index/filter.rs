@@ -73,11 +73,6 @@ impl Filter {
         self
     }
 
-    /// The hazard asked for, if any.
-    pub fn hazard_asked(&self) -> Option<HazardType> {
-        self.hazard
-    }
-
     /// Only facilities holding at least `min_quantity` usable units of `item`.
     #[must_use]
     pub fn item(mut self, item: ItemId, min_quantity: u64) -> Self {

@@ -105,18 +105,6 @@ impl HazardKind {
             HazardKind::HazardousChemicalSite | HazardKind::GasStation | HazardKind::ChemicalPark
         )
     }
-
-    /// Whether it is an area (a zone) rather than a source.
-    pub fn is_area(self) -> bool {
-        matches!(
-            self,
-            HazardKind::FloodZone
-                | HazardKind::LandslideZone
-                | HazardKind::LiquefactionZone
-                | HazardKind::FaultZone
-                | HazardKind::StormSurgeZone
-        )
-    }
 }
 
 /// The least distance from a shelter to a secondary fire source, metres (the shelter design

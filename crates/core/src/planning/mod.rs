@@ -11,6 +11,6 @@ pub use coverage::{
 };
 pub use population::{
     CellPeople, DEFAULT_RESOLUTION, District, DistrictFinder, DistrictPeople, Dwelling, MAX_CELLS,
-    Placement, PopulationLayer, area_km2, cell_at, cell_centre, cells_in, resolution,
+    Placement, PopulationLayer, cell_at, cell_centre, cells_in, resolution,
 };
 pub use scenario::{Figures, MAX_DEMAND_MULTIPLIER, Outcome, Scenario, open_plans, run_scenario};

@@ -378,8 +378,3 @@ impl PopulationLayer {
         self.cells.iter().map(|c| c.people).sum()
     }
 }
-
-/// Square metres of a district's outline, for reports.
-pub fn area_km2(area: &MultiPolygon) -> f64 {
-    geo::GeodesicArea::geodesic_area_unsigned(area) / 1e6
-}
