@@ -155,6 +155,21 @@ fn a_write_on_one_server_is_seen_on_the_others() {
             health["facilities"].as_u64() == Some(before + 2)
         });
     }
+
+    // And a population layer: every server's coverage tiles move on to it.
+    let coverage = |port: u16| get(port, "/tiles/coverage.json")["tiles"][0].clone();
+    let versions: Vec<serde_json::Value> = [a, b, c].map(coverage).into();
+    let people = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/population-points.csv"
+    );
+    let (ok, out, err) = refuge(&["population", "import", people, "--store", &db.location]);
+    assert!(ok && out.contains("2600 people"), "{out}{err}");
+    for (port, version) in [a, b, c].into_iter().zip(versions) {
+        until(port, "/tiles/coverage.json", |tilejson| {
+            tilejson["tiles"][0] != version
+        });
+    }
 }
 
 /// 16 clients receive and issue one depot's water through two servers at once: no unit is lost

@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
         index: &index,
         base: &base,
         zones: &zones,
+        coverage: None,
         cancel: &refuge_tiles::Cancel::default(),
     };
     let mut group = c.benchmark_group("compress");

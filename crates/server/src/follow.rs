@@ -115,6 +115,7 @@ impl AppState {
                 }
                 Change::Movement(movement) => movements.push(movement),
                 Change::Backdrop => backdrop = true,
+                Change::Population => store.population_changed(),
             }
         }
         // What can fail is done before the ledger takes anything: a batch that fails is taken
@@ -175,6 +176,8 @@ impl AppState {
     fn reload(&self, index: &SpatialIndex, store: &Store) -> Result<(SpatialIndex, i64), ApiError> {
         let contents = store.load_from_primary()?;
         let through = contents.changes_through;
+        // The log that was pruned may have said the population changed too.
+        store.population_changed();
         let ledger = StockLedger::replay(contents.movements).map_err(ApiError::internal)?;
         let totals = ledger.usable_totals(Utc::now().date_naive());
         *self.ledger() = ledger;

@@ -5,6 +5,7 @@ mod auth;
 mod body;
 mod cache;
 pub mod config;
+mod coverage;
 mod error;
 mod events;
 mod follow;

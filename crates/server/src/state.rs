@@ -42,6 +42,8 @@ pub struct Shared {
     pub backdrop: Arc<ArcSwap<Backdrop>>,
     /// Hazard areas for tiles, made once per data version.
     pub zones: Arc<HazardZones>,
+    /// The population layer and its coverage, made once per change of what they come from.
+    pub coverage: Arc<crate::coverage::CoverageCache>,
     /// The item catalogue, for stock summaries.
     pub catalog: Arc<Catalog>,
     /// The stock movements and lots, for validating new movements.
@@ -175,6 +177,7 @@ impl AppState {
             index: Arc::new(LiveIndex::new(index)),
             backdrop: Arc::new(ArcSwap::from_pointee(backdrop)),
             zones: Arc::new(HazardZones::new()),
+            coverage: Arc::default(),
             catalog: Arc::new(catalog),
             ledger: Arc::new(Mutex::new(ledger)),
             store,
@@ -326,13 +329,14 @@ impl AppState {
             .ok_or_else(|| ApiError::internal("a movement was booked without a number"))
     }
 
-    /// The version a tileset's tiles are made from: the facility snapshot's, or for the base map,
-    /// which changes only with an import, the version it was last made at.
-    pub fn data_version(&self, tileset: Tileset, facilities: u64) -> u64 {
-        if tileset.follows_facilities() {
-            facilities
-        } else {
-            self.backdrop.load().version
+    /// The version a tileset's tiles are made from: the facility snapshot's; for the base map,
+    /// which changes only with an import, the version it was last made at; for coverage, one that
+    /// grows with each change of a facility or of the population layer.
+    pub fn data_version(&self, tileset: Tileset, index: &SpatialIndex) -> u64 {
+        match tileset {
+            Tileset::Facilities => index.version(),
+            Tileset::Base => self.backdrop.load().version,
+            Tileset::Coverage => crate::coverage::version(index, self.store.as_deref()),
         }
     }
 
@@ -345,7 +349,7 @@ impl AppState {
         cached: &CachedTile,
         version: u64,
     ) -> bool {
-        if !tileset.follows_facilities() {
+        if tileset != Tileset::Facilities {
             return cached.made() == version;
         }
         // A hazard source's area reaches past its position: its change touches every tile.
@@ -552,6 +556,7 @@ impl AppState {
             index: &snapshot,
             base: &backdrop.base,
             zones: &self.zones,
+            coverage: None,
             cancel: &self.stopping,
         };
         let mut made = 0;

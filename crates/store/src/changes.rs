@@ -14,6 +14,8 @@ pub enum Change {
     Movement(Movement),
     /// The base map or the credited sources changed (an import): read them again.
     Backdrop,
+    /// The population layer was replaced: read it again.
+    Population,
 }
 
 /// The changes after a point of the store's change log, in commit order.

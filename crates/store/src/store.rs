@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -88,6 +88,9 @@ pub struct Store {
     /// How many revocations this store has made: a token read from the database before a
     /// revocation committed is not remembered after it.
     revocations: AtomicUsize,
+    /// How many times the population layer changed since this process opened the store: through
+    /// it, or (on a shared store) through another server, as the change log reports.
+    population_changes: AtomicU64,
 }
 
 /// The database behind a store.
@@ -149,6 +152,7 @@ impl Store {
             backend,
             known_tokens: Mutex::default(),
             revocations: AtomicUsize::new(0),
+            population_changes: AtomicU64::new(0),
         }
     }
 
@@ -492,7 +496,7 @@ impl Store {
 
     /// Replaces the population layer, with an audit entry naming its source and sums.
     pub fn set_population(&self, layer: &PopulationLayer, actor: &Actor) -> Result<()> {
-        self.write(|tx| {
+        let written = self.write(|tx| {
             tx.put_population(layer)?;
             let summary = serde_json::json!({
                 "source": layer.source,
@@ -509,12 +513,27 @@ impl Store {
                 None,
                 Some(&summary),
             )
-        })
+        });
+        self.population_changed();
+        written
     }
 
-    /// The population layer, if one was imported.
+    /// The population layer, if one was imported; read from the primary, as the change that
+    /// announced it was.
     pub fn population(&self) -> Result<Option<PopulationLayer>> {
-        self.read(|tx| tx.population())
+        self.read_primary(|tx| tx.population())
+    }
+
+    /// Counts a change of the population layer that another server made (a shared store's
+    /// change log says so).
+    pub fn population_changed(&self) {
+        self.population_changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many times the population layer changed since the store was opened, as far as this
+    /// process knows: what was read before a change is stale after it.
+    pub fn population_generation(&self) -> u64 {
+        self.population_changes.load(Ordering::Relaxed)
     }
 
     /// Every kept plan, oldest first.

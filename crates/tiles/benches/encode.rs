@@ -23,6 +23,7 @@ fn bench(c: &mut Criterion) {
         index: &index,
         base: &base,
         zones: &zones,
+        coverage: None,
         cancel: &refuge_tiles::Cancel::default(),
     };
     let mut group = c.benchmark_group("encode");

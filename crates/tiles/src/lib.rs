@@ -30,7 +30,8 @@ pub fn tolerance(z: u8) -> f64 {
     1.0 + f64::from(14u8.saturating_sub(z)) * 0.5
 }
 
-/// What tiles are made from: the facility snapshot, the base map, and the hazard areas cache.
+/// What tiles are made from: the facility snapshot, the base map, the hazard areas cache and the
+/// coverage of the population.
 #[derive(Debug, Clone, Copy)]
 pub struct Sources<'a> {
     /// The facility index snapshot.
@@ -39,6 +40,8 @@ pub struct Sources<'a> {
     pub base: &'a BaseMap,
     /// Hazard areas, made once per data version.
     pub zones: &'a HazardZones,
+    /// Coverage of the population, when the store has a population layer.
+    pub coverage: Option<&'a refuge_core::planning::CoverageMap>,
     /// Set when the tile is no longer wanted.
     pub cancel: &'a Cancel,
 }
@@ -107,6 +110,7 @@ pub fn encode(tileset: Tileset, tile: TileCoord, sources: Sources<'_>) -> Result
         index,
         base,
         zones,
+        coverage,
         cancel,
     } = sources;
     if tile.z() > tileset.maxzoom() {
@@ -124,6 +128,6 @@ pub fn encode(tileset: Tileset, tile: TileCoord, sources: Sources<'_>) -> Result
     match tileset {
         Tileset::Facilities => facilities::facilities_tile(index, zones, tile, tolerance, cancel),
         Tileset::Base => base.tile(tile, tolerance, cancel),
-        Tileset::Coverage => coverage::coverage_tile(index, tile, tolerance, cancel),
+        Tileset::Coverage => coverage::coverage_tile(coverage, tile, tolerance, cancel),
     }
 }

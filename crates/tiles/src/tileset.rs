@@ -11,7 +11,7 @@ pub enum Tileset {
     Facilities,
     /// The base map from OpenStreetMap.
     Base,
-    /// H3 cells with values (coverage analysis).
+    /// The population's coverage by the shelters in service, on H3 cells.
     Coverage,
 }
 
@@ -128,10 +128,23 @@ const BOUNDARY_FIELDS: &[(&str, &str)] = &[
 ];
 
 const COVERAGE_FIELDS: &[(&str, &str)] = &[
-    ("cell", "String: H3 cell index"),
-    ("shelters", "Number: shelters in the cell"),
-    ("capacity", "Number: shelter places in the cell"),
-    ("available", "Number: free shelter places in the cell"),
+    (
+        "cell",
+        "String: H3 cell index (also the feature id); coarser cells at lower zooms sum the populated cells they hold",
+    ),
+    ("people", "Number: residents"),
+    (
+        "distance_m",
+        "Number: metres from its residents to the nearest shelter in service, a mean weighted by residents; absent when no shelter is in service",
+    ),
+    (
+        "covered_share",
+        "Number: share of its residents (0 to 1) within a shelter's service radius",
+    ),
+    (
+        "unprovided",
+        "Number: residents without a place when places are shared nearest first",
+    ),
 ];
 
 /// Below this zoom, facilities are aggregated by H3 cell.
@@ -159,12 +172,6 @@ impl Tileset {
                 name: name.to_owned(),
                 expected: Self::ALL.map(Tileset::name).join(", "),
             })
-    }
-
-    /// Whether its tiles change when facilities change. The base map does not: its tiles keep
-    /// their version (and stay cached, in the server and in browsers) across every write.
-    pub fn follows_facilities(self) -> bool {
-        !matches!(self, Tileset::Base)
     }
 
     /// The highest zoom it serves; clients overzoom beyond.
@@ -237,7 +244,7 @@ impl Tileset {
         ];
         const COVERAGE: &[LayerSpec] = &[LayerSpec {
             id: "cells",
-            description: "H3 cells with shelter capacity",
+            description: "Populated H3 cells: distance to the nearest shelter in service, share within a service radius, residents without a place",
             minzoom: 0,
             maxzoom: 14,
             fields: COVERAGE_FIELDS,

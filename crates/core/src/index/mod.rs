@@ -386,6 +386,11 @@ impl SpatialIndex {
         self.version
     }
 
+    /// The data version at which a facility last changed (stock movements leave it).
+    pub fn places_version(&self) -> u64 {
+        self.places_version
+    }
+
     /// What this snapshot changed on the map from the one it was made from.
     pub fn changed(&self) -> &Changed {
         &self.changed

@@ -3,12 +3,14 @@
 //! data (scenarios).
 
 mod coverage;
+mod coverage_map;
 mod population;
 mod scenario;
 
 pub use coverage::{
     AreaCoverage, CellCoverage, Coverage, CoverageOptions, DEFAULT_TARGET_SHARE, coverage,
 };
+pub use coverage_map::{CellFigures, CoverageMap};
 pub use population::{
     CellPeople, DEFAULT_RESOLUTION, District, DistrictFinder, DistrictPeople, Dwelling, MAX_CELLS,
     Placement, PopulationLayer, cell_at, cell_centre, cells_in, resolution,

@@ -3,11 +3,11 @@
 use geo::{Contains, MultiPolygon, Rect};
 use proptest::prelude::*;
 use refuge_core::planning::{
-    CoverageOptions, District, Dwelling, Placement, PopulationLayer, cell_at, cell_centre,
-    coverage, resolution,
+    CoverageMap, CoverageOptions, District, Dwelling, Placement, PopulationLayer, cell_at,
+    cell_centre, coverage, resolution,
 };
 use refuge_core::{
-    Designation, Facility, FacilityDetails, GreatCircle, LiveStatus, LonLat, SpatialIndex,
+    BBox, Designation, Facility, FacilityDetails, GreatCircle, LiveStatus, LonLat, SpatialIndex,
     doc_support::shelter,
 };
 
@@ -266,6 +266,34 @@ proptest! {
             prop_assert_eq!(d.shelters, shelters_here.len());
             let places: u64 = shelters_here.iter().filter_map(|f| f.shelter().unwrap().capacity()).map(u64::from).sum();
             prop_assert_eq!(d.places, places);
+        }
+
+        // As map cells: each cell, at every resolution, holds the sums of the cells under it,
+        // and their distance is the mean weighted by people.
+        let map = CoverageMap::of(&answer).unwrap();
+        for resolution in 0..=answer.resolution {
+            let level = h3o::Resolution::try_from(resolution).unwrap();
+            let mut sums: std::collections::HashMap<h3o::CellIndex, (f64, f64, f64, f64)> =
+                std::collections::HashMap::new();
+            for c in &answer.cells {
+                let sum = sums.entry(c.cell.parent(level).unwrap()).or_default();
+                sum.0 += c.people;
+                sum.1 += c.provided;
+                if c.covered { sum.2 += c.people; }
+                if c.distance_m.is_finite() { sum.3 += c.people * c.distance_m; }
+            }
+            let everywhere = BBox::new(-180.0, -85.0, 180.0, 85.0).unwrap();
+            prop_assert_eq!(map.cells_within(resolution, everywhere).count(), sums.len());
+            for (cell, (people, given, covered, metres)) in sums {
+                let got = map.figures(cell).unwrap();
+                prop_assert!((got.people - people).abs() < 1e-6);
+                prop_assert!((got.unprovided() - (people - given).max(0.0)).abs() < 1e-6);
+                prop_assert!((got.covered_share() - covered / people).abs() < 1e-9);
+                match got.distance_m() {
+                    Some(d) => prop_assert!((d - metres / people).abs() < 1e-6),
+                    None => prop_assert!(serving.is_empty()),
+                }
+            }
         }
     }
 }

@@ -82,7 +82,7 @@ async fn coverage_report(
     let store = state.shared_store()?;
     // Reading the layer and covering it are blocking work: off the async workers.
     tokio::task::spawn_blocking(move || {
-        let layer = store.population()?.ok_or_else(|| {
+        let layer = state.coverage.layer(&store)?.ok_or_else(|| {
             ApiError::not_found(
                 "the store has no population layer: import one with `refuge population import`",
             )
@@ -157,11 +157,11 @@ async fn scenario(
     // Geometry, coverage and the store's plans: blocking work, off the async workers.
     tokio::task::spawn_blocking(move || {
         let scenario = file.scenario(None).map_err(invalid)?;
-        let layer = store.population()?;
+        let layer = state.coverage.layer(&store)?;
         let plans = refuge_core::planning::open_plans(store.plans()?, &state.ledger());
         let outcome = run_scenario(
             &state.index.snapshot(),
-            layer.as_ref(),
+            layer.as_deref(),
             &scenario,
             &plans,
             state.config.max_analysis_cells,

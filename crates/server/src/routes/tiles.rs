@@ -43,7 +43,7 @@ async fn tilejson(
         )));
     };
     let tileset = Tileset::from_name(tileset)?;
-    let version = state.data_version(tileset, state.index.snapshot().version());
+    let version = state.data_version(tileset, &state.index.snapshot());
     let base_url = base_url(&state);
     let backdrop = state.backdrop.load();
     let body = tileset.tilejson(&base_url, version, backdrop.bounds, &backdrop.attribution);
@@ -108,7 +108,7 @@ async fn tile(
         .ok_or_else(|| ApiError::not_found(format!("no `{tile}`: tiles end in .mvt")))?;
     let coord = parse_coord(&z, &x, y, tileset)?;
     let snapshot = state.index.snapshot();
-    let version = state.data_version(tileset, snapshot.version());
+    let version = state.data_version(tileset, &snapshot);
     let key = (tileset, coord);
     let hit = state
         .tiles
@@ -131,21 +131,32 @@ async fn tile(
                     // stops.
                     let cancel = Arc::new(Cancel::within(Arc::clone(&state.stopping)));
                     let _give_up = GiveUpOnDrop(Arc::clone(&cancel));
-                    let job = TileJob {
+                    let mut job = TileJob {
                         tileset,
                         coord,
                         snapshot,
                         base: state.backdrop.load().base.clone(),
                         zones: state.zones.clone(),
+                        coverage: None,
                         cancel,
                     };
                     // A light tile takes less than the trip to a blocking thread and back.
                     let bytes = if job.is_light() {
                         job.encode()?
                     } else {
-                        tokio::task::spawn_blocking(move || job.encode())
-                            .await
-                            .map_err(ApiError::internal)??
+                        let state = state.clone();
+                        tokio::task::spawn_blocking(move || {
+                            if job.tileset == Tileset::Coverage {
+                                job.coverage = state.coverage.map(
+                                    &job.snapshot,
+                                    state.store.as_deref(),
+                                    state.config.max_analysis_cells,
+                                )?;
+                            }
+                            Ok::<_, ApiError>(job.encode()?)
+                        })
+                        .await
+                        .map_err(ApiError::internal)??
                     };
                     Ok::<_, ApiError>(state.tiles.insert(key, CachedTile::new(bytes, version)))
                 })
@@ -221,6 +232,8 @@ struct TileJob {
     snapshot: Arc<refuge_core::SpatialIndex>,
     base: Arc<refuge_tiles::BaseMap>,
     zones: Arc<refuge_tiles::HazardZones>,
+    /// The population's coverage, for a coverage tile.
+    coverage: Option<Arc<refuge_core::planning::CoverageMap>>,
     cancel: Arc<Cancel>,
 }
 
@@ -230,6 +243,7 @@ impl TileJob {
             index: &self.snapshot,
             base: &self.base,
             zones: &self.zones,
+            coverage: self.coverage.as_deref(),
             cancel: &self.cancel,
         }
     }

@@ -5,6 +5,9 @@ use refuge_core::LonLat;
 use refuge_core::planning::{CoverageOptions, District, PopulationLayer, coverage};
 use refuge_server::config::Config;
 
+use super::api::get_from;
+use super::mvt_decode::decode;
+use super::tiles::tile_of;
 use super::writes::{Fixture, fixture_with, send};
 
 /// A population of 1,000 points over Monaco in two districts, kept in the fixture's store.
@@ -285,4 +288,130 @@ async fn a_scenario_answers_before_and_after_and_never_touches_the_live_map() {
         let message = answer["error"]["message"].as_str().unwrap();
         assert!(message.contains(named), "{named}: {message}");
     }
+}
+
+/// The features of the coverage tiles at zoom `z` over the test population, by cell.
+async fn coverage_cells(
+    f: &Fixture,
+    z: u8,
+) -> std::collections::BTreeMap<u64, super::mvt_decode::Decoded> {
+    let (west, south, east, north) = (7.40, 43.72, 7.44, 43.76);
+    let (first, last) = (tile_of(z, west, north), tile_of(z, east, south));
+    let mut cells = std::collections::BTreeMap::new();
+    for x in first.x()..=last.x() {
+        for y in first.y()..=last.y() {
+            let uri = format!("/tiles/coverage/{z}/{x}/{y}.mvt");
+            let (status, _, bytes) = get_from(f.state.clone(), &uri, &[]).await;
+            assert!(status == 200 || status == 204, "{uri}: {status}");
+            for (layer, _, features) in decode(&bytes) {
+                assert_eq!(layer, "cells");
+                for feature in features {
+                    cells.insert(feature.id, feature);
+                }
+            }
+        }
+    }
+    cells
+}
+
+fn number(feature: &super::mvt_decode::Decoded, key: &str) -> f64 {
+    feature.tag(key).unwrap().parse().unwrap()
+}
+
+/// The `coverage` tiles: empty without a population; with one, each cell's residents, distance
+/// to the nearest shelter in service and residents without a place, as the analysis finds them,
+/// summed into coarser cells at lower zooms; and made again when a shelter closes.
+#[tokio::test]
+async fn coverage_tiles_show_the_analysis_per_cell_and_follow_the_shelters() {
+    let f = fixture_with(Config::default());
+    assert!(coverage_cells(&f, 14).await.is_empty(), "no population yet");
+    let (_, _, before) = send(&f.state, "GET", "/tiles/coverage.json", None, &[], None).await;
+
+    let layer = with_population(&f);
+    let (_, _, after) = send(&f.state, "GET", "/tiles/coverage.json", None, &[], None).await;
+    assert_ne!(
+        before["tiles"], after["tiles"],
+        "a new layer is a new version"
+    );
+    let expected = coverage(
+        &f.state.index.snapshot(),
+        &layer,
+        CoverageOptions::default(),
+    )
+    .unwrap();
+    let fine = coverage_cells(&f, 14).await;
+    // A cell on the line between the two districts is in the layer once for each.
+    let mut by_cell: std::collections::BTreeMap<u64, Vec<&refuge_core::planning::CellCoverage>> =
+        std::collections::BTreeMap::new();
+    for cell in &expected.cells {
+        by_cell.entry(u64::from(cell.cell)).or_default().push(cell);
+    }
+    assert!(
+        by_cell.len() < expected.cells.len(),
+        "some cells are shared"
+    );
+    assert_eq!(fine.len(), by_cell.len(), "every populated cell, once");
+    for (id, parts) in &by_cell {
+        let got = &fine[id];
+        let want = parts[0];
+        let people: f64 = parts.iter().map(|c| c.people).sum();
+        let provided: f64 = parts.iter().map(|c| c.provided).sum();
+        assert_eq!(got.tag("cell"), Some(want.cell.to_string().as_str()));
+        assert_eq!(number(got, "people"), people.round());
+        assert_eq!(number(got, "distance_m"), want.distance_m.round());
+        assert_eq!(
+            number(got, "unprovided"),
+            (people - provided).max(0.0).round()
+        );
+        assert_eq!(
+            number(got, "covered_share"),
+            if want.covered { 1.0 } else { 0.0 }
+        );
+    }
+
+    // Zoomed out, coarser cells hold the same residents.
+    let coarse = coverage_cells(&f, 9).await;
+    assert!(coarse.len() < fine.len());
+    let people: f64 = coarse.values().map(|c| number(c, "people")).sum();
+    assert!((people - 40_000.0).abs() <= coarse.len() as f64, "{people}");
+
+    // The shelter nearest the most people closes: their cells are further from one now.
+    let mut served: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
+    for cell in &expected.cells {
+        *served.entry(cell.nearest.unwrap().get()).or_default() += cell.people;
+    }
+    let (&busiest, _) = served.iter().max_by(|a, b| a.1.total_cmp(b.1)).unwrap();
+    let (status, _, body) = send(
+        &f.state,
+        "POST",
+        &format!("/api/v1/facilities/{busiest}/status"),
+        Some(&f.logistics),
+        &[],
+        Some(serde_json::json!({ "status": "closed", "reported_by": "warden Li" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, _, closed) = send(&f.state, "GET", "/tiles/coverage.json", None, &[], None).await;
+    assert_ne!(
+        closed["tiles"], after["tiles"],
+        "a closed shelter is a new version"
+    );
+    let now = coverage_cells(&f, 14).await;
+    // Another shelter may stand as near (the demo city has some at one place): never nearer,
+    // and further for some.
+    let mut further = 0;
+    for want in expected
+        .cells
+        .iter()
+        .filter(|c| c.nearest.unwrap().get() == busiest)
+    {
+        let cell = u64::from(want.cell);
+        let (was, is) = (
+            number(&fine[&cell], "distance_m"),
+            number(&now[&cell], "distance_m"),
+        );
+        assert!(is >= was, "cell {} is nearer a shelter", want.cell);
+        further += usize::from(is > was);
+    }
+    assert!(further > 0, "the closed shelter still counts");
 }

@@ -13,7 +13,7 @@ use super::api::{get, get_from, json, state};
 use super::mvt_decode::{area, decode};
 
 /// The z/x/y tile holding a position.
-fn tile_of(z: u8, lon: f64, lat: f64) -> TileCoord {
+pub fn tile_of(z: u8, lon: f64, lat: f64) -> TileCoord {
     let w = world(lon, lat);
     let n = f64::from(1u32 << z);
     TileCoord::new(z, (w.x * n) as u32, (w.y * n) as u32).unwrap()

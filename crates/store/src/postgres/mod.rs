@@ -527,6 +527,7 @@ impl Postgres {
                 ("removed", Some(id), _) => Change::Removed(facility_id(id)?),
                 ("movement", _, Some(body)) => Change::Movement(parse(&named, &body)?),
                 ("backdrop", _, _) => Change::Backdrop,
+                ("population", _, _) => Change::Population,
                 _ => {
                     return Err(Error::Corrupt {
                         what: named,
@@ -1052,6 +1053,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn put_population(&mut self, layer: &PopulationLayer) -> Result<()> {
+        self.log("population", None, None)?;
         self.tx.execute("DELETE FROM population_cells", &[])?;
         self.execute(
             "INSERT INTO population (id, body) VALUES (1, $1::text::jsonb)
