@@ -161,10 +161,10 @@ fn a_write_on_one_server_is_seen_on_the_others() {
     let versions: Vec<serde_json::Value> = [a, b, c].map(coverage).into();
     let people = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/population-points.csv"
+        "/../../tests/fixtures/population-monaco.csv"
     );
     let (ok, out, err) = refuge(&["population", "import", people, "--store", &db.location]);
-    assert!(ok && out.contains("2600 people"), "{out}{err}");
+    assert!(ok && out.contains("40360 people"), "{out}{err}");
     for (port, version) in [a, b, c].into_iter().zip(versions) {
         until(port, "/tiles/coverage.json", |tilejson| {
             tilejson["tiles"][0] != version

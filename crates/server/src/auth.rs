@@ -28,6 +28,12 @@ impl Caller {
 }
 
 impl Caller {
+    /// The caller, who must hold a token of any role.
+    pub fn require_any(self) -> Result<Actor, ApiError> {
+        self.0
+            .ok_or_else(|| unauthorized("this needs a bearer token (refuge token create)"))
+    }
+
     /// The caller, who must hold a token that may act as `role` (admins may do anything).
     pub fn require(self, role: Role) -> Result<Actor, ApiError> {
         let actor = self.0.ok_or_else(|| {

@@ -46,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(routes::analysis::routes())
         .merge(routes::activations::routes())
         .merge(routes::imports::routes())
+        .merge(routes::me::routes())
         .merge(routes::events::routes())
         .merge(routes::glyphs::routes())
         .merge(routes::web::routes())

@@ -128,22 +128,96 @@ struct ScenarioRequest {
     demand_multiplier: Option<f64>,
 }
 
+/// What a scenario changes, and its map for the planner's page.
+#[derive(Debug, Serialize, ToSchema)]
+struct ScenarioAnswer {
+    #[serde(flatten)]
+    outcome: Outcome,
+    /// The scenario on the map, a GeoJSON FeatureCollection: its draft zones (`role` zone) and
+    /// the facilities it changes, at their positions: out of service, depots cut off, and
+    /// facilities newly threatened (`role` out_of_service, cut_off or exposed).
+    #[schema(value_type = Object)]
+    map: serde_json::Value,
+}
+
+/// The scenario's draft zones and the facilities it changes, as GeoJSON features.
+fn scenario_map(
+    index: &refuge_core::SpatialIndex,
+    scenario: &refuge_core::planning::Scenario,
+    outcome: &Outcome,
+) -> serde_json::Value {
+    let feature = |geometry: geojson::Geometry, role: &str, facility: &refuge_core::Facility| {
+        serde_json::json!({
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {
+                "role": role,
+                "id": facility.id.get(),
+                "kind": facility.kind().as_str(),
+                "name_zh": facility.name.zh,
+                "name_en": facility.name.en,
+            },
+        })
+    };
+    let point = |f: &refuge_core::Facility| geojson::Geometry::from(&f.location.point());
+    let mut features: Vec<serde_json::Value> = scenario
+        .zones
+        .iter()
+        .map(|zone| {
+            let area = zone.hazard().and_then(|h| h.zone.as_ref());
+            feature(
+                area.map_or_else(|| point(zone), geojson::Geometry::from),
+                "zone",
+                zone,
+            )
+        })
+        .collect();
+    let mut marked = std::collections::BTreeSet::new();
+    let newly_exposed = outcome
+        .after
+        .exposed
+        .iter()
+        .filter(|id| !outcome.before.exposed.contains(id));
+    let roles = scenario
+        .out_of_service
+        .iter()
+        .map(|id| (id, "out_of_service"))
+        .chain(
+            outcome
+                .after
+                .depots_cut_off
+                .iter()
+                .map(|id| (id, "cut_off")),
+        )
+        .chain(newly_exposed.map(|id| (id, "exposed")));
+    for (id, role) in roles {
+        // Out of service before cut off before exposed: each facility once, by what tells most.
+        if marked.insert(*id) {
+            if let Some(facility) = index.get(*id) {
+                features.push(feature(point(facility), role, facility));
+            }
+        }
+    }
+    serde_json::json!({ "type": "FeatureCollection", "features": features })
+}
+
 /// Plays a stress test out on a copy of the current data (planner): draft zones in force,
 /// facilities out of service, more people. Answers figures before and after: coverage per
 /// district (with a population layer), the facilities hazards threaten, the depots cut off, and
-/// the kept plans that draw on them. The live map, its tiles and its residents never see it.
+/// the kept plans that draw on them; and the scenario on a map of its own. The live map, its
+/// tiles and its residents never see it.
 #[utoipa::path(post, path = "/api/v1/scenarios", tag = "planning",
     security(("bearer" = [])),
     request_body = ScenarioRequest,
     responses(
-        (status = 200, description = "Before and after", body = Outcome),
+        (status = 200, description = "Before and after", body = ScenarioAnswer),
         (status = 400, description = "A zone, a facility or the multiplier is wrong", body = ErrorBody),
     ))]
 async fn scenario(
     State(state): State<AppState>,
     Authorized(_, _): Authorized<Planner>,
     JsonBody(body): JsonBody<ScenarioRequest>,
-) -> Result<Json<Outcome>, ApiError> {
+) -> Result<Json<ScenarioAnswer>, ApiError> {
     let file = refuge_io::ScenarioFile {
         name: body.name,
         hazard: body.hazard,
@@ -159,15 +233,17 @@ async fn scenario(
         let scenario = file.scenario(None).map_err(invalid)?;
         let layer = state.coverage.layer(&store)?;
         let plans = refuge_core::planning::open_plans(store.plans()?, &state.ledger());
+        let index = state.index.snapshot();
         let outcome = run_scenario(
-            &state.index.snapshot(),
+            &index,
             layer.as_deref(),
             &scenario,
             &plans,
             state.config.max_analysis_cells,
         )
         .map_err(|e| invalid(e.to_string()))?;
-        Ok(Json(outcome))
+        let map = scenario_map(&index, &scenario, &outcome);
+        Ok(Json(ScenarioAnswer { outcome, map }))
     })
     .await
     .map_err(ApiError::internal)?

@@ -8,6 +8,7 @@ pub mod facilities;
 pub mod glyphs;
 pub mod health;
 pub mod imports;
+pub mod me;
 pub mod nearest;
 pub mod plans;
 pub mod quotas;

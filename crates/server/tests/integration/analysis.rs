@@ -214,6 +214,34 @@ async fn a_scenario_answers_before_and_after_and_never_touches_the_live_map() {
         "{outcome}"
     );
     assert!(ids(&outcome["after"]["depots_cut_off"]).contains(&depot.id.get()));
+    // Its map: the draft zone, the depot cut off and the shelter out of service, each where it is.
+    let role_of = |id: u64| {
+        outcome["map"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["id"] == id && f["properties"]["role"] != "zone")
+            .map(|f| {
+                (
+                    f["properties"]["role"].as_str().unwrap().to_owned(),
+                    f["geometry"]["coordinates"].clone(),
+                )
+            })
+    };
+    assert_eq!(
+        role_of(depot.id.get()),
+        Some(("cut_off".to_owned(), serde_json::json!([lon, lat])))
+    );
+    assert_eq!(role_of(shelter).unwrap().0, "out_of_service");
+    let zones: Vec<&serde_json::Value> = outcome["map"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["role"] == "zone")
+        .collect();
+    assert_eq!(zones.len(), 1);
+    assert_eq!(zones[0]["geometry"]["type"], "Polygon");
+    assert_eq!(zones[0]["properties"]["name_en"], "Draft flood");
     assert!(!ids(&outcome["before"]["depots_cut_off"]).contains(&depot.id.get()));
     let population = |side: &str| outcome[side]["total"]["population"].as_f64().unwrap();
     assert!((population("after") - 2.0 * population("before")).abs() < 1e-6);

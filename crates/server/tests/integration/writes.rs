@@ -180,6 +180,21 @@ async fn roles_are_enforced() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Each token can ask whom it belongs to and what it may do; no token cannot.
+    for (token, name, acts_as) in [
+        (&f.logistics, "logistics", json!(["logistics"])),
+        (&f.planner, "planner", json!(["planner"])),
+        (&f.admin, "admin", json!(["logistics", "planner", "admin"])),
+    ] {
+        let (status, _, me) = send(&f.state, "GET", "/api/v1/me", Some(token), &[], None).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        assert_eq!(me["name"], name);
+        assert_eq!(me["role"], name);
+        assert_eq!(me["acts_as"], acts_as);
+    }
+    let (status, _, _) = send(&f.state, "GET", "/api/v1/me", None, &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
