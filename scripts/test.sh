@@ -49,9 +49,11 @@ serve() { # serve STORE PORT
   echo "refuge serve did not answer on port $2" >&2; cat "$1.log" >&2; exit 1
 }
 
-# The demo city on a fresh store, and logistics and planner tokens for the tests that write.
+# The demo city on a fresh store, and logistics and planner tokens for the tests that write; a
+# population over it (a synthetic grid, tests/fixtures) for the planner's coverage and scenarios.
 token=$("$refuge" token create --role logistics --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
 planner=$("$refuge" token create --role planner --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
+"$refuge" population import tests/fixtures/population-monaco.csv --store "$work/refuge.db" >/dev/null
 serve "$work/refuge.db" "$port"
 
 # Thin real data: Beijing's shelters imported with no status or capacity (all on standby).

@@ -21,8 +21,10 @@ import {
   runNearest,
   wireHazard,
 } from './js/nearest.js';
+import { addPlanningLayers, renderPlanning, wirePlanning } from './js/planning.js';
 import { closePopup, openFacility, renderPopup } from './js/popups.js';
 import { renderSearchList, wireSearch } from './js/search.js';
+import { renderStaff, wireStaff } from './js/staff.js';
 
 /** The style has loaded: its label layers can be put in another language. */
 let styleReady = false;
@@ -38,6 +40,8 @@ function setLanguage(next) {
   renderSearchList();
   renderPopup();
   renderLogistics();
+  renderPlanning();
+  renderStaff();
   if (map) {
     localizeControls();
     if (styleReady) applyMapLanguage();
@@ -50,6 +54,8 @@ function wireInterface() {
   $('#clear').addEventListener('click', clearNearest);
   wireSearch();
   wireLogistics();
+  wirePlanning();
+  wireStaff();
   wireHazard();
   if (window.matchMedia('(min-width: 768px)').matches) {
     $('#layers-box').open = true;
@@ -98,6 +104,7 @@ async function main() {
     styleReady = true;
     addNearestLayers();
     addLogisticsLayers();
+    addPlanningLayers();
     applyMapLanguage();
     applyGroupVisibility();
     renderLayerToggles();

@@ -74,8 +74,9 @@ function getJson(path, signal) {
   return requestJson('GET', path, { signal });
 }
 
-/** The logistics API, for a signed-in officer: GET or POST `path` (under /api/v1). */
-export const logisticsApi = {
+/** The API for signed-in staff: GET or POST `path` (under /api/v1) with the tab's token, or
+ *  with `token` when one is given. */
+export const staffApi = {
   get: (path, token) => requestJson('GET', `/api/v1/${path}`, token ? { token } : {}),
   post: (path, body = null) => requestJson('POST', `/api/v1/${path}`, { body }),
 };

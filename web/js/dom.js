@@ -21,6 +21,21 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** A table with a caption, head cells and rows of cells, in a box that scrolls sideways. */
+export function dataTable(caption, head, rows, attrs = {}) {
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el(
+      'table',
+      { class: 'data', ...attrs },
+      el('caption', { text: caption }),
+      el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c))))),
+    ),
+  );
+}
+
 let statusTimer = 0;
 /** Shows `message` in #status, as an error if `kind` is 'error', for `lingerMs` (errors 8 s; 0: until replaced). */
 export function showStatus(message, kind = 'info', lingerMs = 4000) {

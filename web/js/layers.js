@@ -82,7 +82,7 @@ export function renderLayerToggles() {
 }
 
 /** Shows or hides every style layer of a group (`refuge:group` in their metadata). */
-function setGroupVisible(group, visible) {
+export function setGroupVisible(group, visible) {
   if (visible) hidden.delete(group);
   else hidden.add(group);
   if (!map) return;

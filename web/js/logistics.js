@@ -6,11 +6,12 @@
 
 /* global maplibregl */
 
-import { logisticsApi, pointOf, setStaffToken, staffToken } from './api.js';
-import { $, el, showStatus } from './dom.js';
+import { pointOf, staffApi } from './api.js';
+import { $, dataTable as table, el, showStatus } from './dom.js';
 import { displayName, formatDistance, formatNumber, lang, t } from './i18n.js';
 import { map } from './map.js';
 import { closePopup } from './popups.js';
+import { mayAct, onStaffChange } from './staff.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const PLAN_COLOUR = '#8a3ffc';
@@ -60,42 +61,18 @@ export function addLogisticsLayers() {
   drawPlan();
 }
 
-/** Wires the sign-in form, and signs in again with the tab's token after a reload. */
+/** Shows the panel when a member of staff who may act for logistics signs in, and empties it when
+ *  they sign out. */
 export function wireLogistics() {
-  $('#staff-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    signIn($('#staff-token').value.trim());
+  onStaffChange(async () => {
+    const allowed = mayAct('logistics');
+    if (allowed === state.signedIn) return;
+    Object.assign(state, { signedIn: allowed, shelter: null, supply: null, plan: null, road: [], shortages: [], expiring: [] });
+    state.sources.clear();
+    drawPlan();
+    if (allowed) await refreshTables();
+    else renderLogistics();
   });
-  $('#staff-out').addEventListener('click', signOut);
-  const token = staffToken();
-  if (token) signIn(token);
-  else renderLogistics();
-}
-
-async function signIn(token) {
-  if (!token) return;
-  try {
-    // Only a logistics token may read shortages: the answer tells whether this one can.
-    state.shortages = await logisticsApi.get('stock/shortages', token);
-  } catch (error) {
-    setStaffToken(null);
-    state.signedIn = false;
-    $('#staff-error').textContent = error.status === 401 || error.status === 403 ? t('staff.refused') : error.message;
-    renderLogistics();
-    return;
-  }
-  setStaffToken(token);
-  $('#staff-token').value = '';
-  $('#staff-error').textContent = '';
-  state.signedIn = true;
-  await refreshTables();
-}
-
-function signOut() {
-  setStaffToken(null);
-  Object.assign(state, { signedIn: false, shelter: null, supply: null, plan: null, road: [], shortages: [], expiring: [] });
-  state.sources.clear();
-  drawPlan();
   renderLogistics();
 }
 
@@ -106,7 +83,7 @@ export async function selectShelter(id) {
   state.sources.clear();
   drawPlan();
   await run(async () => {
-    const feature = await logisticsApi.get(`facilities/${encodeURIComponent(id)}`);
+    const feature = await staffApi.get(`facilities/${encodeURIComponent(id)}`);
     noteItemNames(feature.properties?.stock);
     state.shelter = { id: Number(id), name: displayName(feature.properties ?? {}), at: pointOf(feature) };
     await refreshShelter();
@@ -120,8 +97,8 @@ async function refreshShelter() {
   if (!state.shelter) return;
   const id = state.shelter.id;
   const [supply, road] = await Promise.all([
-    logisticsApi.get(`stock/supply?facility=${id}`),
-    logisticsApi.get(`shipments?facility=${id}`),
+    staffApi.get(`stock/supply?facility=${id}`),
+    staffApi.get(`shipments?facility=${id}`),
   ]);
   state.supply = supply;
   state.road = road;
@@ -132,8 +109,8 @@ async function refreshShelter() {
 async function refreshTables() {
   await run(async () => {
     const [shortages, expiring] = await Promise.all([
-      logisticsApi.get('stock/shortages'),
-      logisticsApi.get('stock/expiring?within_days=30'),
+      staffApi.get('stock/shortages'),
+      staffApi.get('stock/expiring?within_days=30'),
     ]);
     state.shortages = shortages;
     state.expiring = expiring;
@@ -165,7 +142,7 @@ async function planResupply(event) {
     return;
   }
   await run(async () => {
-    state.plan = await logisticsApi.post('plans/resupply', { destination: state.shelter.id, needs });
+    state.plan = await staffApi.post('plans/resupply', { destination: state.shelter.id, needs });
     await placeSources();
   });
   drawPlan();
@@ -174,7 +151,7 @@ async function planResupply(event) {
 /** Looks up where each of the plan's sources is, and what its items are called. */
 async function placeSources() {
   const ids = [...new Set((state.plan?.dispatches ?? []).map((d) => d.from))].filter((id) => !state.sources.has(id));
-  const features = await Promise.all(ids.map((id) => logisticsApi.get(`facilities/${id}`)));
+  const features = await Promise.all(ids.map((id) => staffApi.get(`facilities/${id}`)));
   for (const feature of features) {
     noteItemNames(feature.properties?.stock);
     state.sources.set(Number(feature.properties.id ?? feature.id), {
@@ -187,7 +164,7 @@ async function placeSources() {
 /** Takes a step on the plan: `reserve`, `dispatch` or `release`. */
 async function stepPlan(step) {
   await run(async () => {
-    state.plan = await logisticsApi.post(`plans/${encodeURIComponent(state.plan.id)}/${step}`);
+    state.plan = await staffApi.post(`plans/${encodeURIComponent(state.plan.id)}/${step}`);
     await refreshShelter();
   });
   drawPlan();
@@ -197,8 +174,8 @@ async function stepPlan(step) {
 /** Books a shipment's arrival, all of it. */
 async function receive(shipment) {
   await run(async () => {
-    await logisticsApi.post(`shipments/${encodeURIComponent(shipment.shipment)}/receive`, { received: quantityOf(shipment) });
-    if (state.plan) state.plan = await logisticsApi.get(`plans/${encodeURIComponent(state.plan.id)}`);
+    await staffApi.post(`shipments/${encodeURIComponent(shipment.shipment)}/receive`, { received: quantityOf(shipment) });
+    if (state.plan) state.plan = await staffApi.get(`plans/${encodeURIComponent(state.plan.id)}`);
     await refreshShelter();
   });
   await refreshTables();
@@ -250,26 +227,9 @@ function drawPlan() {
   }
 }
 
-/** A table with a caption, head cells and rows of cells. */
-function table(caption, head, rows, attrs = {}) {
-  return el(
-    'div',
-    { class: 'table-wrap' },
-    el(
-      'table',
-    { class: 'data', ...attrs },
-    el('caption', { text: caption }),
-    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col', text: h })))),
-      el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c))))),
-    ),
-  );
-}
-
 /** The panel, in the page's language. */
 export function renderLogistics() {
   const section = $('#logistics');
-  $('#staff-form').hidden = state.signedIn;
-  $('#staff-in').hidden = !state.signedIn;
   section.hidden = !state.signedIn;
   if (!state.signedIn) return;
   section.setAttribute('aria-busy', state.busy ? 'true' : 'false');

@@ -23,7 +23,8 @@ let current = null;
 let hazard = '';
 /** Whether the resident chose the hazard (an activation then no longer sets it). */
 let hazardChosen = false;
-const HAZARDS = ['earthquake', 'flood', 'waterlogging', 'typhoon', 'fire', 'landslide', 'chemical', 'public_health'];
+/** The emergencies a resident (or a planner's scenario) may name. */
+export const HAZARDS = ['earthquake', 'flood', 'waterlogging', 'typhoon', 'fire', 'landslide', 'chemical', 'public_health'];
 
 /** Fills the hazard choice, takes the emergency in force as its default, and asks again when it changes. */
 export async function wireHazard() {

@@ -111,6 +111,6 @@ test('a logistics officer plans, dispatches and receives a resupply from the pan
   assert.ok(done.dispatches.every((d) => d.progress === 'arrived'), JSON.stringify(done.dispatches));
   await page.screenshot({ path: path.join(OUT, 'logistics-received.png') });
   // The one error the browser reports is the refused sign-in's 401.
-  const unexpected = errors.filter((e) => !(e.includes('401') && e.includes('/api/v1/stock/shortages')));
+  const unexpected = errors.filter((e) => !(e.includes('401') && e.includes('/api/v1/me')));
   assert.deepEqual(unexpected, []);
 });

@@ -102,6 +102,12 @@ pub const PAGE: &[PageFile] = &[
         "text/javascript; charset=utf-8"
     ),
     page_file!(
+        "/js/planning.js",
+        Web,
+        "js/planning.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
         "/js/popups.js",
         Web,
         "js/popups.js",
@@ -111,6 +117,12 @@ pub const PAGE: &[PageFile] = &[
         "/js/search.js",
         Web,
         "js/search.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/js/staff.js",
+        Web,
+        "js/staff.js",
         "text/javascript; charset=utf-8"
     ),
     page_file!(

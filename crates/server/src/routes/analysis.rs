@@ -134,7 +134,7 @@ struct ScenarioAnswer {
     #[serde(flatten)]
     outcome: Outcome,
     /// The scenario on the map, a GeoJSON FeatureCollection: its draft zones (`role` zone) and
-    /// the facilities it changes, at their positions: out of service, depots cut off, and
+    /// the facilities it changes, at their positions: out of service, depots newly cut off, and
     /// facilities newly threatened (`role` out_of_service, cut_off or exposed).
     #[schema(value_type = Object)]
     map: serde_json::Value,
@@ -173,23 +173,24 @@ fn scenario_map(
         })
         .collect();
     let mut marked = std::collections::BTreeSet::new();
-    let newly_exposed = outcome
-        .after
-        .exposed
-        .iter()
-        .filter(|id| !outcome.before.exposed.contains(id));
+    let newly = |after: &[refuge_core::FacilityId], before: &[refuge_core::FacilityId]| {
+        after
+            .iter()
+            .filter(|id| !before.contains(id))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    let cut_off = newly(
+        &outcome.after.depots_cut_off,
+        &outcome.before.depots_cut_off,
+    );
+    let exposed = newly(&outcome.after.exposed, &outcome.before.exposed);
     let roles = scenario
         .out_of_service
         .iter()
         .map(|id| (id, "out_of_service"))
-        .chain(
-            outcome
-                .after
-                .depots_cut_off
-                .iter()
-                .map(|id| (id, "cut_off")),
-        )
-        .chain(newly_exposed.map(|id| (id, "exposed")));
+        .chain(cut_off.iter().map(|id| (id, "cut_off")))
+        .chain(exposed.iter().map(|id| (id, "exposed")));
     for (id, role) in roles {
         // Out of service before cut off before exposed: each facility once, by what tells most.
         if marked.insert(*id) {
