@@ -7,13 +7,13 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 # Debian's Chromium drives the browser tests (playwright cannot download its own browser here);
 # a small CJK font lets the page's Chinese labels render in screenshots; GDAL's ogrinfo reads the
-# PostgreSQL store's layers as QGIS does.
-if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! command -v ogrinfo >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
+# PostgreSQL store's layers as QGIS does; PROJ's cs2cs checks Refuge's projections.
+if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! command -v ogrinfo >/dev/null || ! command -v cs2cs >/dev/null || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl gdal-bin >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl gdal-bin proj-bin >/dev/null
   else
-    echo "the tests need Debian's chromium, a CJK font, curl and gdal-bin: sudo apt-get install chromium fonts-wqy-microhei curl gdal-bin" >&2
+    echo "the tests need Debian's chromium, a CJK font, curl, gdal-bin and proj-bin: sudo apt-get install chromium fonts-wqy-microhei curl gdal-bin proj-bin" >&2
     exit 1
   fi
 fi
@@ -26,6 +26,7 @@ trap stop_postgres EXIT
 settings=$(REFUGE_PG_PORT="${REFUGE_PG_PORT:-18442}" ./scripts/postgres.sh start "$pgdata")
 for setting in $settings; do export "${setting?}"; done
 export REFUGE_REQUIRE_POSTGRES=1
+export REFUGE_REQUIRE_PROJ=1
 
 cargo test --workspace
 

@@ -8,6 +8,7 @@ mod integration {
     pub mod layers;
     pub mod logistics;
     pub mod planning;
+    pub mod projections;
     pub mod queries;
     pub mod safety;
 }

@@ -8,7 +8,7 @@ use refuge_core::Facility;
 use crate::mapping::{ImportOptions, Placement, to_facility};
 use crate::report::{ImportReport, Location};
 use crate::sink::ImportSink;
-use crate::{Error, Import, Result};
+use crate::{Error, Import, Result, TextEncoding};
 
 /// Which columns hold the position. Unset columns are found by name: `lon`, `lng`, `longitude`,
 /// `x`, or any column whose name starts with `lon`; likewise for latitude.
@@ -36,7 +36,7 @@ pub fn stream_csv(
     sink: &mut dyn ImportSink,
 ) -> Result<ImportReport> {
     let dataset = options.dataset.clone();
-    let (mut reader, header) = open(input, &dataset)?;
+    let (mut reader, header) = open(input, &dataset, options.encoding)?;
     let lon_at = find_column(
         &header,
         columns.lon.as_deref(),
@@ -76,11 +76,10 @@ pub fn stream_csv(
             .iter()
             .zip(record.iter())
             .map(|(name, bytes)| {
-                std::str::from_utf8(bytes)
-                    .map(|text| (name.clone(), text.to_owned()))
-                    .map_err(|_| {
-                        format!("column `{name}` is not UTF-8 text (save the file as UTF-8)")
-                    })
+                options
+                    .encoding
+                    .decode(bytes, name)
+                    .map(|text| (name.clone(), text.into_owned()))
             })
             .collect::<Result<_, String>>()
         {
@@ -123,21 +122,34 @@ pub fn stream_csv(
     Ok(report)
 }
 
-/// A CSV reader (flexible rows, trimmed fields) and its header, without a byte-order mark.
-pub(crate) fn open<R: Read>(input: R, dataset: &str) -> Result<(csv::Reader<R>, Vec<String>)> {
+/// A CSV reader (flexible rows, trimmed fields) and its header in `encoding`, without a
+/// byte-order mark.
+pub(crate) fn open<R: Read>(
+    input: R,
+    dataset: &str,
+    encoding: TextEncoding,
+) -> Result<(csv::Reader<R>, Vec<String>)> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(input);
+    let unreadable = |message: String| Error::Csv {
+        dataset: dataset.to_owned(),
+        message: format!("cannot read the header: {message}"),
+    };
     let header = reader
-        .headers()
-        .map_err(|e| Error::Csv {
-            dataset: dataset.to_owned(),
-            message: format!("cannot read the header: {e}"),
-        })?
+        .byte_headers()
+        .map_err(|e| unreadable(e.to_string()))?
         .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
-        .collect();
+        .enumerate()
+        .map(|(n, bytes)| {
+            let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+            encoding
+                .decode(bytes, &format!("header field {}", n + 1))
+                .map(|name| name.into_owned())
+                .map_err(unreadable)
+        })
+        .collect::<Result<_>>()?;
     Ok((reader, header))
 }
 

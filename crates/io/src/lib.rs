@@ -5,6 +5,7 @@ mod catalog;
 mod chain;
 mod csv;
 pub mod demo;
+mod encoding;
 mod error;
 mod format;
 mod geojson;
@@ -18,6 +19,7 @@ mod stock;
 
 pub use catalog::read_catalog;
 pub use csv::{CsvColumns, read_csv, stream_csv, write_csv};
+pub use encoding::TextEncoding;
 pub use error::{Error, Result};
 pub use format::InputFormat;
 pub use geojson::{

@@ -160,6 +160,8 @@ pub struct ImportOptions {
     pub dataset: String,
     /// The CRS positions are given in.
     pub crs: Crs,
+    /// The text encoding of the attributes (CSV; GeoJSON is UTF-8 by its standard).
+    pub encoding: crate::TextEncoding,
     /// The kind of records without a `kind` field.
     pub kind: Option<FacilityKind>,
     /// Column names that differ from field names.
@@ -174,10 +176,18 @@ impl ImportOptions {
         Self {
             dataset: dataset.into(),
             crs,
+            encoding: crate::TextEncoding::Utf8,
             kind: None,
             mapping: Mapping::default(),
             reported_at: Utc::now(),
         }
+    }
+
+    /// Attributes are in this text encoding.
+    #[must_use]
+    pub fn encoding(mut self, encoding: crate::TextEncoding) -> Self {
+        self.encoding = encoding;
+        self
     }
 
     /// Records without a `kind` are of this kind.

@@ -84,6 +84,9 @@ pub struct ImportReport {
     /// parent that is no depot, a loop, a parent not in the input. Accepted all the same.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chain: Vec<String>,
+    /// What the reader of the data should know, such as a datum converted only approximately.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     seen_positions: HashMap<(i64, i64), Location>,
     #[serde(skip)]
@@ -182,6 +185,9 @@ impl fmt::Display for ImportReport {
             self.rejected_count(),
             self.duplicates.len()
         )?;
+        for note in &self.notes {
+            writeln!(f, "  note: {note}")?;
+        }
         const SHOWN: usize = 20;
         for rejection in self.rejected.iter().take(SHOWN) {
             writeln!(f, "  rejected {}: {}", rejection.at, rejection.reason)?;

@@ -102,6 +102,7 @@ impl ImportSpec {
         let mut checked = crate::chain::ChainCheck::new(sink);
         let mut report = self.read(input, &mut checked)?;
         report.chain = checked.problems();
+        report.notes.extend(self.options.crs.datum_note());
         Ok(report)
     }
 

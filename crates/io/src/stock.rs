@@ -47,7 +47,7 @@ pub struct StockRow {
 /// `quantity`, and optionally `lot` and `expires` (YYYY-MM-DD). A bad row goes into the report
 /// with its line; a file without the required columns is an error.
 pub fn read_stock_csv(input: impl Read, dataset: &str) -> Result<(Vec<StockRow>, ImportReport)> {
-    let (mut reader, header) = crate::csv::open(input, dataset)?;
+    let (mut reader, header) = crate::csv::open(input, dataset, crate::TextEncoding::Utf8)?;
     let header: Vec<String> = header.iter().map(|h| h.to_lowercase()).collect();
     let column = |name: &str, required: bool| -> Result<Option<usize>> {
         match header.iter().position(|h| h == name) {

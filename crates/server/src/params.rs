@@ -68,6 +68,22 @@ pub fn within<T: PartialOrd + Display + Copy>(
     }
 }
 
+/// The `crs` parameter of an answer in longitude and latitude: WGS84 unless given; a projection
+/// is refused (answers are GeoJSON, in degrees).
+pub fn lon_lat_crs(crs: Option<refuge_core::Crs>) -> Result<refuge_core::Crs, ApiError> {
+    match crs {
+        None => Ok(refuge_core::Crs::Wgs84),
+        Some(crs) if crs.is_projected() => Err(ApiError::bad_request(
+            "bad_parameter",
+            format!(
+                "`crs`: {crs} is a projection; positions here are longitude and latitude: \
+                 wgs84, cgcs2000, gcj02 or bd09"
+            ),
+        )),
+        Some(crs) => Ok(crs),
+    }
+}
+
 /// A yes-or-no parameter: `true`, `false`, `1`, `0`, `yes`, `no`; given with no value, yes.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(try_from = "String")]

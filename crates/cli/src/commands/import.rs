@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use refuge_core::{Crs, FacilityKind};
 use refuge_io::{
     BaseFeature, BaseLayer, CsvColumns, Import, ImportReport, ImportSink, ImportSpec, InputFormat,
-    Mapping, Outcome, read_stock_csv, write_geojson,
+    Mapping, Outcome, TextEncoding, read_stock_csv, write_geojson,
 };
 use refuge_store::{Actor, Store};
 use serde_json::Value;
@@ -24,10 +24,16 @@ pub struct Args {
     /// Their format; told from the extension if not given [geojson, ndjson, csv, osm].
     #[arg(long, value_parser = parse::<InputFormat>)]
     format: Option<InputFormat>,
-    /// The CRS positions are in [wgs84, cgcs2000, gcj02, bd09]. Chinese map apps give gcj02
-    /// (AMap, Tencent) or bd09 (Baidu); they are converted to WGS84.
+    /// The CRS positions are in [wgs84, cgcs2000, gcj02, bd09, or EPSG:NNNN]. Chinese map apps
+    /// give gcj02 (AMap, Tencent) or bd09 (Baidu); surveys give Gauss–Krüger zones of CGCS2000
+    /// (EPSG:4491–4554), Xi'an 1980 (EPSG:2327–2390) or Beijing 1954 (EPSG:2401–2442,
+    /// 21413–21483); also UTM (EPSG:326NN, 327NN) and Web Mercator (EPSG:3857). All are
+    /// converted to WGS84.
     #[arg(long, default_value = "wgs84", value_parser = parse::<Crs>)]
     crs: Crs,
+    /// The text encoding of a CSV's attributes [utf-8, gbk, gb18030].
+    #[arg(long, default_value = "utf-8", value_parser = parse::<TextEncoding>)]
+    encoding: TextEncoding,
     /// The kind of records that have no `kind` column [shelter, reserve, micro_storage, hazard, poi].
     #[arg(long, value_parser = parse::<FacilityKind>)]
     kind: Option<FacilityKind>,
@@ -126,7 +132,9 @@ fn import_one(args: &Args, file: &Path, destination: &Destination) -> Result<()>
         let (field, column) = Mapping::parse_pair(pair)?;
         mapping = mapping.with(field, column);
     }
-    let mut options = refuge_io::ImportOptions::new(dataset.clone(), args.crs).mapping(mapping);
+    let mut options = refuge_io::ImportOptions::new(dataset.clone(), args.crs)
+        .mapping(mapping)
+        .encoding(args.encoding);
     options.kind = args.kind;
     let spec = ImportSpec {
         format,
@@ -211,7 +219,8 @@ fn server_path(args: &Args, spec: &ImportSpec, dataset: &str) -> String {
     }
     let mut pairs = vec![
         ("format", spec.format.as_str().to_owned()),
-        ("crs", spec.options.crs.as_str().to_owned()),
+        ("crs", spec.options.crs.to_string()),
+        ("encoding", spec.options.encoding.as_str().to_owned()),
     ];
     if let Some(kind) = args.kind {
         pairs.push(("kind", kind.as_str().to_owned()));

@@ -63,6 +63,12 @@ pub struct NearestArgs {
 pub fn run(query: Query) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let Query::Nearest(args) = query;
+    anyhow::ensure!(
+        !args.crs.is_projected(),
+        "--crs {}: a projection; --lon and --lat are longitude and latitude (wgs84, cgcs2000, \
+         gcj02 or bd09)",
+        args.crs
+    );
     let origin = args.crs.to_wgs84(args.lon, args.lat)?;
     let mut filter = Filter::default()
         .open_only(args.open)

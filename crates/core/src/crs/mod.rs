@@ -3,30 +3,55 @@
 //! Refuge stores WGS84. Chinese sources come in GCJ-02 (AMap, Tencent, WeChat) or BD-09 (Baidu);
 //! each import states its CRS and is converted on the way in. CGCS2000 (EPSG:4490) differs from
 //! WGS84 by centimetres, far below what a facility map resolves, so it converts as the identity.
+//! Files may also come in a projection, by EPSG code (see [`Projected`]).
 
 mod bd09;
 mod china;
 mod gcj02;
+mod projected;
 
-use crate::{LonLat, Result};
+use std::str::FromStr;
+
+use crate::{Error, LonLat, Result};
 
 pub use china::in_mainland_china;
+pub use projected::Projected;
 
-crate::named_enum! {
-    /// A coordinate reference system positions can arrive in or be asked for.
-    pub enum Crs ("coordinate reference system") {
-        /// WGS84 longitude/latitude, EPSG:4326: what Refuge stores.
-        Wgs84 = "wgs84" | "epsg:4326" | "EPSG:4326" | "4326",
-        /// China Geodetic Coordinate System 2000, EPSG:4490.
-        Cgcs2000 = "cgcs2000" | "epsg:4490" | "EPSG:4490" | "4490",
-        /// The GCJ-02 datum of AMap, Tencent and WeChat maps (国测局坐标, "Mars coordinates").
-        Gcj02 = "gcj02" | "GCJ-02" | "gcj-02",
-        /// Baidu's BD-09, a further offset of GCJ-02.
-        Bd09 = "bd09" | "BD-09" | "bd-09",
-    }
+/// A coordinate reference system positions can arrive in or be asked for: longitude and latitude
+/// in a datum, or easting and northing in a projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Crs {
+    /// WGS84 longitude/latitude, EPSG:4326: what Refuge stores.
+    Wgs84,
+    /// China Geodetic Coordinate System 2000, EPSG:4490.
+    Cgcs2000,
+    /// The GCJ-02 datum of AMap, Tencent and WeChat maps (国测局坐标, "Mars coordinates").
+    Gcj02,
+    /// Baidu's BD-09, a further offset of GCJ-02.
+    Bd09,
+    /// A projection, in metres: Gauss–Krüger zones, UTM, Web Mercator.
+    Projected(Projected),
 }
 
 impl Crs {
+    /// The systems of longitude and latitude.
+    pub const GEOGRAPHIC: [Crs; 4] = [Crs::Wgs84, Crs::Cgcs2000, Crs::Gcj02, Crs::Bd09];
+
+    /// Whether positions in it are easting and northing in metres rather than longitude and
+    /// latitude.
+    pub fn is_projected(self) -> bool {
+        matches!(self, Crs::Projected(_))
+    }
+
+    /// When positions in it convert to WGS84 only approximately, a sentence saying so and by how
+    /// much.
+    pub fn datum_note(self) -> Option<String> {
+        match self {
+            Crs::Projected(projected) => projected.datum_note(),
+            _ => None,
+        }
+    }
+
     /// Converts a longitude/latitude pair given in this CRS to WGS84, validating the result.
     ///
     /// ```
@@ -37,21 +62,111 @@ impl Crs {
     /// # Ok::<(), refuge_core::Error>(())
     /// ```
     pub fn to_wgs84(self, lon: f64, lat: f64) -> Result<LonLat> {
+        if let Crs::Projected(projected) = self {
+            return projected.to_wgs84(lon, lat);
+        }
         let input = LonLat::new(lon, lat)?;
         match self {
-            Crs::Wgs84 | Crs::Cgcs2000 => Ok(input),
+            Crs::Wgs84 | Crs::Cgcs2000 | Crs::Projected(_) => Ok(input),
             Crs::Gcj02 => gcj02::to_wgs84(input),
             Crs::Bd09 => gcj02::to_wgs84(bd09::to_gcj02(input)?),
         }
     }
 
-    /// Converts a WGS84 position into this CRS, as `[lon, lat]`.
+    /// Converts a WGS84 position into this CRS, as `[lon, lat]` (or `[easting, northing]` in a
+    /// projection: not a number where the projection does not reach).
     pub fn from_wgs84(self, p: LonLat) -> [f64; 2] {
         match self {
             Crs::Wgs84 | Crs::Cgcs2000 => p.into(),
             Crs::Gcj02 => gcj02::from_wgs84(p).into(),
             Crs::Bd09 => bd09::from_gcj02(gcj02::from_wgs84(p)).into(),
+            Crs::Projected(projected) => projected.project(p).unwrap_or([f64::NAN; 2]),
         }
+    }
+
+    /// Its name: `wgs84`, `cgcs2000`, `gcj02`, `bd09` or `epsg:NNNN`.
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Crs::Wgs84 => "wgs84".into(),
+            Crs::Cgcs2000 => "cgcs2000".into(),
+            Crs::Gcj02 => "gcj02".into(),
+            Crs::Bd09 => "bd09".into(),
+            Crs::Projected(projected) => projected.to_string().into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Crs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl FromStr for Crs {
+    type Err = Error;
+
+    /// A name (`wgs84`, `cgcs2000`, `gcj02`, `bd09`, with `-` or any case) or an EPSG code
+    /// (`EPSG:4527`, `epsg:4326` or `4527`).
+    fn from_str(word: &str) -> Result<Self> {
+        let wanted = word
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' ', '_'], "");
+        let code = wanted.strip_prefix("epsg:").unwrap_or(&wanted);
+        match code {
+            "wgs84" | "4326" => Ok(Crs::Wgs84),
+            "cgcs2000" | "4490" => Ok(Crs::Cgcs2000),
+            "gcj02" => Ok(Crs::Gcj02),
+            "bd09" => Ok(Crs::Bd09),
+            _ => match code.parse::<u32>() {
+                Ok(number) => Projected::from_code(number).map(Crs::Projected),
+                Err(_) => Err(Error::UnknownName {
+                    what: "coordinate reference system",
+                    value: word.to_owned(),
+                    expected: "wgs84, cgcs2000, gcj02, bd09, or EPSG:NNNN".into(),
+                }),
+            },
+        }
+    }
+}
+
+impl serde::Serialize for Crs {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Crs {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// In the OpenAPI document: a string, a name or an EPSG code.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Crs {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A coordinate reference system: wgs84, cgcs2000, gcj02, bd09, or EPSG:NNNN for a \
+                 projection (Gauss–Krüger zones of CGCS2000, Xi'an 1980 and Beijing 1954; UTM; \
+                 Web Mercator)",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Crs {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Crs")
     }
 }
 
@@ -97,7 +212,7 @@ mod tests {
         ];
         for (lon, lat) in places {
             let wgs = LonLat::new(lon, lat).unwrap();
-            for crs in Crs::ALL {
+            for crs in Crs::GEOGRAPHIC {
                 let [x, y] = crs.from_wgs84(wgs);
                 let back = crs.to_wgs84(x, y).unwrap();
                 let error_m = GreatCircle.distance_m(wgs, back);

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use refuge_core::{Crs, FacilityDetails, FacilityKind, GreatCircle, LonLat, PoiKind};
 use refuge_io::{
-    BaseLayer, CsvColumns, Error, GeoJsonTarget, ImportOptions, Location, read_csv, read_geojson,
-    read_ndjson, read_osm, write_geojson,
+    BaseLayer, CsvColumns, Error, GeoJsonTarget, ImportOptions, Location, TextEncoding, read_csv,
+    read_geojson, read_ndjson, read_osm, write_geojson,
 };
 
 fn shared(relative: &str) -> Option<PathBuf> {
@@ -248,6 +248,96 @@ fn a_csv_without_position_columns_or_in_another_encoding_says_so() {
         "{:?}",
         import.report.rejected
     );
+}
+
+/// A GBK file: read as UTF-8, each row is refused by line and column and the refusal names GBK;
+/// read with its encoding, the Chinese names arrive intact; a UTF-8 file said to be GBK is
+/// refused rather than stored as mojibake.
+#[test]
+fn attribute_encodings_are_decoded_or_refused_never_garbled() {
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(
+        "id,lon,lat,名称,备注\n1,116.40,39.91,天安门广场避难场所,一级\n2,116.30,39.95,海淀公园,\n",
+    );
+    assert!(!unmappable);
+    let mapped =
+        || shelters().mapping(refuge_io::Mapping::default().with(refuge_io::Field::NameZh, "名称"));
+    // As UTF-8: refused, naming the line, the column and the encoding it reads as.
+    let import = read_csv(&*gbk, &CsvColumns::default(), &mapped()).unwrap_err();
+    assert!(
+        import.to_string().contains("GBK"),
+        "the header names the encoding: {import}"
+    );
+    let (gbk_rows, _, _) = encoding_rs::GBK
+        .encode("id,lon,lat,name_zh\n1,116.40,39.91,天安门广场避难场所\n2,116.30,39.95,plain\n");
+    let import = read_csv(&*gbk_rows, &CsvColumns::default(), &shelters()).unwrap();
+    assert_eq!(import.report.accepted, 1, "the ASCII row goes on");
+    let refusal = &import.report.rejected[0];
+    assert_eq!(refusal.at, Location::Line(2));
+    assert!(
+        refusal.reason.contains("`name_zh`")
+            && refusal.reason.contains("天安门广场避难场所")
+            && refusal.reason.contains("--encoding gbk"),
+        "{}",
+        refusal.reason
+    );
+
+    // With its encoding: intact.
+    for encoding in [TextEncoding::Gbk, TextEncoding::Gb18030] {
+        let import = read_csv(&*gbk, &CsvColumns::default(), &mapped().encoding(encoding)).unwrap();
+        assert_eq!(import.report.accepted, 2, "{:?}", import.report.rejected);
+        let names: Vec<&str> = import
+            .facilities
+            .iter()
+            .filter_map(|f| f.name.zh.as_deref())
+            .collect();
+        assert_eq!(names, ["天安门广场避难场所", "海淀公园"]);
+    }
+
+    // UTF-8 said to be GBK: refused, never mojibake.
+    let utf8 = "id,lon,lat,name_zh\n1,116.40,39.91,天安门广场避难场所\n";
+    let import = read_csv(
+        utf8.as_bytes(),
+        &CsvColumns::default(),
+        &shelters().encoding(TextEncoding::Gbk),
+    )
+    .unwrap();
+    assert_eq!(import.report.accepted, 0);
+    assert!(
+        import.report.rejected[0].reason.contains("is UTF-8 text"),
+        "{:?}",
+        import.report.rejected
+    );
+    assert_eq!(TextEncoding::from_label("936"), Some(TextEncoding::Gbk));
+    assert_eq!(TextEncoding::from_label("UTF-8"), Some(TextEncoding::Utf8));
+    assert_eq!("utf-8".parse::<TextEncoding>().unwrap(), TextEncoding::Utf8);
+}
+
+/// A CSV of positions in a Gauss–Krüger zone imports where the WGS84 positions are, and a row
+/// outside the zone is refused by line.
+#[test]
+fn a_csv_in_a_gauss_kruger_zone_lands_where_its_wgs84_twin_does() {
+    let zone: Crs = "EPSG:4527".parse().unwrap();
+    let places = [(116.3975, 39.9087), (116.2, 40.1), (117.1, 39.6)];
+    let mut csv = String::from("id,x,y\n");
+    for (n, (lon, lat)) in places.iter().enumerate() {
+        let [x, y] = zone.from_wgs84(LonLat::new(*lon, *lat).unwrap());
+        csv.push_str(&format!("{},{x:.4},{y:.4}\n", n + 1));
+    }
+    csv.push_str("9,40512345.0,4419000.0\n");
+    let import = read_csv(
+        csv.as_bytes(),
+        &CsvColumns::default(),
+        &ImportOptions::new("gk", zone).kind(FacilityKind::Shelter),
+    )
+    .unwrap();
+    assert_eq!(import.report.accepted, 3, "{:?}", import.report.rejected);
+    for (facility, (lon, lat)) in import.facilities.iter().zip(places) {
+        let error = GreatCircle.distance_m(facility.location, LonLat::new(lon, lat).unwrap());
+        assert!(error < 0.01, "{error} m");
+        assert_eq!(facility.source.crs, zone);
+    }
+    assert_eq!(import.report.rejected[0].at, Location::Line(5));
+    assert!(import.report.rejected[0].reason.contains("zone number 40"));
 }
 
 #[test]

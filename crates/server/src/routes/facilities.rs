@@ -56,7 +56,7 @@ async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<FacilityPage>, ApiError> {
-    let crs = query.crs.unwrap_or(Crs::Wgs84);
+    let crs = crate::params::lon_lat_crs(query.crs)?;
     let mut filter = Filter::default();
     if let Some(kind) = query.kind {
         filter = filter.kind(kind);
@@ -142,7 +142,7 @@ async fn one(
     Path(id): Path<String>,
     Query(query): Query<DetailQuery>,
 ) -> Result<Response, ApiError> {
-    let crs = query.crs.unwrap_or(Crs::Wgs84);
+    let crs = crate::params::lon_lat_crs(query.crs)?;
     let id = parse_id(&id)?;
     let snapshot = state.index.snapshot();
     let facility = snapshot

@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use http_body_util::BodyExt;
 use refuge_core::{Crs, FacilityKind};
-use refuge_io::{BaseLayer, CsvColumns, ImportOptions, ImportSpec, InputFormat, Mapping};
+use refuge_io::{
+    BaseLayer, CsvColumns, ImportOptions, ImportSpec, InputFormat, Mapping, TextEncoding,
+};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
@@ -82,7 +84,10 @@ fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
             .map_err(|e| ApiError::bad_request("bad_parameter", format!("`map`: {e}")))?;
         mapping = mapping.with(field, column);
     }
-    let mut options = ImportOptions::new(dataset, crs).mapping(mapping);
+    let encoding: TextEncoding = parsed(pairs, "encoding")?.unwrap_or_default();
+    let mut options = ImportOptions::new(dataset, crs)
+        .mapping(mapping)
+        .encoding(encoding);
     options.kind = parsed::<FacilityKind>(pairs, "kind")?;
     let layer = parsed::<BaseLayer>(pairs, "layer")?;
     if layer.is_some() && options.kind.is_some() {
@@ -112,6 +117,8 @@ fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
         ("format" = String, Query, description = "geojson, ndjson, csv or osm",
             pattern = "^(geojson|ndjson|csv|osm)$"),
         ("crs" = inline(Option<Crs>), Query, description = "The file's CRS (default wgs84)"),
+        ("encoding" = Option<String>, Query, description = "CSV: the attributes' text encoding, utf_8 (default), gbk or gb18030",
+            pattern = "^(utf_8|utf-8|utf8|gbk|cp936|gb18030)$"),
         ("kind" = inline(Option<FacilityKind>), Query, description = "The kind of every record"),
         ("layer" = inline(Option<BaseLayer>), Query, description = "A base-map layer instead of facilities"),
         ("lon_col" = Option<String>, Query, description = "CSV: the longitude column"),

@@ -63,7 +63,7 @@ async fn nearest(
     State(state): State<AppState>,
     Query(query): Query<NearestQuery>,
 ) -> Result<Json<NearestResponse>, ApiError> {
-    let crs = query.crs.unwrap_or(Crs::Wgs84);
+    let crs = crate::params::lon_lat_crs(query.crs)?;
     let lon = within("lon", query.lon, -180.0..=180.0)?;
     let lat = within("lat", query.lat, -90.0..=90.0)?;
     let origin = crs

@@ -223,6 +223,22 @@ fn cases(shelter: u64, depot: u64) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/api/v1/nearest?lon=7.4&lat=43.7&crs=EPSG:4527",
+            Anonymous,
+            "",
+            400,
+            "projection",
+        ),
+        case(
+            "GET",
+            "/api/v1/facilities?crs=epsg:3857",
+            Anonymous,
+            "",
+            400,
+            "projection",
+        ),
+        case(
+            "GET",
             "/api/v1/nearest?lon=7.4&lat=43.7&item=bottled_water&min_qty=-5",
             Anonymous,
             "",
@@ -677,6 +693,14 @@ fn cases(shelter: u64, depot: u64) -> Vec<Case> {
             "lon,lat\n1,2\n",
             400,
             "crs",
+        ),
+        case(
+            "POST",
+            "/api/v1/import?dataset=x.csv&format=csv&encoding=latin1",
+            Admin,
+            "lon,lat\n1,2\n",
+            400,
+            "encoding",
         ),
         case(
             "POST",
