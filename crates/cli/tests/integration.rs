@@ -677,3 +677,198 @@ fn beijing_coverage_per_district_equals_brute_force() {
     ]);
     assert!(!ok && err.contains("/nonexistent.toml"), "{err}");
 }
+
+/// The proof for planners' formats: Beijing's real shelters, converted to WGS84 and
+/// written by GDAL's `ogr2ogr` as a Shapefile in CGCS2000 3° Gauss–Krüger zone 39 (EPSG:4527)
+/// with GBK attributes, import with their Chinese names intact, and every nearest answer equals
+/// the WGS84 source's to a centimetre; exported as a GeoPackage, `ogrinfo` counts them all.
+#[cfg(feature = "gdal")]
+#[test]
+fn a_gbk_shapefile_in_zone_39_answers_as_its_wgs84_source() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cn");
+    let shelters = data.join("shelters-beijing-gcj02.csv");
+    if !shelters.exists() {
+        eprintln!(
+            "SKIPPED: {} is absent; this needs ../shared/data",
+            shelters.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let run = |args: &[&str]| {
+        let (ok, out, err) = refuge(args);
+        assert!(ok, "refuge {args:?}: {err}");
+        out
+    };
+    let tool = |program: &str, args: &[&str]| {
+        let output = Command::new(program).args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // The WGS84 source: the real positions, each named in Chinese (the list has no names), as
+    // a CSV for ogr2ogr and as Refuge data.
+    run(&[
+        "import",
+        shelters.to_str().unwrap(),
+        "--crs",
+        "gcj02",
+        "--kind",
+        "shelter",
+        "-o",
+        &at("converted.geojson"),
+    ]);
+    run(&[
+        "export",
+        "--format",
+        "csv",
+        "--data",
+        &at("converted.geojson"),
+        "-o",
+        &at("converted.csv"),
+    ]);
+    let converted = std::fs::read_to_string(at("converted.csv")).unwrap();
+    let mut named = String::from("source_id,name_zh,lon,lat\n");
+    for (n, line) in converted.lines().skip(1).enumerate() {
+        let columns: Vec<&str> = line.split(',').collect();
+        named.push_str(&format!(
+            "bj{n},北京应急避难场所第{n}号,{},{}\n",
+            columns[4], columns[5]
+        ));
+    }
+    std::fs::write(at("wgs84.csv"), named).unwrap();
+    run(&[
+        "import",
+        &at("wgs84.csv"),
+        "--kind",
+        "shelter",
+        "-o",
+        &at("wgs84.geojson"),
+    ]);
+    tool(
+        "ogr2ogr",
+        &[
+            "-f",
+            "ESRI Shapefile",
+            "-oo",
+            "X_POSSIBLE_NAMES=lon",
+            "-oo",
+            "Y_POSSIBLE_NAMES=lat",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+            "-s_srs",
+            "EPSG:4326",
+            "-t_srs",
+            "EPSG:4527",
+            "-lco",
+            "ENCODING=CP936",
+            &at("zone39.shp"),
+            &at("wgs84.csv"),
+        ],
+    );
+    let dbf = std::fs::read(dir.path().join("zone39.dbf")).unwrap();
+    let (gbk_name, _, _) = encoding_rs::GBK.encode("北京应急避难场所第7号");
+    assert!(
+        dbf.windows(gbk_name.len()).any(|w| w == &*gbk_name),
+        "the table is GBK"
+    );
+
+    let report = run(&[
+        "import",
+        &at("zone39.shp"),
+        "--kind",
+        "shelter",
+        "-o",
+        &at("zone39.geojson"),
+    ]);
+    let wgs84: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(at("wgs84.geojson")).unwrap()).unwrap();
+    let count = wgs84["features"].as_array().unwrap().len();
+    assert!(
+        report.contains(&format!("{count} accepted, 0 rejected")),
+        "{report}"
+    );
+
+    // Nearest answers at points across the city: the same shelters, the same metres.
+    for (lon, lat) in [
+        (116.3975, 39.9087),
+        (116.2, 40.1),
+        (116.65, 39.9),
+        (115.98, 39.72),
+        (116.45, 40.35),
+    ] {
+        let ask = |data: &str| -> Vec<(String, f64)> {
+            let out = run(&[
+                "query",
+                "nearest",
+                "--lon",
+                &lon.to_string(),
+                "--lat",
+                &lat.to_string(),
+                "--kind",
+                "shelter",
+                "-k",
+                "10",
+                "--json",
+                "--data",
+                data,
+            ]);
+            let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
+            answer["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["properties"]["name"]["zh"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        f["properties"]["distance_m"].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let (from_source, from_shapefile) = (ask(&at("wgs84.geojson")), ask(&at("zone39.geojson")));
+        assert_eq!(from_source.len(), 10);
+        for ((name, metres), (gk_name, gk_metres)) in from_source.iter().zip(&from_shapefile) {
+            assert_eq!(name, gk_name, "at {lon},{lat}");
+            assert!(
+                !name.is_empty() && !name.is_ascii(),
+                "a Chinese name: {name}"
+            );
+            assert!(
+                (metres - gk_metres).abs() <= 0.01,
+                "{name}: {metres} vs {gk_metres}"
+            );
+        }
+    }
+
+    // Exported as a GeoPackage for QGIS: every shelter, in WGS 84.
+    run(&[
+        "export",
+        "--format",
+        "gpkg",
+        "--data",
+        &at("zone39.geojson"),
+        "-o",
+        &at("city.gpkg"),
+    ]);
+    let info = tool("ogrinfo", &["-ro", "-so", &at("city.gpkg"), "shelters"]);
+    assert!(info.contains(&format!("Feature Count: {count}")), "{info}");
+    assert!(info.contains("WGS 84"), "{info}");
+    // And read into a store: GDAL's SQLite and the store's live side by side.
+    let report = run(&[
+        "import",
+        &at("city.gpkg"),
+        "--source-layer",
+        "shelters",
+        "--store",
+        &at("city.db"),
+    ]);
+    assert!(report.contains(&format!("{count} accepted")), "{report}");
+}

@@ -183,7 +183,7 @@ fn find_column(
 
 /// The exported columns and their HXL hashtags (Humanitarian Exchange Language), for the optional
 /// second header row that humanitarian tools read.
-const COLUMNS: [(&str, &str); 17] = [
+pub(crate) const COLUMNS: [(&str, &str); 17] = [
     ("id", "#meta+id"),
     ("kind", "#loc+type"),
     ("name_zh", "#loc+name+i_zh"),
@@ -223,33 +223,36 @@ pub fn write_csv(facilities: &[Facility], hxl: bool, output: impl Write) -> Resu
             .map_err(failed)?;
     }
     for f in facilities {
-        let shelter = f.shelter();
-        let capacity = shelter.and_then(|s| s.capacity()).map(|c| c.to_string());
-        let occupancy = shelter.map(|s| s.occupancy.to_string());
-        writer
-            .write_record([
-                f.id.to_string(),
-                f.kind().to_string(),
-                f.name.zh.clone().unwrap_or_default(),
-                f.name.en.clone().unwrap_or_default(),
-                format!("{:.7}", f.location.lon()),
-                format!("{:.7}", f.location.lat()),
-                f.designation.to_string(),
-                f.status.status.to_string(),
-                f.status.reported_at.to_rfc3339(),
-                f.reserve().map(|d| d.tier.to_string()).unwrap_or_default(),
-                capacity.unwrap_or_default(),
-                occupancy.unwrap_or_default(),
-                f.hazard().map(|h| h.risk.to_string()).unwrap_or_default(),
-                f.admin.community.clone().unwrap_or_default(),
-                f.source.dataset.clone(),
-                f.source.record.clone().unwrap_or_default(),
-                f.source.crs.to_string(),
-            ])
-            .map_err(failed)?;
+        writer.write_record(column_values(f)).map_err(failed)?;
     }
     writer.flush().map_err(|e| Error::Write {
         what: "CSV".into(),
         source: e,
     })
+}
+
+/// A facility's values of the exported [`COLUMNS`], as text (empty where it has none).
+pub(crate) fn column_values(f: &Facility) -> [String; 17] {
+    let shelter = f.shelter();
+    let capacity = shelter.and_then(|s| s.capacity()).map(|c| c.to_string());
+    let occupancy = shelter.map(|s| s.occupancy.to_string());
+    [
+        f.id.to_string(),
+        f.kind().to_string(),
+        f.name.zh.clone().unwrap_or_default(),
+        f.name.en.clone().unwrap_or_default(),
+        format!("{:.7}", f.location.lon()),
+        format!("{:.7}", f.location.lat()),
+        f.designation.to_string(),
+        f.status.status.to_string(),
+        f.status.reported_at.to_rfc3339(),
+        f.reserve().map(|d| d.tier.to_string()).unwrap_or_default(),
+        capacity.unwrap_or_default(),
+        occupancy.unwrap_or_default(),
+        f.hazard().map(|h| h.risk.to_string()).unwrap_or_default(),
+        f.admin.community.clone().unwrap_or_default(),
+        f.source.dataset.clone(),
+        f.source.record.clone().unwrap_or_default(),
+        f.source.crs.to_string(),
+    ]
 }

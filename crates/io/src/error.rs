@@ -88,6 +88,23 @@ pub enum Error {
         /// What the destination said.
         message: String,
     },
+    /// A format only GDAL reads, in a build without it.
+    #[error(
+        "{format} files are read through GDAL, and this refuge was built without it: build it \
+         with `cargo build --release -p refuge-cli --features gdal` (needs Debian's libgdal-dev)"
+    )]
+    NeedsGdal {
+        /// The format.
+        format: String,
+    },
+    /// A file GDAL cannot open or read, or a layer that is not there.
+    #[error("{dataset}: {message}")]
+    Gdal {
+        /// The dataset.
+        dataset: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A model rule broken by an option rather than by a record.
     #[error(transparent)]
     Model(#[from] refuge_core::Error),

@@ -145,7 +145,7 @@ pub fn stream_ndjson(
 }
 
 /// One feature: converted, handed to the sink, and reported.
-fn take(
+pub(crate) fn take(
     report: &mut ImportReport,
     at: Location,
     feature: Value,

@@ -8,6 +8,8 @@ pub mod demo;
 mod encoding;
 mod error;
 mod format;
+#[cfg(feature = "gdal")]
+mod gdal;
 mod geojson;
 mod mapping;
 pub mod osm;
@@ -17,6 +19,8 @@ mod scenario;
 mod sink;
 mod stock;
 
+#[cfg(feature = "gdal")]
+pub use crate::gdal::{ExportFormat, describe_layers, write_gdal};
 pub use catalog::read_catalog;
 pub use csv::{CsvColumns, read_csv, stream_csv, write_csv};
 pub use encoding::TextEncoding;

@@ -2,15 +2,16 @@
 //! written straight into a store, so that a file of any size is read in bounded memory.
 
 use std::io::Read;
+use std::path::Path;
 
 use refuge_core::Facility;
 
-use crate::Result;
 use crate::csv::CsvColumns;
 use crate::format::InputFormat;
 use crate::geojson::GeoJsonTarget;
 use crate::mapping::ImportOptions;
 use crate::report::ImportReport;
+use crate::{Error, Result};
 use refuge_core::{BaseFeature, BaseLayer};
 
 /// What a sink did with one record.
@@ -79,6 +80,8 @@ pub struct ImportSpec {
     pub columns: CsvColumns,
     /// GeoJSON: base-map features of this layer instead of facilities.
     pub layer: Option<BaseLayer>,
+    /// A source GDAL reads that holds several layers: the one to read.
+    pub source_layer: Option<String>,
 }
 
 impl ImportSpec {
@@ -106,11 +109,44 @@ impl ImportSpec {
         Ok(report)
     }
 
-    fn read(&self, input: impl Read + Send, sink: &mut dyn ImportSink) -> Result<ImportReport> {
-        let target = match self.layer {
+    /// Reads the file at `path` like [`ImportSpec::run`]; the formats GDAL reads are read only
+    /// this way, from the file (a Shapefile needs the files beside it).
+    pub fn run_file(&self, path: &Path, sink: &mut dyn ImportSink) -> Result<ImportReport> {
+        if !self.format.needs_gdal() {
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            return self.run(std::io::BufReader::new(file), sink);
+        }
+        #[cfg(feature = "gdal")]
+        {
+            let mut checked = crate::chain::ChainCheck::new(sink);
+            let mut report = crate::gdal::stream_gdal(
+                path,
+                self.source_layer.as_deref(),
+                self.target(),
+                &self.options,
+                &mut checked,
+            )?;
+            report.chain = checked.problems();
+            Ok(report)
+        }
+        #[cfg(not(feature = "gdal"))]
+        Err(Error::NeedsGdal {
+            format: self.format.to_string(),
+        })
+    }
+
+    fn target(&self) -> GeoJsonTarget {
+        match self.layer {
             Some(layer) => GeoJsonTarget::Base(layer),
             None => GeoJsonTarget::Facilities,
-        };
+        }
+    }
+
+    fn read(&self, input: impl Read + Send, sink: &mut dyn ImportSink) -> Result<ImportReport> {
+        let target = self.target();
         match self.format {
             InputFormat::Csv => crate::csv::stream_csv(input, &self.columns, &self.options, sink),
             InputFormat::GeoJson => {
@@ -120,6 +156,14 @@ impl ImportSpec {
                 crate::geojson::stream_ndjson(input, target, &self.options, sink)
             }
             InputFormat::Osm => crate::osm::stream_osm(input, &self.options, sink),
+            // Read from their file, with `run_file`.
+            format if cfg!(feature = "gdal") => Err(Error::Gdal {
+                dataset: self.options.dataset.clone(),
+                message: format!("{format} is read from its file, not from a stream"),
+            }),
+            format => Err(Error::NeedsGdal {
+                format: format.to_string(),
+            }),
         }
     }
 }

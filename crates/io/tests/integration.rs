@@ -5,4 +5,5 @@
 mod integration {
     pub mod demo;
     pub mod files;
+    pub mod gdal;
 }

@@ -16,6 +16,14 @@ use crate::dataset::Dataset;
 enum ExportFormat {
     Geojson,
     Csv,
+    /// A GeoPackage, a layer per kind and one of hazard zones (needs the `gdal` feature).
+    Gpkg,
+    /// Shapefiles in the folder --output names, one per layer (needs the `gdal` feature).
+    Shp,
+    /// FlatGeobuf, every facility in one layer (needs the `gdal` feature).
+    Fgb,
+    /// KML, a layer per kind and one of hazard zones (needs the `gdal` feature).
+    Kml,
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,10 +72,20 @@ pub fn run(args: Args) -> Result<()> {
         .cloned()
         .collect();
     facilities.sort_by_key(|f| f.id);
+    let through_gdal = match args.format {
+        ExportFormat::Geojson | ExportFormat::Csv => None,
+        ExportFormat::Gpkg => Some("gpkg"),
+        ExportFormat::Shp => Some("shp"),
+        ExportFormat::Fgb => Some("fgb"),
+        ExportFormat::Kml => Some("kml"),
+    };
+    if let Some(format) = through_gdal {
+        return export_through_gdal(&facilities, format, args.output.as_deref());
+    }
     let output = output(&args)?;
     match args.format {
-        ExportFormat::Geojson => write_geojson(&facilities, args.crs, output)?,
         ExportFormat::Csv => write_csv(&facilities, args.hxl, output)?,
+        _ => write_geojson(&facilities, args.crs, output)?,
     }
     if let Some(path) = &args.output {
         eprintln!(
@@ -112,4 +130,34 @@ fn export_layer(args: &Args, layer: BaseLayer) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes `facilities` in a format GDAL writes (`gpkg`, `shp`, `fgb`, `kml`) to `output`.
+#[cfg(feature = "gdal")]
+fn export_through_gdal(
+    facilities: &[refuge_core::Facility],
+    format: &str,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    let path = output.with_context(|| format!("--format {format} writes a file: give --output"))?;
+    let format: refuge_io::ExportFormat = format.parse()?;
+    for (layer, count) in refuge_io::write_gdal(facilities, format, path)? {
+        eprintln!(
+            "wrote {count} features to layer {layer} of {}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "gdal"))]
+fn export_through_gdal(
+    _: &[refuge_core::Facility],
+    format: &str,
+    _: Option<&std::path::Path>,
+) -> Result<()> {
+    Err(refuge_io::Error::NeedsGdal {
+        format: format.to_owned(),
+    }
+    .into())
 }

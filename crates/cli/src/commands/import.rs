@@ -77,6 +77,10 @@ pub struct Args {
     /// Print the report as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// A source with several layers (a GeoPackage, a KML with folders, …): the layer to read.
+    /// Without it, such a source is refused with its layers listed.
+    #[arg(long, value_name = "NAME")]
+    source_layer: Option<String>,
 }
 
 pub fn parse<T: std::str::FromStr<Err = refuge_core::Error>>(text: &str) -> Result<T, String> {
@@ -144,20 +148,33 @@ fn import_one(args: &Args, file: &Path, destination: &Destination) -> Result<()>
             lat: args.lat_col.clone(),
         },
         layer: args.layer,
+        source_layer: args.source_layer.clone(),
     };
-    let opened = File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let progress = progress_bar(&opened, file);
-    let input = progress.wrap_read(BufReader::new(opened));
+    let (input, progress) = if format.needs_gdal() {
+        if matches!(destination, Destination::Server(_)) {
+            bail!(
+                "{format} files are read here, through GDAL, not by the server: write them as \
+                 GeoJSON with `refuge import {} -o FILE.geojson`, then send that",
+                file.display()
+            );
+        }
+        (Input::File(file), ProgressBar::hidden())
+    } else {
+        let opened = File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let progress = progress_bar(&opened, file);
+        let stream = progress.wrap_read(BufReader::new(opened));
+        (Input::Stream(Box::new(stream)), progress)
+    };
     let mut out = std::io::stdout().lock();
     let summary = match destination {
         Destination::Server(server) => {
             let path = server_path(args, &spec, &dataset);
-            let answer = call(server, "POST", &path, Body::Stream(Box::new(input)), None)?;
+            let answer = call(server, "POST", &path, Body::Stream(input.stream()?), None)?;
             progress.finish_and_clear();
             answer
         }
         Destination::Store(store) if args.stock => {
-            let (rows, mut report) = read_stock_csv(input, &dataset)?;
+            let (rows, mut report) = read_stock_csv(input.stream()?, &dataset)?;
             progress.finish_and_clear();
             let booked =
                 store.import_stock(&dataset, rows, &mut report, &Actor::system(), |_| Ok(()))?;
@@ -167,7 +184,7 @@ fn import_one(args: &Args, file: &Path, destination: &Destination) -> Result<()>
             let source = spec.source(args.attribution.clone());
             let imported = store
                 .import(&source, &Actor::system(), false, |sink| {
-                    spec.run(input, sink)
+                    input.run(&spec, sink)
                 })?
                 .with_context(|| format!("nothing of {} was imported", file.display()))?;
             progress.finish_and_clear();
@@ -175,7 +192,7 @@ fn import_one(args: &Args, file: &Path, destination: &Destination) -> Result<()>
         }
         Destination::File(path) => {
             let mut import = Import::new(&dataset);
-            import.report = spec.run(input, &mut import)?;
+            import.report = input.run(&spec, &mut import)?;
             progress.finish_and_clear();
             let output =
                 File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -192,13 +209,13 @@ fn import_one(args: &Args, file: &Path, destination: &Destination) -> Result<()>
             serde_json::json!({ "report": import.report, "base": import.base.len() })
         }
         Destination::ReportOnly if args.stock => {
-            let (_, report) = read_stock_csv(input, &dataset)?;
+            let (_, report) = read_stock_csv(input.stream()?, &dataset)?;
             progress.finish_and_clear();
             serde_json::json!({ "report": report })
         }
         Destination::ReportOnly => {
             let mut counted = Counted::default();
-            let report = spec.run(input, &mut counted)?;
+            let report = input.run(&spec, &mut counted)?;
             progress.finish_and_clear();
             serde_json::json!({ "report": report, "base": counted.base })
         }
@@ -209,6 +226,29 @@ fn import_one(args: &Args, file: &Path, destination: &Destination) -> Result<()>
         print_summary(&mut out, &summary)?;
     }
     Ok(())
+}
+
+/// What an import reads: the file as a stream (behind its progress bar), or the file itself for
+/// the formats GDAL reads (a Shapefile needs the files beside it).
+enum Input<'a> {
+    Stream(Box<dyn std::io::Read + Send>),
+    File(&'a Path),
+}
+
+impl Input<'_> {
+    fn run(self, spec: &ImportSpec, sink: &mut dyn ImportSink) -> refuge_io::Result<ImportReport> {
+        match self {
+            Input::Stream(stream) => spec.run(stream, sink),
+            Input::File(path) => spec.run_file(path, sink),
+        }
+    }
+
+    fn stream(self) -> Result<Box<dyn std::io::Read + Send>> {
+        match self {
+            Input::Stream(stream) => Ok(stream),
+            Input::File(path) => bail!("{} is not read as a stream", path.display()),
+        }
+    }
 }
 
 /// The import request for a running server: the file's settings as query parameters.

@@ -144,15 +144,14 @@ fn seed_store(store: &Store, path: &std::path::Path) -> Result<()> {
         options: refuge_io::ImportOptions::new(dataset, refuge_core::Crs::Wgs84),
         columns: refuge_io::CsvColumns::default(),
         layer: None,
+        source_layer: None,
     };
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let imported = store
         .import(
             &spec.source(None),
             &refuge_store::Actor::system(),
             false,
-            |sink| spec.run(std::io::BufReader::new(file), sink),
+            |sink| spec.run_file(path, sink),
         )?
         .with_context(|| format!("cannot seed the store from {}", path.display()))?;
     eprint!("{}", imported.report);

@@ -433,6 +433,7 @@ X1,reserve,Far depot,7.46,43.76,community,refuge:12345
         options: refuge_io::ImportOptions::new("chains.csv", refuge_core::Crs::Wgs84),
         columns: refuge_io::CsvColumns::default(),
         layer: None,
+        source_layer: None,
     };
     let mut import = refuge_io::Import::new("chains.csv");
     let report = spec.run(csv.as_bytes(), &mut import).unwrap();
@@ -496,6 +497,7 @@ fn a_long_chain_is_checked_in_one_pass() {
         options: refuge_io::ImportOptions::new("long.csv", refuge_core::Crs::Wgs84),
         columns: refuge_io::CsvColumns::default(),
         layer: None,
+        source_layer: None,
     };
     let report = spec
         .run(csv.as_bytes(), &mut refuge_io::Import::new("long.csv"))

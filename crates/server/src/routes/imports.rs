@@ -77,6 +77,16 @@ fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
             "`format`: required, one of geojson, ndjson, csv, osm",
         )
     })?;
+    if format.needs_gdal() {
+        return Err(ApiError::bad_request(
+            "bad_parameter",
+            format!(
+                "`format`: {format} is read through GDAL from its files, by the command line \
+                 (`refuge import FILE --store …`, or `-o FILE.geojson` to send here); the API \
+                 takes geojson, ndjson, csv and osm"
+            ),
+        ));
+    }
     let crs: Crs = parsed(pairs, "crs")?.unwrap_or(Crs::Wgs84);
     let mut mapping = Mapping::default();
     for (_, pair) in pairs.iter().filter(|(key, _)| key == "map") {
@@ -104,6 +114,7 @@ fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
             lat: one(pairs, "lat_col").map(str::to_owned),
         },
         layer,
+        source_layer: one(pairs, "source_layer").map(str::to_owned),
     };
     Ok((spec, one(pairs, "attribution").map(str::to_owned)))
 }
