@@ -872,3 +872,45 @@ fn a_gbk_shapefile_in_zone_39_answers_as_its_wgs84_source() {
     ]);
     assert!(report.contains(&format!("{count} accepted")), "{report}");
 }
+
+/// A population grid through the binary: `refuge population import grid.tif` spreads its pixels
+/// into the store's layer, and the analysis counts everyone.
+#[cfg(feature = "gdal")]
+#[test]
+fn a_population_grid_imports_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(
+        at("grid.asc"),
+        "ncols 3\nnrows 2\nxllcorner 7.41\nyllcorner 43.725\ncellsize 0.005\nNODATA_value -1\n\
+         1000 2000 -1\n1500 -3 500\n",
+    )
+    .unwrap();
+    let output = Command::new("gdal_translate")
+        .args([
+            "-q",
+            "-a_srs",
+            "EPSG:4326",
+            &at("grid.asc"),
+            &at("grid.tif"),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let (ok, out, err) = refuge(&[
+        "population",
+        "import",
+        &at("grid.tif"),
+        "--store",
+        &at("s.db"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("5 pixels with people read, 4 taken, 1 refused"),
+        "{out}"
+    );
+    assert!(
+        out.contains("column 1, row 1") && out.contains("5000 people"),
+        "{out}"
+    );
+}

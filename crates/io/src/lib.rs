@@ -20,7 +20,7 @@ mod sink;
 mod stock;
 
 #[cfg(feature = "gdal")]
-pub use crate::gdal::{ExportFormat, describe_layers, write_gdal};
+pub use crate::gdal::{ExportFormat, describe_layers, read_population_raster, write_gdal};
 pub use catalog::read_catalog;
 pub use csv::{CsvColumns, read_csv, stream_csv, write_csv};
 pub use encoding::TextEncoding;

@@ -17,13 +17,14 @@ pub enum Population {
     /// (`lon,lat,population`), of H3 cells (`h3,population`) or of district totals
     /// (`gb,population` or `name,population`, with --districts), made into H3 cells. District
     /// totals are spread over the base map's homes by floor area where it has buildings, else
-    /// evenly; the report says which.
+    /// evenly; the report says which. A raster of people per pixel (GeoTIFF, ASCII grid, …;
+    /// needs the `gdal` feature) is spread over each pixel.
     Import(ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// The counts (CSV, UTF-8).
+    /// The counts (CSV, UTF-8), or a grid of people per pixel (.tif, .tiff, .asc, .img, .vrt).
     #[arg(value_name = "FILE")]
     counts: PathBuf,
     /// District outlines (GeoJSON FeatureCollection with `name` and `gb` or `code`): needed for
@@ -57,7 +58,6 @@ fn import(args: ImportArgs) -> Result<()> {
             .map(BufReader::new)
             .with_context(|| format!("cannot read {}", path.display()))
     };
-    let counts = open(&args.counts)?;
     let districts = match &args.districts {
         Some(path) => {
             refuge_io::read_districts(open(path)?, &path.display().to_string(), args.districts_crs)?
@@ -70,18 +70,27 @@ fn import(args: ImportArgs) -> Result<()> {
         || args.counts.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let (layer, report) = refuge_io::read_population(
-        counts,
-        &dataset,
-        args.crs,
-        &districts,
-        &base,
-        args.resolution,
-    )?;
+    let (layer, report) = if is_grid(&args.counts) {
+        read_grid(&args, &districts)?
+    } else {
+        refuge_io::read_population(
+            open(&args.counts)?,
+            &dataset,
+            args.crs,
+            &districts,
+            &base,
+            args.resolution,
+        )?
+    };
     let mut out = std::io::stdout().lock();
+    let unit = if is_grid(&args.counts) {
+        "pixels with people"
+    } else {
+        "lines"
+    };
     writeln!(
         out,
-        "{}: {} lines read, {} taken, {} refused",
+        "{}: {} {unit} read, {} taken, {} refused",
         report.dataset,
         report.read,
         report.accepted,
@@ -116,4 +125,43 @@ fn import(args: ImportArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Whether a counts file is a raster grid, by its extension.
+fn is_grid(path: &std::path::Path) -> bool {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    ["tif", "tiff", "asc", "img", "vrt"].contains(&extension.as_str())
+}
+
+#[cfg(feature = "gdal")]
+fn read_grid(
+    args: &ImportArgs,
+    districts: &[refuge_core::planning::District],
+) -> Result<(
+    refuge_core::planning::PopulationLayer,
+    refuge_io::PopulationReport,
+)> {
+    Ok(refuge_io::read_population_raster(
+        &args.counts,
+        args.crs,
+        districts,
+        args.resolution,
+    )?)
+}
+
+#[cfg(not(feature = "gdal"))]
+fn read_grid(
+    args: &ImportArgs,
+    _: &[refuge_core::planning::District],
+) -> Result<(
+    refuge_core::planning::PopulationLayer,
+    refuge_io::PopulationReport,
+)> {
+    Err(refuge_io::Error::NeedsGdal {
+        format: format!("population grid ({})", args.counts.display()),
+    }
+    .into())
 }

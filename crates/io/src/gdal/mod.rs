@@ -8,9 +8,12 @@
 //! - Text: GDAL decodes a Shapefile's attributes by its `.cpg`; `--encoding` overrides it. A
 //!   Shapefile with no `.cpg` is read without recoding: attributes that are not UTF-8 are refused
 //!   by feature and column, naming `--encoding gbk`, never stored as mojibake.
+//! - Population grids: a raster of people per pixel, made into a population layer (see
+//!   [`read_population_raster`]).
 //! - Exports: one layer per kind of facility and one of hazard zones, in WGS84 with the SRS
 //!   written (see [`write`]).
 
+mod raster;
 mod read;
 mod write;
 
@@ -20,6 +23,7 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
 use crate::{Error, Result};
 
+pub use raster::read_population_raster;
 pub use read::{describe_layers, stream_gdal};
 pub use write::{ExportFormat, write_gdal};
 

@@ -151,7 +151,7 @@ fn dataset_name(path: &Path) -> String {
 }
 
 /// The transform from `srs` into WGS84, longitude first on both sides.
-fn to_wgs84(srs: &mut SpatialRef) -> gdal::errors::Result<CoordTransform> {
+pub(super) fn to_wgs84(srs: &mut SpatialRef) -> gdal::errors::Result<CoordTransform> {
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     let mut wgs84 = SpatialRef::from_epsg(4326)?;
     wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);

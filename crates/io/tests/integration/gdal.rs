@@ -442,3 +442,125 @@ fn without_the_gdal_feature_its_formats_name_the_build_that_reads_them() {
         assert!(error.to_string().contains("--features gdal"), "{error}");
     }
 }
+
+/// A square district.
+#[cfg(feature = "gdal")]
+fn district(
+    name: &str,
+    west: f64,
+    south: f64,
+    east: f64,
+    north: f64,
+) -> refuge_core::planning::District {
+    refuge_core::planning::District {
+        name: name.into(),
+        code: name.into(),
+        area: geo::MultiPolygon(vec![
+            geo::Rect::new((west, south), (east, north)).to_polygon(),
+        ]),
+    }
+}
+
+/// A population grid (an ASCII grid made a GeoTIFF by `gdal_translate`): every pixel's people
+/// land inside the pixel, spread over its cells, in the district holding them; no-data and zero
+/// pixels are skipped, a negative one is refused by column and row; a projected grid lands where
+/// its zone puts it.
+#[cfg(feature = "gdal")]
+#[test]
+fn a_population_grid_spreads_each_pixel_over_its_own_ground() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = |name: &str, text: &str, srs: &str| {
+        let asc = dir.path().join(format!("{name}.asc"));
+        std::fs::write(&asc, text).unwrap();
+        let tif = dir.path().join(format!("{name}.tif"));
+        let output = std::process::Command::new("gdal_translate")
+            .args([
+                "-q",
+                "-a_srs",
+                srs,
+                asc.to_str().unwrap(),
+                tif.to_str().unwrap(),
+            ])
+            .output()
+            .expect("gdal_translate runs (apt-get install gdal-bin)");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        tif
+    };
+    let degrees = grid(
+        "degrees",
+        "ncols 4\nnrows 3\nxllcorner 116.30\nyllcorner 39.90\ncellsize 0.01\nNODATA_value -9999\n\
+         100 200 -9999 0\n50 -5 300 400\n10 20 30 40\n",
+        "EPSG:4326",
+    );
+    let districts = [
+        district("west", 116.30, 39.90, 116.32, 39.93),
+        district("east", 116.32, 39.90, 116.34, 39.93),
+    ];
+    let (layer, report) =
+        refuge_io::read_population_raster(&degrees, Crs::Wgs84, &districts, 9).unwrap();
+    assert!((layer.total() - 1150.0).abs() < 1e-6, "{}", layer.total());
+    assert_eq!(
+        (report.read, report.accepted),
+        (10, 9),
+        "{:?}",
+        report.rejected
+    );
+    assert_eq!(report.rejected.len(), 1);
+    assert!(report.rejected[0].contains("column 1, row 1") && report.rejected[0].contains("-5"));
+    let by_district: Vec<f64> = layer.districts.iter().map(|d| d.population).collect();
+    assert!(
+        (by_district[0] - 380.0).abs() < 1e-6 && (by_district[1] - 770.0).abs() < 1e-6,
+        "{by_district:?}"
+    );
+    // Spread over the pixel, not piled on its centre: a pixel of about 1 km² covers about nine
+    // cells of 0.1 km².
+    assert!(layer.cells.len() > 9 * 5, "{} cells", layer.cells.len());
+    // Every cell holds a point of the grid: its centre is within a cell's reach of the grid.
+    for cell in &layer.cells {
+        let at = refuge_core::planning::cell_centre(cell.cell).unwrap();
+        assert!(
+            (116.297..=116.343).contains(&at.lon()) && (39.897..=39.933).contains(&at.lat()),
+            "{at}"
+        );
+    }
+    // Half a district: the pixels beyond it are reported, with the people lost.
+    let half = [district("west", 116.30, 39.90, 116.32, 39.93)];
+    let (layer, report) =
+        refuge_io::read_population_raster(&degrees, Crs::Wgs84, &half, 9).unwrap();
+    assert!((layer.total() - 380.0).abs() < 1e-6);
+    assert!(
+        report
+            .rejected
+            .iter()
+            .any(|r| r.contains("column 3, row 1") && r.contains("400.0 people outside")),
+        "{:?}",
+        report.rejected
+    );
+
+    // In CGCS2000 zone 39, 1 km pixels: the people land within the grid's ground.
+    let zone: Crs = "EPSG:4527".parse().unwrap();
+    let metres = grid(
+        "zone39",
+        "ncols 2\nnrows 2\nxllcorner 39440000\nyllcorner 4417000\ncellsize 1000\n1 2\n3 4\n",
+        "EPSG:4527",
+    );
+    let (layer, report) = refuge_io::read_population_raster(&metres, Crs::Wgs84, &[], 9).unwrap();
+    assert!((layer.total() - 10.0).abs() < 1e-9 && report.rejected.is_empty());
+    let corner = |x: f64, y: f64| zone.to_wgs84(x, y).unwrap();
+    let (south_west, north_east) = (
+        corner(39_440_000.0, 4_417_000.0),
+        corner(39_442_000.0, 4_419_000.0),
+    );
+    for cell in &layer.cells {
+        let at = refuge_core::planning::cell_centre(cell.cell).unwrap();
+        assert!(
+            (south_west.lon() - 0.003..=north_east.lon() + 0.003).contains(&at.lon())
+                && (south_west.lat() - 0.003..=north_east.lat() + 0.003).contains(&at.lat()),
+            "{at} outside {south_west}–{north_east}"
+        );
+    }
+}
