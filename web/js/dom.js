@@ -36,6 +36,21 @@ export function dataTable(caption, head, rows, attrs = {}) {
   );
 }
 
+/** Runs `work` with a panel's `state.busy` set, showing an error the API gives in the status
+ *  line; `render` draws the panel before and after. */
+export async function whileBusy(state, render, work) {
+  state.busy = true;
+  render();
+  try {
+    await work();
+  } catch (error) {
+    showStatus(error.message, 'error');
+  } finally {
+    state.busy = false;
+    render();
+  }
+}
+
 let statusTimer = 0;
 /** Shows `message` in #status, as an error if `kind` is 'error', for `lingerMs` (errors 8 s; 0: until replaced). */
 export function showStatus(message, kind = 'info', lingerMs = 4000) {

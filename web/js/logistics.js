@@ -7,7 +7,7 @@
 /* global maplibregl */
 
 import { pointOf, staffApi } from './api.js';
-import { $, dataTable as table, el, showStatus } from './dom.js';
+import { $, dataTable as table, el, showStatus, whileBusy } from './dom.js';
 import { displayName, formatDistance, formatNumber, lang, t } from './i18n.js';
 import { map } from './map.js';
 import { closePopup } from './popups.js';
@@ -118,17 +118,8 @@ async function refreshTables() {
 }
 
 /** Runs `work` with the panel busy, showing an error the API gives; renders after. */
-async function run(work) {
-  state.busy = true;
-  renderLogistics();
-  try {
-    await work();
-  } catch (error) {
-    showStatus(error.message, 'error');
-  } finally {
-    state.busy = false;
-    renderLogistics();
-  }
+function run(work) {
+  return whileBusy(state, renderLogistics, work);
 }
 
 /** Plans a resupply of the needs typed in the panel. */

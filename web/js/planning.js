@@ -5,7 +5,7 @@
 // other visitors: the server never stores it.
 
 import { staffApi } from './api.js';
-import { $, dataTable, el, showStatus } from './dom.js';
+import { $, dataTable, el, showStatus, whileBusy } from './dom.js';
 import { displayName, formatDistance, formatNumber, t, term } from './i18n.js';
 import { setGroupVisible } from './layers.js';
 import { map, paintOf } from './map.js';
@@ -84,17 +84,8 @@ function drawScenario() {
 }
 
 /** Runs `work` with the panel busy, showing an error the API gives; renders after. */
-async function run(work) {
-  state.busy = true;
-  renderPlanning();
-  try {
-    await work();
-  } catch (error) {
-    showStatus(error.message, 'error');
-  } finally {
-    state.busy = false;
-    renderPlanning();
-  }
+function run(work) {
+  return whileBusy(state, renderPlanning, work);
 }
 
 async function askCoverage() {

@@ -24,16 +24,6 @@ pub fn aggregation_resolution(z: u8) -> Resolution {
     Resolution::try_from(z.saturating_sub(3).min(9)).unwrap_or(Resolution::Nine)
 }
 
-fn layer_name(kind: FacilityKind) -> &'static str {
-    match kind {
-        FacilityKind::Shelter => "shelters",
-        FacilityKind::Reserve => "reserves",
-        FacilityKind::MicroStorage => "micro_storage",
-        FacilityKind::Hazard => "hazards",
-        FacilityKind::Poi => "pois",
-    }
-}
-
 /// The hazard areas (zone widened by the influence radius), each buffered once for what the hazard
 /// is (its position, zone and radius), not per tile or per data version: a write elsewhere buffers
 /// nothing again. Areas are
@@ -177,7 +167,7 @@ pub fn facilities_tile(
 
     let mut mvt_tile = Tile::new(EXTENT);
     for (kind, facilities) in &layers {
-        let mut layer = LayerWriter::new(&mvt_tile, layer_name(*kind), tolerance);
+        let mut layer = LayerWriter::new(&mvt_tile, kind.layer_name(), tolerance);
         cancel.check()?;
         if tile.z() < AGGREGATE_BELOW_ZOOM {
             write_aggregated(&mut layer, frame, facilities)?;

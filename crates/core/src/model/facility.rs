@@ -23,6 +23,20 @@ crate::named_enum! {
     }
 }
 
+impl FacilityKind {
+    /// The name of the map layer that holds facilities of this kind, in tiles and in exports:
+    /// `shelters`, `reserves`, `micro_storage`, `hazards`, `pois`.
+    pub fn layer_name(self) -> &'static str {
+        match self {
+            FacilityKind::Shelter => "shelters",
+            FacilityKind::Reserve => "reserves",
+            FacilityKind::MicroStorage => "micro_storage",
+            FacilityKind::Hazard => "hazards",
+            FacilityKind::Poi => "pois",
+        }
+    }
+}
+
 /// The administrative areas a facility lies in: codes or names, as the source gives them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -16,7 +16,7 @@ use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 use gdal::vector::{
     Feature, Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal,
 };
-use refuge_core::{Facility, FacilityKind};
+use refuge_core::Facility;
 
 use crate::csv::{COLUMNS, column_values};
 use crate::{Error, Result};
@@ -66,17 +66,6 @@ fn field_type(name: &str) -> OGRFieldType::Type {
     }
 }
 
-/// The layer a kind of facility goes into.
-fn layer_name(kind: FacilityKind) -> &'static str {
-    match kind {
-        FacilityKind::Shelter => "shelters",
-        FacilityKind::Reserve => "reserves",
-        FacilityKind::MicroStorage => "micro_storage",
-        FacilityKind::Hazard => "hazards",
-        FacilityKind::Poi => "pois",
-    }
-}
-
 /// Writes `facilities` to `path` in `format`; answers how many features each layer holds.
 pub fn write_gdal(
     facilities: &[Facility],
@@ -107,7 +96,7 @@ pub fn write_gdal(
         let name = if format == ExportFormat::FlatGeobuf {
             "facilities"
         } else {
-            layer_name(facility.kind())
+            facility.kind().layer_name()
         };
         match groups.iter_mut().find(|(n, _)| *n == name) {
             Some((_, members)) => members.push(facility),
