@@ -170,6 +170,31 @@ fn a_write_on_one_server_is_seen_on_the_others() {
             tilejson["tiles"][0] != version
         });
     }
+    // And each covers it: the same people, whichever server is asked.
+    let (ok, planner, err) = refuge(&[
+        "token",
+        "create",
+        "--role",
+        "planner",
+        "--name",
+        "planner",
+        "--store",
+        &db.location,
+    ]);
+    assert!(ok, "{err}");
+    for port in [a, b, c] {
+        let (status, body) = http(
+            port,
+            "GET",
+            "/api/v1/analysis/coverage",
+            Some(planner.trim()),
+            "",
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(answer["total"]["population"], 40360.0, "port {port}");
+    }
 }
 
 /// 16 clients receive and issue one depot's water through two servers at once: no unit is lost

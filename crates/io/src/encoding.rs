@@ -5,9 +5,11 @@
 //!
 //! - Read as UTF-8, a field that is not UTF-8 is refused; when it reads as GBK, the refusal says
 //!   so and names `--encoding gbk`.
-//! - Read as GBK, a field that is valid UTF-8 with characters of three bytes or more (Chinese
-//!   text in UTF-8) is refused as UTF-8: read as GBK it would be mojibake. (GBK text is almost
-//!   never valid UTF-8 of that shape.)
+//! - Read as GBK, a field that is valid UTF-8 and not plain ASCII (Chinese or accented text in
+//!   UTF-8) is refused: read as GBK it would be mojibake. The refusal shows both readings, since
+//!   a GBK field can, rarely, also be valid UTF-8 (a single character such as 全).
+//!
+//! Decoding is per field, so a file that mixes both is caught field by field.
 
 use std::borrow::Cow;
 
@@ -63,13 +65,13 @@ impl TextEncoding {
                     return Ok(Cow::Borrowed(utf8.unwrap_or_default()));
                 }
                 if let Ok(text) = utf8 {
-                    if bytes.iter().any(|b| *b >= 0xE0) {
-                        return Err(format!(
-                            "column `{column}` is UTF-8 text (`{}`), not {self}: import it \
-                             without --encoding {self}",
-                            excerpt(text)
-                        ));
-                    }
+                    let as_gbk = as_gb18030(bytes).unwrap_or_default();
+                    return Err(format!(
+                        "column `{column}` reads as UTF-8 (`{}`); as {self} it would be `{}`: if \
+                         the file is UTF-8, import it without --encoding {self}",
+                        excerpt(text),
+                        excerpt(&as_gbk)
+                    ));
                 }
                 as_gb18030(bytes).map(Cow::Owned).ok_or_else(|| {
                     format!(

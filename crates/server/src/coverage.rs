@@ -1,6 +1,7 @@
 //! The population layer and its coverage, read and worked out once for the data they come from:
-//! the layer once per change of it, the coverage map (for the `coverage` tiles) once per change
-//! of a facility or of the layer. Both are blocking work, for blocking threads.
+//! the layer once per import of it (its stamp in the store grows with each, whichever process
+//! made it), the coverage map (for the `coverage` tiles) once per change of a facility or of the
+//! layer. Both are blocking work, for blocking threads.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -17,10 +18,10 @@ struct Made<K, T> {
     value: T,
 }
 
-/// The layer, if the store has one, kept with the store's population generation.
+/// The layer, if the store has one, kept with its stamp.
 type KeptLayer = Made<u64, Option<Arc<PopulationLayer>>>;
 
-/// The map, if there is one, kept with the places version and population generation.
+/// The map, if there is one, kept with the places version and the layer's stamp.
 type KeptMap = Made<(u64, u64), Option<Arc<CoverageMap>>>;
 
 /// The population layer and the coverage map, each kept with what it was made from.
@@ -35,22 +36,25 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The version of the `coverage` tiles: it grows with every change of a facility and of the
-/// population layer, since both only ever grow.
+/// population layer as this process last saw it, since both only ever grow. Reading the layer
+/// (an analysis, a coverage tile made, a TileJSON asked) looks at the store again.
 pub fn version(index: &SpatialIndex, store: Option<&Store>) -> u64 {
-    index.places_version() + store.map_or(0, Store::population_generation)
+    index.places_version() + store.map_or(0, Store::population_seen)
 }
 
 impl CoverageCache {
-    /// The store's population layer, read once per change of it.
+    /// The store's population layer, read once per import of it.
     pub fn layer(&self, store: &Store) -> Result<Option<Arc<PopulationLayer>>, ApiError> {
-        let generation = store.population_generation();
+        // The stamp first: an import between the two reads leaves a newer layer under an older
+        // stamp, read again next time, never an older one under a newer stamp.
+        let stamp = store.population_stamp()?;
         let mut kept = lock(&self.layer);
-        if let Some(made) = kept.as_ref().filter(|made| made.from == generation) {
+        if let Some(made) = kept.as_ref().filter(|made| made.from == stamp) {
             return Ok(made.value.clone());
         }
         let value = store.population()?.map(Arc::new);
         *kept = Some(Made {
-            from: generation,
+            from: stamp,
             value: value.clone(),
         });
         Ok(value)
@@ -68,7 +72,7 @@ impl CoverageCache {
         let Some(store) = store else {
             return Ok(None);
         };
-        let from = (index.places_version(), store.population_generation());
+        let from = (index.places_version(), store.population_stamp()?);
         // Held while the map is made: requests for it at the same time wait for the one making.
         let mut kept = lock(&self.map);
         if let Some(made) = kept.as_ref().filter(|made| made.from == from) {

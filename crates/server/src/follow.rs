@@ -105,6 +105,7 @@ impl AppState {
         let mut last: BTreeMap<FacilityId, Option<Facility>> = BTreeMap::new();
         let mut movements: Vec<Movement> = Vec::new();
         let mut backdrop = false;
+        let mut population = false;
         for (_, change) in changes {
             match change {
                 Change::Facility(facility) => {
@@ -115,7 +116,7 @@ impl AppState {
                 }
                 Change::Movement(movement) => movements.push(movement),
                 Change::Backdrop => backdrop = true,
-                Change::Population => store.population_changed(),
+                Change::Population => population = true,
             }
         }
         // What can fail is done before the ledger takes anything: a batch that fails is taken
@@ -125,6 +126,10 @@ impl AppState {
         } else {
             None
         };
+        if population {
+            // Its stamp, read once: the coverage tiles' version moves on with it.
+            store.population_stamp()?;
+        }
         let removals: Vec<FacilityId> = last
             .iter()
             .filter(|(id, now)| now.is_none() && index.get(**id).is_some())
@@ -177,7 +182,7 @@ impl AppState {
         let contents = store.load_from_primary()?;
         let through = contents.changes_through;
         // The log that was pruned may have said the population changed too.
-        store.population_changed();
+        store.population_stamp()?;
         let ledger = StockLedger::replay(contents.movements).map_err(ApiError::internal)?;
         let totals = ledger.usable_totals(Utc::now().date_naive());
         *self.ledger() = ledger;

@@ -8,7 +8,7 @@ use chrono::Utc;
 use refuge_core::{
     Activation, Catalog, Facility, FacilityId, LiveIndex, Movement, SpatialIndex, StockLedger,
 };
-use refuge_io::{BaseFeature, DataSource, ImportSpec, StockRow};
+use refuge_io::{BaseFeature, DataSource, StockRow};
 use refuge_store::{Action, Actor, Contents, FacilityWrite, Imported, Store};
 use refuge_tiles::{BaseMap, HazardZones, Tileset};
 use tokio::sync::broadcast;
@@ -368,9 +368,8 @@ impl AppState {
     /// announces the import once. A broken input leaves the store and the index as they were.
     pub fn import(
         &self,
-        spec: &ImportSpec,
         source: &DataSource,
-        input: impl std::io::Read + Send,
+        read: impl FnOnce(&mut dyn refuge_io::ImportSink) -> refuge_io::Result<refuge_io::ImportReport>,
         actor: &Actor,
     ) -> Result<Imported, ApiError> {
         let store = self.store()?;
@@ -382,7 +381,7 @@ impl AppState {
             .index
             .update(|index| -> Result<SpatialIndex, ApiError> {
                 let mut done = store
-                    .import(source, actor, true, |sink| spec.run(input, sink))?
+                    .import(source, actor, true, |sink| read(sink))?
                     .map_err(|error| match error {
                         // The store failed, not the file.
                         refuge_io::Error::Destination { .. } => ApiError::internal(error),

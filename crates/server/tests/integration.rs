@@ -8,6 +8,7 @@ mod integration {
     pub mod bad_input;
     pub mod city;
     pub mod dispatch;
+    pub mod gdal;
     pub mod hardening;
     pub mod hazards;
     pub mod mvt_decode;

@@ -93,6 +93,9 @@ pub(crate) trait Tx {
     /// The population layer, if one was imported.
     fn population(&mut self) -> Result<Option<PopulationLayer>>;
 
+    /// The number the population layer's every import raises (0 without a layer).
+    fn population_stamp(&mut self) -> Result<i64>;
+
     fn insert_token(&mut self, token: &TokenRow) -> Result<i64>;
     /// The live token with this hash at `now`: id, name, role and expiry.
     fn live_token(&mut self, hash: &[u8], now: &str) -> Result<Option<LiveToken>>;

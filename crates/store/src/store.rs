@@ -88,9 +88,8 @@ pub struct Store {
     /// How many revocations this store has made: a token read from the database before a
     /// revocation committed is not remembered after it.
     revocations: AtomicUsize,
-    /// How many times the population layer changed since this process opened the store: through
-    /// it, or (on a shared store) through another server, as the change log reports.
-    population_changes: AtomicU64,
+    /// The population layer's stamp as this process last read or wrote it.
+    population_seen: AtomicU64,
 }
 
 /// The database behind a store.
@@ -152,7 +151,7 @@ impl Store {
             backend,
             known_tokens: Mutex::default(),
             revocations: AtomicUsize::new(0),
-            population_changes: AtomicU64::new(0),
+            population_seen: AtomicU64::new(0),
         }
     }
 
@@ -514,7 +513,8 @@ impl Store {
                 Some(&summary),
             )
         });
-        self.population_changed();
+        // Read back, whatever became of the write: what this process knows follows the store.
+        let _ = self.population_stamp();
         written
     }
 
@@ -524,16 +524,20 @@ impl Store {
         self.read_primary(|tx| tx.population())
     }
 
-    /// Counts a change of the population layer that another server made (a shared store's
-    /// change log says so).
-    pub fn population_changed(&self) {
-        self.population_changes.fetch_add(1, Ordering::Relaxed);
+    /// The number the population layer's every import raises (0 without a layer), read from the
+    /// primary: a layer read under one stamp is stale once it grows. Remembered for
+    /// [`Store::population_seen`].
+    pub fn population_stamp(&self) -> Result<u64> {
+        let stamp = self.read_primary(|tx| tx.population_stamp())?;
+        let stamp = u64::try_from(stamp).unwrap_or(0);
+        self.population_seen.fetch_max(stamp, Ordering::Relaxed);
+        Ok(stamp)
     }
 
-    /// How many times the population layer changed since the store was opened, as far as this
-    /// process knows: what was read before a change is stale after it.
-    pub fn population_generation(&self) -> u64 {
-        self.population_changes.load(Ordering::Relaxed)
+    /// The population layer's stamp as this process last read or wrote it, without asking the
+    /// database.
+    pub fn population_seen(&self) -> u64 {
+        self.population_seen.load(Ordering::Relaxed)
     }
 
     /// Every kept plan, oldest first.

@@ -82,6 +82,12 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(format) = through_gdal {
         return export_through_gdal(&facilities, format, args.output.as_deref());
     }
+    anyhow::ensure!(
+        !args.crs.is_projected(),
+        "--crs {}: a projection; GeoJSON positions are longitude and latitude (wgs84, cgcs2000, \
+         gcj02 or bd09)",
+        args.crs
+    );
     let output = output(&args)?;
     match args.format {
         ExportFormat::Csv => write_csv(&facilities, args.hxl, output)?,

@@ -27,8 +27,8 @@ pub struct Args {
     /// The CRS positions are in [wgs84, cgcs2000, gcj02, bd09, or EPSG:NNNN]. Chinese map apps
     /// give gcj02 (AMap, Tencent) or bd09 (Baidu); surveys give Gauss–Krüger zones of CGCS2000
     /// (EPSG:4491–4554), Xi'an 1980 (EPSG:2327–2390) or Beijing 1954 (EPSG:2401–2442,
-    /// 21413–21483); also UTM (EPSG:326NN, 327NN) and Web Mercator (EPSG:3857). All are
-    /// converted to WGS84.
+    /// 21413–21423, 21453–21463, 21473–21483); also UTM (EPSG:326NN, 327NN) and Web Mercator
+    /// (EPSG:3857). All are converted to WGS84.
     #[arg(long, default_value = "wgs84", value_parser = parse::<Crs>)]
     crs: Crs,
     /// The text encoding of a CSV's attributes [utf-8, gbk, gb18030].
@@ -150,14 +150,10 @@ fn import_one(args: &Args, file: &Path, destination: &Destination) -> Result<()>
         layer: args.layer,
         source_layer: args.source_layer.clone(),
     };
-    let (input, progress) = if format.needs_gdal() {
-        if matches!(destination, Destination::Server(_)) {
-            bail!(
-                "{format} files are read here, through GDAL, not by the server: write them as \
-                 GeoJSON with `refuge import {} -o FILE.geojson`, then send that",
-                file.display()
-            );
-        }
+    // A server is sent the file as it is (a Shapefile as a zip of its files); here, GDAL reads
+    // its formats from the file itself.
+    let (input, progress) = if format.needs_gdal() && !matches!(destination, Destination::Server(_))
+    {
         (Input::File(file), ProgressBar::hidden())
     } else {
         let opened = File::open(file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -12,8 +12,9 @@
 //! WGS 84 without a datum shift, again as PROJ does (its "ballpark" operation): they may be off by
 //! up to about 100 m, which [`Projected::datum_note`] says.
 //!
-//! A position is valid only inside its zone: within the zone's band of longitude widened by half
-//! a band on each side (a city that straddles a zone edge keeps one zone), at the latitudes of
+//! A position is valid only inside its zone: within the zone's band of longitude widened by a
+//! quarter of its width on each side (a city that straddles a zone edge keeps one zone: 0.75°
+//! for a 3° zone, 1.5° for a 6° one), at the latitudes of
 //! China and its seas for the Chinese systems; and where the zone number is part of the easting,
 //! with that zone's number. Anything else is refused, never placed elsewhere.
 
@@ -79,7 +80,7 @@ const fn gauss_kruger(first: u16, datum: Datum, width: u8, numbered_from: Option
 }
 
 /// Every Gauss–Krüger family Refuge knows, with its EPSG codes as the EPSG registry numbers them.
-const FAMILIES: [Family; 12] = [
+const FAMILIES: [Family; 13] = [
     gauss_kruger(4491, Datum::Cgcs2000, 6, Some(13)),
     gauss_kruger(4502, Datum::Cgcs2000, 6, None),
     gauss_kruger(4513, Datum::Cgcs2000, 3, Some(25)),
@@ -89,6 +90,8 @@ const FAMILIES: [Family; 12] = [
     gauss_kruger(2349, Datum::Xian1980, 3, Some(25)),
     gauss_kruger(2370, Datum::Xian1980, 3, None),
     gauss_kruger(21413, Datum::Beijing1954, 6, Some(13)),
+    gauss_kruger(21453, Datum::Beijing1954, 6, None),
+    // EPSG's older codes of the same zones ("13N" to "23N").
     gauss_kruger(21473, Datum::Beijing1954, 6, None),
     gauss_kruger(2401, Datum::Beijing1954, 3, Some(25)),
     gauss_kruger(2422, Datum::Beijing1954, 3, None),
@@ -127,7 +130,8 @@ impl Projected {
             value: format!("EPSG:{code}"),
             expected: "wgs84, cgcs2000, gcj02, bd09, or a projection: EPSG:4491–4554 (CGCS2000 \
                        Gauss–Krüger), EPSG:2327–2390 (Xi'an 1980), EPSG:2401–2442 and \
-                       EPSG:21413–21423, 21473–21483 (Beijing 1954), EPSG:32601–32660 and \
+                       EPSG:21413–21423, 21453–21463, 21473–21483 (Beijing 1954), \
+                       EPSG:32601–32660 and \
                        32701–32760 (WGS 84 / UTM), EPSG:3857 (Web Mercator)"
                 .into(),
         })

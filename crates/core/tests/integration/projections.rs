@@ -35,7 +35,7 @@ const fn gk(name: &'static str, first: u32, zones: u32, geographic: u32, width: 
     }
 }
 
-const FAMILIES: [Family; 15] = [
+const FAMILIES: [Family; 16] = [
     gk("CGCS2000 6° numbered", 4491, 11, 4490, 6.0),
     gk("CGCS2000 6°", 4502, 11, 4490, 6.0),
     gk("CGCS2000 3° numbered", 4513, 21, 4490, 3.0),
@@ -45,7 +45,8 @@ const FAMILIES: [Family; 15] = [
     gk("Xi'an 1980 3° numbered", 2349, 21, 4610, 3.0),
     gk("Xi'an 1980 3°", 2370, 21, 4610, 3.0),
     gk("Beijing 1954 6° numbered", 21413, 11, 4214, 6.0),
-    gk("Beijing 1954 6°", 21473, 11, 4214, 6.0),
+    gk("Beijing 1954 6°", 21453, 11, 4214, 6.0),
+    gk("Beijing 1954 6° (older codes)", 21473, 11, 4214, 6.0),
     gk("Beijing 1954 3° numbered", 2401, 21, 4214, 3.0),
     gk("Beijing 1954 3°", 2422, 21, 4214, 3.0),
     Family {

@@ -68,7 +68,13 @@ pub fn read_population_raster(
     } else {
         1.0
     };
-    let pixel_m = dx.abs().max(dy.abs()) * metres_per_unit;
+    // A degree of longitude shrinks with the latitude; one of latitude does not.
+    let (unit_x, unit_y) = if geographic {
+        (metres_per_unit, 111_320.0)
+    } else {
+        (1.0, 1.0)
+    };
+    let pixel_m = (dx.abs() * unit_x).max(dy.abs() * unit_y);
     let mut spread = ((pixel_m / cell_m).ceil() as usize).clamp(1, 16);
     if columns * rows * spread * spread > MAX_POINTS {
         spread = 1;
@@ -80,6 +86,7 @@ pub fn read_population_raster(
     };
     let mut points: Vec<(LonLat, f64)> = Vec::new();
     let mut pixel_of: Vec<(usize, usize)> = Vec::new();
+    let mut unplaced: Option<(usize, usize)> = None;
     for row in 0..rows {
         let values = band
             .read_as::<f64>((0, row as isize), (columns, 1), (columns, 1), None)
@@ -88,7 +95,8 @@ pub fn read_population_raster(
         let mut ys = Vec::new();
         let mut shares = Vec::new();
         for (column, value) in values.data().iter().enumerate() {
-            if no_data.is_some_and(|n| n == *value) || *value == 0.0 {
+            let is_no_data = no_data.is_some_and(|n| n == *value || (n.is_nan() && value.is_nan()));
+            if is_no_data || *value == 0.0 {
                 continue;
             }
             report.read += 1;
@@ -127,9 +135,15 @@ pub fn read_population_raster(
                     points.push((at, share));
                     pixel_of.push((column, row));
                 }
-                Err(e) => report
-                    .rejected
-                    .push(format!("pixel (column {column}, row {row}): {e}")),
+                Err(e) => {
+                    // Once a pixel, not once a point of it.
+                    if unplaced != Some((column, row)) {
+                        unplaced = Some((column, row));
+                        report
+                            .rejected
+                            .push(format!("pixel (column {column}, row {row}): {e}"));
+                    }
+                }
             }
         }
     }

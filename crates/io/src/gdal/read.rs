@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use gdal::Metadata;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, LayerAccess};
 use serde_json::{Map, Value, json};
@@ -49,10 +50,17 @@ pub fn stream_gdal(
     let mut dataset = open(path, &[], &options.dataset)?;
     let shapefile = dataset.driver().short_name() == "ESRI Shapefile";
     // A Shapefile's attributes in the encoding asked for; with none asked and no .cpg saying
-    // one, undecoded, to be checked as UTF-8 here.
+    // one, undecoded, to be checked as UTF-8 here. Told GBK, its undecoded text is read too, to
+    // refuse what is UTF-8.
     let mut raw = false;
+    let mut undecoded = None;
     if shapefile {
-        let has_cpg = path.with_extension("cpg").exists() || path.with_extension("CPG").exists();
+        // As GDAL saw it (beside the file or in the same zip).
+        let has_cpg = dataset.layer(0).is_ok_and(|layer| {
+            layer
+                .metadata_item("ENCODING_FROM_CPG", "SHAPEFILE")
+                .is_some()
+        });
         let encoding = match options.encoding {
             TextEncoding::Utf8 if !has_cpg => {
                 raw = true;
@@ -64,6 +72,9 @@ pub fn stream_gdal(
         };
         if let Some(encoding) = encoding {
             dataset = open(path, &[encoding], &options.dataset)?;
+        }
+        if options.encoding != TextEncoding::Utf8 {
+            undecoded = Some(open(path, &["ENCODING="], &options.dataset)?);
         }
     }
     let names: Vec<String> = dataset.layers().map(|l| l.name()).collect();
@@ -109,8 +120,33 @@ pub fn stream_gdal(
         }
     };
 
+    let mut undecoded_layer = match &undecoded {
+        Some(dataset) => Some(
+            dataset
+                .layer_by_name(&layer.name())
+                .map_err(|e| failed(format!("cannot read its layer undecoded: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut undecoded_features = undecoded_layer.as_mut().map(|layer| layer.features());
     for (number, feature) in (1u64..).zip(layer.features()) {
         let at = Location::Feature(number);
+        let utf8_said_gbk = undecoded_features
+            .as_mut()
+            .and_then(Iterator::next)
+            .and_then(|same| utf8_text(&same));
+        if let Some((column, text)) = utf8_said_gbk {
+            report.read_one();
+            report.reject(
+                at,
+                format!(
+                    "column `{column}` reads as UTF-8 (`{text}`), not {}: if the file is UTF-8, \
+                     import it without --encoding",
+                    options.encoding
+                ),
+            );
+            continue;
+        }
         let geometry = match feature.geometry() {
             Some(geometry) => {
                 let text = match &transform {
@@ -132,7 +168,7 @@ pub fn stream_gdal(
                 continue;
             }
         };
-        let properties = match properties(&feature, raw) {
+        let properties = match properties(&feature, raw, options.encoding) {
             Ok(properties) => properties,
             Err(reason) => {
                 report.read_one();
@@ -169,15 +205,30 @@ fn datum_note(srs_name: &str) -> Option<String> {
         return None;
     };
     Some(format!(
-        "{srs_name}: {datum} has no grid-free national shift to WGS 84, so PROJ converts it \
-         without one; positions may be off by up to about 100 m"
+        "{srs_name}: {datum} has no national shift to WGS 84 without a grid; PROJ applies a \
+         regional one where EPSG has it (Beijing 1954 in a few basins) and none elsewhere, so \
+         positions may be off by up to about 100 m"
     ))
 }
 
-/// A feature's attributes as GeoJSON properties; with `raw`, text that is not UTF-8 is refused.
+/// The first attribute of an undecoded feature that is valid UTF-8 and not plain ASCII, with its
+/// column.
+fn utf8_text(feature: &gdal::vector::Feature<'_>) -> Option<(String, String)> {
+    feature.fields().find_map(|(name, value)| match value {
+        Some(FieldValue::StringValue(text)) if !text.is_ascii() && !text.contains('\u{fffd}') => {
+            Some((name, text))
+        }
+        _ => None,
+    })
+}
+
+/// A feature's attributes as GeoJSON properties. Text GDAL could not decode (a replacement
+/// character in it) is refused: `raw`, the Shapefile has no `.cpg`; otherwise its encoding is
+/// not `encoding` or the `.cpg`'s.
 fn properties(
     feature: &gdal::vector::Feature<'_>,
     raw: bool,
+    encoding: TextEncoding,
 ) -> Result<Map<String, Value>, String> {
     let mut properties = Map::new();
     for (name, value) in feature.fields() {
@@ -185,15 +236,18 @@ fn properties(
             None => Value::Null,
             Some(value) => field_json(value),
         };
-        if raw {
-            if let Some(text) = value.as_str() {
-                if text.contains('\u{fffd}') {
-                    return Err(format!(
-                        "column `{name}` is not UTF-8 text and the Shapefile has no .cpg \
-                         naming its encoding: if it is GBK, import it with --encoding gbk"
-                    ));
-                }
-            }
+        if value.as_str().is_some_and(|text| text.contains('\u{fffd}')) {
+            return Err(if raw {
+                format!(
+                    "column `{name}` is not UTF-8 text and the Shapefile has no .cpg naming its \
+                     encoding: if it is GBK, import it with --encoding gbk"
+                )
+            } else {
+                format!(
+                    "column `{name}` does not decode as {encoding} or as its .cpg says: give its \
+                     encoding with --encoding"
+                )
+            });
         }
         properties.insert(name, value);
     }

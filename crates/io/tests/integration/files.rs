@@ -303,7 +303,21 @@ fn attribute_encodings_are_decoded_or_refused_never_garbled() {
     .unwrap();
     assert_eq!(import.report.accepted, 0);
     assert!(
-        import.report.rejected[0].reason.contains("is UTF-8 text"),
+        import.report.rejected[0].reason.contains("reads as UTF-8"),
+        "{:?}",
+        import.report.rejected
+    );
+    // Accented Latin text too, whose characters take two bytes: never stored as `Caf茅`.
+    let accented = "id,lon,lat,name_en\n1,7.42,43.73,Café de Paris\n";
+    let import = read_csv(
+        accented.as_bytes(),
+        &CsvColumns::default(),
+        &shelters().encoding(TextEncoding::Gbk),
+    )
+    .unwrap();
+    assert_eq!(import.report.accepted, 0);
+    assert!(
+        import.report.rejected[0].reason.contains("Café de Paris"),
         "{:?}",
         import.report.rejected
     );

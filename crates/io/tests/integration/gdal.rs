@@ -214,6 +214,24 @@ fn a_gbk_shapefile_is_read_by_its_cpg_and_without_one_is_refused_not_garbled() {
     // Told its encoding, it is read whole.
     let told = spec(format, shelters().encoding(TextEncoding::Gbk), None);
     assert_as_source(&import(&path, &told).unwrap(), "GBK told", 0.01);
+
+    // A UTF-8 Shapefile said to be GBK: its Chinese rows are refused, not garbled.
+    let utf8 = dir.path().join("utf8.shp");
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=UTF-8",
+        utf8.to_str().unwrap(),
+        source.to_str().unwrap(),
+    ]);
+    let wrong = import(&utf8, &told).unwrap();
+    assert_eq!(wrong.report.accepted, 1, "{:?}", wrong.report.rejected);
+    assert!(
+        wrong.report.rejected[0].reason.contains("reads as UTF-8"),
+        "{}",
+        wrong.report.rejected[0].reason
+    );
 }
 
 #[cfg(feature = "gdal")]

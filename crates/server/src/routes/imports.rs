@@ -77,13 +77,14 @@ fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
             "`format`: required, one of geojson, ndjson, csv, osm",
         )
     })?;
-    if format.needs_gdal() {
+    if format.needs_gdal() && !cfg!(feature = "gdal") {
         return Err(ApiError::bad_request(
             "bad_parameter",
             format!(
-                "`format`: {format} is read through GDAL from its files, by the command line \
-                 (`refuge import FILE --store …`, or `-o FILE.geojson` to send here); the API \
-                 takes geojson, ndjson, csv and osm"
+                "`format`: {}",
+                refuge_io::Error::NeedsGdal {
+                    format: format.to_string()
+                }
             ),
         ));
     }
@@ -125,8 +126,10 @@ fn spec(pairs: &Pairs) -> Result<(ImportSpec, Option<String>), ApiError> {
     security(("bearer" = [])),
     params(
         ("dataset" = String, Query, description = "Names the data (1 to 200 characters)"),
-        ("format" = String, Query, description = "geojson, ndjson, csv or osm",
-            pattern = "^(geojson|ndjson|csv|osm)$"),
+        ("format" = String, Query, description = "geojson, ndjson, csv or osm; with the server \
+            built with GDAL also shp (a zip of the Shapefile's files), gpkg, kml (or KMZ), fgb, \
+            gml, mapinfo (a zip) or gdal (any format GDAL reads, alone or zipped)",
+            pattern = "^(geojson|ndjson|csv|osm|shp|shapefile|gpkg|kml|fgb|gml|mapinfo|gdal)$"),
         ("crs" = inline(Option<Crs>), Query, description = "The file's CRS (default wgs84)"),
         ("encoding" = Option<String>, Query, description = "CSV: the attributes' text encoding, utf_8 (default), gbk or gb18030",
             pattern = "^(utf_8|utf-8|utf8|gbk|cp936|gb18030)$"),
@@ -151,11 +154,18 @@ async fn import(
 ) -> Result<impl IntoResponse, ApiError> {
     let (spec, attribution) = spec(&pairs)?;
     let source = spec.source(attribution);
-    let file = spool(body, state.config.import_limit_bytes).await?;
+    let limit = state.config.import_limit_bytes;
+    let upload = if spec.format.needs_gdal() {
+        Upload::File(GdalUpload::receive(body, limit, spec.format).await?)
+    } else {
+        Upload::Stream(spool(body, limit).await?)
+    };
     let writer = state.clone();
-    let imported = tokio::task::spawn_blocking(move || writer.import(&spec, &source, file, &actor))
-        .await
-        .map_err(ApiError::internal)??;
+    let imported = tokio::task::spawn_blocking(move || {
+        writer.import(&source, |sink| upload.read(&spec, sink), &actor)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     if imported.base > 0 {
         // A new base map: make its tiles ahead again, as at start.
         tokio::task::spawn_blocking(move || state.prerender_base(AppState::PRERENDERED_TILES));
@@ -210,10 +220,94 @@ async fn import_stock(
 /// How long an upload may pause before it is given up.
 const UPLOAD_IDLE: Duration = Duration::from_secs(60);
 
+/// What an import reads: the body as a stream, or a file GDAL opens.
+enum Upload {
+    Stream(std::io::BufReader<std::fs::File>),
+    File(GdalUpload),
+}
+
+impl Upload {
+    fn read(
+        self,
+        spec: &ImportSpec,
+        sink: &mut dyn refuge_io::ImportSink,
+    ) -> refuge_io::Result<refuge_io::ImportReport> {
+        match self {
+            Upload::Stream(stream) => spec.run(stream, sink),
+            Upload::File(upload) => spec.run_file(&upload.path, sink),
+        }
+    }
+}
+
+/// An upload in a format GDAL reads, under the name GDAL needs, in a folder of its own that goes
+/// when it is dropped. Formats of several files (a Shapefile, a MapInfo table) come as a zip of
+/// them, read in place (`/vsizip/`); so may any other.
+struct GdalUpload {
+    _folder: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl GdalUpload {
+    async fn receive(body: Body, limit: u64, format: InputFormat) -> Result<Self, ApiError> {
+        let folder = tempfile::tempdir().map_err(ApiError::internal)?;
+        let received = folder.path().join("upload");
+        // Read back for its first bytes: opened for both.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&received)
+            .map_err(ApiError::internal)?;
+        let mut file = spool_into(body, limit, file).await?.into_inner();
+        let mut magic = [0u8; 4];
+        let zipped = file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04";
+        let (name, in_zip) = match (format, zipped) {
+            (InputFormat::Kml, true) => ("upload.kmz", false),
+            (_, true) => ("upload.zip", true),
+            (InputFormat::Shapefile | InputFormat::MapInfo, false) => {
+                return Err(ApiError::bad_request(
+                    "bad_import",
+                    format!(
+                        "a {format} is several files: send a zip of them (.shp, .shx, .dbf, \
+                         .prj and .cpg for a Shapefile)"
+                    ),
+                ));
+            }
+            (InputFormat::GeoPackage, false) => ("upload.gpkg", false),
+            (InputFormat::FlatGeobuf, false) => ("upload.fgb", false),
+            (InputFormat::Kml, false) => ("upload.kml", false),
+            (InputFormat::Gml, false) => ("upload.gml", false),
+            (_, false) => ("upload", false),
+        };
+        drop(file);
+        let named = folder.path().join(name);
+        std::fs::rename(&received, &named).map_err(ApiError::internal)?;
+        let path = if in_zip {
+            std::path::PathBuf::from(format!("/vsizip/{}", named.display()))
+        } else {
+            named
+        };
+        Ok(Self {
+            _folder: folder,
+            path,
+        })
+    }
+}
+
 /// The request body, received whole into an unnamed temporary file (deleted when dropped) before
 /// any lock is taken: a slow or broken upload holds nothing up and leaves nothing half-imported.
 /// Memory holds a few chunks whatever the size; more than `limit` bytes is a 413.
 async fn spool(body: Body, limit: u64) -> Result<std::io::BufReader<std::fs::File>, ApiError> {
+    let file = tempfile::tempfile().map_err(ApiError::internal)?;
+    spool_into(body, limit, file).await
+}
+
+/// The request body received into `file`, read back from its start.
+async fn spool_into(
+    body: Body,
+    limit: u64,
+    mut file: std::fs::File,
+) -> Result<std::io::BufReader<std::fs::File>, ApiError> {
     let (sender, receiver) = mpsc::channel::<Chunk>(8);
     tokio::spawn(forward(body, sender));
     let mut reader = BodyReader {
@@ -222,7 +316,6 @@ async fn spool(body: Body, limit: u64) -> Result<std::io::BufReader<std::fs::Fil
         failed: None,
     };
     tokio::task::spawn_blocking(move || {
-        let mut file = tempfile::tempfile().map_err(ApiError::internal)?;
         let copied = std::io::copy(&mut (&mut reader).take(limit + 1), &mut file)
             .map_err(|e| ApiError::bad_request("bad_upload", e.to_string()))?;
         if copied > limit {

@@ -43,6 +43,11 @@ async fn tilejson(
         )));
     };
     let tileset = Tileset::from_name(tileset)?;
+    if let (Tileset::Coverage, Some(store)) = (tileset, state.store.clone()) {
+        // A population import by another process (the command line into this server's file)
+        // shows from the next TileJSON on; a store that cannot answer leaves the last one seen.
+        let _ = tokio::task::spawn_blocking(move || store.population_stamp()).await;
+    }
     let version = state.data_version(tileset, &state.index.snapshot());
     let base_url = base_url(&state);
     let backdrop = state.backdrop.load();

@@ -12,6 +12,17 @@ use super::writes::{Fixture, fixture_with, send};
 
 /// A population of 1,000 points over Monaco in two districts, kept in the fixture's store.
 fn with_population(f: &Fixture) -> PopulationLayer {
+    let layer = monaco_population();
+    f.state
+        .store()
+        .unwrap()
+        .set_population(&layer, &refuge_store::Actor::system())
+        .unwrap();
+    layer
+}
+
+/// 1,000 points of 40 people over Monaco, in two districts.
+fn monaco_population() -> PopulationLayer {
     let half = |west: f64, east: f64| {
         geo::MultiPolygon(vec![
             geo::Rect::new((west, 43.72), (east, 43.76)).to_polygon(),
@@ -40,12 +51,30 @@ fn with_population(f: &Fixture) -> PopulationLayer {
         .collect();
     let (layer, _) =
         PopulationLayer::from_points("test points".into(), &points, &districts, 10).unwrap();
-    f.state
-        .store()
-        .unwrap()
-        .set_population(&layer, &refuge_store::Actor::system())
-        .unwrap();
     layer
+}
+
+/// A layer imported into the server's file by another process (`refuge population import` while
+/// it runs) is what the next analysis covers, and moves the coverage tiles' version on.
+#[tokio::test]
+async fn a_population_imported_by_another_process_is_seen() {
+    let f = fixture_with(Config::default());
+    let path = "/api/v1/analysis/coverage";
+    let (status, _, _) = send(&f.state, "GET", path, Some(&f.planner), &[], None).await;
+    assert_eq!(status, 404);
+    let (_, _, before) = send(&f.state, "GET", "/tiles/coverage.json", None, &[], None).await;
+
+    let file = f.state.store().unwrap().path().unwrap().to_owned();
+    let other = refuge_store::Store::open(&file).unwrap();
+    other
+        .set_population(&monaco_population(), &refuge_store::Actor::system())
+        .unwrap();
+
+    let (status, _, answer) = send(&f.state, "GET", path, Some(&f.planner), &[], None).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!((answer["total"]["population"].as_f64().unwrap() - 40_000.0).abs() < 1e-6);
+    let (_, _, after) = send(&f.state, "GET", "/tiles/coverage.json", None, &[], None).await;
+    assert_ne!(before["tiles"], after["tiles"]);
 }
 
 #[tokio::test]

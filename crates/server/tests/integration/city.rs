@@ -11,12 +11,17 @@ use tower::ServiceExt;
 use super::writes::{fixture, fixture_with, send};
 
 /// A request with a raw body (a file being imported).
-async fn upload(state: &AppState, uri: &str, token: &str, body: String) -> (StatusCode, Value) {
+pub async fn upload(
+    state: &AppState,
+    uri: &str,
+    token: &str,
+    body: impl Into<Body>,
+) -> (StatusCode, Value) {
     let request = Request::builder()
         .method("POST")
         .uri(uri)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::from(body))
+        .body(body.into())
         .unwrap();
     let response = app(state.clone()).oneshot(request).await.unwrap();
     let status = response.status();
@@ -58,7 +63,7 @@ async fn import_city(state: &AppState, admin: &str) {
         state,
         "/api/v1/import?dataset=shelters.csv&format=csv&kind=shelter",
         admin,
-        SHELTERS.into(),
+        SHELTERS.to_owned(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -67,7 +72,7 @@ async fn import_city(state: &AppState, admin: &str) {
         state,
         "/api/v1/import?dataset=hazards.csv&format=csv&kind=hazard",
         admin,
-        HAZARDS.into(),
+        HAZARDS.to_owned(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -170,7 +175,7 @@ async fn a_broken_import_changes_nothing_and_bad_rows_are_reported_by_line() {
         &f.state,
         "/api/v1/import?dataset=b.geojson&format=geojson",
         &f.admin,
-        broken.into(),
+        broken.to_owned(),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -203,7 +208,7 @@ async fn a_broken_import_changes_nothing_and_bad_rows_are_reported_by_line() {
         &f.state,
         "/api/v1/import?dataset=m.csv&format=csv&kind=shelter",
         &f.admin,
-        mixed.into(),
+        mixed.to_owned(),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -219,7 +224,7 @@ async fn a_broken_import_changes_nothing_and_bad_rows_are_reported_by_line() {
             "layer",
         ),
     ] {
-        let (status, body) = upload(&f.state, uri, &f.admin, mixed.into()).await;
+        let (status, body) = upload(&f.state, uri, &f.admin, mixed.to_owned()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
         assert!(
             body["error"]["message"].as_str().unwrap().contains(field),
@@ -230,7 +235,7 @@ async fn a_broken_import_changes_nothing_and_bad_rows_are_reported_by_line() {
         &f.state,
         "/api/v1/import?dataset=x.csv&format=csv",
         &f.logistics,
-        mixed.into(),
+        mixed.to_owned(),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -246,7 +251,7 @@ async fn importing_again_without_a_status_keeps_the_live_status() {
         &f.state,
         "/api/v1/import?dataset=shelters.csv&format=csv&kind=shelter",
         &f.admin,
-        SHELTERS.into(),
+        SHELTERS.to_owned(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -283,7 +288,7 @@ async fn importing_again_keeps_a_planners_designation() {
         &f.state,
         "/api/v1/import?dataset=shelters.csv&format=csv&kind=shelter",
         &f.admin,
-        SHELTERS.into(),
+        SHELTERS.to_owned(),
     )
     .await;
     let (_, detail) = get(&f.state, &format!("/api/v1/facilities/{b}")).await;
@@ -295,13 +300,13 @@ async fn records_without_ids_are_not_matched_by_their_place_in_the_file() {
     let f = fixture();
     let uri = "/api/v1/import?dataset=noid.csv&format=csv&kind=shelter";
     let first = "name,lon,lat\nNorth,10.0,45.0\nSouth,10.1,45.1\n";
-    let (_, body) = upload(&f.state, uri, &f.admin, first.into()).await;
+    let (_, body) = upload(&f.state, uri, &f.admin, first.to_owned()).await;
     assert_eq!(body["created"], 2);
-    let (_, body) = upload(&f.state, uri, &f.admin, first.into()).await;
+    let (_, body) = upload(&f.state, uri, &f.admin, first.to_owned()).await;
     assert_eq!(body["unchanged"], 2, "the same file is recognised: {body}");
     // A row inserted at the top: each line now holds another place.
     let shifted = "name,lon,lat\nWest,9.9,44.9\nNorth,10.0,45.0\nSouth,10.1,45.1\n";
-    let (status, body) = upload(&f.state, uri, &f.admin, shifted.into()).await;
+    let (status, body) = upload(&f.state, uri, &f.admin, shifted.to_owned()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["updated"], 0, "{body}");
     let reasons: Vec<&str> = body["report"]["rejected"]
@@ -659,7 +664,7 @@ async fn a_stock_list_books_receipts_and_names_unknown_facilities_and_items_by_l
         &f.state,
         "/api/v1/stock/import?dataset=stock.csv",
         &f.logistics,
-        list.into(),
+        list.to_owned(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");

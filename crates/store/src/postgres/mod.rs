@@ -1056,8 +1056,8 @@ impl Tx for PgTx<'_> {
         self.log("population", None, None)?;
         self.tx.execute("DELETE FROM population_cells", &[])?;
         self.execute(
-            "INSERT INTO population (id, body) VALUES (1, $1::text::jsonb)
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            "INSERT INTO population (id, body, stamp) VALUES (1, $1::text::jsonb, 1)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, stamp = population.stamp + 1",
             &[&json(&PopulationMeta::of(layer))?],
         )?;
         // Hundreds of thousands of rows: one COPY, not a statement each.
@@ -1083,6 +1083,12 @@ impl Tx for PgTx<'_> {
             .map_err(|e| Error::Backup(e.to_string()))?;
         writer.finish()?;
         Ok(())
+    }
+
+    fn population_stamp(&mut self) -> Result<i64> {
+        Ok(self
+            .query_opt("SELECT stamp FROM population WHERE id = 1", &[])?
+            .map_or(0, |row| row.get(0)))
     }
 
     fn population(&mut self) -> Result<Option<PopulationLayer>> {

@@ -124,6 +124,8 @@ const MIGRATIONS: &[&str] = &[
          district integer
      );
      CREATE INDEX population_cells_by_cell ON population_cells (cell);",
+    // 4: as SQLite's version 7: a number the population layer's every import raises.
+    "ALTER TABLE population ADD COLUMN stamp bigint NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.

@@ -485,7 +485,8 @@ impl Tx for SqliteTx<'_> {
     fn put_population(&mut self, layer: &PopulationLayer) -> Result<()> {
         self.conn.execute("DELETE FROM population_cells", [])?;
         self.conn.execute(
-            "INSERT OR REPLACE INTO population (id, body) VALUES (1, ?1)",
+            "INSERT OR REPLACE INTO population (id, body, stamp)
+             VALUES (1, ?1, COALESCE((SELECT stamp FROM population WHERE id = 1), 0) + 1)",
             params![json(&PopulationMeta::of(layer))?],
         )?;
         let mut insert = self.conn.prepare_cached(
@@ -495,6 +496,16 @@ impl Tx for SqliteTx<'_> {
             insert.execute(params![cell_number(cell.cell), cell.people, cell.district])?;
         }
         Ok(())
+    }
+
+    fn population_stamp(&mut self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT stamp FROM population WHERE id = 1", [], |row| {
+                row.get(0)
+            })
+            .optional()?
+            .unwrap_or(0))
     }
 
     fn population(&mut self) -> Result<Option<PopulationLayer>> {

@@ -86,6 +86,8 @@ const MIGRATIONS: &[&str] = &[
          district INTEGER
      );
      CREATE INDEX population_cells_by_cell ON population_cells (cell);",
+    // 7: a number the population layer's every import raises, for servers to notice one.
+    "ALTER TABLE population ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.
