@@ -57,6 +57,7 @@ serve() { # serve STORE PORT
 # population over it (a synthetic grid, tests/fixtures) for the planner's coverage and scenarios.
 token=$("$refuge" token create --role logistics --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
 planner=$("$refuge" token create --role planner --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
+admin=$("$refuge" token create --role admin --name "browser tests" --store "$work/refuge.db" 2>/dev/null)
 "$refuge" population import tests/fixtures/population-monaco.csv --store "$work/refuge.db" >/dev/null
 serve "$work/refuge.db" "$port"
 
@@ -70,7 +71,7 @@ else
   echo "SKIPPED: the thin-data browser tests ($beijing is absent)"
 fi
 
-REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" REFUGE_PLANNER_TOKEN="$planner" npm test --prefix web
+REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" REFUGE_PLANNER_TOKEN="$planner" REFUGE_ADMIN_TOKEN="$admin" npm test --prefix web
 
 # The HTTP API against its own generated OpenAPI document, with a token of every role.
 ./scripts/schemathesis.sh

@@ -22,7 +22,7 @@ import {
   wireHazard,
 } from './js/nearest.js';
 import { addPlanningLayers, renderPlanning, wirePlanning } from './js/planning.js';
-import { closePopup, openFacility, renderPopup } from './js/popups.js';
+import { closePopup, openFacility, renderPopup, wirePopupKeys } from './js/popups.js';
 import { renderSearchList, wireSearch } from './js/search.js';
 import { renderStaff, wireStaff } from './js/staff.js';
 
@@ -53,6 +53,7 @@ function wireInterface() {
   $('#locate').addEventListener('click', locateMe);
   $('#clear').addEventListener('click', clearNearest);
   wireSearch();
+  wirePopupKeys();
   wireLogistics();
   wirePlanning();
   wireStaff();

@@ -93,11 +93,12 @@ export function tileJson(name) {
 
 /** The nearest shelters, nearest first: `{ features, skipped }`. `hasRoom` keeps only open
  *  shelters with room; `hazard` only those safe in it, `skipped` then listing the nearer ones
- *  passed over, and why. */
-export async function nearestShelters(lon, lat, hasRoom, hazard, signal) {
+ *  passed over, and why; `wheelchair` only those with step-free access. */
+export async function nearestShelters(lon, lat, { hasRoom, hazard, wheelchair }, signal) {
   const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), ...NEAREST_QUERY });
   if (hasRoom) query.set('has_room', 'true');
   if (hazard) query.set('hazard', hazard);
+  if (wheelchair) query.set('wheelchair', 'true');
   const answer = await getJson(`/api/v1/nearest?${query}`, signal);
   return { features: featuresOf(answer), skipped: Array.isArray(answer?.skipped) ? answer.skipped : [] };
 }

@@ -118,6 +118,6 @@ export function applyStaticStrings() {
   const button = $('#lang');
   button.textContent = t('langSwitch');
   button.lang = lang === 'zh' ? 'en' : 'zh';
-  button.setAttribute('aria-label', t('langSwitchLabel'));
+  // Its name is what it shows, in that language; the title says what it does.
   button.title = t('langSwitchLabel');
 }

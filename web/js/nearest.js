@@ -34,6 +34,7 @@ export async function wireHazard() {
     hazardChosen = true;
     refreshNearest();
   });
+  $('#wheelchair').addEventListener('change', refreshNearest);
   renderHazardChoice();
   try {
     const inForce = await hazardInForce();
@@ -174,9 +175,10 @@ export async function runNearest(lon, lat) {
   try {
     // No open shelter with room near: the nearest designated ones, shown as not open, and why.
     // Either way only shelters safe in the chosen hazard.
-    let answer = await nearestShelters(lon, lat, true, hazard, abort.signal);
+    const asked = { hazard, wheelchair: $('#wheelchair').checked };
+    let answer = await nearestShelters(lon, lat, { ...asked, hasRoom: true }, abort.signal);
     const withRoom = answer.features.length > 0;
-    if (!withRoom) answer = await nearestShelters(lon, lat, false, hazard, abort.signal);
+    if (!withRoom) answer = await nearestShelters(lon, lat, { ...asked, hasRoom: false }, abort.signal);
     Object.assign(current, { features: answer.features, skipped: answer.skipped, withRoom, loading: false });
     showStatus(nearestSummary(current), 'info', withRoom ? 4000 : 8000);
     drawNearest();
@@ -311,9 +313,12 @@ function renderNearestHeading(nearest) {
 export function chooseResult(feature) {
   const id = feature.id ?? feature.properties?.id;
   const at = pointOf(feature);
+  // Chosen with the keyboard, the row keeps the focus through the list drawn again.
+  const fromList = Boolean(document.activeElement?.closest('#results'));
   if (current) current.selected = id;
   drawNearest();
   renderResults();
+  if (fromList) document.querySelector(`#results li[data-id="${id}"] button`)?.focus({ preventScroll: true });
   if (at) focusOn(at, true);
   openFacility(id, at, feature);
 }

@@ -10,23 +10,38 @@ import { statusBadge } from './layers.js';
 import { selectShelter, signedIn } from './logistics.js';
 import { map } from './map.js';
 
-/** The popup open: { popup, id, feature, hint, error }, or null. */
+/** The popup open: { popup, id, feature, hint, error, opener }, or null. */
 let shown = null;
+
+/** Escape closes the popup and gives the focus back to what opened it. */
+export function wirePopupKeys() {
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !shown) return;
+    const back = shown.opener;
+    closePopup();
+    back?.focus?.({ preventScroll: true });
+  });
+}
 
 /** Opens the popup of facility `id` at `at` (or where its details place it), shown from `hint`, a
  *  feature already at hand, until the details come. */
 export async function openFacility(id, at, hint) {
   if (id == null) return;
+  // Opened from the keyboard (a list row, a search hit), the focus moves into the popup and
+  // comes back when it closes.
+  const from = document.activeElement;
+  const byKeyboard = Boolean(from && from !== document.body && !from.closest('#map'));
   closePopup();
   if (!$('#status').classList.contains('error')) showStatus('');
   const popup = new maplibregl.Popup({ closeButton: false, maxWidth: '300px', className: 'refuge-popup', focusAfterOpen: false });
-  const entry = { popup, id, feature: null, hint, error: null };
+  const entry = { popup, id, feature: null, hint, error: null, opener: byKeyboard ? from : null };
   shown = entry;
   popup.on('close', () => {
     if (shown === entry) shown = null;
   });
   if (at) popup.setLngLat(at).addTo(map);
   renderPopup();
+  if (byKeyboard) focusPopup(entry);
   try {
     const feature = await facilityDetails(id);
     if (shown !== entry) return;
@@ -42,6 +57,11 @@ export async function openFacility(id, at, hint) {
     showStatus(error.message, 'error');
   }
   renderPopup();
+}
+
+/** Moves the focus to the popup's close button. */
+function focusPopup(entry) {
+  entry.popup.getElement()?.querySelector('button.close')?.focus({ preventScroll: true });
 }
 
 /** Closes the popup, if one is open. */
@@ -76,7 +96,9 @@ export function renderPopup() {
   }
   // The popup never gets taller than most of the map, so it fits on a phone.
   body.style.maxHeight = `${Math.max(140, Math.round(map.getContainer().clientHeight * 0.6))}px`;
+  const hadFocus = Boolean(entry.popup.getElement()?.contains(document.activeElement));
   entry.popup.setDOMContent(body);
+  if (hadFocus) focusPopup(entry);
 }
 
 /** A facility's details: its names, kind, status and the fields of its kind. */

@@ -56,6 +56,12 @@ refuge_core::named_enum! {
         Occupancy = "occupancy",
         /// Hazards suited for, separated by `;` or `|`.
         SuitableFor = "suitable_for",
+        /// What a shelter offers (water, power, toilets, medical, accessible, pets), separated by
+        /// `;` or `|`.
+        Amenities = "amenities",
+        /// Step-free access for a wheelchair, as OpenStreetMap says it: `yes` adds the
+        /// `accessible` amenity (`limited` and `no` do not).
+        Wheelchair = "wheelchair",
         /// Service radius, m.
         ServiceRadius = "service_radius_m",
         /// Depot tier.
@@ -328,6 +334,18 @@ fn details(
                         .suitable_for
                         .insert(parsed(Field::SuitableFor, hazard)?);
                 }
+            }
+            if let Some(list) = text(Field::Amenities) {
+                for amenity in list
+                    .split([';', '|', '、'])
+                    .filter(|a| !a.trim().is_empty())
+                {
+                    shelter.amenities.insert(parsed(Field::Amenities, amenity)?);
+                }
+            }
+            if text(Field::Wheelchair).is_some_and(|w| w.eq_ignore_ascii_case("yes") || w == "是")
+            {
+                shelter.amenities.insert(refuge_core::Amenity::Accessible);
             }
             FacilityDetails::Shelter(shelter)
         }

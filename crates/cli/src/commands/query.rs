@@ -46,6 +46,9 @@ pub struct NearestArgs {
     /// Only open shelters with free places.
     #[arg(long)]
     has_room: bool,
+    /// Only shelters with step-free access, for a wheelchair.
+    #[arg(long)]
+    wheelchair: bool,
     /// Only shelters suitable for this hazard [earthquake, flood, waterlogging, typhoon, fire,
     /// landslide, chemical, public_health].
     #[arg(long, value_parser = parse::<HazardType>)]
@@ -75,6 +78,9 @@ pub fn run(query: Query) -> Result<()> {
         .has_room(args.has_room);
     if let Some(kind) = args.kind {
         filter = filter.kind(kind);
+    }
+    if args.wheelchair {
+        filter = filter.amenity(refuge_core::Amenity::Accessible);
     }
     if let Some(tier) = args.tier {
         filter = filter.tier(tier);

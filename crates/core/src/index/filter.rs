@@ -1,6 +1,8 @@
 //! What a query asks of a facility besides where it is.
 
-use crate::{Designation, Facility, FacilityKind, HazardType, ItemId, LiveStatus, ReserveTier};
+use crate::{
+    Amenity, Designation, Facility, FacilityKind, HazardType, ItemId, LiveStatus, ReserveTier,
+};
 
 /// Conditions on facilities. Empty by default: everything in service matches. Decommissioned
 /// facilities never match unless asked for.
@@ -21,6 +23,7 @@ pub struct Filter {
     has_room: bool,
     hazard: Option<HazardType>,
     item: Option<(ItemId, u64)>,
+    amenities: Vec<Amenity>,
     include_decommissioned: bool,
 }
 
@@ -80,6 +83,16 @@ impl Filter {
         self
     }
 
+    /// Only shelters that offer `amenity` (with the others asked for), e.g. step-free access for
+    /// a wheelchair.
+    #[must_use]
+    pub fn amenity(mut self, amenity: Amenity) -> Self {
+        if !self.amenities.contains(&amenity) {
+            self.amenities.push(amenity);
+        }
+        self
+    }
+
     /// Decommissioned facilities match too.
     #[must_use]
     pub fn include_decommissioned(mut self, yes: bool) -> Self {
@@ -124,6 +137,16 @@ impl Filter {
             {
                 return false;
             }
+        }
+        if !self.amenities.is_empty()
+            && facility.shelter().is_none_or(|s| {
+                !self
+                    .amenities
+                    .iter()
+                    .all(|amenity| s.amenities.contains(amenity))
+            })
+        {
+            return false;
         }
         if let Some((item, min_quantity)) = &self.item {
             if stock(item) < (*min_quantity).max(1) {

@@ -78,7 +78,7 @@ crate::named_enum! {
         /// Medical point.
         Medical = "medical" | "医疗",
         /// Step-free access.
-        Accessible = "accessible" | "无障碍",
+        Accessible = "accessible" | "wheelchair" | "无障碍",
         /// Pets allowed.
         Pets = "pets" | "宠物",
     }

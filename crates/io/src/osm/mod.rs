@@ -321,6 +321,10 @@ fn facility(
                 .suitable_for
                 .extend(site.suitable_for.iter().copied());
             shelter.amenities.extend(site.amenities.iter().copied());
+            // OpenStreetMap's wheelchair=yes: step-free access.
+            if element.tags.tag("wheelchair") == Some("yes") {
+                shelter.amenities.insert(refuge_core::Amenity::Accessible);
+            }
             (
                 FacilityDetails::Shelter(shelter),
                 Designation::Planned,

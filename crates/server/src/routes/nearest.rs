@@ -47,6 +47,9 @@ struct NearestQuery {
     /// Only shelters with room (known free places, or unknown capacity).
     #[param(value_type = Option<bool>)]
     has_room: Option<Flag>,
+    /// Only shelters with step-free access, for a wheelchair (the `accessible` amenity).
+    #[param(value_type = Option<bool>)]
+    wheelchair: Option<Flag>,
     /// Only shelters that are safe in this hazard: not stating themselves unsuitable for it, and
     /// not threatened by a hazard source in force that brings it (inside its zone, within its
     /// influence radius, or within 30 m of a fire source). The answer's `skipped` lists the
@@ -75,6 +78,9 @@ async fn nearest(
         .has_room(flag(query.has_room));
     if let Some(kind) = query.kind {
         filter = filter.kind(kind);
+    }
+    if flag(query.wheelchair) {
+        filter = filter.amenity(refuge_core::Amenity::Accessible);
     }
     if let Some(tier) = query.tier {
         filter = filter.tier(tier);

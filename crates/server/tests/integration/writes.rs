@@ -875,3 +875,74 @@ async fn a_patch_naming_a_field_the_facility_lacks_is_refused_by_name() {
     let (_, headers, _) = send(&f.state, "GET", &uri, None, &[], None).await;
     assert_eq!(headers[header::ETAG], "\"v1\"", "nothing was changed");
 }
+
+/// A shelter whose record says it has step-free access (`amenities`, or OpenStreetMap's
+/// `wheelchair=yes`) is what a wheelchair user's nearest search finds, and only such shelters.
+#[tokio::test]
+async fn the_wheelchair_filter_keeps_only_step_free_shelters() {
+    let f = fixture();
+    let near = |lon: f64, name: &str, props: Value| {
+        let mut properties =
+            json!({"kind": "shelter", "name_en": name, "status": "open", "capacity": 50});
+        properties
+            .as_object_mut()
+            .unwrap()
+            .extend(props.as_object().unwrap().clone());
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, 45.0]},
+               "properties": properties})
+    };
+    let mut step_free = Vec::new();
+    for (lon, name, props) in [
+        (
+            10.0001,
+            "Ramped hall",
+            json!({"amenities": "accessible;toilets"}),
+        ),
+        (10.0002, "Mapped hall", json!({"wheelchair": "yes"})),
+        (10.00005, "Stairs only", json!({"wheelchair": "limited"})),
+    ] {
+        let (status, _, created) = send(
+            &f.state,
+            "POST",
+            "/api/v1/facilities",
+            Some(&f.admin),
+            &[],
+            Some(near(lon, name, props)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        if name != "Stairs only" {
+            step_free.push(created["id"].as_u64().unwrap());
+        }
+    }
+    let (_, _, all) = send(
+        &f.state,
+        "GET",
+        "/api/v1/nearest?lon=10&lat=45&kind=shelter&k=3",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        all["features"][0]["properties"]["name"]["en"],
+        "Stairs only"
+    );
+    let (status, _, answer) = send(
+        &f.state,
+        "GET",
+        "/api/v1/nearest?lon=10&lat=45&kind=shelter&k=2&wheelchair=true",
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let ids: Vec<u64> = answer["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, step_free, "nearest first, step-free only");
+}
