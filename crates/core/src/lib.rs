@@ -11,6 +11,7 @@ mod logistics;
 mod lonlat;
 mod model;
 pub mod planning;
+pub mod routing;
 
 pub use crs::{Crs, in_mainland_china};
 pub use distance::{EARTH_RADIUS_M, GreatCircle};

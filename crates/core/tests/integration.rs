@@ -10,5 +10,6 @@ mod integration {
     pub mod planning;
     pub mod projections;
     pub mod queries;
+    pub mod routing;
     pub mod safety;
 }

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(routes::health::routes())
         .merge(routes::tiles::routes())
         .merge(routes::nearest::routes())
+        .merge(routes::walk::routes())
         .merge(routes::facilities::routes())
         .merge(routes::writes::routes())
         .merge(routes::quotas::routes())

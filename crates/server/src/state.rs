@@ -86,6 +86,8 @@ pub struct Backdrop {
     pub bounds: [f64; 4],
     /// The credits for the data on the map, e.g. `© OpenStreetMap contributors (ODbL)`.
     pub attribution: String,
+    /// The walking graph of the base map's ways.
+    pub walk: Arc<refuge_core::routing::WalkGraph>,
 }
 
 impl Backdrop {
@@ -95,6 +97,7 @@ impl Backdrop {
         index: &SpatialIndex,
         sources: &[DataSource],
     ) -> Self {
+        let walk = refuge_core::routing::WalkGraph::from_base(&base);
         let base = BaseMap::new(base);
         let bounds = bounds(index).or_else(|| base.bounds()).unwrap_or(WORLD);
         Self {
@@ -102,6 +105,7 @@ impl Backdrop {
             version,
             bounds,
             attribution: attribution(sources),
+            walk: Arc::new(walk),
         }
     }
 }
@@ -432,6 +436,7 @@ impl AppState {
                 version: current.version,
                 bounds: bounds(index).unwrap_or(current.bounds),
                 attribution: attribution(sources),
+                walk: Arc::clone(&current.walk),
             },
         }
     }

@@ -15,5 +15,6 @@ mod integration {
     pub mod plans;
     pub mod shipments;
     pub mod tiles;
+    pub mod walk;
     pub mod writes;
 }

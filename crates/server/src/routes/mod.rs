@@ -15,5 +15,6 @@ pub mod quotas;
 pub mod shipments;
 pub mod stock;
 pub mod tiles;
+pub mod walk;
 pub mod web;
 pub mod writes;
