@@ -91,16 +91,26 @@ export function tileJson(name) {
   return getJson(tileJsonUrl(name));
 }
 
-/** The nearest shelters, nearest first: `{ features, skipped }`. `hasRoom` keeps only open
- *  shelters with room; `hazard` only those safe in it, `skipped` then listing the nearer ones
- *  passed over, and why; `wheelchair` only those with step-free access. */
+/** The nearest shelters on foot, nearest first: `{ features, skipped }`, each with its metres
+ *  on foot (`walk_m`, where a way leads there) and as the crow flies. `hasRoom` keeps only open
+ *  shelters with room; `hazard` only those safe in it, the walks going around its zones, and
+ *  `skipped` then lists the nearer ones passed over, and why; `wheelchair` only those with
+ *  step-free access. */
 export async function nearestShelters(lon, lat, { hasRoom, hazard, wheelchair }, signal) {
-  const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), ...NEAREST_QUERY });
+  const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), ...NEAREST_QUERY, by: 'walk' });
   if (hasRoom) query.set('has_room', 'true');
   if (hazard) query.set('hazard', hazard);
   if (wheelchair) query.set('wheelchair', 'true');
   const answer = await getJson(`/api/v1/nearest?${query}`, signal);
   return { features: featuresOf(answer), skipped: Array.isArray(answer?.skipped) ? answer.skipped : [] };
+}
+
+/** The walk from `from` ([lon, lat]) to facility `id`, around the zones of `hazard`: a GeoJSON
+ *  LineString Feature with `metres` and `minutes`. */
+export function walkingRoute(from, id, hazard, signal) {
+  const query = new URLSearchParams({ from: `${from[0].toFixed(6)},${from[1].toFixed(6)}`, to: String(id) });
+  if (hazard) query.set('hazard', hazard);
+  return getJson(`/api/v1/route?${query}`, signal);
 }
 
 /** The hazard of the emergency in force (the latest activation not ended), or null. */

@@ -123,6 +123,7 @@ export function renderLegend() {
       el('li', {}, swatch(null, 'ring'), swatch(null, 'line'), t('legendNearest')),
       el('li', {}, swatch(null, 'ring not-open'), swatch(null, 'line not-open'), t('legendNearestNotOpen')),
       el('li', {}, swatch(null, 'origin'), t('legendOrigin')),
+      el('li', {}, swatch(null, 'walk'), t('legendWalk')),
     ]),
     el('p', { text: t('legendCluster') }),
   );

@@ -4,7 +4,7 @@
 
 /* global maplibregl */
 
-import { hazardInForce, nearestShelters, pointOf, statusOf } from './api.js';
+import { hazardInForce, nearestShelters, pointOf, statusOf, walkingRoute } from './api.js';
 import { $, el, showStatus } from './dom.js';
 import { dict, displayName, formatDistance, formatNumber, joinList, t, term } from './i18n.js';
 import { statusBadge } from './layers.js';
@@ -14,6 +14,8 @@ import { openFacility } from './popups.js';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 /** Colours of the nearest results on the map: open shelters with room, and the not-open fallback. */
 const NEAREST_COLOUR = { open: '#1f3b57', notOpen: '#6e7781' };
+/** The colour of the walking route. */
+const WALK_COLOUR = '#0b6e4f';
 /** Below this zoom the facility tiles group shelters: nearest results would hide among the groups. */
 const GROUPED_BELOW_ZOOM = 13;
 
@@ -65,10 +67,32 @@ function byOpen(yes, no) {
   return ['case', ['boolean', ['get', 'open'], true], yes, no];
 }
 
-/** The source and layers that draw the nearest results over the facilities. */
+/** The source and layers that draw the nearest results over the facilities, and the walk to the
+ *  chosen one. */
 export function addNearestLayers() {
   map.addSource('nearest', { type: 'geojson', data: EMPTY });
+  map.addSource('walk', { type: 'geojson', data: EMPTY });
   const before = map.getLayer('pois') ? 'pois' : undefined;
+  map.addLayer(
+    {
+      id: 'walk-casing',
+      type: 'line',
+      source: 'walk',
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#ffffff', 'line-width': 8, 'line-opacity': 0.9 },
+    },
+    before,
+  );
+  map.addLayer(
+    {
+      id: 'walk-line',
+      type: 'line',
+      source: 'walk',
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': WALK_COLOUR, 'line-width': 4.5 },
+    },
+    before,
+  );
   map.addLayer(
     {
       id: 'nearest-lines',
@@ -128,11 +152,13 @@ export function addNearestLayers() {
   });
 }
 
-/** Draws the current answer: the chosen point, each result, and a line to it. */
+/** Draws the current answer: the chosen point, each result, and a line to it; and the walk to
+ *  the chosen one, when known. */
 export function drawNearest() {
   const source = map?.getSource('nearest');
   if (!source) return;
   const nearest = current;
+  map.getSource('walk')?.setData(nearest?.walk?.route ?? EMPTY);
   if (!nearest) {
     source.setData(EMPTY);
     return;
@@ -231,6 +257,8 @@ export function renderResults() {
   const list = $('#results');
   const nearest = current;
   $('#clear').hidden = !nearest;
+  // A row with the focus keeps it through the list drawn again.
+  const focused = document.activeElement?.closest('#results li[data-id]')?.dataset.id;
   list.replaceChildren();
   renderNearestHeading(nearest);
   renderSkipped(nearest);
@@ -260,12 +288,30 @@ export function renderResults() {
         { type: 'button', onclick: () => chooseResult(feature) },
         el('span', { class: 'rank', text: index + 1 }),
         el('span', { class: 'name', text: displayName(props) }),
-        el('span', { class: 'distance', text: formatDistance(Number(props.distance_m)) }),
+        distanceOf(props),
         el('span', { class: 'free' }, nearest.withRoom ? null : statusBadge(statusOf(props)), freeText(props)),
       ),
+      selected ? walkLine(nearest.walk) : null,
     );
     list.append(row);
   });
+  if (focused) list.querySelector(`li[data-id="${focused}"] button`)?.focus({ preventScroll: true });
+}
+
+/** A result's distance: on foot where a way leads there, else as the crow flies. */
+function distanceOf(props) {
+  const straight = formatDistance(Number(props.distance_m));
+  if (props.walk_m == null) return el('span', { class: 'distance', title: t('distanceStraight'), text: straight });
+  return el('span', { class: 'distance', title: t('distanceOnFoot', { straight }), text: formatDistance(Number(props.walk_m)) });
+}
+
+/** Under the chosen result: how long the walk there is, or why there is none. */
+function walkLine(walk) {
+  if (!walk) return null;
+  if (walk.error) return el('p', { class: 'walk error', text: t('walkNone', { why: walk.error }) });
+  if (!walk.route) return el('p', { class: 'walk', text: t('walkLoading') });
+  const { metres, minutes } = walk.route.properties;
+  return el('p', { class: 'walk', text: t('walk', { distance: formatDistance(metres), minutes: formatNumber(Math.max(1, Math.round(minutes))) }) });
 }
 
 /** The nearer shelters passed over in the chosen hazard, and why. */
@@ -313,14 +359,30 @@ function renderNearestHeading(nearest) {
 export function chooseResult(feature) {
   const id = feature.id ?? feature.properties?.id;
   const at = pointOf(feature);
-  // Chosen with the keyboard, the row keeps the focus through the list drawn again.
-  const fromList = Boolean(document.activeElement?.closest('#results'));
   if (current) current.selected = id;
   drawNearest();
   renderResults();
-  if (fromList) document.querySelector(`#results li[data-id="${id}"] button`)?.focus({ preventScroll: true });
   if (at) focusOn(at, true);
   openFacility(id, at, feature);
+  showWalk(id);
+}
+
+/** Asks for the walk from the chosen point to facility `id`, then draws it and says how long it is. */
+async function showWalk(id) {
+  const nearest = current;
+  if (!nearest) return;
+  nearest.walk = { id, route: null, error: null };
+  drawNearest();
+  try {
+    const route = await walkingRoute(nearest.origin, id, hazard);
+    if (current !== nearest || nearest.walk?.id !== id) return;
+    nearest.walk.route = route;
+  } catch (error) {
+    if (current !== nearest || nearest.walk?.id !== id) return;
+    nearest.walk.error = error.message;
+  }
+  drawNearest();
+  renderResults();
 }
 
 /** Forgets the answer, on the map and in the panel. */

@@ -19,7 +19,10 @@ export function wirePopupKeys() {
     if (event.key !== 'Escape' || !shown) return;
     const back = shown.opener;
     closePopup();
-    back?.focus?.({ preventScroll: true });
+    // The list may have been drawn again meanwhile: its row with the same id, then.
+    const row = back?.closest?.('li[data-id]')?.dataset.id;
+    const again = row ? document.querySelector(`#results li[data-id="${row}"] button`) : null;
+    (back?.isConnected ? back : again)?.focus?.({ preventScroll: true });
   });
 }
 

@@ -407,4 +407,11 @@ pub struct NearestHit {
     pub summary: FacilitySummary,
     /// Its great-circle distance from the point, metres, to 0.1 m.
     pub distance_m: f64,
+    /// With `by=walk`: metres on foot over the walkable ways, to 0.1 m; absent when no way
+    /// leads there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk_m: Option<f64>,
+    /// With `by=walk`: minutes on foot at 1.2 m/s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk_minutes: Option<f64>,
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use refuge_core::{Crs, FacilityKind, FacilitySummary, Filter, HazardType, ItemId, ReserveTier};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -57,6 +57,20 @@ struct NearestQuery {
     hazard: Option<HazardType>,
     /// The CRS of `lon`/`lat` and of the answer (default wgs84).
     crs: Option<Crs>,
+    /// `distance` (the default: great-circle) or `walk`: the great-circle candidates (three
+    /// times `k`, at least `k` + 10) ranked by metres on foot, around the zones of `hazard`;
+    /// those no way leads to come last.
+    by: Option<RankBy>,
+}
+
+/// How nearest answers are ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum RankBy {
+    /// Great-circle metres.
+    Distance,
+    /// Metres on foot.
+    Walk,
 }
 
 /// The nearest facilities to a point, nearest first, with great-circle distances in metres.
@@ -105,28 +119,70 @@ async fn nearest(
     let snapshot = state.index.snapshot();
     Metrics::count(&state.metrics.nearest_queries);
     let hazard = query.hazard;
+    let walking = query.by == Some(RankBy::Walk);
+    let walk = walking.then(|| state.backdrop.load().walk.clone());
+    // On foot, more candidates than asked: a nearer one across a river may be a longer walk.
+    let wanted = if walking {
+        (k * 3).max(k + 10).min(100)
+    } else {
+        k
+    };
     let answer = move || {
         let (hits, skipped) = match hazard {
             Some(hazard) => {
-                let (hits, skipped) = snapshot.nearest_safe(origin, k, &filter, hazard);
+                let (hits, skipped) = snapshot.nearest_safe(origin, wanted, &filter, hazard);
                 let skipped = skipped
                     .iter()
                     .map(|s| present::SkippedShelter::of(s, &snapshot))
                     .collect();
                 (hits, Some(skipped))
             }
-            None => (snapshot.nearest(origin, k, &filter), None),
+            None => (snapshot.nearest(origin, wanted, &filter), None),
         };
-        let features = hits
-            .iter()
-            .map(|hit| {
+        let tenth = |metres: f64| (metres * 10.0).round() / 10.0;
+        // Metres on foot to each, around the hazard's zones; those no way leads to last.
+        let mut ranked: Vec<(&refuge_core::Hit<'_>, Option<f64>)> = match &walk {
+            Some(walk) => {
+                let zones: Vec<geo::Geometry> = hazard
+                    .map(|h| {
+                        snapshot
+                            .hazards_in_force(Some(h))
+                            .into_iter()
+                            .filter_map(|source| source.hazard()?.zone.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut on_foot: Vec<_> = hits
+                    .iter()
+                    .map(|hit| {
+                        let metres = walk.route(origin, hit.facility.location, &zones).ok();
+                        (hit, metres.map(|r| r.metres))
+                    })
+                    .collect();
+                on_foot.sort_by(|a, b| match (a.1, b.1) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => a.0.distance_m.total_cmp(&b.0.distance_m),
+                });
+                on_foot.truncate(k);
+                on_foot
+            }
+            None => hits.iter().map(|hit| (hit, None)).collect(),
+        };
+        let features = ranked
+            .drain(..)
+            .map(|(hit, walk_m)| {
                 let summary = FacilitySummary::of(hit.facility);
                 Feature::of(
                     hit.facility,
                     crs,
                     NearestHit {
                         summary,
-                        distance_m: (hit.distance_m * 10.0).round() / 10.0,
+                        distance_m: tenth(hit.distance_m),
+                        walk_m: walk_m.map(tenth),
+                        walk_minutes: walk_m
+                            .map(|m| tenth(m / refuge_core::routing::WALKING_M_PER_MIN)),
                     },
                 )
             })
@@ -141,7 +197,7 @@ async fn nearest(
             skipped,
         }
     };
-    if hazard.is_none() {
+    if hazard.is_none() && !walking {
         // A plain nearest search takes microseconds: answered on the async worker.
         return Ok(Json(answer()));
     }

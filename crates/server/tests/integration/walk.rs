@@ -138,3 +138,44 @@ async fn bad_and_impossible_walks_are_named() {
         );
     }
 }
+
+/// Nearest by walk: the great-circle candidates ranked by metres on foot, each with both
+/// distances, the walk's metres those of its route.
+#[tokio::test]
+async fn nearest_by_walk_ranks_by_metres_on_foot() {
+    let f = fixture();
+    let (lon, lat) = (7.4246, 43.7384);
+    let (status, _, answer) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/nearest?lon={lon}&lat={lat}&kind=shelter&k=4&by=walk"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status.as_u16(), 200, "{answer}");
+    let features = answer["features"].as_array().unwrap();
+    assert_eq!(features.len(), 4);
+    let mut last = 0.0;
+    for feature in features {
+        let walk_m = feature["properties"]["walk_m"].as_f64().unwrap();
+        let straight = feature["properties"]["distance_m"].as_f64().unwrap();
+        assert!(walk_m >= straight - 0.1, "{walk_m} < {straight}");
+        assert!(walk_m >= last, "ranked by walk");
+        last = walk_m;
+        let id = feature["id"].as_u64().unwrap();
+        let (_, route) = walk(&f, &format!("from={lon},{lat}&to={id}")).await;
+        assert!((route["properties"]["metres"].as_f64().unwrap() - walk_m).abs() < 0.11);
+    }
+    let (status, _, bad) = send(
+        &f.state,
+        "GET",
+        &format!("/api/v1/nearest?lon={lon}&lat={lat}&by=car"),
+        None,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status.as_u16(), 400, "{bad}");
+}
