@@ -45,9 +45,17 @@ pub fn version(index: &SpatialIndex, store: Option<&Store>) -> u64 {
 impl CoverageCache {
     /// The store's population layer, read once per import of it.
     pub fn layer(&self, store: &Store) -> Result<Option<Arc<PopulationLayer>>, ApiError> {
-        // The stamp first: an import between the two reads leaves a newer layer under an older
-        // stamp, read again next time, never an older one under a newer stamp.
-        let stamp = store.population_stamp()?;
+        self.layer_at(store, store.population_stamp()?)
+    }
+
+    /// The layer as of `stamp`, read just before: an import between the two reads leaves a
+    /// newer layer under an older stamp, read again next time, never an older one under a newer
+    /// stamp.
+    fn layer_at(
+        &self,
+        store: &Store,
+        stamp: u64,
+    ) -> Result<Option<Arc<PopulationLayer>>, ApiError> {
         let mut kept = lock(&self.layer);
         if let Some(made) = kept.as_ref().filter(|made| made.from == stamp) {
             return Ok(made.value.clone());
@@ -72,13 +80,14 @@ impl CoverageCache {
         let Some(store) = store else {
             return Ok(None);
         };
-        let from = (index.places_version(), store.population_stamp()?);
+        let stamp = store.population_stamp()?;
+        let from = (index.places_version(), stamp);
         // Held while the map is made: requests for it at the same time wait for the one making.
         let mut kept = lock(&self.map);
         if let Some(made) = kept.as_ref().filter(|made| made.from == from) {
             return Ok(made.value.clone());
         }
-        let value = match self.layer(store)? {
+        let value = match self.layer_at(store, stamp)? {
             None => None,
             Some(layer) => {
                 let options = CoverageOptions {

@@ -62,14 +62,11 @@ impl Crs {
     /// # Ok::<(), refuge_core::Error>(())
     /// ```
     pub fn to_wgs84(self, lon: f64, lat: f64) -> Result<LonLat> {
-        if let Crs::Projected(projected) = self {
-            return projected.to_wgs84(lon, lat);
-        }
-        let input = LonLat::new(lon, lat)?;
         match self {
-            Crs::Wgs84 | Crs::Cgcs2000 | Crs::Projected(_) => Ok(input),
-            Crs::Gcj02 => gcj02::to_wgs84(input),
-            Crs::Bd09 => gcj02::to_wgs84(bd09::to_gcj02(input)?),
+            Crs::Projected(projected) => projected.to_wgs84(lon, lat),
+            Crs::Wgs84 | Crs::Cgcs2000 => LonLat::new(lon, lat),
+            Crs::Gcj02 => gcj02::to_wgs84(LonLat::new(lon, lat)?),
+            Crs::Bd09 => gcj02::to_wgs84(bd09::to_gcj02(LonLat::new(lon, lat)?)?),
         }
     }
 

@@ -108,6 +108,18 @@ impl SpatialIndex {
             .collect()
     }
 
+    /// The zones of the hazard sources in force that bring `hazard`: what a walk in it goes
+    /// around. None without a hazard.
+    pub fn zones_in_force(&self, hazard: Option<HazardType>) -> Vec<geo::Geometry> {
+        let Some(hazard) = hazard else {
+            return Vec::new();
+        };
+        self.hazards_in_force(Some(hazard))
+            .into_iter()
+            .filter_map(|source| source.hazard()?.zone.clone())
+            .collect()
+    }
+
     /// Every facility matching `filter` that a hazard source in force bringing `hazard` (any,
     /// without one) threatens, hazard by hazard, each hazard's nearest first.
     pub fn exposures(&self, hazard: Option<HazardType>, filter: &Filter) -> Vec<Exposure> {

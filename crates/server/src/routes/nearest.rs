@@ -143,15 +143,7 @@ async fn nearest(
         // Metres on foot to each, around the hazard's zones; those no way leads to last.
         let mut ranked: Vec<(&refuge_core::Hit<'_>, Option<f64>)> = match &walk {
             Some(walk) => {
-                let zones: Vec<geo::Geometry> = hazard
-                    .map(|h| {
-                        snapshot
-                            .hazards_in_force(Some(h))
-                            .into_iter()
-                            .filter_map(|source| source.hazard()?.zone.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let zones = snapshot.zones_in_force(hazard);
                 let mut on_foot: Vec<_> = hits
                     .iter()
                     .map(|hit| {

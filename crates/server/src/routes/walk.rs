@@ -86,14 +86,7 @@ async fn route(
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
     let end = facility.location;
-    let zones: Vec<geo::Geometry> = match query.hazard {
-        Some(hazard) => snapshot
-            .hazards_in_force(Some(hazard))
-            .into_iter()
-            .filter_map(|source| source.hazard()?.zone.clone())
-            .collect(),
-        None => Vec::new(),
-    };
+    let zones = snapshot.zones_in_force(query.hazard);
     let walk = state.backdrop.load().walk.clone();
     let zones_avoided = zones.len();
     let found = tokio::task::spawn_blocking(move || walk.route(start, end, &zones))
