@@ -370,7 +370,8 @@ export function chooseResult(feature) {
 /** Asks for the walk from the chosen point to facility `id`, then draws it and says how long it is. */
 async function showWalk(id) {
   const nearest = current;
-  if (!nearest) return;
+  // No result has a way on foot (the server knows no streets here): nothing to draw.
+  if (!nearest || !nearest.features.some((f) => f.properties?.walk_m != null)) return;
   nearest.walk = { id, route: null, error: null };
   drawNearest();
   try {

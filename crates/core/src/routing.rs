@@ -70,6 +70,12 @@ pub enum RouteError {
         /// How far.
         metres: f64,
     },
+    /// The base map holds no walkable way at all.
+    #[error(
+        "no walkable ways are known here: import the base map from an OpenStreetMap extract \
+         (refuge import city.osm.pbf)"
+    )]
+    NoWays,
     /// No walkable way leads from the start to the end (around the zones avoided).
     #[error("no walkable way leads from the start to the end{avoiding}")]
     NotConnected {
@@ -140,10 +146,7 @@ impl WalkGraph {
         match nearest {
             Some((node, metres)) if metres <= MAX_SNAP_M => Ok((node, metres)),
             Some((_, metres)) => Err(RouteError::OffTheGraph { which, metres }),
-            None => Err(RouteError::OffTheGraph {
-                which,
-                metres: f64::INFINITY,
-            }),
+            None => Err(RouteError::NoWays),
         }
     }
 

@@ -161,3 +161,15 @@ fn a_place_far_from_every_way_is_refused_with_the_distance() {
     let route = graph.route(at(0, 0), at(1, 0), &[]).unwrap();
     assert!((route.minutes - route.metres / 72.0).abs() < 1e-9);
 }
+
+#[test]
+fn without_a_base_map_the_refusal_says_how_to_get_ways() {
+    let error = WalkGraph::from_base(&[])
+        .route(at(0, 0), at(1, 0), &[])
+        .unwrap_err();
+    assert_eq!(error, RouteError::NoWays);
+    assert!(
+        error.to_string().contains("refuge import city.osm.pbf"),
+        "{error}"
+    );
+}

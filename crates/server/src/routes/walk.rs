@@ -71,7 +71,7 @@ struct WalkProperties {
         (status = 200, description = "The walk", body = WalkFeature),
         (status = 400, description = "A parameter is wrong", body = ErrorBody),
         (status = 404, description = "No such facility", body = ErrorBody),
-        (status = 422, description = "No walk: a place far from every way, or no way between \
+        (status = 422, description = "No walk: no ways known, a place far from every way, or no way between \
             them (around the zones avoided)", body = ErrorBody),
     ))]
 async fn route(
@@ -95,6 +95,7 @@ async fn route(
     let route = found.map_err(|error| {
         let code = match error {
             RouteError::OffTheGraph { .. } => "off_the_ways",
+            RouteError::NoWays => "no_ways",
             RouteError::NotConnected { .. } => "not_connected",
         };
         ApiError::client(
