@@ -71,7 +71,7 @@ else
   echo "SKIPPED: the thin-data browser tests ($beijing is absent)"
 fi
 
-REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" REFUGE_PLANNER_TOKEN="$planner" REFUGE_ADMIN_TOKEN="$admin" npm test --prefix web
+REFUGE_BIN="$refuge" REFUGE_URL="http://127.0.0.1:$port" REFUGE_TOKEN="$token" REFUGE_PLANNER_TOKEN="$planner" REFUGE_ADMIN_TOKEN="$admin" npm test --prefix web
 
 # The HTTP API against its own generated OpenAPI document, with a token of every role.
 ./scripts/schemathesis.sh

@@ -525,3 +525,216 @@ fn a_query_string_of_100_kb_is_refused_and_the_server_goes_on() {
     );
     assert_eq!(server.get("/healthz").0, 200);
 }
+
+/// The position of grid point `(gx, gy)` of tile z/x/y (extent 4096), in degrees.
+fn grid_lon_lat((z, x, y): (u8, u32, u32), (gx, gy): (i64, i64)) -> (f64, f64) {
+    let n = f64::from(1u32 << z);
+    let wx = (f64::from(x) + gx as f64 / 4096.0) / n;
+    let wy = (f64::from(y) + gy as f64 / 4096.0) / n;
+    let lat = (std::f64::consts::PI * (1.0 - 2.0 * wy))
+        .sinh()
+        .atan()
+        .to_degrees();
+    (wx * 360.0 - 180.0, lat)
+}
+
+#[test]
+fn an_offline_package_holds_the_base_map_and_the_facilities_and_serves_as_an_archive() {
+    let place = Place::new();
+    let bbox = "7.40,43.72,7.45,43.76";
+    place.refuge(&[
+        "export",
+        "--format",
+        "pmtiles",
+        "--bbox",
+        bbox,
+        "--minzoom",
+        "12",
+        "--maxzoom",
+        "16",
+        "-o",
+        "monaco",
+    ]);
+    for file in [
+        "refuge.pmtiles",
+        "style.json",
+        "index.html",
+        "package.js",
+        "maplibre-gl.js",
+        "pmtiles.js",
+    ] {
+        assert!(
+            place.dir.path().join("monaco").join(file).exists(),
+            "{file} is missing"
+        );
+    }
+    assert!(
+        place
+            .dir
+            .path()
+            .join("monaco/glyphs/Noto Sans Regular/0-255.pbf")
+            .exists()
+    );
+    let style: Value =
+        serde_json::from_slice(&std::fs::read(place.dir.path().join("monaco/style.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        style["sources"]["refuge"]["url"],
+        "pmtiles://refuge.pmtiles"
+    );
+
+    // An MBTiles copy of one tile, as other tools write them (TMS rows, metadata table).
+    let shelters: Value =
+        serde_json::from_str(&place.refuge(&["export", "--kind", "shelter"])).unwrap();
+    let shelter = shelters["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            let c = &f["geometry"]["coordinates"];
+            (7.41..7.44).contains(&c[0].as_f64().unwrap())
+                && (43.72..43.75).contains(&c[1].as_f64().unwrap())
+        })
+        .unwrap();
+    let (lon, lat) = (
+        shelter["geometry"]["coordinates"][0].as_f64().unwrap(),
+        shelter["geometry"]["coordinates"][1].as_f64().unwrap(),
+    );
+    let tile = tile_at(lon, lat, 16);
+
+    let server = place.serve_with("empty.db", &["--archive", "monaco=monaco/refuge.pmtiles"]);
+    let tilejson = server.json("/tiles/monaco.json");
+    assert!(
+        tilejson["tiles"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("/tiles/monaco/{z}/{x}/{y}.mvt"),
+        "{tilejson}"
+    );
+    assert_eq!(
+        (tilejson["minzoom"].as_u64(), tilejson["maxzoom"].as_u64()),
+        (Some(12), Some(16))
+    );
+    let layers: Vec<&str> = tilejson["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    for layer in [
+        "roads",
+        "buildings",
+        "water",
+        "shelters",
+        "reserves",
+        "hazards",
+    ] {
+        assert!(layers.contains(&layer), "{layer} not in {layers:?}");
+    }
+    let (status, bytes) = server.get(&format!(
+        "/tiles/monaco/{}/{}/{}.mvt",
+        tile.0, tile.1, tile.2
+    ));
+    assert_eq!(status, 200);
+    let decoded = mvt_decode::decode(&bytes);
+    let layer = |name: &str| {
+        decoded
+            .iter()
+            .find(|(layer, _, _)| layer == name)
+            .map(|(_, _, features)| features.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        !layer("roads").is_empty() || !layer("buildings").is_empty(),
+        "no base map in the tile"
+    );
+    let id = shelter["id"].as_u64().unwrap();
+    let found = layer("shelters")
+        .into_iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("shelter {id} is not in its tile"));
+    let (got_lon, got_lat) = grid_lon_lat(tile, found.parts[0][0]);
+    // One grid unit at zoom 16 is about 4 cm.
+    assert!(
+        (got_lon - lon).abs() < 1e-6 && (got_lat - lat).abs() < 1e-6,
+        "{got_lon},{got_lat} vs {lon},{lat}"
+    );
+    // A tile of the zooms outside the area has no content; a zoom outside them is refused.
+    let far = tile_at(7.6, 43.9, 14);
+    assert_eq!(
+        server
+            .get(&format!("/tiles/monaco/{}/{}/{}.mvt", far.0, far.1, far.2))
+            .0,
+        204
+    );
+    let (status, body) = server.get("/tiles/monaco/17/0/0.mvt");
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("12–16"));
+    drop(server);
+
+    // The same tile from an MBTiles file serves the same bytes.
+    let mbtiles = place.dir.path().join("copy.mbtiles");
+    {
+        let db = rusqlite::Connection::open(&mbtiles).unwrap();
+        db.execute_batch(
+            "CREATE TABLE metadata (name TEXT, value TEXT);
+             CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);
+             INSERT INTO metadata VALUES ('name', 'copy'), ('format', 'pbf'), ('minzoom', '16'),
+               ('maxzoom', '16'), ('bounds', '7.40,43.72,7.45,43.76');",
+        )
+        .unwrap();
+        let row = (1i64 << tile.0) - 1 - i64::from(tile.2);
+        db.execute(
+            "INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![tile.0, tile.1, row, bytes],
+        )
+        .unwrap();
+    }
+    let server = place.serve_with("empty.db", &["--archive", "copy=copy.mbtiles"]);
+    assert_eq!(server.json("/tiles/copy.json")["name"], "copy");
+    let (status, again) = server.get(&format!("/tiles/copy/{}/{}/{}.mvt", tile.0, tile.1, tile.2));
+    assert_eq!((status, again), (200, bytes));
+    drop(server);
+
+    // An archive named as one of Refuge's own tilesets, or a file that is no archive, stops the
+    // server before it listens, naming why.
+    let said = place.refuge_fails(&[
+        "serve",
+        "--store",
+        "empty.db",
+        "--bind",
+        "127.0.0.1:0",
+        "--archive",
+        "base=copy.mbtiles",
+    ]);
+    assert!(said.contains("one of Refuge's own tilesets"), "{said}");
+    let said = place.refuge_fails(&[
+        "serve",
+        "--store",
+        "empty.db",
+        "--bind",
+        "127.0.0.1:0",
+        "--archive",
+        "x=monaco/style.json",
+    ]);
+    assert!(
+        said.contains("neither a PMTiles archive nor an MBTiles"),
+        "{said}"
+    );
+
+    // An area too large for one archive is refused with its tile count and the limit.
+    let said = place.refuge_fails(&[
+        "export",
+        "--format",
+        "pmtiles",
+        "--bbox",
+        "0,0,90,60",
+        "-o",
+        "world",
+    ]);
+    assert!(
+        said.contains("tiles at these zooms, more than the 250000"),
+        "{said}"
+    );
+    assert!(!place.dir.path().join("world/refuge.pmtiles").exists());
+}

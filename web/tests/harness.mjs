@@ -17,6 +17,24 @@ const READY_TIMEOUT = 45_000;
 export const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
 export const PHONE = { viewport: { width: 375, height: 667 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
+/** Debian's Chromium, headless, with nothing running in the background that reaches the network. */
+export async function launchChromium() {
+  await mkdir(OUT, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
 /**
  * Browser helpers for the server at `base` (a URL without a trailing slash), set by the variable
  * `urlVariable`. The browser starts once the server has answered /healthz; any problem fails the
@@ -34,20 +52,7 @@ export function harness(base, urlVariable) {
         throw new Error(`the Refuge server is not reachable at ${base} (set ${urlVariable}): ${error.message}`);
       }
       assert.equal(response.status, 200, `${base}/healthz answered ${response.status}`);
-      await mkdir(OUT, { recursive: true });
-      return chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      return launchChromium();
     })();
     return browserPromise;
   }

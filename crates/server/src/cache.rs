@@ -52,19 +52,22 @@ pub enum Coding {
     Identity,
 }
 
+/// Whether an `Accept-Encoding` header allows the coding `name` (not refused with `q=0`).
+pub fn accepts(accept_encoding: Option<&str>, name: &str) -> bool {
+    accept_encoding.is_some_and(|header| {
+        header.split(',').any(|part| {
+            let mut pieces = part.split(';');
+            let coding = pieces.next().unwrap_or("").trim();
+            let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
+            coding.eq_ignore_ascii_case(name) && !refused
+        })
+    })
+}
+
 impl Coding {
     /// The best coding an `Accept-Encoding` header allows: brotli, then gzip.
     pub fn negotiate(accept_encoding: Option<&str>) -> Self {
-        let accepts = |name: &str| {
-            accept_encoding.is_some_and(|header| {
-                header.split(',').any(|part| {
-                    let mut pieces = part.split(';');
-                    let coding = pieces.next().unwrap_or("").trim();
-                    let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
-                    coding.eq_ignore_ascii_case(name) && !refused
-                })
-            })
-        };
+        let accepts = |name: &str| accepts(accept_encoding, name);
         if accepts("br") {
             Coding::Brotli
         } else if accepts("gzip") {

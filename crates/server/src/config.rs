@@ -48,6 +48,9 @@ pub struct Config {
     /// The most populated cells one analysis takes (`/api/v1/analysis/…`); larger ones are
     /// refused, naming this limit.
     pub max_analysis_cells: usize,
+    /// Tile archives served as extra tilesets, by name: PMTiles or MBTiles files
+    /// (`[archives]` in the file, `--archive NAME=FILE` on the command line).
+    pub archives: std::collections::BTreeMap<String, PathBuf>,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             failed_sign_ins_per_minute: 20,
             writes_per_minute: 1_200,
             max_analysis_cells: 2_000_000,
+            archives: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Overrides {
     pub cors_origins: Option<Vec<String>>,
     /// `--tile-cache-mb` / `REFUGE_TILE_CACHE_MB`.
     pub tile_cache_mb: Option<usize>,
+    /// `--archive NAME=FILE`, added to the file's archives.
+    pub archives: Vec<(String, PathBuf)>,
 }
 
 /// Why the configuration cannot be used.
@@ -138,6 +144,7 @@ impl Config {
         if let Some(mb) = overrides.tile_cache_mb {
             config.tile_cache_bytes = mb << 20;
         }
+        config.archives.extend(overrides.archives);
         config.validate()?;
         Ok(config)
     }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod archives;
 mod auth;
 mod body;
 mod cache;
@@ -15,6 +16,7 @@ mod limits;
 mod listen;
 mod metrics;
 mod openapi;
+pub mod package;
 mod page;
 mod params;
 mod present;
@@ -200,6 +202,7 @@ pub async fn serve(
     state: AppState,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> std::io::Result<()> {
+    state.open_archives().await.map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     ready(listener.local_addr()?);
     // The base map is static: make its tiles while the first visitors arrive.

@@ -154,6 +154,48 @@ pub const PAGE: &[PageFile] = &[
     page_file!("/style.json", Style, "style.json", "application/json"),
 ];
 
+/// The files of an offline map package (`refuge export --format pmtiles`), by their names in its
+/// folder: a page that draws the archive beside it with no server, and what it loads.
+pub const PACKAGE: &[PageFile] = &[
+    page_file!(
+        "index.html",
+        Web,
+        "package/index.html",
+        "text/html; charset=utf-8"
+    ),
+    page_file!(
+        "package.js",
+        Web,
+        "package/package.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!("favicon.svg", Web, "favicon.svg", "image/svg+xml"),
+    page_file!(
+        "maplibre-gl.js",
+        Web,
+        "vendor/maplibre-gl/maplibre-gl.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "maplibre-gl.css",
+        Web,
+        "vendor/maplibre-gl/maplibre-gl.css",
+        "text/css; charset=utf-8"
+    ),
+    page_file!(
+        "LICENSE-maplibre-gl.txt",
+        Web,
+        "vendor/maplibre-gl/LICENSE.txt",
+        "text/plain; charset=utf-8"
+    ),
+    page_file!(
+        "pmtiles.js",
+        Web,
+        "vendor/pmtiles/pmtiles.js",
+        "text/javascript; charset=utf-8"
+    ),
+];
+
 /// Where the page is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageSource {
@@ -278,5 +320,30 @@ mod tests {
                 file.url
             );
         }
+    }
+
+    #[test]
+    fn every_file_the_offline_package_page_loads_is_in_the_package() {
+        let page = PACKAGE
+            .iter()
+            .find(|file| file.url == "index.html")
+            .unwrap();
+        let text = String::from_utf8_lossy(page.built_in);
+        let mut loaded = 0;
+        for start in HTML_REFERENCES {
+            for (at, _) in text.match_indices(start) {
+                let rest = &text[at + start.len()..];
+                let reference = &rest[..rest.find('"').unwrap()];
+                assert!(
+                    PACKAGE.iter().any(|file| file.url == reference),
+                    "the package page loads `{reference}`, which PACKAGE does not write"
+                );
+                loaded += 1;
+            }
+        }
+        assert_eq!(
+            loaded, 5,
+            "favicon, maplibre-gl.css, maplibre-gl.js, pmtiles.js, package.js"
+        );
     }
 }

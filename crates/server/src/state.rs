@@ -72,6 +72,8 @@ pub struct Shared {
     pub(crate) movement_groups: crate::group::Groups<crate::group::Booking, Vec<i64>>,
     /// Why a shared store cannot be followed now, if it cannot (see `follow.rs`).
     pub(crate) store_problem: Mutex<Option<String>>,
+    /// Tile archives served beside the tilesets, opened when the server starts.
+    pub(crate) archives: std::sync::OnceLock<crate::archives::Archives>,
 }
 
 /// What lies behind the live facilities and changes only with an import: the base map, the
@@ -112,7 +114,7 @@ impl Backdrop {
 
 /// The credits of the sources, each once, in the order imported. Map clients show attribution
 /// as HTML, so the text is escaped.
-fn attribution(sources: &[DataSource]) -> String {
+pub(crate) fn attribution(sources: &[DataSource]) -> String {
     let mut credits: Vec<String> = Vec::new();
     for source in sources {
         let credit = escape_html(&source.attribution);
@@ -199,7 +201,23 @@ impl AppState {
             facility_groups: crate::group::Groups::default(),
             movement_groups: crate::group::Groups::default(),
             store_problem: Mutex::new(None),
+            archives: std::sync::OnceLock::new(),
         })))
+    }
+
+    /// Opens the tile archives of the configuration (`--archive`), once; the tile routes serve
+    /// them from then on.
+    pub async fn open_archives(&self) -> Result<(), crate::archives::ArchiveError> {
+        if self.archives.get().is_none() {
+            let archives = crate::archives::Archives::open(&self.config.archives).await?;
+            let _ = self.archives.set(archives);
+        }
+        Ok(())
+    }
+
+    /// The archive served as the tileset `name`, if there is one.
+    pub(crate) fn archive(&self, name: &str) -> Option<Arc<crate::archives::Archive>> {
+        self.archives.get().and_then(|archives| archives.get(name))
     }
 
     /// Read-only state for the embedded demo city (no store).

@@ -23,6 +23,19 @@ pub enum Error {
     /// The MVT encoder refused a geometry or layer.
     #[error("cannot encode the tile: {0}")]
     Encode(String),
+    /// An area with more tiles than one archive may hold.
+    #[error(
+        "the area has {tiles} tiles at these zooms, more than the {limit} one archive may hold: take a smaller area or fewer zooms"
+    )]
+    TooManyTiles {
+        /// Tiles of the area.
+        tiles: u64,
+        /// The most one archive holds.
+        limit: u64,
+    },
+    /// The archive could not be written.
+    #[error("cannot write the archive: {0}")]
+    Archive(String),
     /// The tile was given up before it was made.
     #[error("the tile was given up")]
     Cancelled,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod archive;
 mod base;
 mod clip;
 mod coord;
@@ -13,6 +14,9 @@ mod projection;
 mod reach;
 mod tileset;
 
+pub use archive::{
+    ARCHIVE_TILE_LIMIT, ArchiveArea, ArchiveSummary, archive_tile_count, write_archive,
+};
 pub use base::BaseMap;
 pub use coord::{MAX_ZOOM, TileCoord};
 pub use error::{Error, Result};

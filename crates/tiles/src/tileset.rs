@@ -256,18 +256,9 @@ impl Tileset {
         }
     }
 
-    /// The TileJSON 3.0.0 document, with tile URLs under `base_url` carrying `version` so that no
-    /// cache serves a tile of older data. `bounds` is west, south, east, north; `attribution`
-    /// credits the sources of the data on the map.
-    pub fn tilejson(
-        self,
-        base_url: &str,
-        version: u64,
-        bounds: [f64; 4],
-        attribution: &str,
-    ) -> Value {
-        let vector_layers: Vec<Value> = self
-            .layers()
+    /// Its layers as TileJSON `vector_layers`: id, description, zooms and fields.
+    pub fn vector_layers(self) -> Vec<Value> {
+        self.layers()
             .iter()
             .map(|layer| {
                 let fields: serde_json::Map<String, Value> = layer
@@ -283,7 +274,20 @@ impl Tileset {
                     "fields": fields,
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    /// The TileJSON 3.0.0 document, with tile URLs under `base_url` carrying `version` so that no
+    /// cache serves a tile of older data. `bounds` is west, south, east, north; `attribution`
+    /// credits the sources of the data on the map.
+    pub fn tilejson(
+        self,
+        base_url: &str,
+        version: u64,
+        bounds: [f64; 4],
+        attribution: &str,
+    ) -> Value {
+        let vector_layers = self.vector_layers();
         let [west, south, east, north] = bounds;
         json!({
             "tilejson": "3.0.0",

@@ -30,7 +30,7 @@ pub struct Args {
     server: Server,
 }
 
-fn parse_bbox(text: &str) -> Result<BBox, String> {
+pub(super) fn parse_bbox(text: &str) -> Result<BBox, String> {
     let numbers: Vec<f64> = text
         .split(',')
         .map(|n| n.trim().parse::<f64>())

@@ -5,9 +5,10 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use refuge_core::{Crs, FacilityKind};
+use refuge_core::{BBox, Crs, FacilityKind};
 use refuge_io::{BaseLayer, write_base_geojson, write_csv, write_geojson};
 
+use super::activate::parse_bbox;
 use super::import::parse;
 use crate::DataArgs;
 use crate::dataset::Dataset;
@@ -24,6 +25,9 @@ enum ExportFormat {
     Fgb,
     /// KML, a layer per kind and one of hazard zones (needs the `gdal` feature).
     Kml,
+    /// An offline map package in the folder --output names: one PMTiles archive of --bbox with
+    /// the base map and the facilities, its style, glyphs and a page any static server shows.
+    Pmtiles,
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,6 +48,15 @@ pub struct Args {
     /// CSV: add a second header row of HXL hashtags (Humanitarian Exchange Language).
     #[arg(long)]
     hxl: bool,
+    /// The area of a PMTiles package: west,south,east,north in degrees.
+    #[arg(long, value_parser = parse_bbox)]
+    bbox: Option<BBox>,
+    /// The lowest zoom of a PMTiles package.
+    #[arg(long, default_value_t = 10)]
+    minzoom: u8,
+    /// The highest zoom of a PMTiles package (the map zooms in further on its last tiles).
+    #[arg(long, default_value_t = 16)]
+    maxzoom: u8,
     /// Read the facilities from this store instead of the demo city or --data.
     #[arg(long, env = "REFUGE_STORE", conflicts_with = "files")]
     store: Option<String>,
@@ -57,6 +70,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     if let Some(layer) = args.layer {
         return export_layer(&args, layer);
+    }
+    if matches!(args.format, ExportFormat::Pmtiles) {
+        return export_package(&args);
     }
     let all = match &args.store {
         Some(path) => refuge_store::Store::at(path)?.load()?.facilities,
@@ -78,6 +94,7 @@ pub fn run(args: Args) -> Result<()> {
         ExportFormat::Shp => Some("shp"),
         ExportFormat::Fgb => Some("fgb"),
         ExportFormat::Kml => Some("kml"),
+        ExportFormat::Pmtiles => unreachable!("a package is written above"),
     };
     if let Some(format) = through_gdal {
         return export_through_gdal(&facilities, format, args.output.as_deref());
@@ -110,6 +127,71 @@ fn output(args: &Args) -> Result<Box<dyn Write>> {
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     })
+}
+
+/// An offline map package of `--bbox` into the folder `--output`.
+fn export_package(args: &Args) -> Result<()> {
+    let folder = args
+        .output
+        .as_deref()
+        .context("--format pmtiles writes a folder: give --output")?;
+    let bbox = args
+        .bbox
+        .context("--format pmtiles needs the area: --bbox west,south,east,north")?;
+    anyhow::ensure!(
+        !bbox.crosses_antimeridian(),
+        "--bbox crosses the antimeridian: export each side as its own package"
+    );
+    let bounds = [
+        bbox.min().lon(),
+        bbox.min().lat(),
+        bbox.max().lon(),
+        bbox.max().lat(),
+    ];
+    let (facilities, base, sources) = match &args.store {
+        Some(path) => {
+            let contents = refuge_store::Store::at(path)?.load()?;
+            (contents.facilities, contents.base, contents.sources)
+        }
+        None if args.data.files.is_empty() => {
+            let city = refuge_io::demo::demo_city()?;
+            (city.facilities, city.base, vec![refuge_io::demo::source()])
+        }
+        None => anyhow::bail!(
+            "--data files hold facilities only; a map package needs the base map: export it from \
+             a store or the demo city"
+        ),
+    };
+    let version = facilities.iter().map(|f| f.version).max().unwrap_or(0);
+    let index = refuge_core::SpatialIndex::new(facilities)?;
+    let base = refuge_tiles::BaseMap::new(base);
+    let area = refuge_tiles::ArchiveArea {
+        bounds,
+        zooms: args.minzoom..=args.maxzoom,
+        name: format!(
+            "Refuge map of {:.4},{:.4},{:.4},{:.4}",
+            bounds[0], bounds[1], bounds[2], bounds[3]
+        ),
+        attribution: refuge_server::package::credits(&sources),
+        version,
+        made_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let started = std::time::Instant::now();
+    let summary = refuge_server::package::write_package(&index, &base, &area, folder)?;
+    eprintln!(
+        "wrote {}: {} tiles with features of {} at zooms {}–{} ({:.1} MB), {} glyph ranges, the \
+         style and the page, in {:.1} s; serve the folder with any static server (e.g. `python3 \
+         -m http.server` in it)",
+        folder.display(),
+        summary.archive.with_features,
+        summary.archive.tiles,
+        args.minzoom,
+        args.maxzoom,
+        summary.archive_bytes as f64 / 1e6,
+        summary.glyph_ranges,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// A base-map layer as GeoJSON.

@@ -33,6 +33,10 @@ pub struct Args {
     /// Tile cache budget in MiB.
     #[arg(long, env = "REFUGE_TILE_CACHE_MB")]
     tile_cache_mb: Option<usize>,
+    /// A PMTiles or MBTiles archive to serve as the tileset NAME, with its TileJSON at
+    /// /tiles/NAME.json (repeat for more).
+    #[arg(long = "archive", value_name = "NAME=FILE", value_parser = parse_archive)]
+    archives: Vec<(String, PathBuf)>,
     /// The store: a SQLite file (created if absent), or a PostgreSQL + PostGIS database
     /// (`postgres://user:password@host/database`) that several servers share. On first start it
     /// is filled with the demo city, or with --seed.
@@ -52,6 +56,14 @@ pub struct Args {
     data: DataArgs,
 }
 
+fn parse_archive(text: &str) -> Result<(String, PathBuf), String> {
+    let (name, file) = text
+        .split_once('=')
+        .filter(|(name, file)| !name.is_empty() && !file.is_empty())
+        .ok_or_else(|| format!("`{text}` is not NAME=FILE (e.g. monaco=monaco.pmtiles)"))?;
+    Ok((name.to_owned(), PathBuf::from(file)))
+}
+
 pub fn run(args: Args) -> Result<()> {
     init_logging();
     let overrides = Overrides {
@@ -59,6 +71,7 @@ pub fn run(args: Args) -> Result<()> {
         web_dir: args.web_dir,
         cors_origins: args.cors_origins,
         tile_cache_mb: args.tile_cache_mb,
+        archives: args.archives,
     };
     let config = Config::load(args.config.as_deref(), overrides)?;
     let page = config.page_source();

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::archives::Archive;
 use crate::cache::{CachedTile, Coding};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -27,8 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The TileJSON 3.0.0 of a tileset; its tile URLs carry the data version (`?v=`).
 #[utoipa::path(get, path = "/tiles/{name}", tag = "tiles",
-    params(("name" = String, Path, description = "`{tileset}.json`: facilities.json, base.json or \
-        coverage.json", pattern = r"^(facilities|base|coverage)\.json$")),
+    params(("name" = String, Path, description = "`{tileset}.json`: facilities.json, base.json, \
+        coverage.json, or an archive's name served with `--archive`", pattern = r"^[a-z0-9_-]{1,64}\.json$")),
     responses(
         (status = 200, description = "TileJSON 3.0.0", content_type = "application/json", body = Object),
         (status = 404, description = "No such tileset", body = crate::error::ErrorBody),
@@ -42,6 +43,13 @@ async fn tilejson(
             "no `{name}`: TileJSON is at /tiles/{{tileset}}.json"
         )));
     };
+    if let Some(archive) = state.archive(tileset) {
+        let mut response = axum::Json(archive.tilejson(&base_url(&state))).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return Ok(response);
+    }
     let tileset = Tileset::from_name(tileset)?;
     if let (Tileset::Coverage, Some(store)) = (tileset, state.store.clone()) {
         // A population import by another process (the command line into this server's file)
@@ -84,13 +92,14 @@ struct TileQuery {
 /// A Mapbox Vector Tile, brotli or gzip when the client accepts it.
 #[utoipa::path(get, path = "/tiles/{tileset}/{z}/{x}/{tile}", tag = "tiles",
     params(
-        ("tileset" = String, Path, description = "facilities, base or coverage",
-            pattern = "^(facilities|base|coverage)$"),
+        ("tileset" = String, Path, description = "facilities, base, coverage, or an archive's name \
+            served with `--archive`", pattern = "^[a-z0-9_-]{1,64}$"),
         ("z" = u8, Path, description = "Zoom, 0 to the tileset's maxzoom (16; coverage 14)",
             maximum = 16),
         ("x" = u32, Path, description = "Column, 0 to 2^z - 1"),
-        ("tile" = String, Path, description = "`{y}.mvt` (or `.pbf`): the row, 0 to 2^z - 1",
-            pattern = r"^[0-9]{1,6}\.(mvt|pbf)$"),
+        ("tile" = String, Path, description = "`{y}.mvt` (or `.pbf`; an archive of images: \
+            `.png`, `.jpg`, `.webp`): the row, 0 to 2^z - 1",
+            pattern = r"^[0-9]{1,6}\.(mvt|pbf|png|jpg|jpeg|webp)$"),
         TileQuery,
     ),
     responses(
@@ -106,6 +115,9 @@ async fn tile(
     Query(query): Query<TileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if let Some(archive) = state.archive(&tileset) {
+        return archive_tile(archive, &z, &x, &tile, &headers).await;
+    }
     let tileset = Tileset::from_name(&tileset)?;
     let y = tile
         .strip_suffix(".mvt")
@@ -227,6 +239,91 @@ async fn tile(
             }
         }
     }
+    Ok((response_headers, body).into_response())
+}
+
+/// A tile of an archive served as a tileset: as stored (gzip when the client takes it), 204 where
+/// the archive has none.
+async fn archive_tile(
+    archive: Arc<Archive>,
+    z: &str,
+    x: &str,
+    tile: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = archive.format();
+    let y = tile
+        .rsplit_once('.')
+        .filter(|(_, extension)| format.has_extension(extension))
+        .map(|(y, _)| y)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no `{tile}`: this archive's tiles end in .{}",
+                format.extension()
+            ))
+        })?;
+    let number = |name: &'static str, text: &str| {
+        text.parse::<u32>().map_err(|_| {
+            ApiError::bad_request(
+                "bad_tile",
+                format!("{name}: `{text}` is not a whole number"),
+            )
+        })
+    };
+    let z = number("z", z)?;
+    let zooms = archive.zooms();
+    let z = u8::try_from(z)
+        .ok()
+        .filter(|z| zooms.contains(z))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_tile",
+                format!(
+                    "z: {z} is outside the archive's zooms {}–{}",
+                    zooms.start(),
+                    zooms.end()
+                ),
+            )
+        })?;
+    let coord = TileCoord::new(z, number("x", x)?, number("y", y)?)?;
+    let reading = Arc::clone(&archive);
+    let handle = tokio::runtime::Handle::current();
+    let stored = tokio::task::spawn_blocking(move || {
+        handle.block_on(reading.tile(coord.z(), coord.x(), coord.y()))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response_headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let Some(stored) = stored else {
+        return Ok((StatusCode::NO_CONTENT, response_headers).into_response());
+    };
+    response_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    let takes_gzip = crate::cache::accepts(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+        "gzip",
+    );
+    let body = if !archive.gzipped() {
+        stored.to_vec()
+    } else if takes_gzip {
+        response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        stored.to_vec()
+    } else {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&stored[..]), &mut plain)
+            .map_err(ApiError::internal)?;
+        plain
+    };
     Ok((response_headers, body).into_response())
 }
 
