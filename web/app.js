@@ -6,7 +6,7 @@
 import { $, showStatus } from './js/dom.js';
 import { applyStaticStrings, chooseLanguage, lang } from './js/i18n.js';
 import { applyGroupVisibility, renderLayerToggles, renderLegend } from './js/layers.js';
-import { listenForChanges } from './js/live.js';
+import { listenForChanges, reloadData } from './js/live.js';
 import { addLogisticsLayers, renderLogistics, wireLogistics } from './js/logistics.js';
 import { applyMapLanguage, createMap, featuresAt, focusOn, localizeControls, map } from './js/map.js';
 import {
@@ -17,10 +17,12 @@ import {
   locateMe,
   renderHazardChoice,
   renderResults,
+  restoreNearest,
   resultById,
   runNearest,
   wireHazard,
 } from './js/nearest.js';
+import { keepArea, renderOffline, startOffline } from './js/offline.js';
 import { addPlanningLayers, renderPlanning, wirePlanning } from './js/planning.js';
 import { closePopup, openFacility, renderPopup, wirePopupKeys } from './js/popups.js';
 import { renderSearchList, wireSearch } from './js/search.js';
@@ -42,6 +44,7 @@ function setLanguage(next) {
   renderLogistics();
   renderPlanning();
   renderStaff();
+  renderOffline();
   if (map) {
     localizeControls();
     if (styleReady) applyMapLanguage();
@@ -93,6 +96,7 @@ function onMapClick(event) {
 }
 
 async function main() {
+  startOffline(() => map && reloadData(map));
   applyStaticStrings();
   wireInterface();
   renderLayerToggles();
@@ -115,6 +119,8 @@ async function main() {
     // The signal the browser tests wait for: the style, its tiles and the page's layers are drawn.
     map.once('idle', () => {
       document.documentElement.dataset.ready = 'true';
+      // The point chosen last on this device, if any; else keep the area in view for offline use.
+      if (!restoreNearest()) keepArea(...map.getCenter().toArray()).catch(() => {});
     });
   });
   map.on('click', onMapClick);

@@ -2,6 +2,7 @@
 // message, and reading the GeoJSON features that come back.
 
 import { t } from './i18n.js';
+import { noteResponse, noteVersion } from './offline.js';
 
 /** The map style. */
 export const STYLE_URL = '/style.json';
@@ -56,6 +57,7 @@ async function requestJson(method, path, { body, signal, token = staffToken() } 
     if (error.name === 'AbortError') throw error;
     throw new ApiError(t('networkError'));
   }
+  noteResponse(response);
   let answer = null;
   try {
     answer = await response.json();
@@ -87,8 +89,10 @@ function featuresOf(collection) {
 }
 
 /** The TileJSON document of a tile set. */
-export function tileJson(name) {
-  return getJson(tileJsonUrl(name));
+export async function tileJson(name) {
+  const tilejson = await getJson(tileJsonUrl(name));
+  if (name === 'facilities') noteVersion(tilejson);
+  return tilejson;
 }
 
 /** The nearest shelters on foot, nearest first: `{ features, skipped }`, each with its metres

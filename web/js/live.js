@@ -5,6 +5,17 @@ import { EVENTS_URL, tileJsonUrl } from './api.js';
 import { refreshNearest } from './nearest.js';
 import { refreshPopup } from './popups.js';
 
+/** Shows the server's current data: the tile sources re-read their TileJSON (whose tile URLs
+ *  carry the data version), and an open nearest list and popup are asked again. */
+export function reloadData(map) {
+  for (const name of ['facilities', 'coverage', 'base']) {
+    const source = map.getSource(name);
+    if (source && typeof source.setUrl === 'function') source.setUrl(tileJsonUrl(name));
+  }
+  refreshNearest();
+  refreshPopup();
+}
+
 /**
  * Follows the server's change announcements. After a change the tile URLs carry a new data
  * version, so re-reading the TileJSON reloads exactly the changed data; an open nearest list and
@@ -18,14 +29,7 @@ export function listenForChanges(map) {
   const refresh = () => {
     clearTimeout(pending);
     // Several writes in a burst cause one refresh.
-    pending = setTimeout(() => {
-      for (const name of ['facilities', 'coverage', 'base']) {
-        const source = map.getSource(name);
-        if (source && typeof source.setUrl === 'function') source.setUrl(tileJsonUrl(name));
-      }
-      refreshNearest();
-      refreshPopup();
-    }, 150);
+    pending = setTimeout(() => reloadData(map), 150);
   };
   let seen = null; // the newest data version this page has heard of
   // On every (re)connection the server says its version: a change missed while disconnected, or

@@ -9,6 +9,7 @@ import { $, el, showStatus } from './dom.js';
 import { dict, displayName, formatDistance, formatNumber, joinList, t, term } from './i18n.js';
 import { statusBadge } from './layers.js';
 import { focusOn, map } from './map.js';
+import { isOffline, keepArea, keptShelters } from './offline.js';
 import { openFacility } from './popups.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -59,6 +60,34 @@ export function renderHazardChoice() {
   );
   select.value = hazard;
 }
+/** Where the last point chosen and the result chosen are remembered, so that a reload (offline
+ *  too) shows them again. */
+const LAST_KEY = 'refuge.last-nearest';
+const LAST_FOR_MS = 7 * 24 * 3600 * 1000;
+
+function rememberLast(last) {
+  try {
+    if (last) localStorage.setItem(LAST_KEY, JSON.stringify({ ...last, at: Date.now() }));
+    else localStorage.removeItem(LAST_KEY);
+  } catch {
+    // storage blocked: a reload starts afresh
+  }
+}
+
+/** Asks again for the point last chosen on this device (within a week), and chooses the result
+ *  chosen then; false when there is none. */
+export function restoreNearest() {
+  let last = null;
+  try {
+    last = JSON.parse(localStorage.getItem(LAST_KEY) ?? 'null');
+  } catch {
+    last = null;
+  }
+  if (!Array.isArray(last?.origin) || !(Date.now() - last.at < LAST_FOR_MS)) return false;
+  runNearest(last.origin[0], last.origin[1], { select: last.selected });
+  return true;
+}
+
 /** Cancels the question in flight. */
 let currentAbort = null;
 
@@ -189,12 +218,15 @@ function fitNearest() {
   map.fitBounds(bounds, { padding: 48, maxZoom: Math.max(map.getZoom(), 15) });
 }
 
-/** Asks for the shelters nearest to a point, shows them in the panel and on the map. */
-export async function runNearest(lon, lat) {
+/** Asks for the shelters nearest to a point, shows them in the panel and on the map; `select`
+ *  chooses the result with that id once they are there. Offline, with no answer kept for the
+ *  point, the shelters kept on this device are ranked as the crow flies. */
+export async function runNearest(lon, lat, { select = null } = {}) {
   currentAbort?.abort();
   const abort = new AbortController();
   currentAbort = abort;
-  current = { origin: [lon, lat], features: [], skipped: [], withRoom: true, error: null, selected: null, loading: true };
+  current = { origin: [lon, lat], features: [], skipped: [], withRoom: true, error: null, selected: null, loading: true, offline: false };
+  rememberLast({ origin: [lon, lat], selected: select });
   drawNearest();
   renderResults();
   showStatus(t('nearestLoading'), 'info', 0);
@@ -208,16 +240,49 @@ export async function runNearest(lon, lat) {
     Object.assign(current, { features: answer.features, skipped: answer.skipped, withRoom, loading: false });
     showStatus(nearestSummary(current), 'info', withRoom ? 4000 : 8000);
     drawNearest();
+    if (!isOffline()) keepArea(lon, lat).catch(() => {});
   } catch (error) {
     if (error.name === 'AbortError') return;
     current.loading = false;
-    current.error = error.message;
-    showStatus(error.message, 'error');
+    if (error.code === 'offline') {
+      const nearest = nearestKept(lon, lat);
+      Object.assign(current, { features: nearest.features, withRoom: nearest.withRoom, offline: true });
+      showStatus(t('nearestOffline'), 'info', 8000);
+      drawNearest();
+    } else {
+      current.error = error.message;
+      showStatus(error.message, 'error');
+    }
   }
   renderResults();
   if (current.features.length > 0) fitNearest();
   if (currentAbort === abort) currentAbort = null;
   $('#nearest').scrollIntoView({ block: 'nearest' });
+  const chosen = select != null ? resultById(select) : null;
+  if (chosen) chooseResult(chosen);
+}
+
+/** The five kept shelters nearest to [lon, lat] as the crow flies: open ones with room if any
+ *  (as last known), else the nearest of all; each with its distance. */
+function nearestKept(lon, lat) {
+  const ranked = keptShelters()
+    .map((feature) => {
+      const at = pointOf(feature);
+      if (!at) return null;
+      const distance = greatCircleMetres([lon, lat], at);
+      return { ...feature, properties: { ...feature.properties, distance_m: distance, walk_m: null } };
+    })
+    .filter(Boolean)
+    .sort((a, b) => a.properties.distance_m - b.properties.distance_m);
+  const withRoom = ranked.filter((f) => statusOf(f.properties) === 'open' && f.properties.room !== 'none');
+  return withRoom.length > 0 ? { features: withRoom.slice(0, 5), withRoom: true } : { features: ranked.slice(0, 5), withRoom: false };
+}
+
+/** Metres along the great circle between two [lon, lat] points (haversine, R = 6,371,008.8 m). */
+function greatCircleMetres([lon1, lat1], [lon2, lat2]) {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
 /** One sentence on a finished nearest answer: how many have room, or why none is open with room. */
@@ -351,15 +416,19 @@ function renderNearestHeading(nearest) {
   heading.dataset.i18n = notOpen ? 'nearestTitleNotOpen' : 'nearestTitle';
   heading.textContent = t(heading.dataset.i18n);
   const note = $('#nearest-note');
-  note.textContent = notOpen ? nearestSummary(nearest) : '';
-  note.hidden = !notOpen;
+  const offline = Boolean(nearest?.offline && !nearest.loading);
+  note.textContent = [offline ? t('nearestOffline') : '', notOpen ? nearestSummary(nearest) : ''].filter(Boolean).join(' ');
+  note.hidden = !note.textContent;
 }
 
 /** Selects a result: marked in the list and on the map, the map moved to it, its popup opened. */
 export function chooseResult(feature) {
   const id = feature.id ?? feature.properties?.id;
   const at = pointOf(feature);
-  if (current) current.selected = id;
+  if (current) {
+    current.selected = id;
+    rememberLast({ origin: current.origin, selected: id });
+  }
   drawNearest();
   renderResults();
   if (at) focusOn(at, true);
@@ -390,6 +459,7 @@ async function showWalk(id) {
 export function clearNearest() {
   currentAbort?.abort();
   current = null;
+  rememberLast(null);
   drawNearest();
   renderResults();
 }

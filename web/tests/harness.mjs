@@ -63,7 +63,9 @@ export function harness(base, urlVariable) {
 
   /** A fresh page on the map, with console errors and page errors collected in `errors`. */
   async function openMap(t, { device = DESKTOP, locale = 'en-US', context: options = {}, beforeLoad = null } = {}) {
-    const context = await (await browser()).newContext({ ...device, locale, ...options });
+    // The service worker would answer requests before page.route() sees them: the tests of the
+    // page block it, and offline.test.mjs tests it on a context of its own.
+    const context = await (await browser()).newContext({ serviceWorkers: 'block', ...device, locale, ...options });
     t.after(() => context.close());
     const page = await context.newPage();
     const errors = [];

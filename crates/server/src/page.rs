@@ -132,6 +132,19 @@ pub const PAGE: &[PageFile] = &[
         "text/javascript; charset=utf-8"
     ),
     page_file!("/app.css", Web, "app.css", "text/css; charset=utf-8"),
+    page_file!("/sw.js", Web, "sw.js", "text/javascript; charset=utf-8"),
+    page_file!(
+        "/manifest.webmanifest",
+        Web,
+        "manifest.webmanifest",
+        "application/manifest+json"
+    ),
+    page_file!(
+        "/js/offline.js",
+        Web,
+        "js/offline.js",
+        "text/javascript; charset=utf-8"
+    ),
     page_file!("/favicon.svg", Web, "favicon.svg", "image/svg+xml"),
     page_file!(
         "/vendor/maplibre-gl/maplibre-gl.js",
@@ -345,5 +358,24 @@ mod tests {
             loaded, 5,
             "favicon, maplibre-gl.css, maplibre-gl.js, pmtiles.js, package.js"
         );
+    }
+
+    #[test]
+    fn the_service_worker_keeps_every_page_file_but_itself() {
+        let worker = PageSource::find("/sw.js").unwrap();
+        let text = String::from_utf8_lossy(worker.built_in);
+        let list = &text[text.find("const PAGE_FILES = [").unwrap()..];
+        let list = &list[..list.find("];").unwrap()];
+        let kept: BTreeSet<&str> = list
+            .split('\'')
+            .skip(1)
+            .step_by(2)
+            .collect();
+        let served: BTreeSet<&str> = PAGE
+            .iter()
+            .map(|file| file.url)
+            .filter(|url| *url != "/sw.js")
+            .collect();
+        assert_eq!(kept, served, "sw.js PAGE_FILES and PAGE differ");
     }
 }

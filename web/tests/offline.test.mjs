@@ -1,0 +1,110 @@
+// The page when the server goes away: a resident loads the demo city and chooses a point and a
+// shelter; the server stops; a reload still shows the map, the nearest list and the walk, with
+// "offline — data as of …"; a new point gets the nearest kept shelters; when the server is back the
+// banner goes. This test starts and stops its own server (REFUGE_BIN, set by scripts/test.sh), so
+// that the other tests' server stays up.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { DESKTOP, OUT, TEST_TIMEOUT, emptyMapPoint, launchChromium } from './harness.mjs';
+
+const REFUGE_BIN = process.env.REFUGE_BIN;
+const PORT = Number(process.env.REFUGE_OFFLINE_PORT || 18196);
+const ORIGIN = `http://127.0.0.1:${PORT}`;
+
+/** `refuge serve --read-only` (the demo city) on PORT, once it answers; stop() ends it. */
+async function startServer() {
+  const child = spawn(REFUGE_BIN, ['serve', '--read-only', '--bind', `127.0.0.1:${PORT}`], { stdio: 'ignore' });
+  for (let i = 0; i < 300; i += 1) {
+    try {
+      if ((await fetch(`${ORIGIN}/healthz`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null) throw new Error(`refuge serve exited with ${child.exitCode}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    async stop() {
+      child.kill();
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+    },
+  };
+}
+
+test('with the server stopped, a reload shows the map, the nearest list and the walk, offline', { timeout: TEST_TIMEOUT * 2 }, async (t) => {
+  if (!REFUGE_BIN) {
+    t.skip('set REFUGE_BIN to the refuge binary (scripts/test.sh does)');
+    return;
+  }
+  let server = await startServer();
+  t.after(() => server.stop());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const context = await browser.newContext({ ...DESKTOP, locale: 'en-US' });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+
+  await page.goto(`${ORIGIN}/`, { waitUntil: 'load' });
+  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  // The worker controls the page from its first load on (clients.claim); a reload makes sure.
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
+  assert.ok(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), 'the service worker controls the page');
+
+  // A point, its nearest shelters on foot, and the walk to the first.
+  await page.evaluate(() => window.refuge.map.jumpTo({ center: [7.4246, 43.7384], zoom: 15 }));
+  await page.evaluate(() => new Promise((resolve) => window.refuge.map.once('idle', resolve)));
+  const spot = await emptyMapPoint(page);
+  await page.evaluate(() => delete document.documentElement.dataset.areaKept);
+  await page.mouse.click(spot.x, spot.y);
+  await page.waitForSelector('#results li.result', { timeout: 20_000 });
+  const online = await page.locator('#results li.result .name').allTextContents();
+  await page.locator('#results li.result button').first().click();
+  await page.waitForSelector('#results li.selected .walk:not(.error)', { timeout: 20_000 });
+  const walkOnline = await page.locator('#results li.selected .walk').textContent();
+  assert.match(walkOnline, /On foot: .+ min/);
+  await page.waitForSelector('html[data-area-kept="true"]', { state: 'attached', timeout: 60_000 });
+  const kept = await page.evaluate(async () => {
+    const names = await caches.keys();
+    const tiles = await (await caches.open(names.find((n) => n.endsWith('-tiles')))).keys();
+    return { caches: names, tiles: tiles.length };
+  });
+  assert.ok(kept.tiles > 100, `the area's tiles are kept: ${JSON.stringify(kept)}`);
+
+  // The server stops; the page is reloaded.
+  await server.stop();
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
+  await page.waitForSelector('#offline:not([hidden])', { timeout: 20_000 });
+  assert.match(await page.locator('#offline').textContent(), /Offline — data as of .+ \(version \d+\)/);
+  await page.waitForSelector('#results li.selected .walk:not(.error)', { timeout: 20_000 });
+  assert.deepEqual(await page.locator('#results li.result .name').allTextContents(), online, 'the same nearest list');
+  assert.equal(await page.locator('#results li.selected .walk').textContent(), walkOnline, 'the same walk');
+  const drawn = await page.evaluate(() => {
+    const map = window.refuge.map;
+    return {
+      shelters: map.querySourceFeatures('facilities', { sourceLayer: 'shelters' }).length,
+      roads: map.querySourceFeatures('base', { sourceLayer: 'roads' }).length,
+      walk: map.getSource('walk')._data?.features?.length ?? map.querySourceFeatures('walk').length,
+    };
+  });
+  assert.ok(drawn.shelters > 0 && drawn.roads > 0, `the map draws kept tiles: ${JSON.stringify(drawn)}`);
+  await page.screenshot({ path: path.join(OUT, 'offline-reload.png') });
+
+  // A new point nearby: the nearest of the kept shelters, said to be offline.
+  const other = await emptyMapPoint(page);
+  await page.mouse.click(other.x + 40, other.y + 30);
+  await page.waitForSelector('#nearest-note:not([hidden])', { timeout: 20_000 });
+  assert.match(await page.locator('#nearest-note').textContent(), /Offline: the nearest of the shelters kept on this device/);
+  assert.ok((await page.locator('#results li.result').count()) > 0, 'kept shelters are listed');
+
+  // The server is back: the banner goes.
+  server = await startServer();
+  await page.waitForSelector('#offline', { state: 'hidden', timeout: 30_000 });
+  assert.deepEqual(pageErrors, []);
+});
