@@ -7,14 +7,15 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 # Debian's Chromium drives the browser tests (playwright cannot download its own browser here);
 # a small CJK font lets the page's Chinese labels render in screenshots; GDAL's ogrinfo reads the
-# PostgreSQL store's layers as QGIS does; PROJ's cs2cs checks Refuge's projections.
+# PostgreSQL store's layers as QGIS does; PROJ's cs2cs checks Refuge's projections; poppler's
+# pdftotext and pdftoppm read the printed map back.
 # The `gdal` feature builds against the system's GDAL (libgdal-dev, found by pkg-config).
-if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! command -v ogrinfo >/dev/null || ! command -v cs2cs >/dev/null || ! command -v pkg-config >/dev/null || ! pkg-config --exists gdal || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
+if ! command -v chromium >/dev/null || ! command -v curl >/dev/null || ! command -v ogrinfo >/dev/null || ! command -v cs2cs >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v pkg-config >/dev/null || ! pkg-config --exists gdal || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl gdal-bin proj-bin libgdal-dev pkg-config >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl gdal-bin proj-bin libgdal-dev pkg-config poppler-utils >/dev/null
   else
-    echo "the tests need Debian's chromium, a CJK font, curl, gdal-bin, proj-bin, libgdal-dev and pkg-config: sudo apt-get install chromium fonts-wqy-microhei curl gdal-bin proj-bin libgdal-dev pkg-config" >&2
+    echo "the tests need Debian's chromium, a CJK font, curl, gdal-bin, proj-bin, libgdal-dev, pkg-config and poppler-utils: sudo apt-get install chromium fonts-wqy-microhei curl gdal-bin proj-bin libgdal-dev pkg-config poppler-utils" >&2
     exit 1
   fi
 fi

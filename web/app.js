@@ -3,6 +3,7 @@
 // wires them to the page, switches the language and starts the map. Every interface string lives
 // in js/strings.js.
 
+import { tileJson } from './js/api.js';
 import { $, showStatus } from './js/dom.js';
 import { applyStaticStrings, chooseLanguage, lang } from './js/i18n.js';
 import { applyGroupVisibility, renderLayerToggles, renderLegend } from './js/layers.js';
@@ -15,6 +16,7 @@ import {
   clearNearest,
   drawNearest,
   locateMe,
+  nearestOrigin,
   renderHazardChoice,
   renderResults,
   restoreNearest,
@@ -23,6 +25,7 @@ import {
   wireHazard,
 } from './js/nearest.js';
 import { keepArea, renderOffline, startOffline } from './js/offline.js';
+import { printPoint, printReady, printRequest, printUrl, renderPrint, requestedPlace, startPrint } from './js/print.js';
 import { addPlanningLayers, renderPlanning, wirePlanning } from './js/planning.js';
 import { closePopup, openFacility, renderPopup, wirePopupKeys } from './js/popups.js';
 import { renderSearchList, wireSearch } from './js/search.js';
@@ -30,6 +33,8 @@ import { renderStaff, wireStaff } from './js/staff.js';
 
 /** The style has loaded: its label layers can be put in another language. */
 let styleReady = false;
+/** The printed sheet asked for (`?print=`), or null for the interactive map. */
+const printing = printRequest();
 
 /** Switches the page to `next` ('zh' or 'en'): every text on it, the map's labels too. */
 function setLanguage(next) {
@@ -45,6 +50,7 @@ function setLanguage(next) {
   renderPlanning();
   renderStaff();
   renderOffline();
+  renderPrint(printing);
   if (map) {
     localizeControls();
     if (styleReady) applyMapLanguage();
@@ -55,6 +61,7 @@ function wireInterface() {
   $('#lang').addEventListener('click', () => setLanguage(lang === 'zh' ? 'en' : 'zh'));
   $('#locate').addEventListener('click', locateMe);
   $('#clear').addEventListener('click', clearNearest);
+  $('#print').addEventListener('click', () => window.open(printUrl(map, nearestOrigin()), '_blank', 'noopener'));
   wireSearch();
   wirePopupKeys();
   wireLogistics();
@@ -95,14 +102,49 @@ function onMapClick(event) {
   openFacility(id, at, feature);
 }
 
+/** The sheet: the nearest shelters from its point, drawn, then marked ready to print. */
+async function preparePrint() {
+  let version = null;
+  try {
+    version = String((await tileJson('facilities')).tiles?.[0] ?? '').match(/[?&]v=(\d+)/)?.[1] ?? null;
+  } catch {
+    version = null;
+  }
+  renderPrint(printing, version);
+  const at = printPoint(printing);
+  if (at) await runNearest(at[0], at[1]);
+  await new Promise((resolve) => {
+    map.once('idle', resolve);
+    map.triggerRepaint();
+  });
+  printReady();
+}
+
+/** What the map shows first once drawn: a sheet's nearest shelters, the place the address names,
+ *  the point chosen last on this device, or else the area in view, kept for offline use. */
+function firstView() {
+  if (printing) {
+    preparePrint().catch((error) => showStatus(error.message, 'error'));
+    return;
+  }
+  const place = requestedPlace();
+  if (place) {
+    map.jumpTo({ center: place, zoom: Math.max(map.getZoom(), 16) });
+    runNearest(place[0], place[1]);
+  } else if (!restoreNearest()) {
+    keepArea(...map.getCenter().toArray()).catch(() => {});
+  }
+}
+
 async function main() {
-  startOffline(() => map && reloadData(map));
+  if (printing) startPrint(printing);
+  else startOffline(() => map && reloadData(map));
   applyStaticStrings();
   wireInterface();
   renderLayerToggles();
   renderResults();
 
-  await createMap();
+  await createMap(printing ? { bounds: printing.bounds } : null);
   window.refuge = { map, setLanguage, get lang() { return lang; } };
 
   map.on('load', () => {
@@ -119,8 +161,7 @@ async function main() {
     // The signal the browser tests wait for: the style, its tiles and the page's layers are drawn.
     map.once('idle', () => {
       document.documentElement.dataset.ready = 'true';
-      // The point chosen last on this device, if any; else keep the area in view for offline use.
-      if (!restoreNearest()) keepArea(...map.getCenter().toArray()).catch(() => {});
+      firstView();
     });
   });
   map.on('click', onMapClick);
@@ -128,7 +169,7 @@ async function main() {
     map.getCanvas().style.cursor = featuresAt(event.point).length ? 'pointer' : '';
   });
 
-  listenForChanges(map);
+  if (!printing) listenForChanges(map);
 }
 
 main().catch((error) => {

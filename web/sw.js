@@ -40,12 +40,14 @@ const PAGE_FILES = [
   '/js/offline.js',
   '/js/planning.js',
   '/js/popups.js',
+  '/js/print.js',
   '/js/search.js',
   '/js/staff.js',
   '/js/strings.js',
   '/vendor/maplibre-gl/maplibre-gl.js',
   '/vendor/maplibre-gl/maplibre-gl.css',
   '/vendor/maplibre-gl/LICENSE.txt',
+  '/vendor/qrcode-generator/qrcode.mjs',
 ];
 
 self.addEventListener('install', (event) => {

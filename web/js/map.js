@@ -14,13 +14,18 @@ const CJK_FONTS =
 /** The map, once `createMap` has made it. */
 export let map = null;
 
-/** Makes the map in #map, placed where the facility tiles say the data is. */
-export async function createMap() {
-  const view = await initialView();
+/** Makes the map in #map, placed where the facility tiles say the data is; a printed sheet
+ *  (`sheet`: { bounds: [w, s, e, n] }) shows its area, still, with a scale bar. */
+export async function createMap(sheet = null) {
+  const view = sheet?.bounds
+    ? { bounds: [sheet.bounds.slice(0, 2), sheet.bounds.slice(2)], fitBoundsOptions: { padding: 8 } }
+    : await initialView();
   map = new maplibregl.Map({
     container: 'map',
     style: STYLE_URL,
     ...view,
+    interactive: !sheet,
+    fadeDuration: sheet ? 0 : 300,
     transformRequest,
     localIdeographFontFamily: CJK_FONTS,
     canvasContextAttributes: { preserveDrawingBuffer: true },
@@ -30,7 +35,8 @@ export async function createMap() {
     maxPitch: 0,
   });
   map.touchZoomRotate.disableRotation();
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  if (sheet) map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 160 }), 'bottom-left');
+  else map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.on('error', (event) => {
     console.error('map error:', event.error?.message ?? event.error);
     showStatus(t('mapError'), 'error');

@@ -482,6 +482,11 @@ export function locateMe() {
   );
 }
 
+/** The point whose nearest shelters are shown, or null. */
+export function nearestOrigin() {
+  return current?.origin ?? null;
+}
+
 /** The result with this facility id, if the answer shown has one. */
 export function resultById(id) {
   return current?.features.find((f) => String(f.id ?? f.properties?.id) === String(id));

@@ -32,8 +32,13 @@ enum Command {
     /// Ask the index: nearest facilities, with filters.
     #[command(subcommand)]
     Query(commands::query::Query),
-    /// Write facilities as GeoJSON or CSV.
+    /// Write facilities as GeoJSON or CSV (GeoPackage, Shapefile, FlatGeobuf, KML with GDAL), or
+    /// an offline map package (PMTiles).
     Export(commands::export::Args),
+    /// Print the community map of an area as a PDF (A4 or A3): its shelters, reserves and
+    /// hazards, the legend, the nearest shelters on foot from a point, and a QR code of the live
+    /// map (needs Chromium).
+    Print(commands::print::Args),
     /// Count facilities, capacity, stock and shortages.
     Stats(commands::stats::Args),
     /// Serve the map, vector tiles, the query and write API from a store (the demo city on first
@@ -82,6 +87,7 @@ fn main() -> ExitCode {
         Command::Activate(args) => commands::activate::run(args),
         Command::Query(query) => commands::query::run(query),
         Command::Export(args) => commands::export::run(args),
+        Command::Print(args) => commands::print::run(args),
         Command::Stats(args) => commands::stats::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(command) => commands::admin::token(command),

@@ -140,6 +140,18 @@ pub const PAGE: &[PageFile] = &[
         "application/manifest+json"
     ),
     page_file!(
+        "/js/print.js",
+        Web,
+        "js/print.js",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
+        "/vendor/qrcode-generator/qrcode.mjs",
+        Web,
+        "vendor/qrcode-generator/qrcode.mjs",
+        "text/javascript; charset=utf-8"
+    ),
+    page_file!(
         "/js/offline.js",
         Web,
         "js/offline.js",
@@ -366,11 +378,7 @@ mod tests {
         let text = String::from_utf8_lossy(worker.built_in);
         let list = &text[text.find("const PAGE_FILES = [").unwrap()..];
         let list = &list[..list.find("];").unwrap()];
-        let kept: BTreeSet<&str> = list
-            .split('\'')
-            .skip(1)
-            .step_by(2)
-            .collect();
+        let kept: BTreeSet<&str> = list.split('\'').skip(1).step_by(2).collect();
         let served: BTreeSet<&str> = PAGE
             .iter()
             .map(|file| file.url)

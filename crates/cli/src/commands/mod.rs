@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod export;
 pub mod import;
 pub mod population;
+pub mod print;
 pub mod query;
 pub mod serve;
 pub mod stats;
