@@ -71,6 +71,25 @@ test('refuge print makes an A4 PDF with the legend, the nearest shelters on foot
   assert.equal(target.pathname + target.search, `/?at=${AT[0].toFixed(5)},${AT[1].toFixed(5)}`);
 });
 
+test('refuge print of a community by name is titled with it, on the paper asked for; an unknown one is named with those there are', { timeout: TEST_TIMEOUT }, async (t) => {
+  if (!REFUGE_BIN) {
+    t.skip('set REFUGE_BIN to the refuge binary (scripts/test.sh does)');
+    return;
+  }
+  const folder = await mkdtemp(path.join(tmpdir(), 'refuge-print-'));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  const pdf = path.join(folder, 'monte-carlo.pdf');
+  await run(REFUGE_BIN, ['print', '--community', 'Monte-Carlo', '--paper', 'a3', '--landscape', '-o', pdf], { timeout: 200_000 });
+  assert.deepEqual(await pageSize(pdf), { width: 1191, height: 842, pages: 1 }, 'one A3 landscape sheet');
+  const { stdout: text } = await run('pdftotext', [pdf, '-']);
+  assert.ok(text.includes('Monte-Carlo') && text.includes('最近的有空位避难场所'), text);
+  const refused = await run(REFUGE_BIN, ['print', '--community', 'Atlantis', '-o', path.join(folder, 'x.pdf')]).then(
+    () => null,
+    (error) => error.stderr,
+  );
+  assert.match(refused, /no area called `Atlantis` in the base map; it has: .*Monte-Carlo/);
+});
+
 test('the QR code opens the live map at its place with the nearest shelters', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, errors } = await openMap(t);
   await page.goto(`${BASE}/?at=${AT[0].toFixed(5)},${AT[1].toFixed(5)}`, { waitUntil: 'load' });
