@@ -112,7 +112,10 @@ async function preparePrint() {
   }
   renderPrint(printing, version);
   const at = printPoint(printing);
-  if (at) await runNearest(at[0], at[1]);
+  if (at) await runNearest(at[0], at[1], { fit: false, remember: false });
+  // The list and legend have taken their room on the sheet: the area is fitted to what is left.
+  map.resize();
+  if (printing.bounds) map.fitBounds([printing.bounds.slice(0, 2), printing.bounds.slice(2)], { padding: 8, animate: false });
   await new Promise((resolve) => {
     map.once('idle', resolve);
     map.triggerRepaint();
@@ -124,7 +127,10 @@ async function preparePrint() {
  *  the point chosen last on this device, or else the area in view, kept for offline use. */
 function firstView() {
   if (printing) {
-    preparePrint().catch((error) => showStatus(error.message, 'error'));
+    preparePrint().catch((error) => {
+      showStatus(error.message, 'error');
+      document.documentElement.dataset.printReady = 'failed';
+    });
     return;
   }
   const place = requestedPlace();

@@ -3,22 +3,27 @@
 // and serves them when the server cannot be reached. Staff requests (with a token), live events and
 // writes always go to the server, and are never kept.
 //
-// - The page's files, the style, TileJSON and public API answers: the network first; its answer is
-//   kept, and when the network fails the kept copy is served, marked X-Refuge-Offline: <when kept>.
+// - The page's files, the style, TileJSON and glyphs (the page cache, by path: `/?at=…` opens
+//   the kept page too) and public API answers (the answer cache): the network first; its answer
+//   is kept. When the network fails, or is slow and a kept copy exists, the kept copy is served,
+//   marked X-Refuge-Offline: <when kept>.
 // - Tiles carry their data version (?v=): a kept tile of that version is served at once; offline, a
-//   tile of another version is better than none.
-// - The page asks (message 'keep-area') for the tiles and answers of the visitor's area to be kept
-//   ahead; once they are, tiles of other versions of those tilesets are dropped.
-// - Tiles are bounded (MAX_TILES): the oldest go first, also when the browser's storage is full.
+//   tile of another version is better than none. Tiles the page met while browsing are bounded
+//   (MAX_TILES, oldest first); the visitor's area (message 'keep-area') is kept apart, whole, and
+//   replaced when it is kept again.
+// - When the browser's storage is full, browsing tiles go first; the page's files never do.
 
-const VERSION = 'refuge-1';
+const VERSION = 'refuge-2';
 const PAGE_CACHE = `${VERSION}-page`;
-const DATA_CACHE = `${VERSION}-data`;
+const ANSWER_CACHE = `${VERSION}-answers`;
 const TILE_CACHE = `${VERSION}-tiles`;
+const AREA_CACHE = `${VERSION}-area`;
 const MAX_TILES = 3000;
 const MAX_ANSWERS = 400;
-/** How long the network has before a kept copy is served instead. */
-const NETWORK_TIMEOUT_MS = 4000;
+/** How long the network has before a kept copy, if there is one, is served instead. */
+const SLOW_MS = 4000;
+/** Bounds are checked every this many puts into a cache (listing a cache is not free). */
+const TRIM_EVERY = 25;
 
 /** The page's files, kept when the worker installs (the Rust test page.rs checks this list). */
 const PAGE_FILES = [
@@ -63,7 +68,7 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
-      const ours = [PAGE_CACHE, DATA_CACHE, TILE_CACHE];
+      const ours = [PAGE_CACHE, ANSWER_CACHE, TILE_CACHE, AREA_CACHE];
       for (const name of await caches.keys()) {
         if (name.startsWith('refuge-') && !ours.includes(name)) await caches.delete(name);
       }
@@ -79,14 +84,17 @@ self.addEventListener('fetch', (event) => {
   if (request.headers.has('Authorization')) return;
   const path = url.pathname;
   if (path === '/healthz' || path === '/api/v1/events' || path === '/api/v1/me' || path === '/sw.js') return;
-  if (path.startsWith('/tiles/') && !path.endsWith('.json')) {
-    event.respondWith(tile(request, url));
-  } else if (path.startsWith('/glyphs/')) {
-    event.respondWith(keptFirst(request, DATA_CACHE));
-  } else if (PAGE_FILES.includes(path)) {
-    event.respondWith(networkFirst(request, PAGE_CACHE));
-  } else if (path.startsWith('/api/v1/') || path.startsWith('/tiles/')) {
-    event.respondWith(networkFirst(request, DATA_CACHE));
+  const isTile = path.startsWith('/tiles/') && !path.endsWith('.json');
+  if (isTile && url.searchParams.has('v')) {
+    event.respondWith(versionedTile(request, url));
+  } else if (isTile) {
+    // An archive's tiles carry no version: the network first.
+    event.respondWith(networkFirst(request, TILE_CACHE, request));
+  } else if (PAGE_FILES.includes(path) || path.startsWith('/glyphs/') || path.startsWith('/tiles/')) {
+    // Kept by path: the page at `/?at=…` is the page at `/`.
+    event.respondWith(networkFirst(request, PAGE_CACHE, path));
+  } else if (path.startsWith('/api/v1/')) {
+    event.respondWith(networkFirst(request, ANSWER_CACHE, request));
   }
 });
 
@@ -94,16 +102,28 @@ self.addEventListener('message', (event) => {
   if (event.data?.type === 'keep-area') event.waitUntil(keepArea(event.data, event.source));
 });
 
-/** The network's answer (kept), or the kept copy marked as offline, or a 503 saying neither. */
-async function networkFirst(request, cacheName) {
-  try {
-    const response = await fetchWithin(request, NETWORK_TIMEOUT_MS);
-    if (response.ok) await keep(cacheName, request, response.clone());
+/**
+ * The network's answer, kept under `key`. When the network fails: the kept copy marked as
+ * offline, else a 503 saying neither. When it is slow and a copy is kept, the copy, while the
+ * answer still comes in and is kept for next time.
+ */
+async function networkFirst(request, cacheName, key) {
+  const cache = await caches.open(cacheName);
+  const network = fetch(request).then(async (response) => {
+    if (response.ok) await keep(cacheName, key, response.clone());
     return response;
+  });
+  const kept = await cache.match(key, { ignoreVary: true });
+  if (kept) {
+    const slow = new Promise((resolve) => setTimeout(resolve, SLOW_MS, 'slow'));
+    const first = await Promise.race([network.catch(() => 'failed'), slow]);
+    if (first !== 'slow' && first !== 'failed') return first;
+    network.catch(() => {});
+    return markedOffline(kept);
+  }
+  try {
+    return await network;
   } catch {
-    const cache = await caches.open(cacheName);
-    const kept = await cache.match(request, { ignoreVary: true });
-    if (kept) return markedOffline(kept);
     return new Response(
       JSON.stringify({ error: { code: 'offline', message: 'The server cannot be reached and this answer was not kept on this device.' } }),
       { status: 503, headers: { 'Content-Type': 'application/json', 'X-Refuge-Offline': 'none' } },
@@ -111,41 +131,20 @@ async function networkFirst(request, cacheName) {
   }
 }
 
-/** A kept copy if there is one, else the network's answer, kept. */
-async function keptFirst(request, cacheName) {
-  const cache = await caches.open(cacheName);
-  const kept = await cache.match(request);
-  if (kept) return kept;
-  const response = await fetch(request);
-  if (response.ok) await keep(cacheName, request, response.clone());
-  return response;
-}
-
-/** A tile: kept at this version, else from the network (kept), else kept at another version. */
-async function tile(request, url) {
-  const cache = await caches.open(TILE_CACHE);
-  const kept = await cache.match(request);
+/** A tile of a data version: kept (in the area or from browsing), else from the network (kept),
+ *  else kept at another version, else an empty tile so that the map draws what it has. */
+async function versionedTile(request, url) {
+  const [area, tiles] = await Promise.all([caches.open(AREA_CACHE), caches.open(TILE_CACHE)]);
+  const kept = (await area.match(request)) ?? (await tiles.match(request));
   if (kept) return kept;
   try {
-    const response = await fetchWithin(request, NETWORK_TIMEOUT_MS);
-    if (response.status === 200 || response.status === 204) await keepTile(cache, request, response.clone());
+    const response = await fetch(request);
+    if (response.status === 200 || response.status === 204) await keep(TILE_CACHE, request, response.clone());
     return response;
   } catch {
-    const anyVersion = await cache.match(url.pathname, { ignoreSearch: true });
-    if (anyVersion) return markedOffline(anyVersion);
-    // No such tile kept: an empty one, so that the map draws what it has.
+    const other = (await area.match(url.pathname, { ignoreSearch: true })) ?? (await tiles.match(url.pathname, { ignoreSearch: true }));
+    if (other) return markedOffline(other);
     return new Response(null, { status: 204, headers: { 'X-Refuge-Offline': 'none' } });
-  }
-}
-
-/** `fetch`, given up after `ms`: a network that hangs counts as down. */
-async function fetchWithin(request, ms) {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), ms);
-  try {
-    return await fetch(request, { signal: abort.signal });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -156,75 +155,88 @@ function markedOffline(response) {
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** Keeps `response` with the time it was kept; answers beyond MAX_ANSWERS go oldest first. */
-async function keep(cacheName, request, response) {
+/** Puts since the last look at each cache's size. */
+const putsSinceTrim = new Map();
+
+/** Keeps `response` under `key` with the time it was kept; the answer and tile caches are kept
+ *  within their bounds, oldest first. */
+async function keep(cacheName, key, response) {
   const cache = await caches.open(cacheName);
-  await putBounded(cache, request, await stamped(response), cacheName === DATA_CACHE ? MAX_ANSWERS : Infinity);
+  const stamped = await stamp(response);
+  try {
+    await cache.put(key, stamped.clone());
+  } catch {
+    // Storage is full: browsing tiles go first, then old answers; then once more, or not at all.
+    await makeRoom();
+    try {
+      await cache.put(key, stamped);
+    } catch {
+      return;
+    }
+  }
+  const limit = { [TILE_CACHE]: MAX_TILES, [ANSWER_CACHE]: MAX_ANSWERS }[cacheName];
+  if (!limit) return;
+  const puts = (putsSinceTrim.get(cacheName) ?? 0) + 1;
+  putsSinceTrim.set(cacheName, puts % TRIM_EVERY);
+  if (puts % TRIM_EVERY === 0) {
+    const keys = await cache.keys();
+    if (keys.length > limit) await dropOldest(cache, keys, keys.length - limit);
+  }
 }
 
-async function keepTile(cache, request, response) {
-  await putBounded(cache, request, await stamped(response), MAX_TILES);
-}
-
-async function stamped(response) {
+/** `response` with the time it is kept, as X-Refuge-Kept-At (a kept copy already has one). */
+async function stamp(response) {
+  if (response.headers.has('X-Refuge-Kept-At')) return response;
   const headers = new Headers(response.headers);
   headers.set('X-Refuge-Kept-At', new Date().toISOString());
   const body = response.status === 204 ? null : await response.arrayBuffer();
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** Puts, then drops the oldest entries past `limit`; when storage is full, drops a quarter of them
- *  and tries once more, and otherwise gives up on keeping this one (the page goes on). */
-async function putBounded(cache, request, response, limit) {
-  try {
-    await cache.put(request, response.clone());
-  } catch {
-    await dropOldest(cache, Math.ceil((await cache.keys()).length / 4));
-    try {
-      await cache.put(request, response);
-    } catch {
+async function makeRoom() {
+  for (const name of [TILE_CACHE, ANSWER_CACHE]) {
+    const cache = await caches.open(name);
+    const keys = await cache.keys();
+    if (keys.length > 0) {
+      await dropOldest(cache, keys, Math.ceil(keys.length / 2));
       return;
     }
-  }
-  if (Number.isFinite(limit)) {
-    const keys = await cache.keys();
-    if (keys.length > limit) await dropOldest(cache, keys.length - limit);
   }
 }
 
 /** Deletes the `n` entries kept first (a cache lists its entries in the order they were put). */
-async function dropOldest(cache, n) {
-  const keys = await cache.keys();
+async function dropOldest(cache, keys, n) {
   for (const request of keys.slice(0, n)) await cache.delete(request);
 }
 
 /**
- * Keeps the tiles and answers of the visitor's area (`urls`, all same-origin GETs), four at a
- * time, then drops the tiles of other versions of `tilesets` ({ name: version }), and tells the
- * page how many were kept.
+ * Keeps the visitor's area: its tiles (`urls` under /tiles/, at the versions `tilesets` names,
+ * { name: version }) in the area cache, whole, and its answers (the other `urls`) in the answer
+ * cache; four at a time. Once every one is kept, the area cache drops what is no longer the area,
+ * and the browsing tiles of older versions of those tilesets go. Tells the page how many were kept.
  */
 async function keepArea({ urls, tilesets }, client) {
-  const tiles = await caches.open(TILE_CACHE);
+  const [area, tiles] = await Promise.all([caches.open(AREA_CACHE), caches.open(TILE_CACHE)]);
+  const wanted = [...new Set(urls)].map((url) => new URL(url, self.location.origin).href);
   let kept = 0;
   let failed = 0;
-  const queue = [...new Set(urls)];
+  const queue = [...wanted];
   const worker = async () => {
     while (queue.length) {
       const url = queue.shift();
-      const request = new Request(url);
-      const isTile = new URL(url, self.location.origin).pathname.startsWith('/tiles/') && !url.includes('.json');
+      const isTile = new URL(url).pathname.startsWith('/tiles/');
       try {
-        if (isTile && (await tiles.match(request))) {
+        if (isTile && (await area.match(url))) {
           kept += 1;
           continue;
         }
-        const response = await fetch(request);
+        const response = (isTile && (await tiles.match(url))) || (await fetch(url));
         if (!response.ok) {
           failed += 1;
           continue;
         }
-        if (isTile) await keepTile(tiles, request, response);
-        else await keep(DATA_CACHE, request, response);
+        if (isTile) await area.put(url, await stamp(response));
+        else await keep(ANSWER_CACHE, url, response);
         kept += 1;
       } catch {
         failed += 1;
@@ -233,11 +245,15 @@ async function keepArea({ urls, tilesets }, client) {
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
   if (failed === 0) {
+    const inArea = new Set(wanted);
+    for (const request of await area.keys()) {
+      if (!inArea.has(request.url)) await area.delete(request);
+    }
     for (const request of await tiles.keys()) {
       const url = new URL(request.url);
       const name = url.pathname.split('/')[2];
-      const version = url.searchParams.get('v');
-      if (name in (tilesets ?? {}) && version !== String(tilesets[name])) await tiles.delete(request);
+      const version = Number(url.searchParams.get('v'));
+      if (name in (tilesets ?? {}) && version < Number(tilesets[name])) await tiles.delete(request);
     }
   }
   client?.postMessage({ type: 'area-kept', kept, failed });

@@ -146,13 +146,27 @@ impl Drop for Server {
 impl Server {
     /// GET `path`: the status and the body's bytes.
     fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        let (status, _, body) = self.get_with(path, &[]);
+        (status, body)
+    }
+
+    /// GET `path` with request headers: the status, the `Content-Encoding` and the body's bytes.
+    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Option<String>, Vec<u8>) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
             .into();
-        let mut response = agent.get(&format!("{}{path}", self.url)).call().unwrap();
+        let mut request = agent.get(&format!("{}{path}", self.url));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut response = request.call().unwrap();
         let status = response.status().as_u16();
-        (status, response.body_mut().read_to_vec().unwrap())
+        let encoding = response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, encoding, response.body_mut().read_to_vec().unwrap())
     }
 
     fn json(&self, path: &str) -> Value {
@@ -672,7 +686,8 @@ fn an_offline_package_holds_the_base_map_and_the_facilities_and_serves_as_an_arc
     assert!(String::from_utf8_lossy(&body).contains("12–16"));
     drop(server);
 
-    // The same tile from an MBTiles file serves the same bytes.
+    // The same tile from an MBTiles file, gzipped as MBTiles writers store vector tiles, serves
+    // the same tile: passed through to a client that takes gzip, unpacked for one that does not.
     let mbtiles = place.dir.path().join("copy.mbtiles");
     {
         let db = rusqlite::Connection::open(&mbtiles).unwrap();
@@ -684,16 +699,28 @@ fn an_offline_package_holds_the_base_map_and_the_facilities_and_serves_as_an_arc
         )
         .unwrap();
         let row = (1i64 << tile.0) - 1 - i64::from(tile.2);
+        let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gzipped, &bytes).unwrap();
         db.execute(
             "INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![tile.0, tile.1, row, bytes],
+            rusqlite::params![tile.0, tile.1, row, gzipped.finish().unwrap()],
         )
         .unwrap();
     }
     let server = place.serve_with("empty.db", &["--archive", "copy=copy.mbtiles"]);
     assert_eq!(server.json("/tiles/copy.json")["name"], "copy");
-    let (status, again) = server.get(&format!("/tiles/copy/{}/{}/{}.mvt", tile.0, tile.1, tile.2));
-    assert_eq!((status, again), (200, bytes));
+    let path = format!("/tiles/copy/{}/{}/{}.mvt", tile.0, tile.1, tile.2);
+    let (status, again) = server.get(&path);
+    assert_eq!((status, &again), (200, &bytes));
+    let (status, encoding, packed) = server.get_with(&path, &[("Accept-Encoding", "gzip")]);
+    assert_eq!((status, encoding.as_deref()), (200, Some("gzip")));
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&packed[..]),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, bytes);
     drop(server);
 
     // An archive named as one of Refuge's own tilesets, or a file that is no archive, stops the

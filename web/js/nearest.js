@@ -220,13 +220,15 @@ function fitNearest() {
 
 /** Asks for the shelters nearest to a point, shows them in the panel and on the map; `select`
  *  chooses the result with that id once they are there. Offline, with no answer kept for the
- *  point, the shelters kept on this device are ranked as the crow flies. */
-export async function runNearest(lon, lat, { select = null } = {}) {
+ *  point, the shelters kept on this device are ranked as the crow flies. A printed sheet keeps its
+ *  area (`fit: false`) and leaves this device's last point and offline area as they were
+ *  (`remember: false`). */
+export async function runNearest(lon, lat, { select = null, fit = true, remember = true } = {}) {
   currentAbort?.abort();
   const abort = new AbortController();
   currentAbort = abort;
   current = { origin: [lon, lat], features: [], skipped: [], withRoom: true, error: null, selected: null, loading: true, offline: false };
-  rememberLast({ origin: [lon, lat], selected: select });
+  if (remember) rememberLast({ origin: [lon, lat], selected: select });
   drawNearest();
   renderResults();
   showStatus(t('nearestLoading'), 'info', 0);
@@ -240,7 +242,7 @@ export async function runNearest(lon, lat, { select = null } = {}) {
     Object.assign(current, { features: answer.features, skipped: answer.skipped, withRoom, loading: false });
     showStatus(nearestSummary(current), 'info', withRoom ? 4000 : 8000);
     drawNearest();
-    if (!isOffline()) keepArea(lon, lat).catch(() => {});
+    if (remember && !isOffline()) keepArea(lon, lat).catch(() => {});
   } catch (error) {
     if (error.name === 'AbortError') return;
     current.loading = false;
@@ -255,7 +257,7 @@ export async function runNearest(lon, lat, { select = null } = {}) {
     }
   }
   renderResults();
-  if (current.features.length > 0) fitNearest();
+  if (fit && current.features.length > 0) fitNearest();
   if (currentAbort === abort) currentAbort = null;
   $('#nearest').scrollIntoView({ block: 'nearest' });
   const chosen = select != null ? resultById(select) : null;

@@ -25,6 +25,10 @@ async function startServer() {
     }
     if (child.exitCode !== null) throw new Error(`refuge serve exited with ${child.exitCode}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
+    if (i === 299) {
+      child.kill();
+      throw new Error(`refuge serve did not answer on ${ORIGIN} within 30 s`);
+    }
   }
   return {
     async stop() {
@@ -71,13 +75,16 @@ test('with the server stopped, a reload shows the map, the nearest list and the 
   await page.waitForSelector('html[data-area-kept="true"]', { state: 'attached', timeout: 60_000 });
   const kept = await page.evaluate(async () => {
     const names = await caches.keys();
-    const tiles = await (await caches.open(names.find((n) => n.endsWith('-tiles')))).keys();
+    const tiles = await (await caches.open(names.find((n) => n.endsWith('-area')))).keys();
     return { caches: names, tiles: tiles.length };
   });
   assert.ok(kept.tiles > 100, `the area's tiles are kept: ${JSON.stringify(kept)}`);
 
-  // The server stops; the page is reloaded.
+  // The server stops; the page is reloaded with the browser's own HTTP cache emptied, so that
+  // what it shows comes from what the service worker kept.
   await server.stop();
+  const devtools = await context.newCDPSession(page);
+  await devtools.send('Network.clearBrowserCache');
   await page.reload({ waitUntil: 'load' });
   await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
   await page.waitForSelector('#offline:not([hidden])', { timeout: 20_000 });

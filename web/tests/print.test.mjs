@@ -112,6 +112,12 @@ test('the print view lays out A4 and A3, portrait and landscape, each on one she
     assert.ok(await page.locator('#legend').isVisible(), `${sheet}: the legend`);
     assert.ok(await page.locator('#north').isVisible(), `${sheet}: the north arrow`);
     assert.ok(await page.locator('.maplibregl-ctrl-scale').isVisible(), `${sheet}: the scale bar`);
+    const shown = await page.evaluate(() => window.refuge.map.getBounds().toArray().flat());
+    const [w, s, e, n] = AREA.split(',').map(Number);
+    assert.ok(shown[0] <= w && shown[1] <= s && shown[2] >= e && shown[3] >= n, `${sheet}: the whole area is on the sheet: ${shown}`);
+    const areaShare = ((e - w) * (n - s)) / ((shown[2] - shown[0]) * (shown[3] - shown[1]));
+    assert.ok(areaShare > 0.3, `${sheet}: the area fills the map (${areaShare.toFixed(2)} of it)`);
+    assert.equal(await page.evaluate(() => localStorage.getItem('refuge.last-nearest')), null, `${sheet}: the sheet leaves the device's last point alone`);
     // Nothing of the sheet runs past its paper.
     const overflow = await page.evaluate(() => {
       const sheetBox = document.body.getBoundingClientRect();

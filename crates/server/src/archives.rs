@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use pmtiles::{
-    AsyncBackend, AsyncPmTilesReader, BackendResponse, Compression, HashMapCache, PmtResult,
-    TileType,
+    AsyncBackend, AsyncPmTilesReader, BackendResponse, Compression, DirEntry, Directory,
+    DirectoryCache, PmtResult, TileId, TileType,
 };
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
@@ -163,8 +163,6 @@ pub struct Archive {
     name: String,
     reader: Reader,
     format: TileFormat,
-    /// Whether stored tiles are gzip-compressed.
-    gzipped: bool,
     minzoom: u8,
     maxzoom: u8,
     bounds: [f64; 4],
@@ -174,7 +172,7 @@ pub struct Archive {
 }
 
 enum Reader {
-    PmTiles(AsyncPmTilesReader<FileBackend, HashMapCache>),
+    PmTiles(AsyncPmTilesReader<FileBackend, LeafCache>),
     MbTiles(Mutex<rusqlite::Connection>),
 }
 
@@ -204,7 +202,7 @@ impl Archive {
     async fn open_pmtiles(name: &str, file: std::fs::File) -> Result<Self, String> {
         let reader = AsyncPmTilesReader::try_from_cached_source(
             FileBackend(Arc::new(file)),
-            HashMapCache::default(),
+            LeafCache::default(),
         )
         .await
         .map_err(|e| format!("not a PMTiles v3 archive: {e}"))?;
@@ -220,15 +218,14 @@ impl Archive {
                 ));
             }
         };
-        let gzipped = match header.tile_compression {
-            Compression::Gzip => true,
-            Compression::None => false,
+        match header.tile_compression {
+            Compression::Gzip | Compression::None => {}
             other => {
                 return Err(format!(
                     "its tiles are compressed with {other:?}; Refuge serves gzip or uncompressed tiles"
                 ));
             }
-        };
+        }
         let metadata = match reader.get_metadata().await {
             Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
             Err(_) => serde_json::Map::new(),
@@ -236,7 +233,6 @@ impl Archive {
         Ok(Self {
             name: name.to_owned(),
             format,
-            gzipped,
             minzoom: header.min_zoom,
             maxzoom: header.max_zoom,
             bounds: [
@@ -315,18 +311,10 @@ impl Archive {
                 metadata.insert(key.into(), json!(value));
             }
         }
-        // A vector MBTiles holds gzip-compressed tiles by the specification; look at one to be
-        // sure, since some writers store them plain.
-        let first: Option<Vec<u8>> = connection
-            .query_row("SELECT tile_data FROM tiles LIMIT 1", [], |row| row.get(0))
-            .optional()
-            .map_err(|e| format!("its tiles table cannot be read: {e}"))?;
-        let gzipped = first.is_some_and(|tile| tile.starts_with(&[0x1f, 0x8b]));
         Ok(Self {
             name: name.to_owned(),
             reader: Reader::MbTiles(Mutex::new(connection)),
             format,
-            gzipped,
             minzoom,
             maxzoom,
             bounds,
@@ -338,11 +326,6 @@ impl Archive {
     /// Its tile format.
     pub fn format(&self) -> TileFormat {
         self.format
-    }
-
-    /// Whether stored tiles are gzip-compressed.
-    pub fn gzipped(&self) -> bool {
-        self.gzipped
     }
 
     /// Its zoom levels.
@@ -366,15 +349,19 @@ impl Archive {
             "bounds": self.bounds,
             "center": self.center,
         });
-        for key in ["attribution", "description", "vector_layers", "version"] {
+        for key in ["description", "vector_layers", "version"] {
             if let Some(value) = self.metadata.get(key) {
                 tilejson[key] = value.clone();
             }
         }
+        // Map clients show attribution as HTML: the archive's text is shown as text.
+        if let Some(credit) = self.metadata.get("attribution").and_then(Value::as_str) {
+            tilejson["attribution"] = json!(crate::state::escape_html(credit));
+        }
         tilejson
     }
 
-    /// The stored bytes of tile z/x/y (gzip-compressed when [`Archive::gzipped`]), or `None` when
+    /// The stored bytes of tile z/x/y (gzip-compressed or not, as the archive holds it), or `None` when
     /// the archive has no such tile. Reads the file: call it off the async workers.
     pub async fn tile(&self, z: u8, x: u32, y: u32) -> Result<Option<Bytes>, ArchiveError> {
         let failed = |reason: String| ArchiveError::Tile {
@@ -416,6 +403,56 @@ fn parse_bounds(text: &str) -> Option<[f64; 4]> {
         .collect::<Option<_>>()?;
     let bounds: [f64; 4] = numbers.try_into().ok()?;
     bounds.iter().all(|n| n.is_finite()).then_some(bounds)
+}
+
+/// The leaf directories of a PMTiles archive read so far, at most [`LeafCache::MOST`]: past it
+/// the cache starts afresh, so a large archive costs a bounded amount of memory.
+#[derive(Default)]
+struct LeafCache {
+    directories: Mutex<std::collections::HashMap<u64, Arc<Directory>>>,
+}
+
+impl LeafCache {
+    /// Leaf directories kept (each holds up to a few thousand entries of 24 bytes).
+    const MOST: usize = 256;
+
+    fn kept(&self, offset: u64) -> Option<Arc<Directory>> {
+        self.directories
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&offset)
+            .cloned()
+    }
+
+    fn keep(&self, offset: u64, directory: Arc<Directory>) {
+        let mut directories = self
+            .directories
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if directories.len() >= Self::MOST {
+            directories.clear();
+        }
+        directories.insert(offset, directory);
+    }
+}
+
+impl DirectoryCache for LeafCache {
+    async fn get_dir_entry_or_insert(
+        &self,
+        offset: u64,
+        tile_id: TileId,
+        fetcher: impl Future<Output = PmtResult<Directory>> + Send,
+    ) -> PmtResult<Option<DirEntry>> {
+        let directory = match self.kept(offset) {
+            Some(directory) => directory,
+            None => {
+                let directory = Arc::new(fetcher.await?);
+                self.keep(offset, Arc::clone(&directory));
+                directory
+            }
+        };
+        Ok(directory.find_tile_id(tile_id).copied())
+    }
 }
 
 /// A PMTiles archive read with positional reads of its file.

@@ -126,7 +126,7 @@ pub(crate) fn attribution(sources: &[DataSource]) -> String {
     credits.join("; ")
 }
 
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -371,14 +371,17 @@ impl DevTools {
             serde_json::json!({"targetId": target["targetId"], "flatten": true}),
         )?;
         self.session = attached["sessionId"].as_str().map(str::to_owned);
-        self.call("Page.navigate", serde_json::json!({"url": url}))?;
+        let navigated = self.call("Page.navigate", serde_json::json!({"url": url}))?;
+        if let Some(error) = navigated["errorText"].as_str() {
+            anyhow::bail!("cannot open {url}: {error}");
+        }
         let started = Instant::now();
         loop {
             let state = self.call(
                 "Runtime.evaluate",
                 serde_json::json!({
                     "expression": "[document.documentElement.dataset.printReady || '', \
-                        document.querySelector('#status.error')?.textContent || '']",
+                        document.querySelector('#status')?.textContent || '']",
                     "returnByValue": true,
                 }),
             )?;
@@ -386,8 +389,11 @@ impl DevTools {
             if value[0] == "true" {
                 break;
             }
-            if let Some(problem) = value[1].as_str().filter(|p| !p.is_empty()) {
-                anyhow::bail!("the map page says: {problem}");
+            if value[0] == "failed" {
+                anyhow::bail!(
+                    "the map page says: {}",
+                    value[1].as_str().unwrap_or_default()
+                );
             }
             anyhow::ensure!(
                 started.elapsed() < PRINT_TIMEOUT,

@@ -313,7 +313,8 @@ async fn archive_tile(
             .and_then(|v| v.to_str().ok()),
         "gzip",
     );
-    let body = if !archive.gzipped() {
+    // Each tile as stored: some writers gzip some tiles and not others.
+    let body = if !stored.starts_with(&[0x1f, 0x8b]) {
         stored.to_vec()
     } else if takes_gzip {
         response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
