@@ -103,7 +103,7 @@ fn city_streets() -> Vec<BaseFeature> {
 /// `n` pairs of points within `bounds` (west, south, east, north) that lie 0.5 to 3 km apart.
 fn walks(bounds: [f64; 4], n: usize, seed: u64) -> Vec<(LonLat, LonLat)> {
     let mut random = Seeded(seed);
-    let mut point = |random: &mut Seeded| {
+    let point = |random: &mut Seeded| {
         LonLat::new(
             bounds[0] + random.unit() * (bounds[2] - bounds[0]),
             bounds[1] + random.unit() * (bounds[3] - bounds[1]),
