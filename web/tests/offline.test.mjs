@@ -115,3 +115,64 @@ test('with the server stopped, a reload shows the map, the nearest list and the 
   await page.waitForSelector('#offline', { state: 'hidden', timeout: 30_000 });
   assert.deepEqual(pageErrors, []);
 });
+
+test('a tile cache filled to its bound drops its oldest tiles and the map goes on', { timeout: TEST_TIMEOUT * 2 }, async (t) => {
+  if (!REFUGE_BIN) {
+    t.skip('set REFUGE_BIN to the refuge binary (scripts/test.sh does)');
+    return;
+  }
+  const server = await startServer();
+  t.after(() => server.stop());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const context = await browser.newContext({ ...DESKTOP, locale: 'en-US' });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(`${ORIGIN}/`, { waitUntil: 'load' });
+  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
+
+  // The browsing tiles' cache filled to its bound (3,000) with old tiles of a version long gone,
+  // and the kept area elsewhere (emptied), so that the tiles met now are kept as browsing ones.
+  await page.waitForSelector('html[data-area-kept]', { state: 'attached', timeout: 60_000 });
+  const name = await page.evaluate(async () => {
+    const area = (await caches.keys()).find((n) => n.endsWith('-area'));
+    await caches.delete(area);
+    const tiles = (await caches.keys()).find((n) => n.endsWith('-tiles'));
+    const cache = await caches.open(tiles);
+    const puts = [];
+    for (let i = 0; i < 3000; i += 1) {
+      puts.push(cache.put(`/tiles/base/20/${i}/0.mvt?v=1`, new Response(new Uint8Array(64), { headers: { 'X-Refuge-Kept-At': '2026-01-01T00:00:00Z' } })));
+    }
+    await Promise.all(puts);
+    return tiles;
+  });
+  // Browsing on: the map moves over Monaco, zoom by zoom, and its new tiles are kept.
+  for (const [lon, lat, zoom] of [[7.42, 43.735, 14], [7.43, 43.745, 15], [7.415, 43.73, 16], [7.44, 43.75, 16], [7.425, 43.74, 17]]) {
+    await page.evaluate(([lon, lat, zoom]) => new Promise((resolve) => {
+      const map = window.refuge.map;
+      map.once('idle', resolve);
+      map.jumpTo({ center: [lon, lat], zoom });
+    }), [lon, lat, zoom]);
+  }
+  const after = await page.evaluate(async (tiles) => {
+    const keys = await (await caches.open(tiles)).keys();
+    return {
+      count: keys.length,
+      fake: keys.filter((k) => k.url.includes('/tiles/base/20/')).length,
+      firstFakeLeft: keys.some((k) => k.url.includes('/tiles/base/20/0/0.mvt')),
+      real: keys.filter((k) => !k.url.includes('/tiles/base/20/')).length,
+    };
+  }, name);
+  assert.ok(after.real > 25, `new tiles are kept: ${JSON.stringify(after)}`);
+  assert.ok(after.count <= 3000 + 25, `the cache stays within its bound: ${JSON.stringify(after)}`);
+  assert.equal(after.firstFakeLeft, false, 'the oldest tile went first');
+  assert.ok(after.fake < 3000, `old tiles made room: ${JSON.stringify(after)}`);
+  // The map still draws and answers.
+  const drawn = await page.evaluate(() => window.refuge.map.querySourceFeatures('base', { sourceLayer: 'roads' }).length);
+  assert.ok(drawn > 0);
+  assert.deepEqual(pageErrors, []);
+});
