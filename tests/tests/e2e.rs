@@ -566,6 +566,8 @@ fn an_offline_package_holds_the_base_map_and_the_facilities_and_serves_as_an_arc
         "12",
         "--maxzoom",
         "16",
+        "--title",
+        "Monaco",
         "-o",
         "monaco",
     ]);
@@ -618,6 +620,7 @@ fn an_offline_package_holds_the_base_map_and_the_facilities_and_serves_as_an_arc
 
     let server = place.serve_with("empty.db", &["--archive", "monaco=monaco/refuge.pmtiles"]);
     let tilejson = server.json("/tiles/monaco.json");
+    assert_eq!(tilejson["name"], "Monaco");
     assert!(
         tilejson["tiles"][0]
             .as_str()
@@ -746,6 +749,45 @@ fn an_offline_package_holds_the_base_map_and_the_facilities_and_serves_as_an_arc
     ]);
     assert!(
         said.contains("neither a PMTiles archive nor an MBTiles"),
+        "{said}"
+    );
+
+    // A community of the base map by name is an area too; an unknown one is named with those
+    // there are.
+    place.refuge(&[
+        "export",
+        "--format",
+        "pmtiles",
+        "--community",
+        "Monte-Carlo",
+        "-o",
+        "mc",
+    ]);
+    let server = place.serve_with("empty.db", &["--archive", "mc=mc/refuge.pmtiles"]);
+    let tilejson = server.json("/tiles/mc.json");
+    assert_eq!(tilejson["name"], "Monte-Carlo");
+    let bounds: Vec<f64> = tilejson["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        bounds[0] > 7.41 && bounds[2] < 7.44 && bounds[1] > 43.73 && bounds[3] < 43.75,
+        "{bounds:?}"
+    );
+    drop(server);
+    let said = place.refuge_fails(&[
+        "export",
+        "--format",
+        "pmtiles",
+        "--community",
+        "Atlantis",
+        "-o",
+        "x",
+    ]);
+    assert!(
+        said.contains("no area called `Atlantis`") && said.contains("Monte-Carlo"),
         "{said}"
     );
 

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod area;
 mod commands;
 mod dataset;
 

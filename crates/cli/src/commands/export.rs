@@ -49,8 +49,15 @@ pub struct Args {
     #[arg(long)]
     hxl: bool,
     /// The area of a PMTiles package: west,south,east,north in degrees.
-    #[arg(long, value_parser = parse_bbox)]
+    #[arg(long, value_parser = parse_bbox, conflicts_with = "community")]
     bbox: Option<BBox>,
+    /// The area of a PMTiles package: a community (or any administrative area) of the base map,
+    /// by name.
+    #[arg(long)]
+    community: Option<String>,
+    /// The name a PMTiles package's page shows (default: the community's name, or the box).
+    #[arg(long)]
+    title: Option<String>,
     /// The lowest zoom of a PMTiles package.
     #[arg(long, default_value_t = 10)]
     minzoom: u8,
@@ -129,25 +136,12 @@ fn output(args: &Args) -> Result<Box<dyn Write>> {
     })
 }
 
-/// An offline map package of `--bbox` into the folder `--output`.
+/// An offline map package of `--bbox` or `--community` into the folder `--output`.
 fn export_package(args: &Args) -> Result<()> {
     let folder = args
         .output
         .as_deref()
         .context("--format pmtiles writes a folder: give --output")?;
-    let bbox = args
-        .bbox
-        .context("--format pmtiles needs the area: --bbox west,south,east,north")?;
-    anyhow::ensure!(
-        !bbox.crosses_antimeridian(),
-        "--bbox crosses the antimeridian: export each side as its own package"
-    );
-    let bounds = [
-        bbox.min().lon(),
-        bbox.min().lat(),
-        bbox.max().lon(),
-        bbox.max().lat(),
-    ];
     let (facilities, base, sources) = match &args.store {
         Some(path) => {
             let contents = refuge_store::Store::at(path)?.load()?;
@@ -162,16 +156,23 @@ fn export_package(args: &Args) -> Result<()> {
              a store or the demo city"
         ),
     };
+    let base = refuge_tiles::BaseMap::new(base);
+    let area = crate::area::area(args.bbox, args.community.as_deref(), "a package", || {
+        Ok(std::borrow::Cow::Borrowed(&base))
+    })?;
+    let bounds = area.bounds;
     let version = facilities.iter().map(|f| f.version).max().unwrap_or(0);
     let index = refuge_core::SpatialIndex::new(facilities)?;
-    let base = refuge_tiles::BaseMap::new(base);
+    let name = args.title.clone().or(area.community).unwrap_or_else(|| {
+        format!(
+            "Refuge map of {:.4},{:.4},{:.4},{:.4}",
+            bounds[0], bounds[1], bounds[2], bounds[3]
+        )
+    });
     let area = refuge_tiles::ArchiveArea {
         bounds,
         zooms: args.minzoom..=args.maxzoom,
-        name: format!(
-            "Refuge map of {:.4},{:.4},{:.4},{:.4}",
-            bounds[0], bounds[1], bounds[2], bounds[3]
-        ),
+        name,
         attribution: refuge_server::package::credits(&sources),
         version,
         made_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

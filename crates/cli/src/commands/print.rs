@@ -7,7 +7,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use geo::BoundingRect;
 use refuge_core::BBox;
 use refuge_server::{AppState, Config};
 use refuge_store::Store;
@@ -85,7 +84,14 @@ fn parse_point(text: &str) -> Result<[f64; 2], String> {
 
 pub fn run(args: Args) -> Result<()> {
     let chromium = find_chromium(args.chromium.as_deref())?;
-    let (bounds, title) = area(&args)?;
+    let area = crate::area::area(args.bbox, args.community.as_deref(), "a sheet", || {
+        let base = match args.store.as_deref() {
+            Some(store) => Store::at(store)?.load()?.base,
+            None => refuge_io::demo::demo_city()?.base,
+        };
+        Ok(std::borrow::Cow::Owned(refuge_tiles::BaseMap::new(base)))
+    })?;
+    let (bounds, title) = (area.bounds, area.community);
     let server = match &args.server {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => start_server(args.store.as_deref())?,
@@ -134,46 +140,6 @@ pub fn run(args: Args) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// The area's bounds, and the community's name as a title when the area is a community.
-fn area(args: &Args) -> Result<([f64; 4], Option<String>)> {
-    if let Some(bbox) = args.bbox {
-        anyhow::ensure!(
-            !bbox.crosses_antimeridian(),
-            "--bbox crosses the antimeridian: print each side on its own sheet"
-        );
-        return Ok((
-            [
-                bbox.min().lon(),
-                bbox.min().lat(),
-                bbox.max().lon(),
-                bbox.max().lat(),
-            ],
-            None,
-        ));
-    }
-    let name = args.community.as_deref().unwrap_or_default();
-    let base = match args.store.as_deref() {
-        Some(store) => Store::at(store)?.load()?.base,
-        None => refuge_io::demo::demo_city()?.base,
-    };
-    let base = refuge_tiles::BaseMap::new(base);
-    let outline = base.boundary(name).with_context(|| {
-        let names = base.boundary_names();
-        if names.is_empty() {
-            format!("no area called `{name}`: the base map has no administrative boundaries; give --bbox")
-        } else {
-            format!("no area called `{name}` in the base map; it has: {}", names.join(", "))
-        }
-    })?;
-    let rect = outline
-        .bounding_rect()
-        .with_context(|| format!("the area `{name}` has no outline"))?;
-    Ok((
-        [rect.min().x, rect.min().y, rect.max().x, rect.max().y],
-        Some(name.to_owned()),
-    ))
 }
 
 /// A server on a free loopback port for this print, over `store` or the demo city; it ends with
