@@ -38,20 +38,15 @@ async function startServer() {
   };
 }
 
-test('with the server stopped, a reload shows the map, the nearest list and the walk, offline', { timeout: TEST_TIMEOUT * 2 }, async (t) => {
-  if (!REFUGE_BIN) {
-    t.skip('set REFUGE_BIN to the refuge binary (scripts/test.sh does)');
-    return;
-  }
-  let server = await startServer();
-  t.after(() => server.stop());
+/** Chromium on the map of `refuge serve` at ORIGIN, the page under its service worker; the
+ *  browser closes when the test ends. */
+async function openControlledMap(t) {
   const browser = await launchChromium();
   t.after(() => browser.close());
   const context = await browser.newContext({ ...DESKTOP, locale: 'en-US' });
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
-
   await page.goto(`${ORIGIN}/`, { waitUntil: 'load' });
   await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
   await page.evaluate(() => navigator.serviceWorker.ready);
@@ -59,6 +54,17 @@ test('with the server stopped, a reload shows the map, the nearest list and the 
   await page.reload({ waitUntil: 'load' });
   await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
   assert.ok(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), 'the service worker controls the page');
+  return { context, page, pageErrors };
+}
+
+test('with the server stopped, a reload shows the map, the nearest list and the walk, offline', { timeout: TEST_TIMEOUT * 2 }, async (t) => {
+  if (!REFUGE_BIN) {
+    t.skip('set REFUGE_BIN to the refuge binary (scripts/test.sh does)');
+    return;
+  }
+  let server = await startServer();
+  t.after(() => server.stop());
+  const { context, page, pageErrors } = await openControlledMap(t);
 
   // A point, its nearest shelters on foot, and the walk to the first.
   await page.evaluate(() => window.refuge.map.jumpTo({ center: [7.4246, 43.7384], zoom: 15 }));
@@ -123,17 +129,7 @@ test('a tile cache filled to its bound drops its oldest tiles and the map goes o
   }
   const server = await startServer();
   t.after(() => server.stop());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const context = await browser.newContext({ ...DESKTOP, locale: 'en-US' });
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`${ORIGIN}/`, { waitUntil: 'load' });
-  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await page.reload({ waitUntil: 'load' });
-  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
+  const { page, pageErrors } = await openControlledMap(t);
 
   // The browsing tiles' cache filled to its bound (3,000) with old tiles of a version long gone,
   // and the kept area elsewhere (emptied), so that the tiles met now are kept as browsing ones.

@@ -16,21 +16,9 @@ use refuge_core::{
     ReserveTier, SpatialIndex, StockLedger, Transport, doc_support::shelter, plan_resupply,
 };
 
-/// A small, seeded generator: the same numbers every run, no dependency.
-struct Seeded(u64);
-
-impl Seeded {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "support/seeded.rs"]
+mod seeded;
+use seeded::Seeded;
 
 /// One item's problem: 50 depots and 200 shelters in a 40 km city, the depots holding about 60%
 /// of what the shelters need.

@@ -15,22 +15,9 @@ use geo::{Geometry, LineString, Polygon, coord};
 use refuge_core::routing::WalkGraph;
 use refuge_core::{BaseFeature, BaseLayer, GreatCircle, LonLat};
 
-/// A small, seeded generator: the same numbers every run, no dependency.
-struct Seeded(u64);
-
-impl Seeded {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number in 0..1.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+#[path = "support/seeded.rs"]
+mod seeded;
+use seeded::Seeded;
 
 /// Crossings per side of the synthetic city, 30 m apart: 708² crossings, about 1M street segments.
 const SIDE: usize = 708;

@@ -262,14 +262,6 @@ async fn archive_tile(
                 format.extension()
             ))
         })?;
-    let number = |name: &'static str, text: &str| {
-        text.parse::<u32>().map_err(|_| {
-            ApiError::bad_request(
-                "bad_tile",
-                format!("{name}: `{text}` is not a whole number"),
-            )
-        })
-    };
     let z = number("z", z)?;
     let zooms = archive.zooms();
     let z = u8::try_from(z)
@@ -374,16 +366,18 @@ fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }
 
+/// A tile coordinate's whole number, or a 400 naming it.
+fn number(name: &'static str, text: &str) -> Result<u32, ApiError> {
+    text.parse::<u32>().map_err(|_| {
+        ApiError::bad_request(
+            "bad_tile",
+            format!("{name}: `{text}` is not a whole number"),
+        )
+    })
+}
+
 /// Parses z/x/y with errors that name the parameter; z above the tileset's maxzoom is refused.
 fn parse_coord(z: &str, x: &str, y: &str, tileset: Tileset) -> Result<TileCoord, ApiError> {
-    let number = |name: &'static str, text: &str| {
-        text.parse::<u32>().map_err(|_| {
-            ApiError::bad_request(
-                "bad_tile",
-                format!("{name}: `{text}` is not a whole number"),
-            )
-        })
-    };
     let z = number("z", z)?;
     if z > u32::from(tileset.maxzoom()) {
         return Err(ApiError::bad_request(
