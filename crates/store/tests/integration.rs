@@ -848,3 +848,121 @@ fn a_postgres_store_can_be_dropped_inside_an_async_runtime() {
     });
     runtime.join().expect("dropped without a panic");
 }
+
+/// What QGIS shows of the population: each cell as its hexagon with its people and district, and
+/// each district as its outline, kept whenever a layer is imported, and filled in for a layer a
+/// store held before it kept them.
+#[test]
+fn the_population_and_its_districts_are_layers_for_qgis() {
+    use geo::Centroid;
+    let Some(shared) = Scratch::postgres() else {
+        return;
+    };
+    // A store from before the hexagons were kept (schema 4), holding a layer: made by undoing
+    // migration 5 under a layer.
+    let layer = a_population_layer_is_kept_on(&shared.open());
+    let mut client = postgres::Client::connect(&shared.location, postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "DROP VIEW refuge_population; DROP VIEW refuge_districts;
+             DROP TABLE population_districts;
+             ALTER TABLE population_cells DROP COLUMN geom, DROP COLUMN id;
+             UPDATE refuge_schema SET version = 4;",
+        )
+        .unwrap();
+    drop(shared.open());
+    let version: i32 = client
+        .query_one("SELECT version FROM refuge_schema", &[])
+        .unwrap()
+        .get(0);
+    assert!(version >= 5, "opening the store brought it up to date");
+    for (view, geometry) in [
+        ("refuge_population", "POLYGON"),
+        ("refuge_districts", "MULTIPOLYGON"),
+    ] {
+        let row = client
+            .query_one(
+                "SELECT type, srid FROM geometry_columns WHERE f_table_name = $1",
+                &[&view],
+            )
+            .unwrap();
+        assert_eq!(
+            (row.get::<_, String>(0), row.get::<_, i32>(1)),
+            (geometry.into(), 4326),
+            "{view}"
+        );
+    }
+    let (cells, people): (i64, f64) = {
+        let row = client
+            .query_one("SELECT count(*), sum(people) FROM refuge_population", &[])
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(
+        cells,
+        layer.cells.len() as i64,
+        "every cell, filled in on opening"
+    );
+    let total: f64 = layer.cells.iter().map(|c| c.people).sum();
+    assert!((people - total).abs() < 1e-6 * total, "{people} vs {total}");
+    // Each hexagon is its cell's: named by its H3 index, around its centre, of its area.
+    for cell in layer.cells.iter().step_by(37) {
+        let hexagon = geo::Polygon::new(geo::LineString::from(cell.cell.boundary()), vec![]);
+        let centre = hexagon.centroid().unwrap();
+        let row = client
+            .query_one(
+                "SELECT bool_and(ST_Contains(geom, ST_SetSRID(ST_MakePoint($2, $3), 4326))),
+                        min(ST_Area(geom::geography)), max(district_name)
+                 FROM refuge_population WHERE h3 = $1",
+                &[&cell.cell.to_string(), &centre.x(), &centre.y()],
+            )
+            .unwrap();
+        assert_eq!(row.get::<_, Option<bool>>(0), Some(true), "{}", cell.cell);
+        let area: f64 = row.get(1);
+        let expected = cell.cell.area_m2();
+        assert!(
+            (area - expected).abs() < 0.01 * expected,
+            "{area} m² vs {expected} m²"
+        );
+        let district = cell
+            .district
+            .map(|d| layer.districts[d as usize].name.clone());
+        assert_eq!(row.get::<_, Option<String>>(2), district);
+    }
+    let districts: Vec<(String, f64, bool)> = client
+        .query(
+            "SELECT name, people, ST_Contains(geom, ST_SetSRID(ST_MakePoint(7.43, 43.73), 4326))
+             FROM refuge_districts ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    let names: Vec<&str> = districts.iter().map(|(name, _, _)| name.as_str()).collect();
+    assert_eq!(names, ["west", "east"]);
+    assert_eq!(
+        districts.iter().map(|d| d.2).collect::<Vec<_>>(),
+        [false, true],
+        "7.43, 43.73 lies in the east"
+    );
+    for ((_, people, _), district) in districts.iter().zip(&layer.districts) {
+        assert!((people - district.population).abs() < 1e-6);
+    }
+    // A new import replaces both, whole.
+    let (smaller, _) = refuge_core::planning::PopulationLayer::from_points(
+        "again".into(),
+        &[(refuge_core::LonLat::new(7.42, 43.73).unwrap(), 5.0)],
+        &[],
+        9,
+    )
+    .unwrap();
+    shared.open().set_population(&smaller, &admin()).unwrap();
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM refuge_population), (SELECT count(*) FROM refuge_districts)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (1, 0));
+}

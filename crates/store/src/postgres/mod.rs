@@ -27,6 +27,9 @@ use crate::backend::{
 use crate::records::{json, parse, parsed};
 use crate::{Change, Changes, Error, Result, TokenInfo};
 
+/// The schema version from which the population's hexagons and districts' outlines are kept.
+const POPULATION_SHAPES: u32 = 5;
+
 /// Any number, the same in every Refuge: the advisory lock every write transaction holds.
 const WRITE_LOCK: i64 = 0x5265_6675_6765_5731;
 
@@ -267,11 +270,22 @@ impl Postgres {
     /// Brings the primary's schema up to this build's; with a standby, the standby's reads wait
     /// for the migration too.
     fn migrate(&self) -> Result<()> {
-        let mut writer = self.writer.slot();
-        let conn = self.primary.connected(&mut writer)?;
-        schema::migrate(&mut conn.client, &self.primary.shown)?;
-        if self.standby.is_some() {
-            self.note_write(conn);
+        let shapes_missing = {
+            let mut writer = self.writer.slot();
+            let conn = self.primary.connected(&mut writer)?;
+            let before = schema::version(&mut conn.client)?;
+            schema::migrate(&mut conn.client, &self.primary.shown)?;
+            if self.standby.is_some() {
+                self.note_write(conn);
+            }
+            (1..POPULATION_SHAPES).contains(&before)
+        };
+        if shapes_missing {
+            // A layer imported before its hexagons and outlines were kept: written again whole.
+            self.write(&mut |tx| match tx.population()? {
+                Some(layer) => tx.put_population(&layer),
+                None => Ok(()),
+            })?;
         }
         Ok(())
     }
@@ -649,6 +663,18 @@ impl Columns {
             shape,
         })
     }
+}
+
+/// An H3 cell's hexagon as EWKT, which a COPY into a geometry column reads.
+fn hexagon_ewkt(cell: refuge_core::CellIndex) -> String {
+    let ring = geo::LineString::from(cell.boundary());
+    let mut points: Vec<String> = ring.coords().map(|c| format!("{} {}", c.x, c.y)).collect();
+    if let Some(first) = points.first().cloned() {
+        if points.last() != Some(&first) {
+            points.push(first);
+        }
+    }
+    format!("SRID=4326;POLYGON(({}))", points.join(","))
 }
 
 fn geojson_text(geometry: &geo::Geometry) -> Result<String> {
@@ -1054,7 +1080,8 @@ impl Tx for PgTx<'_> {
 
     fn put_population(&mut self, layer: &PopulationLayer) -> Result<()> {
         self.log("population", None, None)?;
-        self.tx.execute("DELETE FROM population_cells", &[])?;
+        self.tx
+            .batch_execute("DELETE FROM population_cells; DELETE FROM population_districts;")?;
         self.execute(
             "INSERT INTO population (id, body, stamp) VALUES (1, $1::text::jsonb, 1)
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, stamp = population.stamp + 1",
@@ -1063,15 +1090,16 @@ impl Tx for PgTx<'_> {
         // Hundreds of thousands of rows: one COPY, not a statement each.
         let mut writer = self
             .tx
-            .copy_in("COPY population_cells (cell, people, district) FROM STDIN")?;
+            .copy_in("COPY population_cells (cell, people, district, geom) FROM STDIN")?;
         let mut rows = String::new();
         for cell in &layer.cells {
             let district = cell.district.map_or("\\N".to_owned(), |d| d.to_string());
             rows.push_str(&format!(
-                "{}\t{}\t{}\n",
+                "{}\t{}\t{}\t{}\n",
                 cell_number(cell.cell),
                 cell.people,
-                district
+                district,
+                hexagon_ewkt(cell.cell)
             ));
             if rows.len() > 1 << 20 {
                 std::io::Write::write_all(&mut writer, rows.as_bytes())
@@ -1082,6 +1110,29 @@ impl Tx for PgTx<'_> {
         std::io::Write::write_all(&mut writer, rows.as_bytes())
             .map_err(|e| Error::Backup(e.to_string()))?;
         writer.finish()?;
+        for (id, district) in layer.districts.iter().enumerate() {
+            let outline = layer
+                .outlines
+                .get(id)
+                .map(|outline| geojson_text(&geo::Geometry::MultiPolygon(outline.clone())))
+                .transpose()?;
+            let placement = serde_json::to_value(district.placement)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            self.execute(
+                "INSERT INTO population_districts (id, name, code, people, placement, geom)
+                 VALUES ($1, $2, $3, $4, $5, ST_Multi(ST_GeomFromGeoJSON($6)))",
+                &[
+                    &i32::try_from(id).unwrap_or(i32::MAX),
+                    &district.name,
+                    &district.code,
+                    &district.population,
+                    &placement,
+                    &outline,
+                ],
+            )?;
+        }
         Ok(())
     }
 

@@ -126,6 +126,27 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX population_cells_by_cell ON population_cells (cell);",
     // 4: as SQLite's version 7: a number the population layer's every import raises.
     "ALTER TABLE population ADD COLUMN stamp bigint NOT NULL DEFAULT 0;",
+    // 5: the population layer for QGIS: each cell's hexagon and the districts' outlines, and a
+    // view of each (the store fills them for a layer imported before).
+    "ALTER TABLE population_cells ADD COLUMN id bigserial PRIMARY KEY;
+     ALTER TABLE population_cells ADD COLUMN geom geometry(Polygon, 4326);
+     CREATE INDEX population_cells_geom ON population_cells USING GIST (geom);
+     CREATE TABLE population_districts (
+         id integer PRIMARY KEY,
+         name text NOT NULL,
+         code text NOT NULL,
+         people double precision NOT NULL,
+         placement text NOT NULL,
+         geom geometry(MultiPolygon, 4326)
+     );
+     CREATE INDEX population_districts_geom ON population_districts USING GIST (geom);
+     CREATE VIEW refuge_population AS
+         SELECT c.id, lpad(to_hex(c.cell), 15, '0') AS h3, c.people, c.district,
+                d.name AS district_name, c.geom
+         FROM population_cells c LEFT JOIN population_districts d ON d.id = c.district
+         WHERE c.geom IS NOT NULL;
+     CREATE VIEW refuge_districts AS
+         SELECT id, name, code, people, placement, geom FROM population_districts;",
 ];
 
 /// The schema version this build writes.
