@@ -17,6 +17,7 @@ import {
   drawNearest,
   locateMe,
   nearestOrigin,
+  nearestProblem,
   renderHazardChoice,
   renderResults,
   restoreNearest,
@@ -112,7 +113,12 @@ async function preparePrint() {
   }
   renderPrint(printing, version);
   const at = printPoint(printing);
-  if (at) await runNearest(at[0], at[1], { fit: false, remember: false });
+  if (at) {
+    await runNearest(at[0], at[1], { fit: false, remember: false });
+    // A sheet without its list would mislead: no sheet rather.
+    const problem = nearestProblem();
+    if (problem) throw new Error(problem);
+  }
   // The list and legend have taken their room on the sheet: the area is fitted to what is left.
   map.resize();
   if (printing.bounds) map.fitBounds([printing.bounds.slice(0, 2), printing.bounds.slice(2)], { padding: 8, animate: false });

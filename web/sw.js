@@ -86,39 +86,45 @@ self.addEventListener('fetch', (event) => {
   if (path === '/healthz' || path === '/api/v1/events' || path === '/api/v1/me' || path === '/sw.js') return;
   const isTile = path.startsWith('/tiles/') && !path.endsWith('.json');
   if (isTile && url.searchParams.has('v')) {
-    event.respondWith(versionedTile(request, url));
+    event.respondWith(versionedTile(event, url));
   } else if (isTile) {
     // An archive's tiles carry no version: the network first.
-    event.respondWith(networkFirst(request, TILE_CACHE, request));
+    event.respondWith(networkFirst(event, TILE_CACHE, request));
   } else if (PAGE_FILES.includes(path) || path.startsWith('/glyphs/') || path.startsWith('/tiles/')) {
     // Kept by path: the page at `/?at=…` is the page at `/`.
-    event.respondWith(networkFirst(request, PAGE_CACHE, path));
+    event.respondWith(networkFirst(event, PAGE_CACHE, path));
   } else if (path.startsWith('/api/v1/')) {
-    event.respondWith(networkFirst(request, ANSWER_CACHE, request));
+    event.respondWith(networkFirst(event, ANSWER_CACHE, request));
   }
 });
 
+/** Areas are kept one after another: each replaces the one before, whole. */
+let keeping = Promise.resolve();
+
 self.addEventListener('message', (event) => {
-  if (event.data?.type === 'keep-area') event.waitUntil(keepArea(event.data, event.source));
+  if (event.data?.type !== 'keep-area') return;
+  keeping = keeping.then(() => keepArea(event.data, event.source)).catch(() => {});
+  event.waitUntil(keeping);
 });
 
 /**
- * The network's answer, kept under `key`. When the network fails: the kept copy marked as
- * offline, else a 503 saying neither. When it is slow and a copy is kept, the copy, while the
- * answer still comes in and is kept for next time.
+ * The network's answer, kept under `key` (in the background). When the network fails or answers
+ * with a server error: the kept copy marked as offline, else what it said (or a 503 saying
+ * neither). When it is slow and a copy is kept, the copy, while the answer still comes in and is
+ * kept for next time.
  */
-async function networkFirst(request, cacheName, key) {
+async function networkFirst(event, cacheName, key) {
   const cache = await caches.open(cacheName);
-  const network = fetch(request).then(async (response) => {
-    if (response.ok) await keep(cacheName, key, response.clone());
+  const network = fetch(event.request).then((response) => {
+    if (response.ok) event.waitUntil(keep(cacheName, key, response.clone()));
     return response;
   });
+  event.waitUntil(network.catch(() => {}));
   const kept = await cache.match(key, { ignoreVary: true });
   if (kept) {
     const slow = new Promise((resolve) => setTimeout(resolve, SLOW_MS, 'slow'));
     const first = await Promise.race([network.catch(() => 'failed'), slow]);
-    if (first !== 'slow' && first !== 'failed') return first;
-    network.catch(() => {});
+    if (first instanceof Response && first.status < 500) return first;
     return markedOffline(kept);
   }
   try {
@@ -131,31 +137,45 @@ async function networkFirst(request, cacheName, key) {
   }
 }
 
-/** A tile of a data version: kept (in the area or from browsing), else from the network (kept),
- *  else kept at another version, else an empty tile so that the map draws what it has. */
-async function versionedTile(request, url) {
+/** A tile of a data version: kept (in the area or from browsing), else from the network (kept in
+ *  the background), else, when the network fails or is slow, kept at another version, else an
+ *  empty tile so that the map draws what it has. */
+async function versionedTile(event, url) {
+  const request = event.request;
   const [area, tiles] = await Promise.all([caches.open(AREA_CACHE), caches.open(TILE_CACHE)]);
   const kept = (await area.match(request)) ?? (await tiles.match(request));
   if (kept) return kept;
-  try {
-    const response = await fetch(request);
-    if (response.status === 200 || response.status === 204) await keep(TILE_CACHE, request, response.clone());
+  const network = fetch(request).then((response) => {
+    if (response.status === 200 || response.status === 204) event.waitUntil(keep(TILE_CACHE, request, response.clone()));
     return response;
-  } catch {
-    const other = (await area.match(url.pathname, { ignoreSearch: true })) ?? (await tiles.match(url.pathname, { ignoreSearch: true }));
-    if (other) return markedOffline(other);
-    return new Response(null, { status: 204, headers: { 'X-Refuge-Offline': 'none' } });
+  });
+  event.waitUntil(network.catch(() => {}));
+  const other = async () =>
+    (await area.match(url.pathname, { ignoreSearch: true })) ?? (await tiles.match(url.pathname, { ignoreSearch: true }));
+  const slow = new Promise((resolve) => setTimeout(resolve, SLOW_MS, 'slow'));
+  const first = await Promise.race([network.catch(() => 'failed'), slow]);
+  if (first instanceof Response && first.status < 500) return first;
+  const older = await other();
+  if (older) return markedOffline(older);
+  if (first === 'slow') {
+    try {
+      return await network;
+    } catch {
+      // failed after all: an empty tile below
+    }
   }
+  return new Response(null, { status: 204, headers: { 'X-Refuge-Offline': 'none' } });
 }
 
 /** `response` with the time it was kept as X-Refuge-Offline; the page shows it. */
 function markedOffline(response) {
   const headers = new Headers(response.headers);
   headers.set('X-Refuge-Offline', response.headers.get('X-Refuge-Kept-At') ?? 'unknown');
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  const body = response.status === 204 ? null : response.body;
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** Puts since the last look at each cache's size. */
+/** Puts since the last look at each cache's size: the first put after the worker starts looks. */
 const putsSinceTrim = new Map();
 
 /** Keeps `response` under `key` with the time it was kept; the answer and tile caches are kept
@@ -163,20 +183,10 @@ const putsSinceTrim = new Map();
 async function keep(cacheName, key, response) {
   const cache = await caches.open(cacheName);
   const stamped = await stamp(response);
-  try {
-    await cache.put(key, stamped.clone());
-  } catch {
-    // Storage is full: browsing tiles go first, then old answers; then once more, or not at all.
-    await makeRoom();
-    try {
-      await cache.put(key, stamped);
-    } catch {
-      return;
-    }
-  }
+  if (!(await putOrMakeRoom(cache, key, stamped))) return;
   const limit = { [TILE_CACHE]: MAX_TILES, [ANSWER_CACHE]: MAX_ANSWERS }[cacheName];
   if (!limit) return;
-  const puts = (putsSinceTrim.get(cacheName) ?? 0) + 1;
+  const puts = (putsSinceTrim.get(cacheName) ?? TRIM_EVERY - 1) + 1;
   putsSinceTrim.set(cacheName, puts % TRIM_EVERY);
   if (puts % TRIM_EVERY === 0) {
     const keys = await cache.keys();
@@ -193,7 +203,35 @@ async function stamp(response) {
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
-async function makeRoom() {
+/** Puts; when storage is full, makes room once (browsing tiles first, then old answers) and tries
+ *  again. Whether it was kept. */
+async function putOrMakeRoom(cache, key, response) {
+  try {
+    await cache.put(key, response.clone());
+    return true;
+  } catch (error) {
+    if (error?.name !== 'QuotaExceededError') return false;
+    await makeRoom();
+    try {
+      await cache.put(key, response);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Room made, or being made: one at a time, however many puts found storage full. */
+let makingRoom = null;
+
+function makeRoom() {
+  makingRoom ??= dropHalf().finally(() => {
+    makingRoom = null;
+  });
+  return makingRoom;
+}
+
+async function dropHalf() {
   for (const name of [TILE_CACHE, ANSWER_CACHE]) {
     const cache = await caches.open(name);
     const keys = await cache.keys();
@@ -220,6 +258,7 @@ async function keepArea({ urls, tilesets }, client) {
   const wanted = [...new Set(urls)].map((url) => new URL(url, self.location.origin).href);
   let kept = 0;
   let failed = 0;
+  let tilesFailed = 0;
   const queue = [...wanted];
   const worker = async () => {
     while (queue.length) {
@@ -231,20 +270,22 @@ async function keepArea({ urls, tilesets }, client) {
           continue;
         }
         const response = (isTile && (await tiles.match(url))) || (await fetch(url));
-        if (!response.ok) {
-          failed += 1;
-          continue;
+        if (!response.ok) throw new Error(`${response.status}`);
+        if (isTile) {
+          if (!(await putOrMakeRoom(area, url, await stamp(response)))) throw new Error('not kept');
+        } else {
+          await keep(ANSWER_CACHE, url, response);
         }
-        if (isTile) await area.put(url, await stamp(response));
-        else await keep(ANSWER_CACHE, url, response);
         kept += 1;
       } catch {
         failed += 1;
+        if (isTile) tilesFailed += 1;
       }
     }
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
-  if (failed === 0) {
+  // The area is whole: what is no longer in it goes, and older versions of its tiles.
+  if (tilesFailed === 0) {
     const inArea = new Set(wanted);
     for (const request of await area.keys()) {
       if (!inArea.has(request.url)) await area.delete(request);

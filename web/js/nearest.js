@@ -484,6 +484,11 @@ export function locateMe() {
   );
 }
 
+/** Why the last nearest question got no answer, or null. */
+export function nearestProblem() {
+  return current?.error ?? null;
+}
+
 /** The point whose nearest shelters are shown, or null. */
 export function nearestOrigin() {
   return current?.origin ?? null;

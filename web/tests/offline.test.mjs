@@ -70,7 +70,6 @@ test('with the server stopped, a reload shows the map, the nearest list and the 
   await page.evaluate(() => window.refuge.map.jumpTo({ center: [7.4246, 43.7384], zoom: 15 }));
   await page.evaluate(() => new Promise((resolve) => window.refuge.map.once('idle', resolve)));
   const spot = await emptyMapPoint(page);
-  await page.evaluate(() => delete document.documentElement.dataset.areaKept);
   await page.mouse.click(spot.x, spot.y);
   await page.waitForSelector('#results li.result', { timeout: 20_000 });
   const online = await page.locator('#results li.result .name').allTextContents();
@@ -78,7 +77,9 @@ test('with the server stopped, a reload shows the map, the nearest list and the 
   await page.waitForSelector('#results li.selected .walk:not(.error)', { timeout: 20_000 });
   const walkOnline = await page.locator('#results li.selected .walk').textContent();
   assert.match(walkOnline, /On foot: .+ min/);
-  await page.waitForSelector('html[data-area-kept="true"]', { state: 'attached', timeout: 60_000 });
+  // Two areas were asked for on this page: the view it opened on, then the point chosen.
+  await page.waitForFunction(() => Number(document.documentElement.dataset.areaKept) >= 2, null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.areaWhole), 'true');
   const kept = await page.evaluate(async () => {
     const names = await caches.keys();
     const tiles = await (await caches.open(names.find((n) => n.endsWith('-area')))).keys();
@@ -91,6 +92,20 @@ test('with the server stopped, a reload shows the map, the nearest list and the 
   await server.stop();
   const devtools = await context.newCDPSession(page);
   await devtools.send('Network.clearBrowserCache');
+  // Only the kept area serves tiles now: the tiles met while browsing are gone too.
+  const areaTile = await page.evaluate(async () => {
+    const names = await caches.keys();
+    await caches.delete(names.find((n) => n.endsWith('-tiles')));
+    const area = await caches.open(names.find((n) => n.endsWith('-area')));
+    // A tile of the area at zoom 16 with streets on it: from now on only the area can serve it.
+    for (const request of await area.keys()) {
+      if (!request.url.includes('/tiles/base/16/')) continue;
+      const kept = await area.match(request);
+      if (kept.status === 200 && (await kept.arrayBuffer()).byteLength > 0) return request.url;
+    }
+    return null;
+  });
+  assert.ok(areaTile, 'the area holds zoom-16 tiles');
   await page.reload({ waitUntil: 'load' });
   await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: 45_000 });
   await page.waitForSelector('#offline:not([hidden])', { timeout: 20_000 });
@@ -107,6 +122,11 @@ test('with the server stopped, a reload shows the map, the nearest list and the 
     };
   });
   assert.ok(drawn.shelters > 0 && drawn.roads > 0, `the map draws kept tiles: ${JSON.stringify(drawn)}`);
+  const unseen = await page.evaluate(async (url) => {
+    const response = await fetch(url);
+    return { status: response.status, bytes: (await response.arrayBuffer()).byteLength };
+  }, areaTile);
+  assert.ok(unseen.status === 200 && unseen.bytes > 0, `an area tile never shown is served offline: ${JSON.stringify(unseen)}`);
   await page.screenshot({ path: path.join(OUT, 'offline-reload.png') });
 
   // A new point nearby: the nearest of the kept shelters, said to be offline.
@@ -131,7 +151,8 @@ test('a tile cache filled to its bound drops its oldest tiles and the map goes o
   t.after(() => server.stop());
   const { page, pageErrors } = await openControlledMap(t);
 
-  // The browsing tiles' cache filled to its bound (3,000) with old tiles of a version long gone,
+  // The browsing tiles' cache filled to its bound (3,000) with old tiles (of a tileset no area
+  // cleanup touches),
   // and the kept area elsewhere (emptied), so that the tiles met now are kept as browsing ones.
   await page.waitForSelector('html[data-area-kept]', { state: 'attached', timeout: 60_000 });
   const name = await page.evaluate(async () => {
@@ -141,7 +162,7 @@ test('a tile cache filled to its bound drops its oldest tiles and the map goes o
     const cache = await caches.open(tiles);
     const puts = [];
     for (let i = 0; i < 3000; i += 1) {
-      puts.push(cache.put(`/tiles/base/20/${i}/0.mvt?v=1`, new Response(new Uint8Array(64), { headers: { 'X-Refuge-Kept-At': '2026-01-01T00:00:00Z' } })));
+      puts.push(cache.put(`/tiles/fake/20/${i}/0.mvt?v=1`, new Response(new Uint8Array(64), { headers: { 'X-Refuge-Kept-At': '2026-01-01T00:00:00Z' } })));
     }
     await Promise.all(puts);
     return tiles;
@@ -158,9 +179,9 @@ test('a tile cache filled to its bound drops its oldest tiles and the map goes o
     const keys = await (await caches.open(tiles)).keys();
     return {
       count: keys.length,
-      fake: keys.filter((k) => k.url.includes('/tiles/base/20/')).length,
-      firstFakeLeft: keys.some((k) => k.url.includes('/tiles/base/20/0/0.mvt')),
-      real: keys.filter((k) => !k.url.includes('/tiles/base/20/')).length,
+      fake: keys.filter((k) => k.url.includes('/tiles/fake/20/')).length,
+      firstFakeLeft: keys.some((k) => k.url.includes('/tiles/fake/20/0/0.mvt')),
+      real: keys.filter((k) => !k.url.includes('/tiles/fake/20/')).length,
     };
   }, name);
   assert.ok(after.real > 25, `new tiles are kept: ${JSON.stringify(after)}`);

@@ -354,9 +354,10 @@ impl Archive {
                 tilejson[key] = value.clone();
             }
         }
-        // Map clients show attribution as HTML: the archive's text is shown as text.
+        // Map clients show attribution as HTML: the archive's credit is kept as its text, its
+        // markup (often a link) left out.
         if let Some(credit) = self.metadata.get("attribution").and_then(Value::as_str) {
-            tilejson["attribution"] = json!(crate::state::escape_html(credit));
+            tilejson["attribution"] = json!(crate::state::escape_html(&text_of(credit)));
         }
         tilejson
     }
@@ -394,6 +395,21 @@ impl Archive {
             }
         }
     }
+}
+
+/// `html` without its tags: `<a href="…">© OpenMapTiles</a>` is `© OpenMapTiles`.
+fn text_of(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
 }
 
 fn parse_bounds(text: &str) -> Option<[f64; 4]> {
@@ -500,5 +516,21 @@ impl AsyncBackend for FileBackend {
         length: usize,
     ) -> impl Future<Output = PmtResult<BackendResponse>> + Send {
         ready(self.read_at(offset, length).map(BackendResponse::new))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_archives_credit_keeps_its_text_and_drops_its_markup() {
+        assert_eq!(
+            text_of(
+                r#"<a href="https://openmaptiles.org/">© OpenMapTiles</a> <a href="x">© OSM</a>"#
+            ),
+            "© OpenMapTiles © OSM"
+        );
+        assert_eq!(text_of("© Refuge & co"), "© Refuge & co");
     }
 }

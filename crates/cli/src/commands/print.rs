@@ -347,7 +347,8 @@ impl DevTools {
                 "Runtime.evaluate",
                 serde_json::json!({
                     "expression": "[document.documentElement.dataset.printReady || '', \
-                        document.querySelector('#status')?.textContent || '']",
+                        document.querySelector('#status')?.textContent || '', \
+                        document.readyState, Boolean(document.getElementById('print-head'))]",
                     "returnByValue": true,
                 }),
             )?;
@@ -360,6 +361,9 @@ impl DevTools {
                     "the map page says: {}",
                     value[1].as_str().unwrap_or_default()
                 );
+            }
+            if value[2] == "complete" && value[3] == false {
+                anyhow::bail!("{url} is not a Refuge map page (an error page, or another site)");
             }
             anyhow::ensure!(
                 started.elapsed() < PRINT_TIMEOUT,
