@@ -914,3 +914,32 @@ fn a_population_grid_imports_through_the_binary() {
         "{out}"
     );
 }
+
+#[cfg(feature = "gdal")]
+#[test]
+fn gdal_says_nothing_on_standard_error_for_features_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("broken.csv");
+    let mut text = String::from("name,WKT\nValid,\"POINT (7.4246 43.7384)\"\n");
+    for n in 0..200 {
+        text.push_str(&format!("Broken {n},\"POINT (banana)\"\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let (ok, out, err) = refuge(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--format",
+        "gdal",
+        "--kind",
+        "shelter",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("rejected feature 2: it has no geometry"),
+        "{out}"
+    );
+    assert!(
+        !err.contains("ERROR") && !err.contains("hGeometry"),
+        "{err}"
+    );
+}

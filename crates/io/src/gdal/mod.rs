@@ -12,7 +12,10 @@
 //!   [`read_population_raster`]).
 //! - Exports: one layer per kind of facility and one of hazard zones, in WGS84 with the SRS
 //!   written (see [`write`]).
+//! - What GDAL says while reading goes into the import's report, each message once with how
+//!   often (see `heard.rs`).
 
+mod heard;
 mod raster;
 mod read;
 mod write;

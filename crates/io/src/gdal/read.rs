@@ -47,6 +47,7 @@ pub fn stream_gdal(
         dataset: dataset_label.clone(),
         message,
     };
+    let listening = super::heard::Listening::start();
     let mut dataset = open(path, &[], &options.dataset)?;
     let shapefile = dataset.driver().short_name() == "ESRI Shapefile";
     // A Shapefile's attributes in the encoding asked for; with none asked and no .cpg saying
@@ -153,10 +154,12 @@ pub fn stream_gdal(
                     Some(t) => geometry.transform(t).and_then(|g| g.json()),
                     None => geometry.json(),
                 };
-                text.map_err(|e| format!("it has no geometry that can be read: {e}"))
-                    .and_then(|text| {
-                        serde_json::from_str::<Value>(&text).map_err(|e| e.to_string())
-                    })
+                text.map_err(|e| match e {
+                    // GDAL's feature has a geometry field, empty for this feature.
+                    gdal::errors::GdalError::NullPointer { .. } => "it has no geometry".to_owned(),
+                    e => format!("it has no geometry that can be read: {e}"),
+                })
+                .and_then(|text| serde_json::from_str::<Value>(&text).map_err(|e| e.to_string()))
             }
             None => Err("it has no geometry".into()),
         };
@@ -179,6 +182,7 @@ pub fn stream_gdal(
         let feature = json!({ "type": "Feature", "geometry": geometry, "properties": properties });
         take(&mut report, at, feature, target, &wgs84_options, sink)?;
     }
+    report.notes.extend(listening.notes());
     Ok(report)
 }
 

@@ -582,3 +582,35 @@ fn a_population_grid_spreads_each_pixel_over_its_own_ground() {
         );
     }
 }
+
+/// Features whose geometry GDAL cannot read are refused one by one as having none, in the
+/// report; GDAL's own complaint about each is not printed (a 2 GB file of them printed 26 million
+/// lines), and what GDAL does say is counted in the report's notes.
+#[cfg(feature = "gdal")]
+#[test]
+fn features_without_a_geometry_are_refused_in_the_report_not_on_standard_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.csv");
+    let mut text = String::from("name,WKT\nValid,\"POINT (116.3975 39.9087)\"\n");
+    for n in 0..500 {
+        text.push_str(&format!("Broken {n},\"POINT (banana)\"\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let import = import(&path, &spec(InputFormat::Gdal, shelters(), None)).unwrap();
+    assert_eq!(import.facilities.len(), 1);
+    assert_eq!(import.report.rejected_count(), 500);
+    assert!(
+        import
+            .report
+            .rejected
+            .iter()
+            .all(|r| r.reason == "it has no geometry"),
+        "{:?}",
+        &import.report.rejected[..3]
+    );
+    assert!(
+        !import.report.notes.iter().any(|n| n.contains("hGeometry")),
+        "{:?}",
+        import.report.notes
+    );
+}
