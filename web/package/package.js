@@ -52,6 +52,7 @@ async function start() {
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
   }
+  map.once('load', () => renderLegend(style));
   map.once('idle', () => { document.documentElement.dataset.ready = 'true'; });
 }
 
@@ -90,6 +91,45 @@ class ArchiveSource {
     if (response.status === 206) return { offset, length, data, etag: response.headers.get('ETag') ?? undefined };
     return { whole: data };
   }
+}
+
+/** What the symbols mean, read from the style's colours, in both languages. */
+const LEGEND = [
+  ['shelters', 'Shelters by status · 避难场所状态', { open: 'open 开放', full: 'full 已满', standby: 'standby 待命', closed: 'closed 关闭', damaged: 'damaged 受损' }],
+  ['reserves', 'Reserve depots · 物资储备库', { district: 'district 区级', subdistrict: 'sub-district 街镇级', community: 'community 社区级' }],
+  ['micro_storage', 'Micro-storage · 微型储备点', null],
+  ['hazards-point', 'Hazards by risk · 风险源', { major: 'major 重大', large: 'large 较大', general: 'general 一般', low: 'low 低' }],
+];
+
+function renderLegend(style) {
+  const box = document.getElementById('legend');
+  for (const [id, title, names] of LEGEND) {
+    const layer = style.layers.find((l) => l.id === id);
+    const colour = layer?.paint?.['circle-color'];
+    if (!colour) continue;
+    const heading = document.createElement('h2');
+    heading.textContent = title;
+    const list = document.createElement('ul');
+    const entries = Array.isArray(colour) && colour[0] === 'match' ? matchPairs(colour) : [[null, colour]];
+    for (const [value, fill] of entries) {
+      const item = document.createElement('li');
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = fill;
+      item.append(swatch, names ? (names[value] ?? value) : title.split(' · ')[0]);
+      list.append(item);
+    }
+    box.append(heading, list);
+  }
+}
+
+/** [value, colour] pairs of a `match` expression, fallback left out. */
+function matchPairs(expression) {
+  const pairs = [];
+  for (let i = 2; i + 1 < expression.length; i += 2) {
+    for (const value of [expression[i]].flat()) pairs.push([value, expression[i + 1]]);
+  }
+  return pairs;
 }
 
 /** What the header says: which data, as of when. */

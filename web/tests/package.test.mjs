@@ -72,6 +72,10 @@ test('an offline package opens from a plain static server and shows the base map
     throw new Error(`the package's map never became ready: ${error.message}\n${errors.join('\n')}`);
   });
   assert.match(await page.locator('#about').textContent(), /data as of .+ \(version \d+\)/);
+  const legend = await page.locator('#legend').textContent();
+  for (const entry of ['open 开放', 'standby 待命', 'district 区级', 'major 重大']) {
+    assert.ok(legend.includes(entry), `the legend has “${entry}”: ${legend}`);
+  }
 
   // Every shelter of the area is in the archive, at its place, at the highest zoom.
   const shelter = shelters[0];
