@@ -752,7 +752,7 @@ impl PgTx<'_> {
     }
 
     /// The records of a query of (number, JSON text) rows, parsed on every core while read.
-    fn parsed_rows<T: serde::de::DeserializeOwned + Send>(
+    fn parsed_rows<T: crate::records::Record>(
         &mut self,
         count_sql: &'static str,
         sql: &'static str,

@@ -177,11 +177,7 @@ struct SqliteTx<'c> {
 
 impl SqliteTx<'_> {
     /// The records of a query of (number, JSON body) rows, parsed on every core.
-    fn parsed_rows<T: serde::de::DeserializeOwned + Send>(
-        &self,
-        sql: &str,
-        what: &str,
-    ) -> Result<Vec<T>> {
+    fn parsed_rows<T: crate::records::Record>(&self, sql: &str, what: &str) -> Result<Vec<T>> {
         let count: i64 =
             self.conn
                 .query_row(&format!("SELECT count(*) FROM ({sql})"), [], |row| {
