@@ -5,7 +5,7 @@
 
 import { tileJson } from './js/api.js';
 import { $, showStatus } from './js/dom.js';
-import { applyStaticStrings, chooseLanguage, lang } from './js/i18n.js';
+import { applyStaticStrings, chooseLanguage, lang, t } from './js/i18n.js';
 import { applyGroupVisibility, renderLayerToggles, renderLegend } from './js/layers.js';
 import { listenForChanges, reloadData } from './js/live.js';
 import { addLogisticsLayers, renderLogistics, wireLogistics } from './js/logistics.js';
@@ -16,6 +16,7 @@ import {
   clearNearest,
   drawNearest,
   locateMe,
+  nearestOnFoot,
   nearestOrigin,
   nearestProblem,
   renderHazardChoice,
@@ -118,6 +119,10 @@ async function preparePrint() {
     // A sheet without its list would mislead: no sheet rather.
     const problem = nearestProblem();
     if (problem) throw new Error(problem);
+    // Where no streets are known, the distances are straight lines, and the sheet says so.
+    const note = $('#print-walk-note');
+    note.dataset.i18n = nearestOnFoot() ? 'print.onFoot' : 'print.straight';
+    note.textContent = t(note.dataset.i18n);
   }
   // The list and legend have taken their room on the sheet: the area is fitted to what is left.
   map.resize();

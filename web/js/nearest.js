@@ -484,6 +484,11 @@ export function locateMe() {
   );
 }
 
+/** Whether the shelters shown have distances on foot (the server knows the streets here). */
+export function nearestOnFoot() {
+  return Boolean(current?.features.some((f) => f.properties?.walk_m != null));
+}
+
 /** Why the last nearest question got no answer, or null. */
 export function nearestProblem() {
   return current?.error ?? null;

@@ -121,7 +121,7 @@ test('the print view lays out A4 and A3, portrait and landscape, each on one she
     // Nothing of the sheet runs past its paper.
     const overflow = await page.evaluate(() => {
       const sheetBox = document.body.getBoundingClientRect();
-      return [...document.querySelectorAll('#print-head, #map-wrap, #panel, #print-foot')].some((node) => {
+      return [...document.querySelectorAll('#print-head, #map-wrap, #panel, #nearest, #legend-box, #print-foot')].some((node) => {
         const box = node.getBoundingClientRect();
         return box.right > sheetBox.right + 1 || box.bottom > sheetBox.bottom + 1;
       });

@@ -61,3 +61,31 @@ pub fn area<'a>(
         community: Some(name.to_owned()),
     })
 }
+
+/// `text` as `N` comma-separated numbers, or `None`.
+fn numbers<const N: usize>(text: &str) -> Option<[f64; N]> {
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|n| n.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    numbers.try_into().ok()
+}
+
+/// `--bbox west,south,east,north`.
+pub fn parse_bbox(text: &str) -> Result<BBox, String> {
+    let [west, south, east, north] = numbers(text)
+        .ok_or_else(|| format!("`{text}` is not four numbers west,south,east,north"))?;
+    BBox::new(west, south, east, north).map_err(|e| e.to_string())
+}
+
+/// `--at lon,lat`.
+pub fn parse_point(text: &str) -> Result<[f64; 2], String> {
+    match numbers(text) {
+        Some([lon, lat]) if lon.abs() <= 180.0 && lat.abs() <= 85.0 => Ok([lon, lat]),
+        Some(_) => Err(format!(
+            "`{text}`: longitude within ±180 and latitude within ±85"
+        )),
+        None => Err(format!("`{text}` is not lon,lat")),
+    }
+}

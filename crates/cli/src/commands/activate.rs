@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long, value_parser = parse::<HazardType>, required_unless_present_any = ["end", "list"])]
     hazard: Option<HazardType>,
     /// The area: west,south,east,north in WGS84 degrees.
-    #[arg(long, value_parser = parse_bbox, conflicts_with = "district")]
+    #[arg(long, value_parser = crate::area::parse_bbox, conflicts_with = "district")]
     bbox: Option<BBox>,
     /// The area: a district of the map's boundaries, by name or code (e.g. 东城区 or 156110101).
     #[arg(long)]
@@ -28,20 +28,6 @@ pub struct Args {
     list: bool,
     #[command(flatten)]
     server: Server,
-}
-
-pub(super) fn parse_bbox(text: &str) -> Result<BBox, String> {
-    let numbers: Vec<f64> = text
-        .split(',')
-        .map(|n| n.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("`{text}` is not four numbers west,south,east,north"))?;
-    let [west, south, east, north] = numbers.as_slice() else {
-        return Err(format!(
-            "`{text}` is not four numbers west,south,east,north"
-        ));
-    };
-    BBox::new(*west, *south, *east, *north).map_err(|e| e.to_string())
 }
 
 pub fn run(args: Args) -> Result<()> {

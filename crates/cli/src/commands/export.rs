@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use refuge_core::{BBox, Crs, FacilityKind};
 use refuge_io::{BaseLayer, write_base_geojson, write_csv, write_geojson};
 
-use super::activate::parse_bbox;
 use super::import::parse;
 use crate::DataArgs;
+use crate::area::parse_bbox;
 use crate::dataset::Dataset;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -11,7 +11,7 @@ use refuge_core::BBox;
 use refuge_server::{AppState, Config};
 use refuge_store::Store;
 
-use super::activate::parse_bbox;
+use crate::area::{parse_bbox, parse_point};
 
 /// How long Chromium may take to load, draw and print the sheet.
 const PRINT_TIMEOUT: Duration = Duration::from_secs(180);
@@ -65,21 +65,6 @@ pub struct Args {
     /// google-chrome-stable on PATH).
     #[arg(long, env = "REFUGE_CHROMIUM")]
     chromium: Option<PathBuf>,
-}
-
-fn parse_point(text: &str) -> Result<[f64; 2], String> {
-    let numbers: Vec<f64> = text
-        .split(',')
-        .map(|n| n.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("`{text}` is not lon,lat"))?;
-    match numbers.as_slice() {
-        [lon, lat] if lon.abs() <= 180.0 && lat.abs() <= 85.0 => Ok([*lon, *lat]),
-        [_, _] => Err(format!(
-            "`{text}`: longitude within ±180 and latitude within ±85"
-        )),
-        _ => Err(format!("`{text}` is not lon,lat")),
-    }
 }
 
 pub fn run(args: Args) -> Result<()> {
