@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use refuge_core::{Crs, SpatialIndex};
+use refuge_core::{Crs, Facility, FacilityId, SpatialIndex};
 use refuge_io::demo::{City, demo_city, demo_time};
 use refuge_io::{GeoJsonTarget, ImportOptions, read_geojson};
 
@@ -13,6 +13,8 @@ use crate::DataArgs;
 pub struct Dataset {
     /// The index over every facility.
     pub index: SpatialIndex,
+    /// The whole records, sorted by id (the index keeps a brief of each).
+    pub records: Vec<Facility>,
     /// The demo city, when no files were given (it carries stock and quotas).
     pub city: Option<City>,
 }
@@ -24,6 +26,7 @@ impl Dataset {
             let index = city.index(demo_time().date_naive())?;
             return Ok(Self {
                 index,
+                records: sorted(city.facilities.clone()),
                 city: Some(city),
             });
         }
@@ -31,10 +34,27 @@ impl Dataset {
         for path in &data.files {
             facilities.extend(read_refuge_geojson(path)?);
         }
-        let index =
-            SpatialIndex::new(facilities).context("the data files do not form one valid index")?;
-        Ok(Self { index, city: None })
+        let index = SpatialIndex::new(facilities.clone())
+            .context("the data files do not form one valid index")?;
+        Ok(Self {
+            index,
+            records: sorted(facilities),
+            city: None,
+        })
     }
+
+    /// The whole record of a facility.
+    pub fn record(&self, id: FacilityId) -> Option<&Facility> {
+        self.records
+            .binary_search_by_key(&id, |f| f.id)
+            .ok()
+            .and_then(|at| self.records.get(at))
+    }
+}
+
+fn sorted(mut facilities: Vec<Facility>) -> Vec<Facility> {
+    facilities.sort_by_key(|f| f.id);
+    facilities
 }
 
 fn read_refuge_geojson(path: &Path) -> Result<Vec<refuge_core::Facility>> {

@@ -360,7 +360,7 @@ fn acknowledged_writes_committed_in_groups_survive_kill_9() {
         audited.len() <= acknowledged.len() + 4,
         "at most each client's report in flight committed unacknowledged"
     );
-    let stored = reopened.load().unwrap();
+    let stored = reopened.load_records().unwrap();
     for shelter in &shelters {
         let facility = stored
             .facilities
@@ -565,7 +565,7 @@ fn beijing_coverage_per_district_equals_brute_force() {
     let stored = refuge_store::Store::open(&store).unwrap();
     let layer = stored.population().unwrap().unwrap();
     let shelters: Vec<refuge_core::Facility> = stored
-        .load()
+        .load_records()
         .unwrap()
         .facilities
         .into_iter()

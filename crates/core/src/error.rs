@@ -80,4 +80,16 @@ impl Error {
             reason: reason.into(),
         }
     }
+
+    /// The same error, naming the facility it was found in.
+    #[must_use]
+    pub fn in_facility(self, id: crate::FacilityId) -> Self {
+        match self {
+            Error::Field { field, reason } => Error::Field {
+                field,
+                reason: format!("{reason} (facility {id})"),
+            },
+            other => Error::field("facility", format!("facility {id}: {other}")),
+        }
+    }
 }

@@ -10,7 +10,7 @@ use refuge_core::{Facility, FacilityId, Movement, SpatialIndex, StockLedger};
 use refuge_store::{Action, Change, Store};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{Announced, AppState};
 
 /// How long a follower waits for a notification before it looks at the change log anyway: a
 /// notification that was lost costs at most this.
@@ -84,7 +84,7 @@ impl AppState {
                     Ok(next)
                 })?;
             for (action, facility) in events {
-                self.announce(action, &facility, snapshot.version());
+                self.announce(action, facility, snapshot.version());
             }
             taken += batch;
             if batch < BATCH as usize {
@@ -100,7 +100,7 @@ impl AppState {
         index: &SpatialIndex,
         store: &Store,
         changes: Vec<(i64, Change)>,
-        events: &mut Vec<(Action, Facility)>,
+        events: &mut Vec<(Action, Announced)>,
     ) -> Result<SpatialIndex, ApiError> {
         let mut last: BTreeMap<FacilityId, Option<Facility>> = BTreeMap::new();
         let mut movements: Vec<Movement> = Vec::new();
@@ -137,13 +137,13 @@ impl AppState {
             .collect();
         for id in &removals {
             if let Some(facility) = index.get(*id) {
-                events.push((Action::FacilityDelete, facility.clone()));
+                events.push((Action::FacilityDelete, facility.into()));
             }
         }
         let upserts: Vec<Facility> = last.into_values().flatten().collect();
         for facility in &upserts {
             facility.validate().map_err(ApiError::internal)?;
-            events.push((Action::FacilityUpdate, facility.clone()));
+            events.push((Action::FacilityUpdate, facility.into()));
         }
         let mut next = index.unchanged();
         if !movements.is_empty() {
@@ -159,7 +159,7 @@ impl AppState {
             next = next.with_stock_levels(ledger.usable_after(&movements, Utc::now().date_naive()));
             for movement in movements {
                 if let Some(facility) = next.get(movement.facility) {
-                    events.push((Action::of_movement(&movement.kind), facility.clone()));
+                    events.push((Action::of_movement(&movement.kind), facility.into()));
                 }
             }
         }
@@ -195,7 +195,7 @@ impl AppState {
             .collect();
         let next = index
             .with_stock_totals(totals)
-            .with_changes(contents.facilities, &removals)
+            .with_brief_changes(contents.facilities, &removals)
             .map_err(ApiError::internal)?;
         self.backdrop.store(Arc::new(self.next_backdrop(
             Some(contents.base),

@@ -4,9 +4,9 @@
 //! renamed field: the public views list what they show, and the private part is its own type.
 
 use refuge_core::{
-    AdminArea, Catalog, Contact, Crs, Facility, FacilityDetails, FacilityId, FacilitySummary,
-    HazardKind, ItemCategory, ItemId, Poi, ReserveDepot, RiskLevel, Shelter, Source, SpatialIndex,
-    StatusReport, Unit,
+    AdminArea, Catalog, Contact, Crs, Facility, FacilityBrief, FacilityDetails, FacilityId,
+    FacilitySummary, HazardKind, ItemCategory, ItemId, LonLat, Poi, ReserveDepot, RiskLevel,
+    Shelter, Source, SpatialIndex, StatusReport, Unit,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -58,13 +58,18 @@ pub struct Feature<P> {
 
 impl<P> Feature<P> {
     /// `facility` at its position in `crs`, showing `properties`.
-    pub fn of(facility: &Facility, crs: Crs, properties: P) -> Self {
+    pub fn of(facility: &FacilityBrief, crs: Crs, properties: P) -> Self {
+        Self::at(facility.id, facility.location, crs, properties)
+    }
+
+    /// The facility `id` at `location`, in `crs`, showing `properties`.
+    pub fn at(id: FacilityId, location: LonLat, crs: Crs, properties: P) -> Self {
         Self {
             kind: FeatureType::Feature,
-            id: facility.id.get(),
+            id: id.get(),
             geometry: Point {
                 kind: PointType::Point,
-                coordinates: crs.from_wgs84(facility.location),
+                coordinates: crs.from_wgs84(location),
             },
             properties,
         }
@@ -72,7 +77,7 @@ impl<P> Feature<P> {
 }
 
 /// The summary feature of a facility, for lists and markers.
-pub fn summary(facility: &Facility, crs: Crs) -> Feature<FacilitySummary> {
+pub fn summary(facility: &FacilityBrief, crs: Crs) -> Feature<FacilitySummary> {
     Feature::of(facility, crs, FacilitySummary::of(facility))
 }
 
@@ -280,7 +285,7 @@ pub fn detail(
         .collect();
     let footprint = facility.footprint.clone().map(geo::Geometry::MultiPolygon);
     let properties = FacilityDetail {
-        summary: FacilitySummary::of(facility),
+        summary: FacilitySummary::of_facility(facility),
         version: facility.version,
         address: facility.address.clone(),
         admin: facility.admin.clone(),
@@ -298,7 +303,7 @@ pub fn detail(
         reserved: Vec::new(),
         in_transit: Vec::new(),
     };
-    Feature::of(facility, crs, properties)
+    Feature::at(facility.id, facility.location, crs, properties)
 }
 
 /// A page of facilities.
@@ -381,7 +386,7 @@ impl SkippedShelter {
                 let hazard = source.and_then(|f| {
                     Some(SkippedFor {
                         id: hazard,
-                        name: f.name.clone(),
+                        name: f.name(),
                         hazard_kind: f.hazard()?.hazard_kind,
                         distance_m: (distance_m * 10.0).round() / 10.0,
                     })
@@ -391,7 +396,7 @@ impl SkippedShelter {
         };
         Self {
             id: skipped.facility.id,
-            name: skipped.facility.name.clone(),
+            name: skipped.facility.name(),
             distance_m: (skipped.distance_m * 10.0).round() / 10.0,
             reason,
             hazard,

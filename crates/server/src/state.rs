@@ -1,12 +1,14 @@
 //! What every handler shares, and the write path: store first (durable), then the index, then
 //! the announcement.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use chrono::Utc;
 use refuge_core::{
-    Activation, Catalog, Facility, FacilityId, LiveIndex, Movement, SpatialIndex, StockLedger,
+    Activation, Catalog, Facility, FacilityBrief, FacilityId, LiveIndex, Movement, SpatialIndex,
+    StockLedger,
 };
 use refuge_io::{BaseFeature, DataSource, StockRow};
 use refuge_store::{Action, Actor, Contents, FacilityWrite, Imported, Store};
@@ -50,6 +52,8 @@ pub struct Shared {
     pub ledger: Arc<Mutex<StockLedger>>,
     /// The durable store; without one the server is read-only.
     pub store: Option<Arc<Store>>,
+    /// Without a store, the whole record of each facility (the index keeps a brief of each).
+    held: HashMap<FacilityId, Facility>,
     /// Change announcements.
     pub events: broadcast::Sender<Event>,
     /// How many event streams are open.
@@ -159,25 +163,61 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// State over facilities, stock, base map and catalogue, read-only unless `store` is given.
+    /// Read-only state over facilities, stock, base map and catalogue, without a store: the
+    /// whole records are held beside the index.
     pub fn new(
         facilities: Vec<Facility>,
         ledger: StockLedger,
         base: Vec<BaseFeature>,
         sources: &[DataSource],
         catalog: Catalog,
+        config: Config,
+    ) -> Result<Self, StartError> {
+        let mut held = HashMap::with_capacity(facilities.len());
+        let mut briefs = Vec::with_capacity(facilities.len());
+        for facility in facilities {
+            facility
+                .validate()
+                .map_err(|e| e.in_facility(facility.id))?;
+            briefs.push(FacilityBrief::of(&facility));
+            held.insert(facility.id, facility);
+        }
+        let contents = Contents {
+            facilities: briefs,
+            movements: Vec::new(),
+            catalog,
+            quotas: Vec::new(),
+            base,
+            sources: sources.to_vec(),
+            changes_through: 0,
+        };
+        Self::build(contents, ledger, held, None, config)
+    }
+
+    /// State over what was read from a store (or, without one, the records in `held`).
+    fn build(
+        contents: Contents<FacilityBrief>,
+        ledger: StockLedger,
+        held: HashMap<FacilityId, Facility>,
         store: Option<Arc<Store>>,
         config: Config,
     ) -> Result<Self, StartError> {
+        let Contents {
+            facilities,
+            catalog,
+            base,
+            sources,
+            ..
+        } = contents;
         // Versions start at the start time in milliseconds and grow by one a write, so a restart
         // (or a restore) never reuses a version an old cached tile was served under.
         let start_version = u64::try_from(Utc::now().timestamp_millis())
             .unwrap_or(1)
             .max(1);
         let index =
-            SpatialIndex::with_stock(facilities, ledger.usable_totals(Utc::now().date_naive()))?
+            SpatialIndex::of_briefs(facilities, ledger.usable_totals(Utc::now().date_naive()))?
                 .at_version(start_version);
-        let backdrop = Backdrop::new(base, start_version, &index, sources);
+        let backdrop = Backdrop::new(base, start_version, &index, &sources);
         let (events, _) = broadcast::channel(1024);
         Ok(Self(Arc::new(Shared {
             index: Arc::new(LiveIndex::new(index)),
@@ -187,6 +227,7 @@ impl AppState {
             catalog: Arc::new(catalog),
             ledger: Arc::new(Mutex::new(ledger)),
             store,
+            held,
             events,
             listeners: Arc::default(),
             limits: Arc::new(crate::limits::Limits {
@@ -229,7 +270,6 @@ impl AppState {
             city.base,
             &[refuge_io::demo::source()],
             city.catalog,
-            None,
             config,
         )
     }
@@ -256,16 +296,14 @@ impl AppState {
             store.seed(&contents)?;
         }
         store.ensure_catalog(&refuge_io::demo::catalog()?)?;
-        let contents = store.load()?;
+        let mut contents = store.load()?;
         // A shared store: this server holds every change up to here, and follows from here.
         store.follow(contents.changes_through);
-        let ledger = StockLedger::replay(contents.movements)?;
-        Self::new(
-            contents.facilities,
+        let ledger = StockLedger::replay(std::mem::take(&mut contents.movements))?;
+        Self::build(
+            contents,
             ledger,
-            contents.base,
-            &contents.sources,
-            contents.catalog,
+            HashMap::new(),
             Some(Arc::new(store)),
             config,
         )
@@ -280,6 +318,21 @@ impl AppState {
 
     /// How many base-map tiles are made ahead, at start and after an import of base features.
     pub const PRERENDERED_TILES: usize = 20_000;
+
+    /// The whole record of a facility: read from the store off the async workers or, on a
+    /// server without one, from the records it started with. The index keeps only a brief.
+    pub async fn record(&self, id: FacilityId) -> Result<Option<Facility>, ApiError> {
+        match &self.store {
+            Some(store) => {
+                let store = Arc::clone(store);
+                tokio::task::spawn_blocking(move || store.facility(id))
+                    .await
+                    .map_err(ApiError::internal)?
+                    .map_err(ApiError::from)
+            }
+            None => Ok(self.held.get(&id).cloned()),
+        }
+    }
 
     /// The store, or a 503 saying the server is read-only.
     pub fn store(&self) -> Result<&Store, ApiError> {
@@ -614,17 +667,51 @@ impl AppState {
             });
     }
 
-    pub(crate) fn announce(&self, action: Action, facility: &Facility, data_version: u64) {
-        let (lon, lat) = (facility.location.lon(), facility.location.lat());
+    pub(crate) fn announce(
+        &self,
+        action: Action,
+        facility: impl Into<Announced>,
+        data_version: u64,
+    ) {
+        let facility = facility.into();
+        let (lon, lat) = (facility.at.lon(), facility.at.lat());
         // Nobody listening is fine.
         let _ = self.events.send(Event {
             action,
             facility: Some(facility.id.get()),
-            kind: Some(facility.kind()),
+            kind: Some(facility.kind),
             count: None,
             bbox: [lon, lat, lon, lat],
             data_version,
         });
+    }
+}
+
+/// What an event tells of a facility: which, what kind, and where.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Announced {
+    id: FacilityId,
+    kind: refuge_core::FacilityKind,
+    at: refuge_core::LonLat,
+}
+
+impl From<&Facility> for Announced {
+    fn from(facility: &Facility) -> Self {
+        Self {
+            id: facility.id,
+            kind: facility.kind(),
+            at: facility.location,
+        }
+    }
+}
+
+impl From<&FacilityBrief> for Announced {
+    fn from(facility: &FacilityBrief) -> Self {
+        Self {
+            id: facility.id,
+            kind: facility.kind(),
+            at: facility.location,
+        }
     }
 }
 

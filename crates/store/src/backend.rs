@@ -38,6 +38,8 @@ pub(crate) trait Tx {
     fn facilities_from_record(&mut self, record: &str) -> Result<Vec<FacilityId>>;
     /// Every facility, by id.
     fn facilities(&mut self) -> Result<Vec<Facility>>;
+    /// Every facility, validated and kept brief (what the index holds).
+    fn facility_briefs(&mut self) -> Result<Vec<refuge_core::FacilityBrief>>;
     /// Stores a new facility as it is, version included.
     fn insert_facility(&mut self, facility: &Facility) -> Result<()>;
     /// Replaces a stored facility with `facility`, version included.

@@ -117,6 +117,16 @@ impl Record for refuge_core::Facility {
     }
 }
 
+/// What the index keeps of a facility: the record is read and validated, then kept brief, on the
+/// parsing thread, so that a whole city's full records are never held at once.
+impl Record for refuge_core::FacilityBrief {
+    fn from_json(text: &str) -> serde_json::Result<Self> {
+        let facility = refuge_core::Facility::from_json(text)?;
+        facility.validate().map_err(serde::de::Error::custom)?;
+        Ok(Self::from_facility(facility))
+    }
+}
+
 /// Rows handed to the parsing threads at a time: the bodies of one batch are all the JSON text
 /// held at once, whatever the size of the store.
 const BATCH: usize = 16_384;

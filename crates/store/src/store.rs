@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use refuge_core::planning::PopulationLayer;
-use refuge_core::{Catalog, Facility, FacilityId, KeptPlan, Movement, Quota};
+use refuge_core::{Catalog, Facility, FacilityBrief, FacilityId, KeptPlan, Movement, Quota};
 use refuge_io::BaseFeature;
 use serde::Serialize;
 
@@ -22,10 +22,10 @@ use crate::{Action, Changes, Error, Result};
 
 /// Everything the server needs at start: facilities with their versions, the movements to replay,
 /// the catalogue, quotas and the base map.
-#[derive(Debug, Default)]
-pub struct Contents {
-    /// Facilities; each carries its version.
-    pub facilities: Vec<Facility>,
+#[derive(Debug)]
+pub struct Contents<F = Facility> {
+    /// Facilities: whole records, each with its version, or what the index keeps of them.
+    pub facilities: Vec<F>,
     /// Stock movements, oldest first.
     pub movements: Vec<Movement>,
     /// The item catalogue.
@@ -39,6 +39,20 @@ pub struct Contents {
     /// The last change of a shared store's change log these contents hold (0 for SQLite): a
     /// server follows the log from there.
     pub changes_through: i64,
+}
+
+impl<F> Default for Contents<F> {
+    fn default() -> Self {
+        Self {
+            facilities: Vec::new(),
+            movements: Vec::new(),
+            catalog: Catalog::default(),
+            quotas: Vec::new(),
+            base: Vec::new(),
+            sources: Vec::new(),
+            changes_through: 0,
+        }
+    }
 }
 
 /// One line of the audit log.
@@ -318,15 +332,28 @@ impl Store {
         })
     }
 
-    /// Reads everything back, as of one moment.
-    pub fn load(&self) -> Result<Contents> {
-        self.read(load)
+    /// Reads everything back, as of one moment, with the facilities kept brief: what a server
+    /// starts from.
+    pub fn load(&self) -> Result<Contents<FacilityBrief>> {
+        self.read(|tx| load(tx, |tx| tx.facility_briefs()))
+    }
+
+    /// Reads everything back, as of one moment, with every facility's whole record: what an
+    /// export writes.
+    pub fn load_records(&self) -> Result<Contents> {
+        self.read(|tx| load(tx, |tx| tx.facilities()))
     }
 
     /// Reads everything back from the primary, as of one moment: for a server whose copy must
     /// hold every change committed (it fell behind the change log).
-    pub fn load_from_primary(&self) -> Result<Contents> {
-        self.read_primary(load)
+    pub fn load_from_primary(&self) -> Result<Contents<FacilityBrief>> {
+        self.read_primary(|tx| load(tx, |tx| tx.facility_briefs()))
+    }
+
+    /// The whole record of a facility, read from the primary: the index keeps only a brief of
+    /// each, and the record must be the latest (this server may have just written it).
+    pub fn facility(&self, id: FacilityId) -> Result<Option<Facility>> {
+        self.read_primary(|tx| tx.facility(id))
     }
 
     /// The base map and the sources, from the primary: what a server takes when another server
@@ -706,14 +733,17 @@ impl Store {
 }
 
 /// Everything a store holds, read in one transaction.
-fn load(tx: &mut dyn Tx) -> Result<Contents> {
+fn load<F>(
+    tx: &mut dyn Tx,
+    facilities: impl FnOnce(&mut dyn Tx) -> Result<Vec<F>>,
+) -> Result<Contents<F>> {
     let mut catalog = Catalog::default();
     for item in tx.items()? {
         catalog.insert(item)?;
     }
     let quotas = tx.meta("quotas")?;
     Ok(Contents {
-        facilities: tx.facilities()?,
+        facilities: facilities(tx)?,
         movements: tx.movements()?,
         catalog,
         quotas: quotas

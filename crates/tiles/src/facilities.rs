@@ -8,7 +8,7 @@ use geo::{BoundingRect, Buffer, Coord, Geometry, MapCoords, Point};
 use h3o::{LatLng, Resolution};
 use mvt::Tile;
 use refuge_core::{
-    BBox, Facility, FacilityId, FacilityKind, FacilitySummary, Filter, SpatialIndex,
+    BBox, FacilityBrief, FacilityId, FacilityKind, FacilitySummary, Filter, SpatialIndex,
 };
 
 use crate::encode::{LayerWriter, Properties, Value};
@@ -52,7 +52,7 @@ impl HazardZones {
     }
 
     /// The hazard's area in zone space and its bounding box, made once for what the hazard is.
-    fn area(&self, hazard: &Facility) -> Area {
+    fn area(&self, hazard: &FacilityBrief) -> Area {
         let Some(source) = hazard.hazard() else {
             return Arc::new(None);
         };
@@ -118,7 +118,7 @@ impl HazardZones {
 /// The zone widened by the influence radius (for a point hazard, its influence circle). Web
 /// Mercator is conformal, so a circle buffered around the hazard in zone space is a true circle on
 /// the ground to within the scale change across it.
-fn zone_area(hazard: &Facility) -> Option<(Geometry, geo::Rect)> {
+fn zone_area(hazard: &FacilityBrief) -> Option<(Geometry, geo::Rect)> {
     let source = hazard.hazard()?;
     let to_zone = |c: Coord| {
         let w = world(c.x, c.y);
@@ -153,7 +153,7 @@ pub fn facilities_tile(
     let frame = TileFrame::new(tile);
     let bbox = frame.lon_lat_bounds();
     let in_service = Filter::default();
-    let mut layers: BTreeMap<FacilityKind, Vec<&Facility>> = BTreeMap::new();
+    let mut layers: BTreeMap<FacilityKind, Vec<&FacilityBrief>> = BTreeMap::new();
     for facility in index.within_bbox(bbox, &in_service) {
         if facility.kind() != FacilityKind::Hazard {
             layers.entry(facility.kind()).or_default().push(facility);
@@ -206,7 +206,7 @@ pub(crate) fn widened(bbox: BBox, by: f64) -> BBox {
 /// What a popup and a style need of a facility: its [`FacilitySummary`], made where the API makes
 /// it, as tile tags. A tag holds one value, so the names become `name_zh` and `name_en`, and lists
 /// (the hazards a shelter suits) stay in the API.
-pub fn properties(facility: &Facility) -> Properties {
+pub fn properties(facility: &FacilityBrief) -> Properties {
     let summary = FacilitySummary::of(facility);
     let mut props: Properties = vec![
         ("id", Value::from(summary.id)),
@@ -256,10 +256,10 @@ pub fn properties(facility: &Facility) -> Properties {
 fn write_aggregated(
     layer: &mut LayerWriter,
     frame: TileFrame,
-    facilities: &[&Facility],
+    facilities: &[&FacilityBrief],
 ) -> Result<()> {
     let resolution = aggregation_resolution(frame.tile().z());
-    let mut cells: BTreeMap<h3o::CellIndex, Vec<&Facility>> = BTreeMap::new();
+    let mut cells: BTreeMap<h3o::CellIndex, Vec<&FacilityBrief>> = BTreeMap::new();
     for facility in facilities {
         let Ok(lat_lng) = LatLng::new(facility.location.lat(), facility.location.lon()) else {
             continue;
@@ -293,17 +293,15 @@ fn aggregate_id(cell: h3o::CellIndex) -> u64 {
     FacilityId::from_bits(u64::from(cell)).get()
 }
 
-fn aggregate_properties(members: &[&Facility]) -> Properties {
+fn aggregate_properties(members: &[&FacilityBrief]) -> Properties {
     let mut props: Properties = vec![("point_count", Value::from(members.len() as u64))];
     if let Some(first) = members.first() {
         props.push(("kind", Value::from(first.kind().as_str())));
         // What the members are: their one status if they share it, else `mixed`, so that a
         // cluster of shelters on standby is never drawn in the colour of open ones.
-        let shared = members
-            .iter()
-            .all(|f| f.status.status == first.status.status);
+        let shared = members.iter().all(|f| f.status == first.status);
         let status = if shared {
-            first.status.status.as_str()
+            first.status.as_str()
         } else {
             "mixed"
         };
@@ -345,7 +343,7 @@ fn write_zone(
     layer: &mut LayerWriter,
     frame: TileFrame,
     zones: &HazardZones,
-    hazard: &Facility,
+    hazard: &FacilityBrief,
 ) -> Result<()> {
     let area = zones.area(hazard);
     let Some((area, rect)) = area.as_ref() else {

@@ -71,7 +71,7 @@ fn run_coverage(args: CoverageArgs) -> Result<()> {
         );
     };
     let contents = store.load()?;
-    let index = refuge_core::SpatialIndex::new(contents.facilities)?;
+    let index = refuge_core::SpatialIndex::of_briefs(contents.facilities, Default::default())?;
     let options = CoverageOptions {
         hazard: args.hazard,
         target_share: args.target_share,
@@ -180,7 +180,7 @@ fn run_scenario(args: ScenarioArgs) -> Result<()> {
     let store = Store::at(&args.store)?;
     let contents = store.load()?;
     let ledger = refuge_core::StockLedger::replay(contents.movements)?;
-    let index = refuge_core::SpatialIndex::new(contents.facilities)?;
+    let index = refuge_core::SpatialIndex::of_briefs(contents.facilities, Default::default())?;
     let plans = refuge_core::planning::open_plans(store.plans()?, &ledger);
     let layer = store.population()?;
     let outcome = refuge_core::planning::run_scenario(

@@ -82,12 +82,8 @@ pub fn run(args: Args) -> Result<()> {
         return export_package(&args);
     }
     let all = match &args.store {
-        Some(path) => refuge_store::Store::at(path)?.load()?.facilities,
-        None => Dataset::load(&args.data)?
-            .index
-            .facilities()
-            .cloned()
-            .collect(),
+        Some(path) => refuge_store::Store::at(path)?.load_records()?.facilities,
+        None => Dataset::load(&args.data)?.records,
     };
     let mut facilities: Vec<_> = all
         .iter()
@@ -144,7 +140,7 @@ fn export_package(args: &Args) -> Result<()> {
         .context("--format pmtiles writes a folder: give --output")?;
     let (facilities, base, sources) = match &args.store {
         Some(path) => {
-            let contents = refuge_store::Store::at(path)?.load()?;
+            let contents = refuge_store::Store::at(path)?.load_records()?;
             (contents.facilities, contents.base, contents.sources)
         }
         None if args.data.files.is_empty() => {

@@ -96,8 +96,9 @@ pub fn run(query: Query) -> Result<()> {
     if args.json {
         let features: Vec<_> = hits
             .iter()
-            .map(|hit| {
-                let mut feature = refuge_io::feature_json(hit.facility, args.crs);
+            .filter_map(|hit| Some((hit, dataset.record(hit.facility.id)?)))
+            .map(|(hit, record)| {
+                let mut feature = refuge_io::feature_json(record, args.crs);
                 feature["properties"]["distance_m"] = json!((hit.distance_m * 10.0).round() / 10.0);
                 feature
             })
@@ -118,7 +119,9 @@ pub fn run(query: Query) -> Result<()> {
         "#", "distance", "name", "kind", "status", "detail", "lon", "lat", "id",
     ]);
     for (n, hit) in (1..).zip(&hits) {
-        let f = hit.facility;
+        let Some(f) = dataset.record(hit.facility.id) else {
+            continue;
+        };
         let [lon, lat] = args.crs.from_wgs84(f.location);
         table.add_row([
             n.to_string(),

@@ -82,15 +82,13 @@ pub fn run(args: Args) -> Result<()> {
             let dataset = Dataset::load(&args.data)?;
             let catalog =
                 refuge_io::read_catalog(refuge_io::demo::CATALOG_CSV.as_bytes(), "catalog")?;
-            let facilities: Vec<_> = dataset.index.facilities().cloned().collect();
-            let sources = sources_of(&facilities);
+            let sources = sources_of(&dataset.records);
             AppState::new(
-                facilities,
+                dataset.records,
                 StockLedger::new(),
                 Vec::new(),
                 &sources,
                 catalog,
-                None,
                 config,
             )?
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
-use refuge_core::{Facility, FacilityKind, ReserveTier};
+use refuge_core::{FacilityBrief, FacilityKind, ReserveTier};
 
 use crate::DataArgs;
 use crate::dataset::Dataset;
@@ -36,8 +36,13 @@ pub fn run(args: Args) -> Result<()> {
                 quotas: contents.quotas,
                 items: contents.catalog.len(),
             };
-            let index = refuge_core::SpatialIndex::new(contents.facilities)?;
-            (Dataset { index, city: None }, Some(stock))
+            let index = refuge_core::SpatialIndex::of_briefs(contents.facilities, BTreeMap::new())?;
+            let dataset = Dataset {
+                index,
+                records: Vec::new(),
+                city: None,
+            };
+            (dataset, Some(stock))
         }
         None => {
             let dataset = Dataset::load(&args.data)?;
@@ -49,7 +54,7 @@ pub fn run(args: Args) -> Result<()> {
             (dataset, stock)
         }
     };
-    let facilities: Vec<&Facility> = dataset.index.facilities().collect();
+    let facilities: Vec<&FacilityBrief> = dataset.index.facilities().collect();
     writeln!(out, "{} facilities", facilities.len())?;
     for kind in FacilityKind::ALL {
         let count = facilities.iter().filter(|f| f.kind() == *kind).count();
@@ -94,8 +99,7 @@ pub fn run(args: Args) -> Result<()> {
             let name = dataset
                 .index
                 .get(s.facility)
-                .map(|f| f.name.preferred(false))
-                .unwrap_or("?");
+                .map_or_else(|| "?".to_owned(), |f| f.name().preferred(false).to_owned());
             writeln!(
                 out,
                 "  {name}: {} {} usable, minimum {}, {} to target",

@@ -85,9 +85,9 @@ impl SpatialIndex {
             } else if let Some(source) = exposed.get(&facility.id) {
                 plan.left
                     .push(left(LeftReason::InHazardZone { hazard: *source }));
-            } else if facility.status.status != LiveStatus::Standby {
+            } else if facility.status != LiveStatus::Standby {
                 plan.left.push(left(LeftReason::Status {
-                    status: facility.status.status,
+                    status: facility.status,
                 }));
             } else {
                 plan.open.push(facility.id);

@@ -6,7 +6,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 use serde::Serialize;
 
 use super::{Filter, SpatialIndex};
-use crate::{BBox, Error, FacilityDetails, LonLat, Result, RiskLevel};
+use crate::{BBox, Error, LonLat, Result, RiskLevel};
 
 /// The cell of a position at a resolution.
 fn cell_of(p: LonLat, resolution: Resolution) -> Result<CellIndex> {
@@ -43,7 +43,7 @@ impl SpatialIndex {
                 format!("{resolution} is not an H3 resolution (0-15)"),
             )
         })?;
-        let facilities: Vec<&crate::Facility> = match bbox {
+        let facilities: Vec<&crate::FacilityBrief> = match bbox {
             Some(bbox) => self.within_bbox(bbox, filter),
             None => self
                 .facilities()
@@ -56,17 +56,14 @@ impl SpatialIndex {
                 .entry(cell_of(facility.location, resolution)?)
                 .or_default();
             entry.count += 1;
-            match &facility.details {
-                FacilityDetails::Shelter(shelter) => {
-                    entry.capacity += u64::from(shelter.capacity().unwrap_or(0));
-                    entry.occupancy += u64::from(shelter.occupancy);
-                }
-                FacilityDetails::Hazard(hazard) => {
-                    // `RiskLevel` orders Major first, so the minimum is the worst.
-                    entry.worst_risk =
-                        Some(entry.worst_risk.map_or(hazard.risk, |r| r.min(hazard.risk)));
-                }
-                _ => {}
+            if let Some(shelter) = facility.shelter() {
+                entry.capacity += u64::from(shelter.capacity().unwrap_or(0));
+                entry.occupancy += u64::from(shelter.occupancy);
+            }
+            if let Some(hazard) = facility.hazard() {
+                // `RiskLevel` orders Major first, so the minimum is the worst.
+                entry.worst_risk =
+                    Some(entry.worst_risk.map_or(hazard.risk, |r| r.min(hazard.risk)));
             }
         }
         Ok(stats)

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::{Facility, FacilityKind, LonLat};
+use crate::{FacilityBrief, FacilityKind, LonLat};
 
 /// A change of more facilities than this is taken to reach everywhere.
 const MANY: usize = 1_000;
@@ -42,7 +42,7 @@ impl Changed {
     /// The change of each facility from `before` (absent for a new one) to `after` (absent for a
     /// removal).
     pub(super) fn of<'a>(
-        changes: impl IntoIterator<Item = (Option<&'a Facility>, Option<&'a Facility>)>,
+        changes: impl IntoIterator<Item = (Option<&'a FacilityBrief>, Option<&'a FacilityBrief>)>,
     ) -> Changed {
         let mut places = Vec::new();
         for (before, after) in changes {

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::{BBox, Filter, Hit, SpatialIndex};
 use crate::{
-    Designation, FIRE_SOURCE_CLEARANCE_M, Facility, FacilityDetails, FacilityId, FacilityKind,
-    GreatCircle, HazardType, LiveStatus, LonLat, Suitability,
+    Designation, FIRE_SOURCE_CLEARANCE_M, Facility, FacilityBrief, FacilityDetails, FacilityId,
+    FacilityKind, GreatCircle, HazardType, LiveStatus, LonLat, Suitability,
 };
 
 /// A facility exposed to a hazard.
@@ -99,6 +99,7 @@ impl SpatialIndex {
     pub fn hazards_in_force(&self, hazard: Option<HazardType>) -> Vec<&Facility> {
         self.within_bbox(BBox::world(), &Filter::default().kind(FacilityKind::Hazard))
             .into_iter()
+            .filter_map(|source| source.whole())
             .filter(|source| in_force(source))
             .filter(|source| {
                 source
@@ -250,7 +251,7 @@ pub enum Skip {
 #[derive(Debug, Clone, Copy)]
 pub struct Skipped<'a> {
     /// The facility.
-    pub facility: &'a Facility,
+    pub facility: &'a FacilityBrief,
     /// Metres from the origin.
     pub distance_m: f64,
     /// Why.

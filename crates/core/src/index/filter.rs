@@ -1,7 +1,7 @@
 //! What a query asks of a facility besides where it is.
 
 use crate::{
-    Amenity, Designation, Facility, FacilityKind, HazardType, ItemId, LiveStatus, ReserveTier,
+    Amenity, Designation, FacilityBrief, FacilityKind, HazardType, ItemId, LiveStatus, ReserveTier,
 };
 
 /// Conditions on facilities. Empty by default: everything in service matches. Decommissioned
@@ -106,7 +106,7 @@ impl Filter {
     }
 
     /// Whether `facility` matches; `stock` answers how much usable stock of an item it holds.
-    pub(crate) fn matches(&self, facility: &Facility, stock: impl Fn(&ItemId) -> u64) -> bool {
+    pub(crate) fn matches(&self, facility: &FacilityBrief, stock: impl Fn(&ItemId) -> u64) -> bool {
         if !self.include_decommissioned && facility.designation == Designation::Decommissioned {
             return false;
         }
@@ -118,11 +118,11 @@ impl Filter {
                 return false;
             }
         }
-        if self.open_only && facility.status.status != LiveStatus::Open {
+        if self.open_only && facility.status != LiveStatus::Open {
             return false;
         }
         if self.has_room {
-            let room = facility.status.status == LiveStatus::Open
+            let room = facility.status == LiveStatus::Open
                 && facility
                     .shelter()
                     .is_some_and(|s| s.room() != crate::Room::None);
@@ -139,12 +139,9 @@ impl Filter {
             }
         }
         if !self.amenities.is_empty()
-            && facility.shelter().is_none_or(|s| {
-                !self
-                    .amenities
-                    .iter()
-                    .all(|amenity| s.amenities.contains(amenity))
-            })
+            && facility
+                .shelter()
+                .is_none_or(|s| !self.amenities.iter().all(|amenity| s.offers(*amenity)))
         {
             return false;
         }

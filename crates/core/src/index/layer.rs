@@ -5,13 +5,11 @@
 //! until the next compaction, and small layers of recent changes on top. A write builds only a new
 //! top layer, so it costs what it changes, not what the index holds.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
+use std::collections::HashMap;
 
-use super::{in_facility, key};
-use crate::{Error, Facility, FacilityId, FacilityKind, Result};
+use super::key;
+use crate::{Error, FacilityBrief, FacilityId, FacilityKind, Result};
 
 /// A tree entry: a unit-sphere point and the facility's place in its layer, 16 bytes.
 pub(super) type Entry = GeomWithData<[f32; 3], u32>;
@@ -27,8 +25,8 @@ impl RTreeParams for Params {
     type DefaultInsertionStrategy = RStarInsertionStrategy;
 }
 
-/// A facility record as a layer holds it, with the data version it was written at.
-pub(super) type Record = (Arc<Facility>, u64);
+/// A facility as a layer holds it, with the data version it was written at.
+pub(super) type Record = (FacilityBrief, u64);
 
 /// Facilities indexed by position, and the ids this layer replaces or removes below it.
 #[derive(Debug, Default)]
@@ -36,30 +34,27 @@ pub(super) struct Layer {
     /// One tree per facility kind, in [`FacilityKind::ALL`] order: a query for shelters never
     /// walks past depots, hazards and points of interest.
     trees: Vec<RTree<Entry, Params>>,
+    /// Sorted by id, so that an id is found by binary search without a map beside them.
     records: Vec<Record>,
-    /// (id, place in `records`), sorted by id: 16 bytes a facility, a third of a hash map's.
-    places: Vec<(FacilityId, u32)>,
     /// Ids replaced or removed in the layers below, with the version of that change.
     hides: HashMap<FacilityId, u64>,
 }
 
 impl Layer {
     /// Bulk-loads `records`, which must have distinct ids, hiding `hides` below.
-    pub(super) fn new(records: Vec<Record>, hides: HashMap<FacilityId, u64>) -> Result<Self> {
+    pub(super) fn new(mut records: Vec<Record>, hides: HashMap<FacilityId, u64>) -> Result<Self> {
         if records.len() >= u32::MAX as usize {
             return Err(Error::field("facilities", "more than 4 billion facilities"));
         }
-        let mut places = Vec::with_capacity(records.len());
+        records.sort_unstable_by_key(|(facility, _)| facility.id);
+        if let Some(pair) = records.windows(2).find(|pair| pair[0].0.id == pair[1].0.id) {
+            return Err(Error::DuplicateFacility(pair[0].0.id));
+        }
         let mut entries: Vec<Vec<Entry>> = FacilityKind::ALL.iter().map(|_| Vec::new()).collect();
         for (place, (facility, _)) in (0u32..).zip(&records) {
-            places.push((facility.id, place));
             if let Some(bucket) = entries.get_mut(kind_slot(facility.kind())) {
                 bucket.push(Entry::new(key(facility.location), place));
             }
-        }
-        places.sort_unstable_by_key(|(id, _)| *id);
-        if let Some(pair) = places.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(Error::DuplicateFacility(pair[0].0));
         }
         Ok(Self {
             trees: entries
@@ -67,36 +62,30 @@ impl Layer {
                 .map(RTree::bulk_load_with_params)
                 .collect(),
             records,
-            places,
             hides,
         })
     }
 
-    /// A base layer of facilities, validated, all written at `version`.
-    pub(super) fn base(facilities: Vec<Facility>, version: u64) -> Result<Self> {
-        // Not `collect`: collecting in place would keep the facilities' much larger buffer.
-        let mut records = Vec::with_capacity(facilities.len());
-        for facility in facilities {
-            facility
-                .validate()
-                .map_err(|e| in_facility(facility.id, e))?;
-            records.push((Arc::new(facility), version));
-        }
+    /// A base layer of facilities, all written at `version`.
+    pub(super) fn base(facilities: Vec<FacilityBrief>, version: u64) -> Result<Self> {
+        let records = facilities
+            .into_iter()
+            .map(|facility| (facility, version))
+            .collect();
         Self::new(records, HashMap::new())
     }
 
     /// The facility with this id, if this layer holds it.
     pub(super) fn get(&self, id: FacilityId) -> Option<&Record> {
-        self.places
-            .binary_search_by_key(&id, |(id, _)| *id)
+        self.records
+            .binary_search_by_key(&id, |(facility, _)| facility.id)
             .ok()
-            .and_then(|at| self.places.get(at))
-            .map(|(_, place)| self.at(*place))
+            .and_then(|at| self.records.get(at))
     }
 
     /// The record at a place the trees hold.
     pub(super) fn at(&self, place: u32) -> &Record {
-        // Places come from the trees and the id list, both made with `records`.
+        // Places come from the trees, made with `records`.
         &self.records[place as usize]
     }
 

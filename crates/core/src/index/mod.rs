@@ -35,7 +35,7 @@ pub use filter::Filter;
 pub use live::LiveIndex;
 
 use crate::distance::unit_vector;
-use crate::{Error, Facility, FacilityId, GreatCircle, ItemId, LonLat, Result};
+use crate::{Error, Facility, FacilityBrief, FacilityId, GreatCircle, ItemId, LonLat, Result};
 use layer::{Entry, Layer, Params, Record, kind_slot};
 
 /// How far (in unit-sphere chord length, ≈ 6.4 m) an `f32` tree distance may be from the exact
@@ -68,8 +68,8 @@ fn chord(a: [f64; 3], b: [f64; 3]) -> f64 {
 /// A facility found by a query, with its great-circle distance from the query point.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit<'a> {
-    /// The facility.
-    pub facility: &'a Facility,
+    /// The facility, as the index keeps it.
+    pub facility: &'a FacilityBrief,
     /// Metres along the great circle (haversine, R = 6,371,008.8 m).
     pub distance_m: f64,
 }
@@ -114,6 +114,15 @@ impl SpatialIndex {
         facilities: Vec<Facility>,
         stock: BTreeMap<(FacilityId, ItemId), u64>,
     ) -> Result<Self> {
+        Self::of_briefs(briefs(facilities)?, stock)
+    }
+
+    /// Indexes facilities already validated (as a store holds them), kept brief, with the usable
+    /// stock each holds.
+    pub fn of_briefs(
+        facilities: Vec<FacilityBrief>,
+        stock: BTreeMap<(FacilityId, ItemId), u64>,
+    ) -> Result<Self> {
         let base = Layer::base(facilities, 1)?;
         Ok(Self {
             len: base.records().len(),
@@ -135,16 +144,23 @@ impl SpatialIndex {
         upserts: Vec<Facility>,
         removals: &[FacilityId],
     ) -> Result<SpatialIndex> {
+        self.with_brief_changes(briefs(upserts)?, removals)
+    }
+
+    /// [`with_changes`](Self::with_changes) of facilities already validated, kept brief: what a
+    /// stress test closes.
+    pub fn with_brief_changes(
+        &self,
+        upserts: Vec<FacilityBrief>,
+        removals: &[FacilityId],
+    ) -> Result<SpatialIndex> {
         if let Some(unknown) = removals.iter().find(|id| self.get(**id).is_none()) {
             return Err(Error::UnknownFacility(*unknown));
         }
         let version = self.version + 1;
-        let mut changed: BTreeMap<FacilityId, Option<Facility>> =
+        let mut changed: BTreeMap<FacilityId, Option<FacilityBrief>> =
             removals.iter().map(|id| (*id, None)).collect();
         for facility in upserts {
-            facility
-                .validate()
-                .map_err(|e| in_facility(facility.id, e))?;
             changed.insert(facility.id, Some(facility));
         }
         let mut next = self.clone();
@@ -155,7 +171,7 @@ impl SpatialIndex {
                 .iter()
                 .map(|(id, upsert)| (self.get(*id), upsert.as_ref())),
         );
-        let hazard = |facility: Option<&Facility>| {
+        let hazard = |facility: Option<&FacilityBrief>| {
             facility.is_some_and(|f| f.kind() == crate::FacilityKind::Hazard)
         };
         if changed
@@ -179,7 +195,7 @@ impl SpatialIndex {
         let records: Vec<Record> = changed
             .into_values()
             .flatten()
-            .map(|facility| (Arc::new(facility), version))
+            .map(|facility| (facility, version))
             .collect();
         if records.len() + hides.len() > RECENT_LIMIT {
             // Many changes at once (an import, an activation): one bulk load of everything beats
@@ -372,12 +388,12 @@ impl SpatialIndex {
         layer_at: usize,
         layer: &'a Layer,
         entry: &Entry,
-    ) -> Option<&'a Facility> {
+    ) -> Option<&'a FacilityBrief> {
         let (facility, _) = layer.at(entry.data);
-        self.visible(layer_at, facility.id).then_some(&**facility)
+        self.visible(layer_at, facility.id).then_some(facility)
     }
 
-    fn matches(&self, facility: &Facility, filter: &Filter) -> bool {
+    fn matches(&self, facility: &FacilityBrief, filter: &Filter) -> bool {
         filter.matches(facility, |item| self.stock_of(facility.id, item))
     }
 
@@ -413,12 +429,12 @@ impl SpatialIndex {
     }
 
     /// Every facility, in no particular order.
-    pub fn facilities(&self) -> impl Iterator<Item = &Facility> {
-        self.visible_records().map(|(facility, _)| &**facility)
+    pub fn facilities(&self) -> impl Iterator<Item = &FacilityBrief> {
+        self.visible_records().map(|(facility, _)| facility)
     }
 
     /// The facility with this id.
-    pub fn get(&self, id: FacilityId) -> Option<&Facility> {
+    pub fn get(&self, id: FacilityId) -> Option<&FacilityBrief> {
         for layer in self.layers.iter().rev() {
             if let Some((facility, _)) = layer.get(id) {
                 return Some(facility);
@@ -465,7 +481,7 @@ impl SpatialIndex {
     /// ```
     pub fn nearest(&self, origin: LonLat, k: usize, filter: &Filter) -> Vec<Hit<'_>> {
         let exact_origin = unit_vector(origin);
-        let mut best: Vec<(f64, &Facility)> = Vec::with_capacity(k + 1);
+        let mut best: Vec<(f64, &FacilityBrief)> = Vec::with_capacity(k + 1);
         if k == 0 {
             return Vec::new();
         }
@@ -520,9 +536,9 @@ impl SpatialIndex {
     }
 
     /// Every facility matching `filter` inside `bbox` (edges included).
-    pub fn within_bbox(&self, bbox: BBox, filter: &Filter) -> Vec<&Facility> {
+    pub fn within_bbox(&self, bbox: BBox, filter: &Filter) -> Vec<&FacilityBrief> {
         let envelopes = bbox.sphere_envelopes(F32_SLACK);
-        let mut found: Vec<&Facility> = self
+        let mut found: Vec<&FacilityBrief> = self
             .trees_for(filter)
             .flat_map(|(n, layer, tree)| {
                 envelopes.iter().flat_map(move |envelope| {
@@ -556,7 +572,7 @@ impl SpatialIndex {
 
     /// Every facility matching `filter` inside `area` (boundary included). The polygon is read
     /// in longitude/latitude as GeoJSON does; it must not cross the antimeridian.
-    pub fn within_polygon(&self, area: &geo::MultiPolygon, filter: &Filter) -> Vec<&Facility> {
+    pub fn within_polygon(&self, area: &geo::MultiPolygon, filter: &Filter) -> Vec<&FacilityBrief> {
         let Some(rect) = area.bounding_rect() else {
             return Vec::new();
         };
@@ -603,14 +619,16 @@ fn stock_map(
     map
 }
 
-pub(crate) fn in_facility(id: FacilityId, error: Error) -> Error {
-    match error {
-        Error::Field { field, reason } => Error::Field {
-            field,
-            reason: format!("{reason} (facility {id})"),
-        },
-        other => Error::field("facility", format!("facility {id}: {other}")),
+/// The briefs of `facilities`, each validated first; an error names the facility and the field.
+fn briefs(facilities: Vec<Facility>) -> Result<Vec<FacilityBrief>> {
+    let mut briefs = Vec::with_capacity(facilities.len());
+    for facility in facilities {
+        facility
+            .validate()
+            .map_err(|e| e.in_facility(facility.id))?;
+        briefs.push(FacilityBrief::from_facility(facility));
     }
+    Ok(briefs)
 }
 
 /// Facilities for examples and tests.

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::{
-    Error, Facility, FacilityId, FacilityKind, GreatCircle, ItemId, Result, SpatialIndex,
+    Error, FacilityBrief, FacilityId, FacilityKind, GreatCircle, ItemId, Result, SpatialIndex,
     StockLedger,
 };
 
@@ -249,7 +249,7 @@ impl AllocationProblem {
         destinations: &[(FacilityId, Vec<super::Need>)],
         day: NaiveDate,
     ) -> Result<Self> {
-        let places: Vec<&Facility> = destinations
+        let places: Vec<&FacilityBrief> = destinations
             .iter()
             .map(|(id, _)| {
                 index.get(*id).ok_or(Error::field(
@@ -269,7 +269,7 @@ impl AllocationProblem {
         let metric = GreatCircle;
         let mut items = Vec::with_capacity(needed.len());
         for (item, needs) in needed {
-            let sources: Vec<&Facility> = ledger
+            let sources: Vec<&FacilityBrief> = ledger
                 .holders(item, day)
                 .into_iter()
                 .filter(|(id, _)| !destinations.iter().any(|(d, _)| d == id))

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::{
-    Catalog, Error, Facility, FacilityId, FacilityKind, GreatCircle, ItemId, LonLat, Lot,
+    Catalog, Error, FacilityBrief, FacilityId, FacilityKind, GreatCircle, ItemId, LonLat, Lot,
     ReserveTier, Result, SpatialIndex, StockLedger,
 };
 
@@ -231,7 +231,7 @@ pub fn plan_resupply(
 /// where it would repeat itself.
 fn chain(
     index: &SpatialIndex,
-    target: Option<&Facility>,
+    target: Option<&FacilityBrief>,
     at: LonLat,
 ) -> Vec<(FacilityId, ReserveTier)> {
     let first = match target {
@@ -239,8 +239,8 @@ fn chain(
             facility.reserve().and_then(|depot| depot.parent)
         }
         Some(facility) if facility.kind() == FacilityKind::MicroStorage => {
-            match &facility.details {
-                crate::FacilityDetails::MicroStorage(site) => site.parent_depot,
+            match facility.whole().map(|whole| &whole.details) {
+                Some(crate::FacilityDetails::MicroStorage(site)) => site.parent_depot,
                 _ => None,
             }
         }
@@ -252,7 +252,7 @@ fn chain(
         if chain.iter().any(|(seen, _)| *seen == id) || target.is_some_and(|t| t.id == id) {
             break;
         }
-        let Some(depot) = index.get(id).and_then(Facility::reserve) else {
+        let Some(depot) = index.get(id).and_then(FacilityBrief::reserve) else {
             break;
         };
         chain.push((id, depot.tier));
@@ -264,17 +264,17 @@ fn chain(
 /// The community depot serving `target`'s community, else the one nearest `at`.
 fn community_depot(
     index: &SpatialIndex,
-    target: Option<&Facility>,
+    target: Option<&FacilityBrief>,
     at: LonLat,
 ) -> Option<FacilityId> {
-    let community = target.and_then(|t| t.admin.community.as_deref());
+    let community = target.and_then(|t| t.admin().community.as_deref());
     let filter = crate::Filter::default()
         .kind(FacilityKind::Reserve)
         .tier(ReserveTier::Community);
     let depots = index.nearest(at, index.len().min(10_000), &filter);
     depots
         .iter()
-        .find(|hit| community.is_some() && hit.facility.admin.community.as_deref() == community)
+        .find(|hit| community.is_some() && hit.facility.admin().community.as_deref() == community)
         .or(depots.first())
         .map(|hit| hit.facility.id)
 }
@@ -287,7 +287,7 @@ fn nearest_holders(
     item: &ItemId,
     at: LonLat,
     stages: &[Stage],
-    target: Option<&Facility>,
+    target: Option<&FacilityBrief>,
     day: NaiveDate,
 ) -> Vec<FacilityId> {
     let in_chain = |id: FacilityId| {

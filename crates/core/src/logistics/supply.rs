@@ -194,7 +194,7 @@ pub fn days_of_supply(
         let Some(shelter) = facility.shelter() else {
             continue;
         };
-        let here = facility.admin.district.as_deref();
+        let here = facility.admin().district.as_deref();
         if shelter.occupancy == 0 || district.is_some_and(|d| here != Some(d)) {
             continue;
         }

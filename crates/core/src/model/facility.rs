@@ -38,7 +38,7 @@ impl FacilityKind {
 }
 
 /// The administrative areas a facility lies in: codes or names, as the source gives them.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminArea {
     /// District (区/县).

@@ -223,7 +223,7 @@ impl Shelter {
 
     /// Places left: capacity minus occupancy, never negative; `None` if the capacity is unknown.
     pub fn available(&self) -> Option<u32> {
-        Some(self.capacity()?.saturating_sub(self.occupancy))
+        places_left(self.capacity(), self.occupancy)
     }
 
     /// Whether it is suitable for `hazard`.
@@ -234,13 +234,7 @@ impl Shelter {
     /// What is known of its suitability for `hazard`: a shelter whose list of suitable hazards is
     /// empty has not stated one, which is not the same as being unsuitable.
     pub fn suitability(&self, hazard: HazardType) -> Suitability {
-        if self.suits(hazard) {
-            Suitability::Suitable
-        } else if self.suitable_for.is_empty() {
-            Suitability::Unknown
-        } else {
-            Suitability::Unsuitable
-        }
+        suitability_of(self.suits(hazard), self.suitable_for.is_empty())
     }
 
     /// Whether people can still come: places left, capacity unknown, or full.
@@ -255,11 +249,7 @@ impl Shelter {
     /// # Ok::<(), refuge_core::Error>(())
     /// ```
     pub fn room(&self) -> Room {
-        match self.available() {
-            None => Room::Unknown,
-            Some(0) => Room::None,
-            Some(_) => Room::Available,
-        }
+        room_for(self.available())
     }
 
     /// Checks each field, naming the first that is wrong.
@@ -279,5 +269,31 @@ impl Shelter {
             ));
         }
         Ok(())
+    }
+}
+
+/// Places left of `capacity` with `occupancy` people in, never negative; `None` if the capacity is
+/// unknown. One rule for a shelter and its brief.
+pub(super) fn places_left(capacity: Option<u32>, occupancy: u32) -> Option<u32> {
+    Some(capacity?.saturating_sub(occupancy))
+}
+
+/// Whether people can still come, from the places left.
+pub(super) fn room_for(available: Option<u32>) -> Room {
+    match available {
+        None => Room::Unknown,
+        Some(0) => Room::None,
+        Some(_) => Room::Available,
+    }
+}
+
+/// Suitability for a hazard: stated, not stated at all, or others stated.
+pub(super) fn suitability_of(suits: bool, states_none: bool) -> Suitability {
+    if suits {
+        Suitability::Suitable
+    } else if states_none {
+        Suitability::Unknown
+    } else {
+        Suitability::Unsuitable
     }
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Facility, FacilityId, ItemId, ReserveTier, Result};
+use crate::{Error, FacilityId, ItemId, ReserveTier, Result};
 
 /// What happened to the stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -917,7 +917,7 @@ impl StockLedger {
     /// overrides its tier's.
     pub fn shortages<'a>(
         &self,
-        facilities: impl IntoIterator<Item = &'a Facility>,
+        facilities: impl IntoIterator<Item = &'a crate::FacilityBrief>,
         quotas: &[Quota],
         day: NaiveDate,
     ) -> Vec<Shortage> {

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::{
-    Designation, Facility, FacilityDetails, FacilityKind, HazardKind, HazardType, LiveStatus,
-    Names, PoiKind, ReserveTier, RiskLevel, Room, ShelterType,
+    Designation, Facility, FacilityBrief, FacilityKind, HazardKind, HazardType, LiveStatus, Names,
+    PoiKind, ReserveTier, RiskLevel, Room, ShelterType,
 };
 
 /// A facility's public summary. Fields that belong to one kind are present for that kind only.
@@ -66,13 +66,13 @@ pub struct FacilitySummary {
 }
 
 impl FacilitySummary {
-    /// The summary of `facility`.
-    pub fn of(facility: &Facility) -> Self {
+    /// The summary of a facility, from what the index keeps of it.
+    pub fn of(facility: &FacilityBrief) -> Self {
         let mut summary = Self {
             id: facility.id.get(),
             kind: facility.kind(),
-            name: facility.name.clone(),
-            status: facility.status.status,
+            name: facility.name(),
+            status: facility.status,
             designation: facility.designation,
             shelter_type: None,
             capacity: None,
@@ -86,28 +86,32 @@ impl FacilitySummary {
             risk: None,
             grade: None,
             influence_radius_m: None,
-            poi_kind: None,
+            poi_kind: facility.poi_kind(),
         };
-        match &facility.details {
-            FacilityDetails::Shelter(shelter) => {
-                summary.shelter_type = Some(shelter.shelter_type);
-                summary.capacity = shelter.capacity();
-                summary.occupancy = Some(shelter.occupancy);
-                summary.available = shelter.available();
-                summary.room = Some(shelter.room());
-                summary.suitability_unknown = Some(shelter.suitable_for.is_empty());
-                summary.suitable_for = Some(shelter.suitable_for.clone());
-            }
-            FacilityDetails::Reserve(depot) => summary.tier = Some(depot.tier),
-            FacilityDetails::Hazard(hazard) => {
-                summary.hazard_kind = Some(hazard.hazard_kind);
-                summary.risk = Some(hazard.risk);
-                summary.grade = Some(hazard.risk.grade());
-                summary.influence_radius_m = Some(hazard.influence_radius_m);
-            }
-            FacilityDetails::Poi(poi) => summary.poi_kind = Some(poi.poi_kind),
-            FacilityDetails::MicroStorage(_) => {}
+        if let Some(shelter) = facility.shelter() {
+            let suitable_for = shelter.suitable_for();
+            summary.shelter_type = Some(shelter.shelter_type);
+            summary.capacity = shelter.capacity();
+            summary.occupancy = Some(shelter.occupancy);
+            summary.available = shelter.available();
+            summary.room = Some(shelter.room());
+            summary.suitability_unknown = Some(suitable_for.is_empty());
+            summary.suitable_for = Some(suitable_for);
+        }
+        if let Some(depot) = facility.reserve() {
+            summary.tier = Some(depot.tier);
+        }
+        if let Some(hazard) = facility.hazard() {
+            summary.hazard_kind = Some(hazard.hazard_kind);
+            summary.risk = Some(hazard.risk);
+            summary.grade = Some(hazard.risk.grade());
+            summary.influence_radius_m = Some(hazard.influence_radius_m);
         }
         summary
+    }
+
+    /// The summary of a whole record.
+    pub fn of_facility(facility: &Facility) -> Self {
+        Self::of(&FacilityBrief::of(facility))
     }
 }

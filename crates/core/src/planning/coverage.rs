@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::population::{DistrictFinder, Placement, PopulationLayer, cell_centre};
 use crate::distance::unit_vector;
 use crate::{
-    Designation, Error, Facility, FacilityId, FacilityKind, Filter, GreatCircle, HazardType,
+    Designation, Error, FacilityBrief, FacilityId, FacilityKind, Filter, GreatCircle, HazardType,
     LiveStatus, LonLat, Result, SpatialIndex, Suitability,
 };
 
@@ -141,14 +141,10 @@ type ShelterPoint = GeomWithData<[f64; 3], usize>;
 type Reached = (Option<(usize, f64)>, Vec<(usize, f64)>);
 
 /// Whether a shelter is in service: designated or open; not closed, damaged or decommissioned.
-fn in_service(facility: &Facility) -> bool {
+fn in_service(facility: &FacilityBrief) -> bool {
     facility.designation != Designation::Decommissioned
-        && !matches!(
-            facility.status.status,
-            LiveStatus::Closed | LiveStatus::Damaged
-        )
-        && (facility.designation == Designation::Designated
-            || facility.status.status == LiveStatus::Open)
+        && !matches!(facility.status, LiveStatus::Closed | LiveStatus::Damaged)
+        && (facility.designation == Designation::Designated || facility.status == LiveStatus::Open)
 }
 
 /// The shelters in service in `index` (safe in `hazard`, if given).

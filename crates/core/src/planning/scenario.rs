@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::coverage::{AreaCoverage, CoverageOptions, coverage};
 use super::population::PopulationLayer;
 use crate::{
-    Designation, Error, Facility, FacilityId, FacilityKind, Filter, HazardType, KeptPlan,
-    LiveStatus, PlanState, Result, SpatialIndex, StockLedger,
+    Designation, Error, Facility, FacilityBrief, FacilityId, FacilityKind, Filter, HazardType,
+    KeptPlan, LiveStatus, PlanState, Result, SpatialIndex, StockLedger,
 };
 
 /// The most a scenario may multiply the population by.
@@ -129,23 +129,19 @@ impl Scenario {
     /// The scenario's copy of the data: its zones in force, its facilities closed. The live
     /// snapshot is left as it was.
     pub fn view(&self, index: &SpatialIndex) -> Result<SpatialIndex> {
-        let mut upserts: Vec<Facility> = self
-            .zones
-            .iter()
-            .cloned()
-            .map(|mut zone| {
-                zone.status.status = LiveStatus::Open;
-                zone
-            })
-            .collect();
+        let mut upserts = Vec::with_capacity(self.zones.len() + self.out_of_service.len());
+        for zone in &self.zones {
+            let mut zone = zone.clone();
+            zone.status.status = LiveStatus::Open;
+            zone.validate()?;
+            upserts.push(FacilityBrief::from_facility(zone));
+        }
         for id in &self.out_of_service {
             if let Some(facility) = index.get(*id) {
-                let mut closed = facility.clone();
-                closed.status.status = LiveStatus::Closed;
-                upserts.push(closed);
+                upserts.push(facility.with_status(LiveStatus::Closed));
             }
         }
-        Ok(index.with_changes(upserts, &[])?.detached())
+        Ok(index.with_brief_changes(upserts, &[])?.detached())
     }
 }
 
@@ -236,7 +232,7 @@ fn figures(
         .filter(|f| matches!(f.kind(), FacilityKind::Reserve | FacilityKind::MicroStorage))
         .filter(|f| {
             f.designation == Designation::Decommissioned
-                || matches!(f.status.status, LiveStatus::Closed | LiveStatus::Damaged)
+                || matches!(f.status, LiveStatus::Closed | LiveStatus::Damaged)
                 || exposed.contains(&f.id)
         })
         .map(|f| f.id)

@@ -156,7 +156,7 @@ fn check(ops: &[Op], origins: &[(f64, f64)]) {
     assert_same_answers(&index, &model.fresh_index(), origins);
 }
 
-fn ids(facilities: &[&refuge_core::Facility]) -> Vec<u64> {
+fn ids(facilities: &[&refuge_core::FacilityBrief]) -> Vec<u64> {
     let mut ids: Vec<u64> = facilities.iter().map(|f| f.id.get()).collect();
     ids.sort_unstable();
     ids

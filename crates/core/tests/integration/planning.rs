@@ -394,7 +394,7 @@ fn a_scenario_plays_out_on_a_copy_and_says_what_changes() {
 
     // The live data never changed, nor does the next live snapshot (of the version the
     // scenario's copy had) see the draft zone.
-    assert_eq!(index.get(id(3)).unwrap().status.status, LiveStatus::Open);
+    assert_eq!(index.get(id(3)).unwrap().status, LiveStatus::Open);
     assert!(index.get(id(900)).is_none());
     assert!(index.exposed_shelters(HazardType::Flood).is_empty());
     let next = index.with_changes(vec![safe(4, 7.45, 43.73)], &[]).unwrap();

@@ -54,7 +54,7 @@ fn fixture() -> Vec<Facility> {
     ]
 }
 
-fn ids(facilities: &[&Facility]) -> Vec<u64> {
+fn ids(facilities: &[&refuge_core::FacilityBrief]) -> Vec<u64> {
     facilities.iter().map(|f| f.id.get()).collect()
 }
 
@@ -252,7 +252,7 @@ fn boxes_work_across_the_antimeridian_and_at_the_pole() {
 #[test]
 fn hazards_expose_what_lies_in_their_zone_or_reach() {
     let index = SpatialIndex::new(fixture()).unwrap();
-    let station = index.get(id(20)).unwrap();
+    let station = index.get(id(20)).and_then(|f| f.whole()).unwrap();
     let exposed: Vec<u64> = index
         .exposed_to(station, &Filter::default())
         .iter()

@@ -1,6 +1,6 @@
 //! The demo city is built from the real Monaco extract by the written rules.
 
-use refuge_core::{FacilityKind, Filter, LonLat, ReserveTier};
+use refuge_core::{FacilityBrief, FacilityKind, Filter, LonLat, ReserveTier};
 use refuge_io::demo::{demo_city, demo_time};
 
 #[test]
@@ -67,8 +67,13 @@ fn the_readme_query_returns_real_shelters_in_metres() {
             "Monaco is small: {}",
             hit.distance_m
         );
+        let record = city
+            .facilities
+            .iter()
+            .find(|f| f.id == hit.facility.id)
+            .unwrap();
         assert!(
-            hit.facility
+            record
                 .source
                 .record
                 .as_deref()
@@ -82,7 +87,8 @@ fn the_readme_query_returns_real_shelters_in_metres() {
 fn the_demo_stock_is_derived_and_shows_the_planted_shortage() {
     let city = demo_city().unwrap();
     let day = demo_time().date_naive();
-    let shortages = city.ledger.shortages(&city.facilities, &city.quotas, day);
+    let briefs: Vec<_> = city.facilities.iter().map(FacilityBrief::of).collect();
+    let shortages = city.ledger.shortages(&briefs, &city.quotas, day);
     assert_eq!(shortages.len(), 1, "{shortages:?}");
     assert_eq!(shortages[0].item.as_str(), "bottled_water");
     assert_eq!((shortages[0].usable, shortages[0].minimum), (30, 50));

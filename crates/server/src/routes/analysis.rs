@@ -5,10 +5,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use refuge_core::HazardType;
 use refuge_core::planning::{
     AreaCoverage, CoverageOptions, DEFAULT_TARGET_SHARE, Outcome, coverage, run_scenario,
 };
+use refuge_core::{FacilityBrief, HazardType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -146,7 +146,8 @@ fn scenario_map(
     scenario: &refuge_core::planning::Scenario,
     outcome: &Outcome,
 ) -> serde_json::Value {
-    let feature = |geometry: geojson::Geometry, role: &str, facility: &refuge_core::Facility| {
+    let feature = |geometry: geojson::Geometry, role: &str, facility: &FacilityBrief| {
+        let name = facility.name();
         serde_json::json!({
             "type": "Feature",
             "geometry": geometry,
@@ -154,21 +155,22 @@ fn scenario_map(
                 "role": role,
                 "id": facility.id.get(),
                 "kind": facility.kind().as_str(),
-                "name_zh": facility.name.zh,
-                "name_en": facility.name.en,
+                "name_zh": name.zh,
+                "name_en": name.en,
             },
         })
     };
-    let point = |f: &refuge_core::Facility| geojson::Geometry::from(&f.location.point());
+    let point = |f: &FacilityBrief| geojson::Geometry::from(&f.location.point());
     let mut features: Vec<serde_json::Value> = scenario
         .zones
         .iter()
         .map(|zone| {
             let area = zone.hazard().and_then(|h| h.zone.as_ref());
+            let zone = FacilityBrief::of(zone);
             feature(
-                area.map_or_else(|| point(zone), geojson::Geometry::from),
+                area.map_or_else(|| point(&zone), geojson::Geometry::from),
                 "zone",
-                zone,
+                &zone,
             )
         })
         .collect();

@@ -71,12 +71,12 @@ pub fn named(exposures: &[Exposure], index: &SpatialIndex) -> Vec<ExposedFacilit
             let details = source.hazard()?;
             Some(ExposedFacility {
                 id: facility.id,
-                name: facility.name.clone(),
+                name: facility.name(),
                 kind: facility.kind(),
                 distance_m: (exposure.distance_m * 10.0).round() / 10.0,
                 hazard: HazardNamed {
                     id: source.id,
-                    name: source.name.clone(),
+                    name: source.name(),
                     hazard_kind: details.hazard_kind,
                     risk: details.risk,
                 },

@@ -70,7 +70,7 @@ async fn list(
     let snapshot = state.index.snapshot();
     let mut found = snapshot.within_bbox(bbox, &filter);
     if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        found.retain(|f| f.name.contains(q));
+        found.retain(|f| f.name().contains(q));
     }
     found.sort_by_key(|f| f.id);
     let total = found.len();
@@ -145,13 +145,15 @@ async fn one(
     let crs = crate::params::lon_lat_crs(query.crs)?;
     let id = parse_id(&id)?;
     let snapshot = state.index.snapshot();
-    let facility = snapshot
-        .get(id)
+    // The index keeps a brief of each facility; the whole record is the store's.
+    let facility = state
+        .record(id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))?;
     // The ETag is the record's version, for If-Match; the body also carries stock, which changes
     // without a new version, so it is never answered with 304.
     let tag = writes::etag(facility.version);
-    let mut body = present::detail(facility, &snapshot, &state.catalog, crs, caller.audience());
+    let mut body = present::detail(&facility, &snapshot, &state.catalog, crs, caller.audience());
     if caller.audience() == present::Audience::Staff {
         let state = state.clone();
         // The ledger is read off the async workers: its lock can wait on a commit.

@@ -139,7 +139,7 @@ async fn supply(
                         format!("`facility`: {id} is not a shelter here"),
                     )
                 })?;
-            district = district.or_else(|| shelter.admin.district.clone());
+            district = district.or_else(|| shelter.admin().district.clone());
             Some(id)
         }
         None => None,
@@ -291,7 +291,7 @@ async fn shortages(
             && query
                 .district
                 .as_deref()
-                .is_none_or(|d| f.admin.district.as_deref() == Some(d))
+                .is_none_or(|d| f.admin().district.as_deref() == Some(d))
     });
     let mut lines: Vec<ShortageLine> = state
         .ledger()
@@ -301,8 +301,8 @@ async fn shortages(
             let facility = snapshot.get(s.facility)?;
             Some(ShortageLine {
                 facility: s.facility,
-                name: facility.name.preferred(false).to_owned(),
-                district: facility.admin.district.clone(),
+                name: facility.name().preferred(false).to_owned(),
+                district: facility.admin().district.clone(),
                 tier: facility.reserve().map(|d| d.tier),
                 item: s.item,
                 usable: s.usable,
@@ -373,7 +373,7 @@ async fn expiring(
             facility,
             name: snapshot
                 .get(facility)
-                .map(|f| f.name.preferred(false).to_owned())
+                .map(|f| f.name().preferred(false).to_owned())
                 .unwrap_or_default(),
             item,
             lot: lot.lot,

@@ -100,13 +100,11 @@ fn fresh_record(prefix: &str, n: usize) -> String {
     format!("{prefix}-{now}-{count}-{n}")
 }
 
-/// The facility as the current snapshot has it, or 404.
-fn current(state: &AppState, id: FacilityId) -> Result<Facility, ApiError> {
+/// The facility's whole record as stored, or 404.
+async fn current(state: &AppState, id: FacilityId) -> Result<Facility, ApiError> {
     state
-        .index
-        .snapshot()
-        .get(id)
-        .cloned()
+        .record(id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no facility with id {id}")))
 }
 
@@ -227,7 +225,7 @@ pub async fn patch_facility(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let expected = required_if_match(&headers)?;
-    let facility = patch.apply(&current(&state, id)?)?;
+    let facility = patch.apply(&current(&state, id).await?)?;
     let state2 = state.clone();
     let updated = tokio::task::spawn_blocking(move || {
         state2.write_facility(facility, Some(expected), Action::FacilityUpdate, &actor)
@@ -320,7 +318,7 @@ async fn report_status(
     let mut attempts = 0;
     let updated = loop {
         attempts += 1;
-        let mut facility = current(&state, id)?;
+        let mut facility = current(&state, id).await?;
         let expected = asked.unwrap_or(facility.version);
         facility.status.status = report.status;
         facility.status.reported_at = Utc::now();
@@ -590,7 +588,7 @@ async fn upload_hazards(
         let mut ids = Vec::new();
         let mut exposed = Vec::new();
         for hazard in hazards {
-            let existing = state.index.snapshot().get(hazard.id).map(|f| f.version);
+            let existing = state.store()?.facility(hazard.id)?.map(|f| f.version);
             let action = if existing.is_some() {
                 Action::HazardUpdate
             } else {

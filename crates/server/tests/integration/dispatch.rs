@@ -58,8 +58,8 @@ fn shelter(f: &Fixture) -> u64 {
         .find(|s| {
             snapshot.facilities().any(|d| {
                 d.reserve().map(|r| r.tier) == Some(refuge_core::ReserveTier::Community)
-                    && d.admin.community.is_some()
-                    && d.admin.community == s.admin.community
+                    && d.admin().community.is_some()
+                    && d.admin().community == s.admin().community
             })
         })
         .unwrap()

@@ -9,7 +9,7 @@ use super::writes::{fixture, send};
 /// The shelter in a community with a community depot, and that depot's chain upwards.
 async fn shelter_and_chain(f: &super::writes::Fixture) -> (u64, Vec<u64>) {
     let snapshot = f.state.index.snapshot();
-    let depots: Vec<&refuge_core::Facility> = snapshot
+    let depots: Vec<&refuge_core::FacilityBrief> = snapshot
         .facilities()
         .filter(|d| d.reserve().is_some())
         .collect();
@@ -19,8 +19,8 @@ async fn shelter_and_chain(f: &super::writes::Fixture) -> (u64, Vec<u64>) {
         .find(|s| {
             depots.iter().any(|d| {
                 d.reserve().map(|r| r.tier) == Some(refuge_core::ReserveTier::Community)
-                    && d.admin.community.is_some()
-                    && d.admin.community == s.admin.community
+                    && d.admin().community.is_some()
+                    && d.admin().community == s.admin().community
             })
         })
         .unwrap();
@@ -29,7 +29,7 @@ async fn shelter_and_chain(f: &super::writes::Fixture) -> (u64, Vec<u64>) {
             .iter()
             .find(|d| {
                 d.reserve().map(|r| r.tier) == Some(refuge_core::ReserveTier::Community)
-                    && d.admin.community == shelter.admin.community
+                    && d.admin().community == shelter.admin().community
             })
             .unwrap()
             .id,

@@ -166,8 +166,8 @@ async fn every_facility_decodes_back_to_its_place() {
                 (x as f64 - expected.x).abs() <= 1.0 && (y as f64 - expected.y).abs() <= 1.0,
                 "within one tile unit"
             );
-            assert_eq!(feature.tag("name_en"), facility.name.en.as_deref());
-            if let FacilityDetails::Shelter(s) = &facility.details {
+            assert_eq!(feature.tag("name_en"), facility.name().en.as_deref());
+            if let Some(s) = facility.shelter() {
                 assert_eq!(
                     feature.tag("capacity"),
                     s.capacity().map(|c| c.to_string()).as_deref()
@@ -267,18 +267,17 @@ async fn a_change_to_the_data_changes_the_version_and_the_tiles() {
     let before = get_from(state.clone(), &format!("/tiles/facilities/{tile}.mvt"), &[])
         .await
         .2;
+    let mut full = state
+        .record(refuge_core::FacilityId::new(shelter).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    if let FacilityDetails::Shelter(s) = &mut full.details {
+        s.occupancy = s.capacity().unwrap();
+    }
     state
         .index
-        .update(|index| {
-            let mut full = index
-                .get(refuge_core::FacilityId::new(shelter).unwrap())
-                .unwrap()
-                .clone();
-            if let FacilityDetails::Shelter(s) = &mut full.details {
-                s.occupancy = s.capacity().unwrap();
-            }
-            index.with_changes(vec![full], &[])
-        })
+        .update(|index| index.with_changes(vec![full.clone()], &[]))
         .unwrap();
     let (_, _, tilejson) = get_from(state.clone(), "/tiles/facilities.json", &[]).await;
     let start = state.backdrop.load().version;
@@ -344,13 +343,13 @@ async fn a_write_keeps_the_cached_tiles_it_did_not_touch() {
     let (near_tag, near_before) = fetch(near_tile).await;
     let (far_tag, _) = fetch(far_tile).await;
 
-    let mut full = near.clone();
+    let mut full = state.record(near.id).await.unwrap().unwrap();
     if let FacilityDetails::Shelter(s) = &mut full.details {
         s.occupancy = s.capacity().unwrap();
     }
     state
         .index
-        .update(|index| index.with_changes(vec![full], &[]))
+        .update(|index| index.with_changes(vec![full.clone()], &[]))
         .unwrap();
     let hits = || {
         state

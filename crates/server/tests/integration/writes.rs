@@ -439,11 +439,12 @@ fn concurrent_facility_writes_are_committed_in_groups_and_lose_nothing() {
     use refuge_store::Action;
     let f = fixture();
     let snapshot = f.state.index.snapshot();
+    let store = f.state.store.as_ref().unwrap();
     let shelters: Vec<Facility> = snapshot
         .facilities()
         .filter(|facility| facility.kind() == FacilityKind::Shelter)
         .take(16)
-        .cloned()
+        .map(|facility| store.facility(facility.id).unwrap().unwrap())
         .collect();
     assert_eq!(shelters.len(), 16);
     let version_before = snapshot.version();
@@ -482,17 +483,16 @@ fn concurrent_facility_writes_are_committed_in_groups_and_lose_nothing() {
         }
     });
     let snapshot = f.state.index.snapshot();
-    let stored = f.state.store.as_ref().unwrap().load().unwrap();
     for shelter in &shelters {
         let now = snapshot.get(shelter.id).unwrap();
-        assert_eq!(now.status.status, reports[19 % 3]);
-        assert_eq!(now.version, shelter.version + 20);
-        let kept = stored
-            .facilities
-            .iter()
-            .find(|s| s.id == shelter.id)
-            .unwrap();
-        assert_eq!(kept, now, "the store holds what the index shows");
+        assert_eq!(now.status, reports[19 % 3]);
+        let kept = store.facility(shelter.id).unwrap().unwrap();
+        assert_eq!(kept.version, shelter.version + 20);
+        assert_eq!(
+            refuge_core::FacilityBrief::of(&kept),
+            *now,
+            "the store holds what the index shows"
+        );
     }
     let audit = audit_entries(&f);
     assert_eq!(
@@ -737,10 +737,9 @@ async fn a_hazard_upload_cannot_replace_a_shelter_whatever_id_it_claims() {
     // The shelter as `refuge export` writes it: the whole record, its id among it.
     let record = f
         .state
-        .index
-        .snapshot()
-        .get(refuge_core::FacilityId::new(shelter).unwrap())
-        .cloned()
+        .record(refuge_core::FacilityId::new(shelter).unwrap())
+        .await
+        .unwrap()
         .unwrap();
     let mut disguised = refuge_io::feature_json(&record, refuge_core::Crs::Wgs84);
     disguised["properties"]["kind"] = json!("hazard");

@@ -69,6 +69,10 @@ const PRUNE_EVERY: i64 = 10_000;
 /// How many reading connections a store opens.
 const READERS: usize = 3;
 
+/// How many facilities, and every facility's id and record in the order of their ids.
+const FACILITY_COUNT: &str = "SELECT count(*) FROM facilities";
+const FACILITY_BODIES: &str = "SELECT id, body::text FROM facilities ORDER BY id";
+
 /// A connection and the statements prepared on it.
 struct Connection {
     client: Client,
@@ -840,11 +844,11 @@ impl Tx for PgTx<'_> {
     }
 
     fn facilities(&mut self) -> Result<Vec<Facility>> {
-        self.parsed_rows(
-            "SELECT count(*) FROM facilities",
-            "SELECT id, body::text FROM facilities ORDER BY id",
-            "facility",
-        )
+        self.parsed_rows(FACILITY_COUNT, FACILITY_BODIES, "facility")
+    }
+
+    fn facility_briefs(&mut self) -> Result<Vec<refuge_core::FacilityBrief>> {
+        self.parsed_rows(FACILITY_COUNT, FACILITY_BODIES, "facility")
     }
 
     fn insert_facility(&mut self, facility: &Facility) -> Result<()> {

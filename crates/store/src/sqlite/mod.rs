@@ -217,6 +217,9 @@ impl SqliteTx<'_> {
     }
 }
 
+/// Every facility's id and record, in the order of their ids.
+const FACILITY_BODIES: &str = "SELECT id, body FROM facilities ORDER BY id";
+
 fn sql_id(id: FacilityId) -> i64 {
     id.get() as i64
 }
@@ -271,7 +274,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn facilities(&mut self) -> Result<Vec<Facility>> {
-        self.parsed_rows("SELECT id, body FROM facilities ORDER BY id", "facility")
+        self.parsed_rows(FACILITY_BODIES, "facility")
+    }
+
+    fn facility_briefs(&mut self) -> Result<Vec<refuge_core::FacilityBrief>> {
+        self.parsed_rows(FACILITY_BODIES, "facility")
     }
 
     fn insert_facility(&mut self, facility: &Facility) -> Result<()> {

@@ -1,0 +1,345 @@
+//! What the index keeps of a facility: what queries, filters, lists, markers and tiles read, in
+//! about a fifth of the memory of the whole record.
+//!
+//! A city's numerous facilities, shelters and points of interest, are kept brief: position, names,
+//! designation, live status and, for a shelter, its type, capacity, occupancy, suitability,
+//! amenities and service radius. The whole record (address, contact, source, footprint, …) stays
+//! in the store, which is the truth, and is read from there for a detail or an edit. Reserve
+//! depots, micro-storage sites and hazard sources are few and are read whole by logistics and by
+//! hazard zones, so they are kept whole.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use super::{
+    AdminArea, Amenity, Designation, Facility, FacilityDetails, FacilityKind, HazardSource,
+    HazardType, LiveStatus, Names, PoiKind, ReserveDepot, Room, Shelter, ShelterType, Suitability,
+};
+use crate::{FacilityId, LonLat};
+
+/// A facility as the index keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacilityBrief {
+    /// Stable id.
+    pub id: FacilityId,
+    /// Its position in WGS84.
+    pub location: LonLat,
+    /// Planned, designated or decommissioned.
+    pub designation: Designation,
+    /// The live status.
+    pub status: LiveStatus,
+    name: PackedNames,
+    /// `None` for none known; shared by the facilities of one area (see [`Self::share_admin`]).
+    admin: Option<Arc<AdminArea>>,
+    details: BriefDetails,
+}
+
+/// The kind's part of a brief.
+#[derive(Debug, Clone, PartialEq)]
+enum BriefDetails {
+    Shelter(ShelterBrief),
+    Poi(PoiKind),
+    /// A kind that is kept whole.
+    Whole(Arc<Facility>),
+}
+
+impl FacilityBrief {
+    /// The brief of `facility`.
+    pub fn of(facility: &Facility) -> Self {
+        Self::from_facility(facility.clone())
+    }
+
+    /// The brief of `facility`, taking it: a kind kept whole is not copied.
+    pub fn from_facility(facility: Facility) -> Self {
+        let brief_details = match &facility.details {
+            FacilityDetails::Shelter(shelter) => {
+                Some(BriefDetails::Shelter(ShelterBrief::of(shelter)))
+            }
+            FacilityDetails::Poi(poi) => Some(BriefDetails::Poi(poi.poi_kind)),
+            FacilityDetails::Reserve(_)
+            | FacilityDetails::MicroStorage(_)
+            | FacilityDetails::Hazard(_) => None,
+        };
+        let name = PackedNames::of(&facility.name);
+        let admin =
+            (facility.admin != AdminArea::default()).then(|| Arc::new(facility.admin.clone()));
+        Self {
+            id: facility.id,
+            location: facility.location,
+            designation: facility.designation,
+            status: facility.status.status,
+            name,
+            admin,
+            details: brief_details.unwrap_or_else(|| BriefDetails::Whole(Arc::new(facility))),
+        }
+    }
+
+    /// What kind of facility it is.
+    pub fn kind(&self) -> FacilityKind {
+        match &self.details {
+            BriefDetails::Shelter(_) => FacilityKind::Shelter,
+            BriefDetails::Poi(_) => FacilityKind::Poi,
+            BriefDetails::Whole(facility) => facility.kind(),
+        }
+    }
+
+    /// Its names.
+    pub fn name(&self) -> Names {
+        self.name.names()
+    }
+
+    /// The administrative areas it lies in.
+    pub fn admin(&self) -> &AdminArea {
+        static NONE: AdminArea = AdminArea {
+            district: None,
+            street: None,
+            community: None,
+        };
+        self.admin.as_deref().unwrap_or(&NONE)
+    }
+
+    /// Shares its administrative areas with the facilities of the same areas seen before (in
+    /// `seen`): a city's facilities lie in a few hundred communities.
+    pub fn share_admin(&mut self, seen: &mut HashSet<Arc<AdminArea>>) {
+        if let Some(admin) = &mut self.admin {
+            match seen.get(admin) {
+                Some(shared) => *admin = Arc::clone(shared),
+                None => {
+                    seen.insert(Arc::clone(admin));
+                }
+            }
+        }
+    }
+
+    /// The shelter's figures, if it is a shelter.
+    pub fn shelter(&self) -> Option<&ShelterBrief> {
+        match &self.details {
+            BriefDetails::Shelter(shelter) => Some(shelter),
+            _ => None,
+        }
+    }
+
+    /// A point of interest's kind, if it is one.
+    pub fn poi_kind(&self) -> Option<PoiKind> {
+        match &self.details {
+            BriefDetails::Poi(kind) => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// The whole record, for the kinds kept whole (reserve depots, micro-storage sites, hazard
+    /// sources); `None` for shelters and points of interest, whose records are in the store.
+    pub fn whole(&self) -> Option<&Facility> {
+        match &self.details {
+            BriefDetails::Whole(facility) => Some(facility),
+            _ => None,
+        }
+    }
+
+    /// The depot attributes, if it is a reserve depot.
+    pub fn reserve(&self) -> Option<&ReserveDepot> {
+        self.whole().and_then(Facility::reserve)
+    }
+
+    /// The hazard attributes, if it is a hazard source.
+    pub fn hazard(&self) -> Option<&HazardSource> {
+        self.whole().and_then(Facility::hazard)
+    }
+
+    /// Whether it is in service and reported open (see [`Facility::is_open`]).
+    pub fn is_open(&self) -> bool {
+        self.designation != Designation::Decommissioned && self.status == LiveStatus::Open
+    }
+
+    /// The same facility with another live status: what a stress test closes.
+    #[must_use]
+    pub fn with_status(&self, status: LiveStatus) -> Self {
+        let mut changed = self.clone();
+        changed.status = status;
+        if let BriefDetails::Whole(facility) = &mut changed.details {
+            Arc::make_mut(facility).status.status = status;
+        }
+        changed
+    }
+}
+
+impl From<Facility> for FacilityBrief {
+    fn from(facility: Facility) -> Self {
+        Self::from_facility(facility)
+    }
+}
+
+/// What the index keeps of a shelter: what filters, coverage and the map read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShelterBrief {
+    /// GB 51143 function type.
+    pub shelter_type: ShelterType,
+    capacity: Option<u32>,
+    /// People sheltering now.
+    pub occupancy: u32,
+    suitable_for: Bits,
+    amenities: Bits,
+    /// Service radius, metres.
+    pub service_radius_m: f64,
+}
+
+impl ShelterBrief {
+    /// The brief of `shelter`.
+    pub fn of(shelter: &Shelter) -> Self {
+        Self {
+            shelter_type: shelter.shelter_type,
+            capacity: shelter.capacity(),
+            occupancy: shelter.occupancy,
+            suitable_for: Bits::of(HazardType::ALL, &shelter.suitable_for),
+            amenities: Bits::of(Amenity::ALL, &shelter.amenities),
+            service_radius_m: shelter.service_radius_m,
+        }
+    }
+
+    /// The capacity people plan with (see [`Shelter::capacity`]).
+    pub fn capacity(&self) -> Option<u32> {
+        self.capacity
+    }
+
+    /// Places left (see [`Shelter::available`]).
+    pub fn available(&self) -> Option<u32> {
+        super::shelter::places_left(self.capacity, self.occupancy)
+    }
+
+    /// Whether people can still come (see [`Shelter::room`]).
+    pub fn room(&self) -> Room {
+        super::shelter::room_for(self.available())
+    }
+
+    /// The hazards it states it suits.
+    pub fn suitable_for(&self) -> BTreeSet<HazardType> {
+        self.suitable_for.items(HazardType::ALL).collect()
+    }
+
+    /// Whether it states it suits `hazard`.
+    pub fn suits(&self, hazard: HazardType) -> bool {
+        self.suitable_for.has(HazardType::ALL, hazard)
+    }
+
+    /// What is known of its suitability for `hazard` (see [`Shelter::suitability`]).
+    pub fn suitability(&self, hazard: HazardType) -> Suitability {
+        super::shelter::suitability_of(self.suits(hazard), self.suitable_for.is_empty())
+    }
+
+    /// Whether it offers `amenity`.
+    pub fn offers(&self, amenity: Amenity) -> bool {
+        self.amenities.has(Amenity::ALL, amenity)
+    }
+}
+
+/// A set of a kind's variants as bits, by their place in the kind's `ALL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Bits(u32);
+
+impl Bits {
+    fn of<'a, T: PartialEq + 'a>(all: &[T], items: impl IntoIterator<Item = &'a T>) -> Self {
+        Self(items.into_iter().fold(0, |bits, item| {
+            bits | all
+                .iter()
+                .position(|known| known == item)
+                .map_or(0, |at| 1 << at)
+        }))
+    }
+
+    fn has<T: PartialEq>(self, all: &[T], item: T) -> bool {
+        all.iter()
+            .position(|known| *known == item)
+            .is_some_and(|at| self.0 & (1 << at) != 0)
+    }
+
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    fn items<T: Copy>(self, all: &[T]) -> impl Iterator<Item = T> + '_ {
+        all.iter()
+            .enumerate()
+            .filter(move |(at, _)| self.0 & (1 << at) != 0)
+            .map(|(_, item)| *item)
+    }
+}
+
+/// Both names in one allocation: the Chinese name, then the English one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PackedNames {
+    text: Box<str>,
+    /// Where the English name begins in `text`; `u32::MAX` without a Chinese name.
+    zh_end: u32,
+    has_en: bool,
+}
+
+impl PackedNames {
+    fn of(names: &Names) -> Self {
+        let zh = names.zh.as_deref();
+        let en = names.en.as_deref();
+        let text = [zh.unwrap_or_default(), en.unwrap_or_default()].concat();
+        Self {
+            zh_end: zh.map_or(u32::MAX, |zh| u32::try_from(zh.len()).unwrap_or(u32::MAX)),
+            has_en: en.is_some(),
+            text: text.into_boxed_str(),
+        }
+    }
+
+    fn names(&self) -> Names {
+        let split = if self.zh_end == u32::MAX {
+            0
+        } else {
+            self.zh_end as usize
+        };
+        let (zh, en) = self
+            .text
+            .split_at_checked(split)
+            .unwrap_or(("", &self.text));
+        Names {
+            zh: (self.zh_end != u32::MAX).then(|| zh.to_owned()),
+            en: self.has_en.then(|| en.to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::doc_support::shelter;
+
+    #[test]
+    fn a_brief_keeps_what_a_summary_shows() {
+        let mut facility = shelter(7, 116.4, 39.9);
+        facility.name = Names::new(Some("朝阳公园".into()), Some("Chaoyang Park".into())).unwrap();
+        facility.admin.district = Some("朝阳区".into());
+        if let FacilityDetails::Shelter(s) = &mut facility.details {
+            s.occupancy = 300;
+            s.suitable_for.insert(HazardType::Flood);
+            s.amenities.insert(Amenity::Water);
+        }
+        let brief = FacilityBrief::of(&facility);
+        assert_eq!(brief.name(), facility.name);
+        assert_eq!(brief.admin(), &facility.admin);
+        assert_eq!(brief.kind(), FacilityKind::Shelter);
+        let kept = brief.shelter().unwrap();
+        let whole = facility.shelter().unwrap();
+        assert_eq!(kept.capacity(), whole.capacity());
+        assert_eq!(kept.room(), whole.room());
+        assert_eq!(kept.suitable_for(), whole.suitable_for);
+        assert_eq!(kept.suitability(HazardType::Fire), Suitability::Unsuitable);
+        assert!(kept.offers(Amenity::Water) && !kept.offers(Amenity::Pets));
+        assert!(brief.whole().is_none());
+    }
+
+    #[test]
+    fn names_survive_packing_whichever_are_present() {
+        for (zh, en) in [
+            (Some("避难所"), None),
+            (None, Some("Shelter")),
+            (Some("避难所"), Some("Shelter")),
+        ] {
+            let names = Names::new(zh.map(str::to_owned), en.map(str::to_owned)).unwrap();
+            assert_eq!(PackedNames::of(&names).names(), names);
+        }
+    }
+}
