@@ -375,9 +375,26 @@ fn a_server_that_loses_the_database_reads_on_and_refuses_writes() {
                 .unwrap();
         }
     };
+    let depot = first_id(port, "reserve");
     cut(false);
     let path = format!("/api/v1/facilities/{shelter}");
-    assert_eq!(get(port, &path)["id"], shelter, "reads go on");
+    let nearest = get(port, "/api/v1/nearest?lon=7.42&lat=43.735&kind=shelter&k=3");
+    assert_eq!(
+        nearest["features"].as_array().unwrap().len(),
+        3,
+        "reads go on"
+    );
+    let listed = get(port, "/api/v1/facilities?kind=shelter&limit=1");
+    assert_eq!(listed["features"][0]["id"], shelter, "lists go on");
+    // A depot is kept whole in memory; a shelter's whole record is the store's.
+    let depot_detail = get(port, &format!("/api/v1/facilities/{depot}"));
+    assert_eq!(depot_detail["id"], depot, "a depot's details go on");
+    let (status, body) = http(port, "GET", &path, None, "").unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("store_unavailable") && body.contains("summary"),
+        "{body}"
+    );
     let started = Instant::now();
     while get(port, "/healthz")["status"] != "degraded" {
         assert!(

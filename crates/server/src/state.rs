@@ -321,16 +321,40 @@ impl AppState {
 
     /// The whole record of a facility: read from the store off the async workers or, on a
     /// server without one, from the records it started with. The index keeps only a brief.
+    ///
+    /// With the store out of reach, a depot, micro-storage site or hazard source (kept whole in
+    /// the index) is still answered; for a shelter or a point of interest the answer is a 503
+    /// saying where its summary still is.
     pub async fn record(&self, id: FacilityId) -> Result<Option<Facility>, ApiError> {
-        match &self.store {
-            Some(store) => {
-                let store = Arc::clone(store);
-                tokio::task::spawn_blocking(move || store.facility(id))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::from)
+        let Some(store) = &self.store else {
+            return Ok(self.held.get(&id).cloned());
+        };
+        let store = Arc::clone(store);
+        let read = tokio::task::spawn_blocking(move || store.facility(id))
+            .await
+            .map_err(ApiError::internal)?;
+        match read {
+            Ok(record) => Ok(record),
+            Err(error) if error.is_unavailable() => {
+                let snapshot = self.index.snapshot();
+                match snapshot.get(id) {
+                    None => Ok(None),
+                    Some(kept) => match kept.whole() {
+                        Some(whole) => Ok(Some(whole.clone())),
+                        None => {
+                            tracing::warn!(%error, "the store cannot be reached");
+                            Err(ApiError::client(
+                                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                                "store_unavailable",
+                                "the store cannot be reached now, and it keeps this facility's \
+                                 whole record; its summary is in the lists, the nearest answers \
+                                 and the tiles, which go on from this server's copy",
+                            ))
+                        }
+                    },
+                }
             }
-            None => Ok(self.held.get(&id).cloned()),
+            Err(error) => Err(error.into()),
         }
     }
 

@@ -351,9 +351,16 @@ impl Store {
     }
 
     /// The whole record of a facility, read from the primary: the index keeps only a brief of
-    /// each, and the record must be the latest (this server may have just written it).
+    /// each, and the record must be the latest (this server may have just written it). With the
+    /// primary out of reach it is read from the standby, if there is one.
     pub fn facility(&self, id: FacilityId) -> Result<Option<Facility>> {
         self.read_primary(|tx| tx.facility(id))
+            .or_else(|error| match &self.backend {
+                Backend::Postgres(postgres) if error.is_unavailable() && postgres.has_standby() => {
+                    self.read(|tx| tx.facility(id))
+                }
+                _ => Err(error),
+            })
     }
 
     /// The base map and the sources, from the primary: what a server takes when another server

@@ -271,6 +271,11 @@ impl Postgres {
         Ok(store)
     }
 
+    /// Whether reads go to a standby.
+    pub(crate) fn has_standby(&self) -> bool {
+        self.standby.is_some()
+    }
+
     /// Brings the primary's schema up to this build's; with a standby, the standby's reads wait
     /// for the migration too.
     fn migrate(&self) -> Result<()> {
