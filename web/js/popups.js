@@ -88,7 +88,12 @@ export function renderPopup() {
   });
   let body;
   if (entry.feature) body = renderFacility(entry.feature, closeButton);
-  else {
+  else if (entry.error && entry.hint) {
+    // No details to be had (the store out of reach, the network down): what the map or the list
+    // already holds of it, and why no more.
+    body = renderFacility(entry.hint, closeButton);
+    body.append(el('p', { class: 'error', text: entry.error }));
+  } else {
     const props = entry.hint?.properties ?? {};
     body = el(
       'div',

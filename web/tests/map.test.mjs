@@ -57,6 +57,30 @@ test('clicking the map lists the nearest shelters with distances; a row opens it
   assert.deepEqual(errors, []);
 });
 
+test("with the store out of reach, a shelter's popup shows what the list holds of it and why no more", { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openMap(t);
+  // The server keeps a brief of each shelter; its whole record is the store's. Answer the details
+  // as a server whose store is down does.
+  await page.route(/\/api\/v1\/facilities\/\d+(\?.*)?$/, (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'store_unavailable', message: 'the store cannot be reached now, and it keeps this facility\'s whole record' } }),
+    }),
+  );
+  const at = await emptyMapPoint(page);
+  await page.mouse.click(at.x, at.y);
+  const rows = page.locator('#results .result');
+  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+  const name = (await rows.first().locator('.name').textContent()).trim();
+  await rows.first().click();
+  const popup = page.locator('.maplibregl-popup .facility');
+  await popup.locator('p.error').waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal((await popup.locator('h3').textContent()).trim(), name);
+  assert.match(await popup.locator('p.error').textContent(), /store cannot be reached/);
+  assert.ok((await popup.locator('dl dt').count()) > 0, 'the summary the list holds is shown');
+});
+
 test('"use my location" lists the shelters nearest the browser position', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, errors } = await openMap(t);
   const [lon, lat] = await page.evaluate(() => window.refuge.map.getCenter().toArray());

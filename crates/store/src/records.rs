@@ -117,10 +117,18 @@ impl Record for refuge_core::Facility {
     }
 }
 
-/// What the index keeps of a facility: the record is read and validated, then kept brief, on the
-/// parsing thread, so that a whole city's full records are never held at once.
+/// What the index keeps of a facility, read on the parsing threads, so that a whole city's
+/// whole records are never held at once. A shelter or a point of interest is read in one pass
+/// that builds only its brief's fields and skips the rest; a kind kept whole, and any record the
+/// brief reading refuses, is read whole and validated, for its exact error.
 impl Record for refuge_core::FacilityBrief {
     fn from_json(text: &str) -> serde_json::Result<Self> {
+        let brief = serde_json::from_str::<refuge_core::BriefFields>(text)
+            .ok()
+            .and_then(|fields| Self::from_fields(fields).ok().flatten());
+        if let Some(brief) = brief {
+            return Ok(brief);
+        }
         let facility = refuge_core::Facility::from_json(text)?;
         facility.validate().map_err(serde::de::Error::custom)?;
         Ok(Self::from_facility(facility))
@@ -234,9 +242,32 @@ mod tests {
                 let derived: Facility = serde_json::from_str(&text).unwrap();
                 assert_eq!(direct, derived);
                 assert_eq!(&direct, facility);
+                // The brief read from the text alone is the brief of the whole record.
+                let brief = refuge_core::FacilityBrief::from_json(&text).unwrap();
+                assert_eq!(brief, refuge_core::FacilityBrief::of(facility));
             }
         }
         assert_eq!(kinds.len(), 5, "every kind: {kinds:?}");
+    }
+
+    /// A record the brief reading refuses is refused with the whole reading's error, naming the
+    /// field: a shelter's service radius of zero, a name left blank.
+    #[test]
+    fn a_broken_record_read_brief_is_refused_for_what_is_wrong() {
+        let city = refuge_io::demo::demo_city().unwrap();
+        let shelter = city
+            .facilities
+            .iter()
+            .find(|f| f.shelter().is_some())
+            .unwrap();
+        let mut record = serde_json::to_value(shelter).unwrap();
+        record["service_radius_m"] = serde_json::json!(0.0);
+        let error = refuge_core::FacilityBrief::from_json(&record.to_string()).unwrap_err();
+        assert!(error.to_string().contains("service_radius_m"), "{error}");
+        let mut record = serde_json::to_value(shelter).unwrap();
+        record["name"] = serde_json::json!({"en": "  "});
+        let error = refuge_core::FacilityBrief::from_json(&record.to_string()).unwrap_err();
+        assert!(error.to_string().contains("name"), "{error}");
     }
 
     #[test]

@@ -15,7 +15,9 @@ use super::{
     AdminArea, Amenity, Designation, Facility, FacilityDetails, FacilityKind, HazardSource,
     HazardType, LiveStatus, Names, PoiKind, ReserveDepot, Room, Shelter, ShelterType, Suitability,
 };
-use crate::{FacilityId, LonLat};
+use serde::Deserialize;
+
+use crate::{Error, FacilityId, LonLat, Result};
 
 /// A facility as the index keeps it.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +165,92 @@ impl FacilityBrief {
     }
 }
 
+/// The fields of a stored facility record that its brief reads, and nothing else: a store reading
+/// a whole city at start-up skips the rest of each record (its source, address and contact, the
+/// time of the last report, a footprint) instead of building it. Read with serde from the record
+/// as [`Facility`] writes it; then [`FacilityBrief::from_fields`].
+#[derive(Debug, Deserialize)]
+pub struct BriefFields {
+    id: FacilityId,
+    name: Names,
+    location: LonLat,
+    #[serde(default)]
+    admin: AdminArea,
+    designation: Designation,
+    status: ReportedStatus,
+    kind: FacilityKind,
+    #[serde(default)]
+    shelter_type: Option<ShelterType>,
+    #[serde(default)]
+    effective_area_m2: Option<f64>,
+    #[serde(default)]
+    design_capacity: Option<u32>,
+    #[serde(default)]
+    occupancy: u32,
+    #[serde(default)]
+    suitable_for: Vec<HazardType>,
+    #[serde(default)]
+    amenities: Vec<Amenity>,
+    #[serde(default)]
+    service_radius_m: Option<f64>,
+    #[serde(default)]
+    poi_kind: Option<PoiKind>,
+}
+
+/// The status report, of which a brief keeps the status only.
+#[derive(Debug, Deserialize)]
+struct ReportedStatus {
+    status: LiveStatus,
+}
+
+impl FacilityBrief {
+    /// The brief of a shelter or a point of interest from the fields of its stored record, checked
+    /// as the whole record's are (a footprint and a contact, not read, are not checked); `None`
+    /// for a kind kept whole, which is read whole.
+    pub fn from_fields(fields: BriefFields) -> Result<Option<Self>> {
+        fields.name.validate()?;
+        let details = match fields.kind {
+            FacilityKind::Shelter => {
+                let shelter_type = fields
+                    .shelter_type
+                    .ok_or_else(|| Error::field("shelter_type", "missing"))?;
+                let service_radius_m = fields
+                    .service_radius_m
+                    .ok_or_else(|| Error::field("service_radius_m", "missing"))?;
+                super::shelter::check_figures(fields.effective_area_m2, service_radius_m)?;
+                BriefDetails::Shelter(ShelterBrief::new(
+                    shelter_type,
+                    super::shelter::planned_capacity(
+                        fields.design_capacity,
+                        fields.effective_area_m2,
+                    ),
+                    fields.occupancy,
+                    Bits::of(HazardType::ALL, &fields.suitable_for),
+                    Bits::of(Amenity::ALL, &fields.amenities),
+                    service_radius_m,
+                ))
+            }
+            FacilityKind::Poi => BriefDetails::Poi(
+                fields
+                    .poi_kind
+                    .ok_or_else(|| Error::field("poi_kind", "missing"))?,
+            ),
+            FacilityKind::Reserve | FacilityKind::MicroStorage | FacilityKind::Hazard => {
+                return Ok(None);
+            }
+        };
+        Ok(Some(Self {
+            id: fields.id,
+            location: fields.location,
+            designation: fields.designation,
+            status: fields.status.status,
+            name: PackedNames::of(&fields.name),
+            admin: (fields.admin != AdminArea::default()).then(|| Arc::new(fields.admin)),
+            details,
+        }))
+    }
+}
+
 impl From<Facility> for FacilityBrief {
     fn from(facility: Facility) -> Self {
         Self::from_facility(facility)
@@ -188,14 +276,31 @@ pub struct ShelterBrief {
 impl ShelterBrief {
     /// The brief of `shelter`.
     pub fn of(shelter: &Shelter) -> Self {
-        let capacity = shelter.capacity();
+        Self::new(
+            shelter.shelter_type,
+            shelter.capacity(),
+            shelter.occupancy,
+            Bits::of(HazardType::ALL, &shelter.suitable_for),
+            Bits::of(Amenity::ALL, &shelter.amenities),
+            shelter.service_radius_m,
+        )
+    }
+
+    fn new(
+        shelter_type: ShelterType,
+        capacity: Option<u32>,
+        occupancy: u32,
+        suitable_for: Bits,
+        amenities: Bits,
+        service_radius_m: f64,
+    ) -> Self {
         Self {
-            service_radius_m: shelter.service_radius_m,
+            service_radius_m,
             capacity: capacity.unwrap_or(0),
-            occupancy: shelter.occupancy,
-            suitable_for: Bits::of(HazardType::ALL, &shelter.suitable_for),
-            amenities: Bits::of(Amenity::ALL, &shelter.amenities),
-            shelter_type: shelter.shelter_type,
+            occupancy,
+            suitable_for,
+            amenities,
+            shelter_type,
             has_capacity: capacity.is_some(),
         }
     }
@@ -340,7 +445,11 @@ mod tests {
     /// The budget of a facility at 10M in 2 GB is 200 bytes, with the tree and the names.
     #[test]
     fn a_brief_stays_small() {
-        assert!(size_of::<FacilityBrief>() <= 88, "{}", size_of::<FacilityBrief>());
+        assert!(
+            size_of::<FacilityBrief>() <= 88,
+            "{}",
+            size_of::<FacilityBrief>()
+        );
     }
 
     #[test]

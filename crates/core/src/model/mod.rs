@@ -18,7 +18,7 @@ mod summary;
 
 pub use activation::Activation;
 pub use base::{BaseFeature, BaseLayer};
-pub use brief::{FacilityBrief, ShelterBrief};
+pub use brief::{BriefFields, FacilityBrief, ShelterBrief};
 pub use catalog::{Catalog, Item, ItemCategory, Unit};
 pub use facility::{AdminArea, Contact, Facility, FacilityDetails, FacilityKind, Source};
 pub use hazard::{

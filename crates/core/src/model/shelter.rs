@@ -209,16 +209,13 @@ impl Shelter {
     /// # Ok::<(), refuge_core::Error>(())
     /// ```
     pub fn capacity_under(&self, profile: CapacityProfile) -> Option<u32> {
-        let persons = (self.effective_area_m2? / profile.m2_per_person()).floor();
-        // Areas are validated finite and non-negative; saturate for absurdly large ones.
-        Some(persons.min(f64::from(u32::MAX)) as u32)
+        persons_in(self.effective_area_m2?, profile)
     }
 
     /// The capacity people plan with: the designated capacity if stated, else the GB 21734
     /// figure; `None` when neither capacity nor area is known.
     pub fn capacity(&self) -> Option<u32> {
-        self.design_capacity
-            .or_else(|| self.capacity_under(CapacityProfile::Gb21734))
+        planned_capacity(self.design_capacity, self.effective_area_m2)
     }
 
     /// Places left: capacity minus occupancy, never negative; `None` if the capacity is unknown.
@@ -254,22 +251,40 @@ impl Shelter {
 
     /// Checks each field, naming the first that is wrong.
     pub fn validate(&self) -> Result<()> {
-        if let Some(area) = self.effective_area_m2 {
-            if !(area.is_finite() && area >= 0.0) {
-                return Err(Error::field(
-                    "effective_area_m2",
-                    format!("{area} is not an area in m² (≥ 0)"),
-                ));
-            }
-        }
-        if !(self.service_radius_m.is_finite() && self.service_radius_m > 0.0) {
+        check_figures(self.effective_area_m2, self.service_radius_m)
+    }
+}
+
+/// How many people `area_m2` holds under `profile`.
+fn persons_in(area_m2: f64, profile: CapacityProfile) -> Option<u32> {
+    let persons = (area_m2 / profile.m2_per_person()).floor();
+    // Areas are validated finite and non-negative; saturate for absurdly large ones.
+    Some(persons.min(f64::from(u32::MAX)) as u32)
+}
+
+/// The capacity people plan with: the designated one if stated, else the GB 21734 figure for the
+/// area. One rule for a shelter and its brief.
+pub(super) fn planned_capacity(design: Option<u32>, area_m2: Option<f64>) -> Option<u32> {
+    design.or_else(|| persons_in(area_m2?, CapacityProfile::Gb21734))
+}
+
+/// Checks a shelter's area and service radius, naming the field that is wrong.
+pub(super) fn check_figures(area_m2: Option<f64>, service_radius_m: f64) -> Result<()> {
+    if let Some(area) = area_m2 {
+        if !(area.is_finite() && area >= 0.0) {
             return Err(Error::field(
-                "service_radius_m",
-                format!("{} is not a radius in metres (> 0)", self.service_radius_m),
+                "effective_area_m2",
+                format!("{area} is not an area in m² (≥ 0)"),
             ));
         }
-        Ok(())
     }
+    if !(service_radius_m.is_finite() && service_radius_m > 0.0) {
+        return Err(Error::field(
+            "service_radius_m",
+            format!("{service_radius_m} is not a radius in metres (> 0)"),
+        ));
+    }
+    Ok(())
 }
 
 /// Places left of `capacity` with `occupancy` people in, never negative; `None` if the capacity is
