@@ -120,9 +120,13 @@ impl SpatialIndex {
     /// Indexes facilities already validated (as a store holds them), kept brief, with the usable
     /// stock each holds.
     pub fn of_briefs(
-        facilities: Vec<FacilityBrief>,
+        mut facilities: Vec<FacilityBrief>,
         stock: BTreeMap<(FacilityId, ItemId), u64>,
     ) -> Result<Self> {
+        let mut areas = std::collections::HashSet::new();
+        for facility in &mut facilities {
+            facility.share_admin(&mut areas);
+        }
         let base = Layer::base(facilities, 1)?;
         Ok(Self {
             len: base.records().len(),

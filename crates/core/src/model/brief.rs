@@ -13,9 +13,11 @@ use std::sync::Arc;
 
 use super::{
     AdminArea, Amenity, Designation, Facility, FacilityDetails, FacilityKind, HazardSource,
-    HazardType, LiveStatus, Names, PoiKind, ReserveDepot, Room, Shelter, ShelterType, Suitability,
+    HazardType, LiveStatus, Names, PoiKind, ReserveDepot, Room, Shelter, ShelterClass, ShelterType,
+    SpaceType, Suitability,
 };
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::{Error, FacilityId, LonLat, Result};
 
@@ -167,8 +169,9 @@ impl FacilityBrief {
 
 /// The fields of a stored facility record that its brief reads, and nothing else: a store reading
 /// a whole city at start-up skips the rest of each record (its source, address and contact, the
-/// time of the last report, a footprint) instead of building it. Read with serde from the record
-/// as [`Facility`] writes it; then [`FacilityBrief::from_fields`].
+/// time of the last report, a footprint) instead of building it. The fields every record must
+/// have are required here too, present if not parsed. Read with serde from the record as
+/// [`Facility`] writes it; then [`FacilityBrief::from_fields`].
 #[derive(Debug, Deserialize)]
 pub struct BriefFields {
     id: FacilityId,
@@ -179,8 +182,14 @@ pub struct BriefFields {
     designation: Designation,
     status: ReportedStatus,
     kind: FacilityKind,
+    #[serde(rename = "source")]
+    _source: IgnoredAny,
     #[serde(default)]
     shelter_type: Option<ShelterType>,
+    #[serde(default)]
+    space: Option<SpaceType>,
+    #[serde(default, rename = "class")]
+    _class: Option<ShelterClass>,
     #[serde(default)]
     effective_area_m2: Option<f64>,
     #[serde(default)]
@@ -201,6 +210,8 @@ pub struct BriefFields {
 #[derive(Debug, Deserialize)]
 struct ReportedStatus {
     status: LiveStatus,
+    #[serde(rename = "reported_at")]
+    _reported_at: IgnoredAny,
 }
 
 impl FacilityBrief {
@@ -217,6 +228,9 @@ impl FacilityBrief {
                 let service_radius_m = fields
                     .service_radius_m
                     .ok_or_else(|| Error::field("service_radius_m", "missing"))?;
+                fields
+                    .space
+                    .ok_or_else(|| Error::field("space", "missing"))?;
                 super::shelter::check_figures(fields.effective_area_m2, service_radius_m)?;
                 BriefDetails::Shelter(ShelterBrief::new(
                     shelter_type,
@@ -440,6 +454,24 @@ mod tests {
         assert_eq!(kept.suitability(HazardType::Fire), Suitability::Unsuitable);
         assert!(kept.offers(Amenity::Water) && !kept.offers(Amenity::Pets));
         assert!(brief.whole().is_none());
+    }
+
+    /// Facilities of one area share its names: a city has a few hundred communities.
+    #[test]
+    fn the_facilities_of_an_area_share_it() {
+        let mut a = shelter(1, 116.4, 39.9);
+        let mut b = shelter(2, 116.41, 39.91);
+        for facility in [&mut a, &mut b] {
+            facility.admin.district = Some("东城区".into());
+            facility.admin.community = Some("东华门社区".into());
+        }
+        let index = crate::SpatialIndex::new(vec![a.clone(), b]).unwrap();
+        let (first, second) = (
+            index.get(a.id).unwrap(),
+            index.get(FacilityId::new(2).unwrap()).unwrap(),
+        );
+        assert_eq!(first.admin(), &a.admin);
+        assert!(std::ptr::eq(first.admin(), second.admin()));
     }
 
     /// The budget of a facility at 10M in 2 GB is 200 bytes, with the tree and the names.

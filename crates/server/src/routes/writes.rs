@@ -100,6 +100,20 @@ fn fresh_record(prefix: &str, n: usize) -> String {
     format!("{prefix}-{now}-{count}-{n}")
 }
 
+/// A change is made to the version the client names, or not at all: a record read from a standby
+/// that lags must not become the base of a change stored over a newer one.
+fn named_version(base: &Facility, expected: u64) -> Result<(), ApiError> {
+    if base.version == expected {
+        return Ok(());
+    }
+    Err(refuge_store::Error::Conflict {
+        id: base.id,
+        expected,
+        current: base.version,
+    }
+    .into())
+}
+
 /// The facility's whole record as stored, or 404.
 async fn current(state: &AppState, id: FacilityId) -> Result<Facility, ApiError> {
     state
@@ -225,7 +239,9 @@ pub async fn patch_facility(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let expected = required_if_match(&headers)?;
-    let facility = patch.apply(&current(&state, id).await?)?;
+    let base = current(&state, id).await?;
+    named_version(&base, expected)?;
+    let facility = patch.apply(&base)?;
     let state2 = state.clone();
     let updated = tokio::task::spawn_blocking(move || {
         state2.write_facility(facility, Some(expected), Action::FacilityUpdate, &actor)
@@ -320,6 +336,7 @@ async fn report_status(
         attempts += 1;
         let mut facility = current(&state, id).await?;
         let expected = asked.unwrap_or(facility.version);
+        named_version(&facility, expected)?;
         facility.status.status = report.status;
         facility.status.reported_at = Utc::now();
         facility.status.reported_by = Some(reporter.clone());
@@ -588,7 +605,16 @@ async fn upload_hazards(
         let mut ids = Vec::new();
         let mut exposed = Vec::new();
         for hazard in hazards {
-            let existing = state.store()?.facility(hazard.id)?.map(|f| f.version);
+            // Checked against the snapshot before any write; again against the store, which this
+            // server's copy may not have caught up with.
+            let existing = state.store()?.facility(hazard.id)?;
+            if let Some(other) = existing
+                .as_ref()
+                .filter(|f| f.kind() != FacilityKind::Hazard)
+            {
+                return Err(not_a_hazard(other.id, other.kind(), None));
+            }
+            let existing = existing.map(|f| f.version);
             let action = if existing.is_some() {
                 Action::HazardUpdate
             } else {
@@ -664,15 +690,7 @@ fn parse_hazards(state: &AppState, document: Value) -> Result<Vec<Facility>, Api
             .get(facility.id)
             .filter(|f| f.kind() != FacilityKind::Hazard)
         {
-            return Err(ApiError::client(
-                StatusCode::CONFLICT,
-                "not_a_hazard",
-                format!(
-                    "feature {n}: id {} is a {}, which a hazard upload cannot replace",
-                    existing.id,
-                    existing.kind()
-                ),
-            ));
+            return Err(not_a_hazard(existing.id, existing.kind(), Some(n)));
         }
         hazards.push(facility);
     }
@@ -715,4 +733,17 @@ async fn audit_log(
         .await
         .map_err(ApiError::internal)??;
     Ok(Json(AuditPage { entries }))
+}
+
+/// A hazard upload's refusal of an id that is another kind of facility (`feature` numbers it in
+/// the upload, when known).
+fn not_a_hazard(id: FacilityId, kind: FacilityKind, feature: Option<usize>) -> ApiError {
+    let at = feature
+        .map(|n| format!("feature {n}: "))
+        .unwrap_or_default();
+    ApiError::client(
+        StatusCode::CONFLICT,
+        "not_a_hazard",
+        format!("{at}id {id} is a {kind}, which a hazard upload cannot replace"),
+    )
 }
