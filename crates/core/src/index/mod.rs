@@ -44,16 +44,25 @@ const F32_SLACK: f64 = 1e-6;
 
 /// The layers of a snapshot, bottom to top.
 const BASE: usize = 0;
-const RECENT: usize = 1;
-const FRESH: usize = 2;
+const MIDDLE: usize = 1;
+const RECENT: usize = 2;
+const FRESH: usize = 3;
 
 /// How many changed facilities the top layer takes before it is merged into the recent layer: a
 /// write rebuilds the top layer, so this bounds what a write costs.
 const FRESH_LIMIT: usize = 128;
 
-/// How many changed facilities the recent layer holds before a compaction into the base is due.
-/// A change of more facilities than this at once (an import) rebuilds the base directly.
+/// How many changed facilities the recent layer holds before a compaction is due. A change of
+/// more facilities than this at once (an import) rebuilds the base directly.
 const RECENT_LIMIT: usize = 4096;
+
+/// How many changed facilities may gather in the middle layer before a compaction rebuilds the
+/// base instead: a sixteenth of the index, and at least sixteen recent layers. Rebuilding the
+/// base costs what the index holds (at 10M, seconds and a second copy in memory); folding the
+/// recent layer into the middle one costs what has changed.
+fn middle_limit(len: usize) -> usize {
+    (RECENT_LIMIT * 16).max(len / 16)
+}
 
 /// The tree key of a position: its unit vector rounded to `f32`.
 fn key(p: LonLat) -> [f32; 3] {
@@ -77,15 +86,17 @@ pub struct Hit<'a> {
 /// An immutable snapshot of every facility, indexed by position. Make the next one with
 /// [`SpatialIndex::with_changes`]; readers keep the one they hold.
 ///
-/// A snapshot is three layers (see `layer.rs`): a bulk-loaded base shared with earlier snapshots,
-/// a recent layer of up to [`RECENT_LIMIT`] changed facilities, and a fresh layer of up to
+/// A snapshot is four layers (see `layer.rs`): a bulk-loaded base shared with earlier snapshots,
+/// a middle layer of the changes compactions have folded down (up to [`middle_limit`]), a recent
+/// layer of up to [`RECENT_LIMIT`] changed facilities, and a fresh layer of up to
 /// [`FRESH_LIMIT`]. A write builds a new fresh layer (or, every [`FRESH_LIMIT`] changes, a new
-/// recent layer) and shares the rest, so it costs what it changes. Queries read all three and
-/// skip what an upper layer replaced or removed; [`SpatialIndex::compacted`] folds the changes
-/// into a new base, off the write path (see [`LiveIndex`]).
+/// recent layer) and shares the rest, so it costs what it changes. Queries read all four and
+/// skip what an upper layer replaced or removed; [`SpatialIndex::compacted`] folds the recent
+/// changes into the middle layer, or everything into a new base when the middle one is full, off
+/// the write path (see [`LiveIndex`]).
 #[derive(Debug, Clone)]
 pub struct SpatialIndex {
-    layers: [Arc<Layer>; 3],
+    layers: [Arc<Layer>; 4],
     len: usize,
     /// Usable units per facility and item, shared between snapshots: a movement copies only the
     /// path to the facility it changed.
@@ -130,7 +141,12 @@ impl SpatialIndex {
         let base = Layer::base(facilities, 1)?;
         Ok(Self {
             len: base.records().len(),
-            layers: [Arc::new(base), Arc::default(), Arc::default()],
+            layers: [
+                Arc::new(base),
+                Arc::default(),
+                Arc::default(),
+                Arc::default(),
+            ],
             stock: stock_map(stock),
             version: 1,
             changed: Changed::Nothing,
@@ -212,6 +228,7 @@ impl SpatialIndex {
                 Arc::new(Layer::new(all, HashMap::new())?),
                 Arc::default(),
                 Arc::default(),
+                Arc::default(),
             ];
             return Ok(next);
         }
@@ -236,26 +253,61 @@ impl SpatialIndex {
 
     /// How many changed facilities lie above the base, waiting for a compaction.
     pub fn pending_changes(&self) -> usize {
-        self.layers[RECENT].weight() + self.layers[FRESH].weight()
+        self.layers[MIDDLE].weight() + self.layers[RECENT].weight() + self.layers[FRESH].weight()
     }
 
-    /// The same facilities and version in one bulk-loaded base layer: O(n), for a background
+    /// The same facilities and version with the recent changes folded into the middle layer, or,
+    /// once that is full, everything in one bulk-loaded base layer (O(n)); for a background
     /// thread. Install it with [`rebased`](Self::rebased) on whatever snapshot is current by then.
     pub fn compacted(&self) -> Result<SpatialIndex> {
+        if self.pending_changes() <= middle_limit(self.len) {
+            let fresh = &self.layers[FRESH];
+            let records = self.layers[RECENT]
+                .records()
+                .iter()
+                .filter(|(f, _)| !fresh.hides(f.id))
+                .chain(fresh.records())
+                .cloned()
+                .collect();
+            let mut hides = self.layers[RECENT].hidden().clone();
+            hides.extend(fresh.hidden());
+            let middle = stacked(&self.layers[MIDDLE], records, hides)?;
+            return Ok(SpatialIndex {
+                layers: [
+                    Arc::clone(&self.layers[BASE]),
+                    Arc::new(middle),
+                    Arc::default(),
+                    Arc::default(),
+                ],
+                ..self.clone()
+            });
+        }
+        self.rebuilt()
+    }
+
+    /// The same facilities and version in one bulk-loaded base layer: what
+    /// [`compacted`](Self::compacted) makes once the middle layer is full.
+    pub fn rebuilt(&self) -> Result<SpatialIndex> {
         let records = self.visible_records().cloned().collect();
         let base = Layer::new(records, HashMap::new())?;
         Ok(SpatialIndex {
-            layers: [Arc::new(base), Arc::default(), Arc::default()],
+            layers: [
+                Arc::new(base),
+                Arc::default(),
+                Arc::default(),
+                Arc::default(),
+            ],
             ..self.clone()
         })
     }
 
-    /// This snapshot on the base of `compacted`, made from the earlier snapshot `from`: the
-    /// changes made since `from` stay above the new base, the older ones are in it. `None` when
-    /// this snapshot no longer builds on `from`'s base (a large change rebuilt it meanwhile), so
-    /// the compaction is out of date.
+    /// This snapshot on the base and middle layer of `compacted`, made from the earlier snapshot
+    /// `from`: the changes made since `from` stay above them, the older ones are in them. `None`
+    /// when this snapshot no longer builds on `from`'s base and middle layer (a large change
+    /// rebuilt the base meanwhile), so the compaction is out of date.
     pub fn rebased(&self, compacted: &SpatialIndex, from: &SpatialIndex) -> Option<SpatialIndex> {
-        if !Arc::ptr_eq(&self.layers[BASE], &from.layers[BASE]) {
+        let same = |layer: usize| Arc::ptr_eq(&self.layers[layer], &from.layers[layer]);
+        if !same(BASE) || !same(MIDDLE) {
             return None;
         }
         let since = from.version;
@@ -279,6 +331,7 @@ impl SpatialIndex {
         Some(SpatialIndex {
             layers: [
                 Arc::clone(&compacted.layers[BASE]),
+                Arc::clone(&compacted.layers[MIDDLE]),
                 Arc::new(recent),
                 Arc::default(),
             ],

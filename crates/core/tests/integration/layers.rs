@@ -32,8 +32,9 @@ enum Op {
     },
     /// Set the usable units of water at a facility.
     Stock { id: u64, quantity: u64 },
-    /// Take a snapshot to compact from: the compaction is built now and installed later.
-    StartCompaction,
+    /// Take a snapshot to compact from: the compaction is built now and installed later; `full`
+    /// rebuilds the base, as a compaction does once the middle layer is full.
+    StartCompaction { full: bool },
     /// Install the compaction started last, on whatever is current.
     FinishCompaction,
 }
@@ -49,7 +50,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (1..=IDS, 1..200u64, lon, lat)
             .prop_map(|(first, count, lon, lat)| Op::Batch { first, count, lon, lat }),
         2 => (1..=IDS, 0..50u64).prop_map(|(id, quantity)| Op::Stock { id, quantity }),
-        1 => Just(Op::StartCompaction),
+        1 => any::<bool>().prop_map(|full| Op::StartCompaction { full }),
         1 => Just(Op::FinishCompaction),
     ]
 }
@@ -139,8 +140,13 @@ fn check(ops: &[Op], origins: &[(f64, f64)]) {
                     model.water.insert(*n, *quantity);
                 }
             }
-            Op::StartCompaction => {
-                compaction = Some((index.clone(), index.compacted().unwrap()));
+            Op::StartCompaction { full } => {
+                let compacted = if *full {
+                    index.rebuilt()
+                } else {
+                    index.compacted()
+                };
+                compaction = Some((index.clone(), compacted.unwrap()));
             }
             Op::FinishCompaction => {
                 if let Some((from, compacted)) = compaction.take() {
@@ -251,24 +257,26 @@ proptest! {
 /// before it is dropped rather than installed over it.
 #[test]
 fn a_large_change_rebuilds_and_outdates_a_compaction_under_way() {
-    let mut ops: Vec<Op> = (1..=50)
-        .map(|n| Op::Upsert {
-            id: n,
-            lon: 116.0 + n as f64 * 1e-3,
-            lat: 39.9,
-            open: true,
-        })
-        .collect();
-    ops.push(Op::StartCompaction);
-    ops.push(Op::Batch {
-        first: 0,
-        count: IDS,
-        lon: 116.3,
-        lat: 39.95,
-    });
-    ops.push(Op::Remove { id: 7 });
-    ops.push(Op::FinishCompaction);
-    check(&ops, &[(116.3, 39.9), (116.05, 39.9)]);
+    for full in [false, true] {
+        let mut ops: Vec<Op> = (1..=50)
+            .map(|n| Op::Upsert {
+                id: n,
+                lon: 116.0 + n as f64 * 1e-3,
+                lat: 39.9,
+                open: true,
+            })
+            .collect();
+        ops.push(Op::StartCompaction { full });
+        ops.push(Op::Batch {
+            first: 0,
+            count: IDS,
+            lon: 116.3,
+            lat: 39.95,
+        });
+        ops.push(Op::Remove { id: 7 });
+        ops.push(Op::FinishCompaction);
+        check(&ops, &[(116.3, 39.9), (116.05, 39.9)]);
+    }
 
     // Past the recent layer's limit at once.
     let many: Vec<_> = (1..=5_000u64)
