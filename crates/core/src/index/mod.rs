@@ -217,9 +217,23 @@ impl SpatialIndex {
             .flatten()
             .map(|facility| (facility, version))
             .collect();
-        if records.len() + hides.len() > RECENT_LIMIT {
-            // Many changes at once (an import, an activation): one bulk load of everything beats
-            // a recent layer that would have to be compacted at once anyway.
+        let many = records.len() + hides.len();
+        if many > RECENT_LIMIT && self.pending_changes() + many <= middle_limit(next.len) {
+            // Many changes at once (an import, an activation), fewer than the middle layer
+            // holds: one new middle layer of everything above the base and these.
+            let (above, above_hidden) = self.above_middle();
+            let middle = stacked(&self.layers[MIDDLE], above, above_hidden)?;
+            next.layers = [
+                Arc::clone(&self.layers[BASE]),
+                Arc::new(stacked(&middle, records, hides)?),
+                Arc::default(),
+                Arc::default(),
+            ];
+            return Ok(next);
+        }
+        if many > RECENT_LIMIT {
+            // More than the middle layer holds: one bulk load of everything beats a middle layer
+            // that would have to be compacted at once anyway.
             let kept = self
                 .visible_records()
                 .filter(|(f, _)| !hides.contains_key(&f.id));
@@ -261,16 +275,7 @@ impl SpatialIndex {
     /// thread. Install it with [`rebased`](Self::rebased) on whatever snapshot is current by then.
     pub fn compacted(&self) -> Result<SpatialIndex> {
         if self.pending_changes() <= middle_limit(self.len) {
-            let fresh = &self.layers[FRESH];
-            let records = self.layers[RECENT]
-                .records()
-                .iter()
-                .filter(|(f, _)| !fresh.hides(f.id))
-                .chain(fresh.records())
-                .cloned()
-                .collect();
-            let mut hides = self.layers[RECENT].hidden().clone();
-            hides.extend(fresh.hidden());
+            let (records, hides) = self.above_middle();
             let middle = stacked(&self.layers[MIDDLE], records, hides)?;
             return Ok(SpatialIndex {
                 layers: [
@@ -299,6 +304,21 @@ impl SpatialIndex {
             ],
             ..self.clone()
         })
+    }
+
+    /// The current records of the recent and fresh layers, and the ids they hide below.
+    fn above_middle(&self) -> (Vec<Record>, HashMap<FacilityId, u64>) {
+        let fresh = &self.layers[FRESH];
+        let records = self.layers[RECENT]
+            .records()
+            .iter()
+            .filter(|(f, _)| !fresh.hides(f.id))
+            .chain(fresh.records())
+            .cloned()
+            .collect();
+        let mut hides = self.layers[RECENT].hidden().clone();
+        hides.extend(fresh.hidden());
+        (records, hides)
     }
 
     /// This snapshot on the base and middle layer of `compacted`, made from the earlier snapshot

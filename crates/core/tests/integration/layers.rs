@@ -278,27 +278,35 @@ fn a_large_change_rebuilds_and_outdates_a_compaction_under_way() {
         check(&ops, &[(116.3, 39.9), (116.05, 39.9)]);
     }
 
-    // Past the recent layer's limit at once.
-    let many: Vec<_> = (1..=5_000u64)
-        .map(|n| {
-            facility(
-                n,
-                116.0 + (n % 100) as f64 * 1e-3,
-                39.6 + (n / 100) as f64 * 1e-3,
-                true,
-            )
-        })
-        .collect();
-    let index = SpatialIndex::new(Vec::new()).unwrap();
-    let index = index.with_changes(many.clone(), &[]).unwrap();
-    let index = index
-        .with_changes(vec![facility(9, 116.5, 40.0, false)], &[id(10)])
-        .unwrap();
-    let mut expected: BTreeMap<u64, _> = many.into_iter().map(|f| (f.id.get(), f)).collect();
-    expected.insert(9, facility(9, 116.5, 40.0, false));
-    expected.remove(&10);
-    let fresh = SpatialIndex::new(expected.into_values().collect()).unwrap();
-    assert_same_answers(&index, &fresh, &[(116.05, 39.65), (116.5, 40.0)]);
+    // Past the recent layer's limit at once: into the middle layer; past the middle layer's
+    // limit too: into a new base.
+    for count in [5_000u64, 70_000] {
+        let many: Vec<_> = (1..=count)
+            .map(|n| {
+                facility(
+                    n,
+                    116.0 + (n % 300) as f64 * 1e-3,
+                    39.6 + (n / 300) as f64 * 1e-4,
+                    true,
+                )
+            })
+            .collect();
+        let index = SpatialIndex::new(vec![facility(count + 1, 116.2, 39.7, true)]).unwrap();
+        let index = index.with_changes(many.clone(), &[]).unwrap();
+        let index = index
+            .with_changes(vec![facility(9, 116.5, 40.0, false)], &[id(10)])
+            .unwrap();
+        let mut expected: BTreeMap<u64, _> = many.into_iter().map(|f| (f.id.get(), f)).collect();
+        expected.insert(count + 1, facility(count + 1, 116.2, 39.7, true));
+        expected.insert(9, facility(9, 116.5, 40.0, false));
+        expected.remove(&10);
+        let fresh = SpatialIndex::new(expected.into_values().collect()).unwrap();
+        assert_same_answers(
+            &index,
+            &fresh,
+            &[(116.05, 39.65), (116.5, 40.0), (116.2, 39.7)],
+        );
+    }
 }
 
 /// Thousands of single writes pass through both upper layers into a compaction that a
