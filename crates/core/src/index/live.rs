@@ -1,7 +1,8 @@
 //! The live index: readers take the current snapshot without waiting; a writer builds the next
 //! snapshot and swaps it in whole, so no reader ever sees half an update. When enough changes have
-//! gathered above the base, a background thread folds them into a new base and swaps that in
-//! under the writer's turn, keeping the changes made meanwhile. It also remembers where each
+//! gathered in the recent layer, a background thread folds them into the middle layer (or, once
+//! that is full, everything into a new base) and swaps that in under the writer's turn, keeping
+//! the changes made meanwhile. It also remembers where each
 //! version changed the map, for caches of what is drawn from it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,7 +81,8 @@ impl LiveIndex {
         Ok(next)
     }
 
-    /// Folds the changes above the base into a new base: built from the snapshot current now,
+    /// Folds the recent changes into the middle layer, or everything into a new base once the
+    /// middle layer is full (see [`SpatialIndex::compacted`]): built from the snapshot current now,
     /// without holding up writers, then swapped in under a writer's turn on top of whatever
     /// changed meanwhile. Answers stay the same; only the layout changes.
     pub fn compact(&self) {

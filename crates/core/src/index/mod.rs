@@ -52,12 +52,14 @@ const FRESH: usize = 3;
 /// write rebuilds the top layer, so this bounds what a write costs.
 const FRESH_LIMIT: usize = 128;
 
-/// How many changed facilities the recent layer holds before a compaction is due. A change of
-/// more facilities than this at once (an import) rebuilds the base directly.
+/// How much change (a changed facility counts twice: its new record and the id it hides below)
+/// the recent layer holds before a compaction is due. A change of more than this at once (an
+/// import, an activation) goes straight into the middle layer, or rebuilds the base.
 const RECENT_LIMIT: usize = 4096;
 
-/// How many changed facilities may gather in the middle layer before a compaction rebuilds the
-/// base instead: a sixteenth of the index, and at least sixteen recent layers. Rebuilding the
+/// How much change may gather in the middle layer before a compaction rebuilds the base instead:
+/// a sixteenth of the index's size (about one facility in 32 changed, each counting twice), and
+/// at least sixteen recent layers. Rebuilding the
 /// base costs what the index holds (at 10M, seconds and a second copy in memory); folding the
 /// recent layer into the middle one costs what has changed.
 fn middle_limit(len: usize) -> usize {
@@ -324,7 +326,7 @@ impl SpatialIndex {
     /// This snapshot on the base and middle layer of `compacted`, made from the earlier snapshot
     /// `from`: the changes made since `from` stay above them, the older ones are in them. `None`
     /// when this snapshot no longer builds on `from`'s base and middle layer (a large change
-    /// rebuilt the base meanwhile), so the compaction is out of date.
+    /// made a new middle layer or base meanwhile), so the compaction is out of date.
     pub fn rebased(&self, compacted: &SpatialIndex, from: &SpatialIndex) -> Option<SpatialIndex> {
         let same = |layer: usize| Arc::ptr_eq(&self.layers[layer], &from.layers[layer]);
         if !same(BASE) || !same(MIDDLE) {

@@ -309,6 +309,63 @@ fn a_large_change_rebuilds_and_outdates_a_compaction_under_way() {
     }
 }
 
+/// A large change folds what the recent and fresh layers hold into a new middle layer with it,
+/// outdating a compaction under way; writes after it stay exact.
+#[test]
+fn a_large_change_folds_the_upper_layers_and_outdates_a_compaction_under_way() {
+    let mut model: BTreeMap<u64, refuge_core::Facility> = (1..=100)
+        .map(|n| (n, facility(n, 116.0 + n as f64 * 1e-3, 39.8, true)))
+        .collect();
+    let mut index = SpatialIndex::new(model.values().cloned().collect()).unwrap();
+    // Single writes: past the fresh layer's limit, so both the recent and the fresh layer hold
+    // records and removals.
+    for n in 50..350u64 {
+        let f = facility(n, 116.2 + n as f64 * 1e-4, 39.9, n % 4 != 0);
+        index = index.with_changes(vec![f.clone()], &[]).unwrap();
+        model.insert(n, f);
+    }
+    for n in (60..100u64).step_by(7).chain((300..350).step_by(9)) {
+        index = index.with_changes(vec![], &[id(n)]).unwrap();
+        model.remove(&n);
+    }
+    let from = index.clone();
+    let compacted = index.compacted().unwrap();
+    let many: Vec<_> = (1_000..6_000u64)
+        .map(|n| {
+            facility(
+                n,
+                116.4 + (n % 70) as f64 * 1e-3,
+                39.7 + (n / 70) as f64 * 1e-4,
+                true,
+            )
+        })
+        .collect();
+    index = index.with_changes(many.clone(), &[id(51)]).unwrap();
+    model.remove(&51);
+    model.extend(many.into_iter().map(|f| (f.id.get(), f)));
+    assert!(
+        index.rebased(&compacted, &from).is_none(),
+        "a compaction from before the large change is out of date"
+    );
+    let moved = facility(70, 116.6, 40.1, false);
+    index = index
+        .with_changes(vec![moved.clone()], &[id(1_001)])
+        .unwrap();
+    model.insert(70, moved);
+    model.remove(&1_001);
+    let fresh = SpatialIndex::new(model.into_values().collect()).unwrap();
+    assert_same_answers(
+        &index,
+        &fresh,
+        &[
+            (116.05, 39.8),
+            (116.22, 39.9),
+            (116.45, 39.72),
+            (116.6, 40.1),
+        ],
+    );
+}
+
 /// Thousands of single writes pass through both upper layers into a compaction that a
 /// [`LiveIndex`](refuge_core::LiveIndex) runs by itself, and the answers stay exact throughout.
 #[test]
