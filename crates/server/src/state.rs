@@ -337,22 +337,20 @@ impl AppState {
             Ok(record) => Ok(record),
             Err(error) if error.is_unavailable() => {
                 let snapshot = self.index.snapshot();
-                match snapshot.get(id) {
-                    None => Ok(None),
-                    Some(kept) => match kept.whole() {
-                        Some(whole) => Ok(Some(whole.clone())),
-                        None => {
-                            tracing::warn!(%error, "the store cannot be reached");
-                            Err(ApiError::client(
-                                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                                "store_unavailable",
-                                "the store cannot be reached now, and it keeps this facility's \
-                                 whole record; its summary is in the lists, the nearest answers \
-                                 and the tiles, which go on from this server's copy",
-                            ))
-                        }
-                    },
+                let Some(kept) = snapshot.get(id) else {
+                    return Ok(None);
+                };
+                if let Some(whole) = kept.whole() {
+                    return Ok(Some(whole.clone()));
                 }
+                tracing::warn!(%error, "the store cannot be reached");
+                Err(ApiError::client(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the store cannot be reached now, and it keeps this facility's whole record; \
+                     its summary is in the lists, the nearest answers and the tiles, which go on \
+                     from this server's copy",
+                ))
             }
             Err(error) => Err(error.into()),
         }

@@ -48,33 +48,38 @@ enum BriefDetails {
 }
 
 impl FacilityBrief {
-    /// The brief of `facility`.
+    /// The brief of `facility`: only a kind kept whole is copied.
     pub fn of(facility: &Facility) -> Self {
-        Self::from_facility(facility.clone())
+        let details = brief_details(&facility.details)
+            .unwrap_or_else(|| BriefDetails::Whole(Arc::new(facility.clone())));
+        Self::of_parts(BriefCommon::of(facility), facility.admin.clone(), details)
     }
 
     /// The brief of `facility`, taking it: a kind kept whole is not copied.
     pub fn from_facility(facility: Facility) -> Self {
-        let brief_details = match &facility.details {
-            FacilityDetails::Shelter(shelter) => {
-                Some(BriefDetails::Shelter(ShelterBrief::of(shelter)))
+        match brief_details(&facility.details) {
+            Some(details) => {
+                let admin = facility.admin.clone();
+                Self::of_parts(BriefCommon::of(&facility), admin, details)
             }
-            FacilityDetails::Poi(poi) => Some(BriefDetails::Poi(poi.poi_kind)),
-            FacilityDetails::Reserve(_)
-            | FacilityDetails::MicroStorage(_)
-            | FacilityDetails::Hazard(_) => None,
-        };
-        let name = PackedNames::of(&facility.name);
-        let admin =
-            (facility.admin != AdminArea::default()).then(|| Arc::new(facility.admin.clone()));
+            None => {
+                let whole = Arc::new(facility);
+                let details = BriefDetails::Whole(Arc::clone(&whole));
+                Self::of_parts(BriefCommon::of(&whole), whole.admin.clone(), details)
+            }
+        }
+    }
+
+    /// A brief of the common fields, the areas and the kind's part.
+    fn of_parts(common: BriefCommon<'_>, admin: AdminArea, details: BriefDetails) -> Self {
         Self {
-            id: facility.id,
-            location: facility.location,
-            designation: facility.designation,
-            status: facility.status.status,
-            name,
-            admin,
-            details: brief_details.unwrap_or_else(|| BriefDetails::Whole(Arc::new(facility))),
+            id: common.id,
+            location: common.location,
+            designation: common.designation,
+            status: common.status,
+            name: PackedNames::of(common.name),
+            admin: (admin != AdminArea::default()).then(|| Arc::new(admin)),
+            details,
         }
     }
 
@@ -253,15 +258,46 @@ impl FacilityBrief {
                 return Ok(None);
             }
         };
-        Ok(Some(Self {
+        let common = BriefCommon {
             id: fields.id,
             location: fields.location,
             designation: fields.designation,
             status: fields.status.status,
-            name: PackedNames::of(&fields.name),
-            admin: (fields.admin != AdminArea::default()).then(|| Arc::new(fields.admin)),
-            details,
-        }))
+            name: &fields.name,
+        };
+        Ok(Some(Self::of_parts(common, fields.admin, details)))
+    }
+}
+
+/// The fields every brief has, whichever way it is read.
+struct BriefCommon<'a> {
+    id: FacilityId,
+    location: LonLat,
+    designation: Designation,
+    status: LiveStatus,
+    name: &'a Names,
+}
+
+impl<'a> BriefCommon<'a> {
+    fn of(facility: &'a Facility) -> Self {
+        Self {
+            id: facility.id,
+            location: facility.location,
+            designation: facility.designation,
+            status: facility.status.status,
+            name: &facility.name,
+        }
+    }
+}
+
+/// The brief of a kind's details, or `None` for a kind kept whole.
+fn brief_details(details: &FacilityDetails) -> Option<BriefDetails> {
+    match details {
+        FacilityDetails::Shelter(shelter) => Some(BriefDetails::Shelter(ShelterBrief::of(shelter))),
+        FacilityDetails::Poi(poi) => Some(BriefDetails::Poi(poi.poi_kind)),
+        FacilityDetails::Reserve(_)
+        | FacilityDetails::MicroStorage(_)
+        | FacilityDetails::Hazard(_) => None,
     }
 }
 

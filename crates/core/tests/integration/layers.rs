@@ -55,6 +55,24 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Open facilities `ids` in rows of `per_row` from `corner` (longitude, latitude), 0.001° apart
+/// along a row and 0.0001° between rows.
+fn grid(
+    ids: impl Iterator<Item = u64>,
+    corner: (f64, f64),
+    per_row: u64,
+) -> Vec<refuge_core::Facility> {
+    ids.map(|n| {
+        facility(
+            n,
+            corner.0 + (n % per_row) as f64 * 1e-3,
+            corner.1 + (n / per_row) as f64 * 1e-4,
+            true,
+        )
+    })
+    .collect()
+}
+
 fn id(n: u64) -> FacilityId {
     FacilityId::new(n).unwrap()
 }
@@ -281,16 +299,7 @@ fn a_large_change_rebuilds_and_outdates_a_compaction_under_way() {
     // Past the recent layer's limit at once: into the middle layer; past the middle layer's
     // limit too: into a new base.
     for count in [5_000u64, 70_000] {
-        let many: Vec<_> = (1..=count)
-            .map(|n| {
-                facility(
-                    n,
-                    116.0 + (n % 300) as f64 * 1e-3,
-                    39.6 + (n / 300) as f64 * 1e-4,
-                    true,
-                )
-            })
-            .collect();
+        let many = grid(1..=count, (116.0, 39.6), 300);
         let index = SpatialIndex::new(vec![facility(count + 1, 116.2, 39.7, true)]).unwrap();
         let index = index.with_changes(many.clone(), &[]).unwrap();
         let index = index
@@ -330,16 +339,7 @@ fn a_large_change_folds_the_upper_layers_and_outdates_a_compaction_under_way() {
     }
     let from = index.clone();
     let compacted = index.compacted().unwrap();
-    let many: Vec<_> = (1_000..6_000u64)
-        .map(|n| {
-            facility(
-                n,
-                116.4 + (n % 70) as f64 * 1e-3,
-                39.7 + (n / 70) as f64 * 1e-4,
-                true,
-            )
-        })
-        .collect();
+    let many = grid(1_000..6_000, (116.4, 39.7), 70);
     index = index.with_changes(many.clone(), &[id(51)]).unwrap();
     model.remove(&51);
     model.extend(many.into_iter().map(|f| (f.id.get(), f)));
