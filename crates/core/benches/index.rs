@@ -14,13 +14,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use refuge_core::{Facility, Filter, ItemId, LonLat, SpatialIndex, doc_support::shelter};
 
-/// Counts live heap bytes, to measure what the index itself allocates.
+/// Counts live heap bytes, and their peak, to measure what the index itself allocates.
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -122,11 +124,36 @@ fn bench(c: &mut Criterion) {
                 black_box(layered.with_stock_levels([(records[n].id, water.clone(), 40)]))
             })
         });
+        // What a compaction allocates beyond the snapshot it starts from, at its peak: folding
+        // the changes into the one base part that has the most of them, against rebuilding the
+        // whole base.
+        for (how, compaction) in [
+            (
+                "a fold into one base part",
+                SpatialIndex::folded_into_base as Compaction,
+            ),
+            ("a rebuild of the whole base", SpatialIndex::rebuilt),
+        ] {
+            let before = LIVE.load(Ordering::Relaxed);
+            PEAK.store(before, Ordering::Relaxed);
+            let compacted = compaction(&layered).unwrap();
+            println!(
+                "{name}: {how} allocates at most {:.1} MB besides the snapshot",
+                (PEAK.load(Ordering::Relaxed) - before) as f64 / 1e6
+            );
+            drop(compacted);
+        }
         group.sample_size(10);
         group.bench_function("compact", |b| b.iter(|| black_box(layered.compacted())));
+        group.bench_function("fold_into_base_part", |b| {
+            b.iter(|| black_box(layered.folded_into_base()))
+        });
+        group.bench_function("rebuild_base", |b| b.iter(|| black_box(layered.rebuilt())));
         group.finish();
     }
 }
+
+type Compaction = fn(&SpatialIndex) -> refuge_core::Result<SpatialIndex>;
 
 /// The facility about 100 m further north-east.
 fn moved(facility: &Facility) -> Facility {

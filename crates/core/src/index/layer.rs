@@ -1,11 +1,12 @@
 //! One layer of the index: facilities with an R-tree per kind, and the ids the layer hides in the
 //! layers below it.
 //!
-//! A snapshot is a stack of layers: a large base, bulk-loaded once and shared by every snapshot
-//! until the next compaction, and small layers of recent changes on top. A write builds only a new
-//! top layer, so it costs what it changes, not what the index holds.
+//! A snapshot is a stack of layers: a large base in parts (`base.rs`), each part a layer
+//! bulk-loaded once and shared by every snapshot until a compaction folds changes into it, and
+//! smaller layers of changes on top. A write builds only a new top layer, so it costs what it
+//! changes, not what the index holds.
 
-use rstar::{RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
+use rstar::{AABB, Envelope, RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
 use std::collections::HashMap;
 
 use super::key;
@@ -38,6 +39,8 @@ pub(super) struct Layer {
     records: Vec<Record>,
     /// Ids replaced or removed in the layers below, with the version of that change.
     hides: HashMap<FacilityId, u64>,
+    /// The box around every tree key, if the layer holds any facility.
+    envelope: Option<AABB<[f32; 3]>>,
 }
 
 impl Layer {
@@ -59,23 +62,21 @@ impl Layer {
                 bucket.push(Entry::new(key(facility.location), place));
             }
         }
+        let trees: Vec<RTree<Entry, Params>> = entries
+            .into_iter()
+            .map(RTree::bulk_load_with_params)
+            .collect();
+        let envelope = trees
+            .iter()
+            .filter(|tree| tree.size() > 0)
+            .map(|tree| tree.root().envelope())
+            .reduce(|all, one| all.merged(&one));
         Ok(Self {
-            trees: entries
-                .into_iter()
-                .map(RTree::bulk_load_with_params)
-                .collect(),
+            trees,
             records,
             hides,
+            envelope,
         })
-    }
-
-    /// A base layer of facilities, all written at `version`.
-    pub(super) fn base(facilities: Vec<FacilityBrief>, version: u64) -> Result<Self> {
-        let records = facilities
-            .into_iter()
-            .map(|facility| (facility, version))
-            .collect();
-        Self::new(records, HashMap::new())
     }
 
     /// The facility with this id, if this layer holds it.
@@ -110,6 +111,13 @@ impl Layer {
     /// The tree of one kind.
     pub(super) fn tree(&self, kind: usize) -> Option<&RTree<Entry, Params>> {
         self.trees.get(kind)
+    }
+
+    /// How close (squared, in the trees' units) a tree key can come to the layer's facilities:
+    /// 0 inside the box around them, infinite when it holds none.
+    pub(super) fn reach_2(&self, key: &[f32; 3]) -> f32 {
+        self.envelope
+            .map_or(f32::INFINITY, |envelope| envelope.distance_2(key))
     }
 
     /// How many records and hidden ids: what merging this layer costs.

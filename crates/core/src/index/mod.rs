@@ -11,6 +11,7 @@
 //! [`F32_SLACK`], and candidates are read until the next one is provably farther than the k-th.
 
 mod activation;
+mod base;
 mod bbox;
 mod cells;
 mod changes;
@@ -36,17 +37,17 @@ pub use live::LiveIndex;
 
 use crate::distance::unit_vector;
 use crate::{Error, Facility, FacilityBrief, FacilityId, GreatCircle, ItemId, LonLat, Result};
+use base::{Base, PART_SIZE};
 use layer::{Entry, Layer, Params, Record, kind_slot};
 
 /// How far (in unit-sphere chord length, ≈ 6.4 m) an `f32` tree distance may be from the exact
 /// one: ten times the worst rounding of two `f32` unit vectors and their squared difference.
 const F32_SLACK: f64 = 1e-6;
 
-/// The layers of a snapshot, bottom to top.
-const BASE: usize = 0;
-const MIDDLE: usize = 1;
-const RECENT: usize = 2;
-const FRESH: usize = 3;
+/// The layers of a snapshot above its base, bottom to top.
+const MIDDLE: usize = 0;
+const RECENT: usize = 1;
+const FRESH: usize = 2;
 
 /// How many changed facilities the top layer takes before it is merged into the recent layer: a
 /// write rebuilds the top layer, so this bounds what a write costs.
@@ -57,11 +58,11 @@ const FRESH_LIMIT: usize = 128;
 /// import, an activation) goes straight into the middle layer, or rebuilds the base.
 const RECENT_LIMIT: usize = 4096;
 
-/// How much change may gather in the middle layer before a compaction rebuilds the base instead:
-/// a sixteenth of the index's size (about one facility in 32 changed, each counting twice), and
-/// at least sixteen recent layers. Rebuilding the
-/// base costs what the index holds (at 10M, seconds and a second copy in memory); folding the
-/// recent layer into the middle one costs what has changed.
+/// How much change may gather in the middle layer before a compaction folds some of it into the
+/// base: a sixteenth of the index's size (about one facility in 32 changed, each counting twice),
+/// and at least sixteen recent layers. Folding into the base rebuilds one part of it, the one with
+/// the most changes (at 10M, a sixteenth: about half a second and 100 MB); folding the recent
+/// layer into the middle one costs what has changed.
 fn middle_limit(len: usize) -> usize {
     (RECENT_LIMIT * 16).max(len / 16)
 }
@@ -88,17 +89,22 @@ pub struct Hit<'a> {
 /// An immutable snapshot of every facility, indexed by position. Make the next one with
 /// [`SpatialIndex::with_changes`]; readers keep the one they hold.
 ///
-/// A snapshot is four layers (see `layer.rs`): a bulk-loaded base shared with earlier snapshots,
-/// a middle layer of the changes compactions have folded down (up to [`middle_limit`]), a recent
-/// layer of up to [`RECENT_LIMIT`] changed facilities, and a fresh layer of up to
-/// [`FRESH_LIMIT`]. A write builds a new fresh layer (or, every [`FRESH_LIMIT`] changes, a new
-/// recent layer) and shares the rest, so it costs what it changes. Queries read all four and
-/// skip what an upper layer replaced or removed; [`SpatialIndex::compacted`] folds the recent
-/// changes into the middle layer, or everything into a new base when the middle one is full, off
-/// the write path (see [`LiveIndex`]).
+/// A snapshot is a base and three layers above it (see `layer.rs` and `base.rs`): a base of
+/// bulk-loaded parts by region, shared with earlier snapshots; a middle layer of the changes
+/// compactions have folded down (up to [`middle_limit`]); a recent layer of up to
+/// [`RECENT_LIMIT`] changed facilities; and a fresh layer of up to [`FRESH_LIMIT`]. A write
+/// builds a new fresh layer (or, every [`FRESH_LIMIT`] changes, a new recent layer) and shares
+/// the rest, so it costs what it changes. Queries read them all and skip what an upper layer
+/// replaced or removed; [`SpatialIndex::compacted`] folds the recent changes into the middle
+/// layer, and, when that is full, the middle layer's changes of one base part into that part,
+/// off the write path (see [`LiveIndex`]).
 #[derive(Debug, Clone)]
 pub struct SpatialIndex {
-    layers: [Arc<Layer>; 4],
+    base: Arc<Base>,
+    /// Above the base: the middle, recent and fresh layers.
+    layers: [Arc<Layer>; 3],
+    /// The fewest facilities a part of the base is made with.
+    part_size: usize,
     len: usize,
     /// Usable units per facility and item, shared between snapshots: a movement copies only the
     /// path to the facility it changed.
@@ -140,15 +146,16 @@ impl SpatialIndex {
         for facility in &mut facilities {
             facility.share_admin(&mut areas);
         }
-        let base = Layer::base(facilities, 1)?;
+        let records = facilities
+            .into_iter()
+            .map(|facility| (facility, 1))
+            .collect();
+        let base = Base::new(records, PART_SIZE)?;
         Ok(Self {
-            len: base.records().len(),
-            layers: [
-                Arc::new(base),
-                Arc::default(),
-                Arc::default(),
-                Arc::default(),
-            ],
+            len: base.len(),
+            base: Arc::new(base),
+            layers: Default::default(),
+            part_size: PART_SIZE,
             stock: stock_map(stock),
             version: 1,
             changed: Changed::Nothing,
@@ -226,7 +233,6 @@ impl SpatialIndex {
             let (above, above_hidden) = self.above_middle();
             let middle = stacked(&self.layers[MIDDLE], above, above_hidden)?;
             next.layers = [
-                Arc::clone(&self.layers[BASE]),
                 Arc::new(stacked(&middle, records, hides)?),
                 Arc::default(),
                 Arc::default(),
@@ -240,12 +246,8 @@ impl SpatialIndex {
                 .visible_records()
                 .filter(|(f, _)| !hides.contains_key(&f.id));
             let all = kept.cloned().chain(records).collect();
-            next.layers = [
-                Arc::new(Layer::new(all, HashMap::new())?),
-                Arc::default(),
-                Arc::default(),
-                Arc::default(),
-            ];
+            next.base = Arc::new(Base::new(all, self.part_size)?);
+            next.layers = Default::default();
             return Ok(next);
         }
         let fresh = stacked(&self.layers[FRESH], records, hides)?;
@@ -272,40 +274,63 @@ impl SpatialIndex {
         self.layers[MIDDLE].weight() + self.layers[RECENT].weight() + self.layers[FRESH].weight()
     }
 
-    /// The same facilities and version with the recent changes folded into the middle layer, or,
-    /// once that is full, everything in one bulk-loaded base layer (O(n)); for a background
-    /// thread. Install it with [`rebased`](Self::rebased) on whatever snapshot is current by then.
+    /// The same facilities and version with the recent changes folded into the middle layer,
+    /// and, once that is full, the middle layer's changes of one part of the base folded into
+    /// that part (see [`folded_into_base`](Self::folded_into_base)); for a background thread.
+    /// Install it with [`rebased`](Self::rebased) on whatever snapshot is current by then.
     pub fn compacted(&self) -> Result<SpatialIndex> {
-        if self.pending_changes() <= middle_limit(self.len) {
-            let (records, hides) = self.above_middle();
-            let middle = stacked(&self.layers[MIDDLE], records, hides)?;
+        let middle = self.middle_with_recent()?;
+        if middle.weight() <= middle_limit(self.len) {
             return Ok(SpatialIndex {
-                layers: [
-                    Arc::clone(&self.layers[BASE]),
-                    Arc::new(middle),
-                    Arc::default(),
-                    Arc::default(),
-                ],
+                layers: [Arc::new(middle), Arc::default(), Arc::default()],
                 ..self.clone()
             });
         }
-        self.rebuilt()
+        self.folded(&middle)
     }
 
-    /// The same facilities and version in one bulk-loaded base layer: what
-    /// [`compacted`](Self::compacted) makes once the middle layer is full.
-    pub fn rebuilt(&self) -> Result<SpatialIndex> {
-        let records = self.visible_records().cloned().collect();
-        let base = Layer::new(records, HashMap::new())?;
+    /// The same facilities and version with the recent changes folded into the middle layer, and
+    /// the middle layer's changes of the base part that has the most of them folded into that
+    /// part, which is rebuilt: what [`compacted`](Self::compacted) makes once the middle layer
+    /// is full. It costs what that part holds, not what the index holds.
+    pub fn folded_into_base(&self) -> Result<SpatialIndex> {
+        self.folded(&self.middle_with_recent()?)
+    }
+
+    fn folded(&self, middle: &Layer) -> Result<SpatialIndex> {
+        let (base, middle) = self.base.folded(middle, self.part_size)?;
         Ok(SpatialIndex {
-            layers: [
-                Arc::new(base),
-                Arc::default(),
-                Arc::default(),
-                Arc::default(),
-            ],
+            base: Arc::new(base),
+            layers: [Arc::new(middle), Arc::default(), Arc::default()],
             ..self.clone()
         })
+    }
+
+    /// The same facilities and version all in a new base, bulk-loaded in parts.
+    pub fn rebuilt(&self) -> Result<SpatialIndex> {
+        let records = self.visible_records().cloned().collect();
+        Ok(SpatialIndex {
+            base: Arc::new(Base::new(records, self.part_size)?),
+            layers: Default::default(),
+            ..self.clone()
+        })
+    }
+
+    /// The same snapshot with its base rebuilt in parts of at least `facilities` facilities
+    /// (65,536 unless set), and parts made that size from then on: what tests and benchmarks use
+    /// to see many parts on few facilities.
+    pub fn with_part_size(self, facilities: usize) -> Result<SpatialIndex> {
+        SpatialIndex {
+            part_size: facilities.max(1),
+            ..self
+        }
+        .rebuilt()
+    }
+
+    /// The middle layer with the recent and fresh layers folded into it.
+    fn middle_with_recent(&self) -> Result<Layer> {
+        let (records, hides) = self.above_middle();
+        stacked(&self.layers[MIDDLE], records, hides)
     }
 
     /// The current records of the recent and fresh layers, and the ids they hide below.
@@ -328,8 +353,9 @@ impl SpatialIndex {
     /// when this snapshot no longer builds on `from`'s base and middle layer (a large change
     /// made a new middle layer or base meanwhile), so the compaction is out of date.
     pub fn rebased(&self, compacted: &SpatialIndex, from: &SpatialIndex) -> Option<SpatialIndex> {
-        let same = |layer: usize| Arc::ptr_eq(&self.layers[layer], &from.layers[layer]);
-        if !same(BASE) || !same(MIDDLE) {
+        if !Arc::ptr_eq(&self.base, &from.base)
+            || !Arc::ptr_eq(&self.layers[MIDDLE], &from.layers[MIDDLE])
+        {
             return None;
         }
         let since = from.version;
@@ -351,8 +377,8 @@ impl SpatialIndex {
             .collect();
         let recent = Layer::new(records, hides).ok()?;
         Some(SpatialIndex {
+            base: Arc::clone(&compacted.base),
             layers: [
-                Arc::clone(&compacted.layers[BASE]),
                 Arc::clone(&compacted.layers[MIDDLE]),
                 Arc::new(recent),
                 Arc::default(),
@@ -428,48 +454,57 @@ impl SpatialIndex {
         next
     }
 
-    /// Whether the facility a layer holds is the current one: no layer above replaced or
-    /// removed it.
-    fn visible(&self, layer: usize, id: FacilityId) -> bool {
+    /// Every layer, bottom to top (the base's parts first), each with the number of layers of
+    /// [`layers`](Self::layers) below or at its level: the layers from there up can hide what
+    /// it holds.
+    fn levels(&self) -> impl Iterator<Item = (usize, &Layer)> {
+        let parts = self.base.parts().iter().map(|part| (0, &**part));
+        parts.chain((1..).zip(self.layers.iter().map(|layer| &**layer)))
+    }
+
+    /// Whether a facility a layer holds is the current one: no layer above replaced or removed
+    /// it. `level` is the layer's, from [`levels`](Self::levels).
+    fn visible(&self, level: usize, id: FacilityId) -> bool {
         self.layers
-            .get(layer + 1..)
+            .get(level..)
             .is_none_or(|above| above.iter().all(|l| !l.hides(id)))
     }
 
     /// Every current record.
     fn visible_records(&self) -> impl Iterator<Item = &Record> {
-        self.layers.iter().enumerate().flat_map(move |(n, layer)| {
+        self.levels().flat_map(move |(level, layer)| {
             layer
                 .records()
                 .iter()
-                .filter(move |(f, _)| self.visible(n, f.id))
+                .filter(move |(f, _)| self.visible(level, f.id))
         })
     }
 
-    /// The trees a query with `filter` has to look in, with the layer each belongs to.
+    /// The trees a query with `filter` has to look in, with the layer each belongs to and its
+    /// level.
     fn trees_for(
         &self,
         filter: &Filter,
     ) -> impl Iterator<Item = (usize, &Layer, &RTree<Entry, Params>)> {
         let only = filter.only_kind().map(kind_slot);
-        self.layers.iter().enumerate().flat_map(move |(n, layer)| {
+        self.levels().flat_map(move |(level, layer)| {
             (0..crate::FacilityKind::ALL.len())
                 .filter(move |k| only.is_none_or(|only| only == *k))
                 .filter_map(move |k| layer.tree(k))
                 .filter(|tree| tree.size() > 0)
-                .map(move |tree| (n, &**layer, tree))
+                .map(move |tree| (level, layer, tree))
         })
     }
 
     /// The current facility at a tree entry of a layer, if no layer above hides it.
     fn found<'a>(
         &'a self,
-        layer_at: usize,
+        level: usize,
         layer: &'a Layer,
         entry: &Entry,
     ) -> Option<&'a FacilityBrief> {
         let (facility, _) = layer.at(entry.data);
-        self.visible(layer_at, facility.id).then_some(facility)
+        self.visible(level, facility.id).then_some(facility)
     }
 
     fn matches(&self, facility: &FacilityBrief, filter: &Filter) -> bool {
@@ -522,7 +557,7 @@ impl SpatialIndex {
                 return None;
             }
         }
-        None
+        self.base.get(id).map(|(facility, _)| facility)
     }
 
     /// Usable units of `item` the facility holds.
@@ -564,17 +599,32 @@ impl SpatialIndex {
         if k == 0 {
             return Vec::new();
         }
+        // The trees nearest first, by the box around each: a tree whose box is provably farther
+        // than the k-th best so far holds nothing nearer, nor does any after it.
+        let probe = key(origin);
+        let mut trees: Vec<(f32, usize, &Layer, &RTree<Entry, Params>)> = self
+            .trees_for(filter)
+            .map(|(level, layer, tree)| {
+                let reach_2 = rstar::Envelope::distance_2(&tree.root().envelope(), &probe);
+                (reach_2, level, layer, tree)
+            })
+            .collect();
+        trees.sort_by(|a, b| a.0.total_cmp(&b.0));
         // Each tree is walked until its next candidate is provably farther than the k-th best
         // so far (of all trees and layers): the answer is the exact k nearest.
-        for (n, layer, tree) in self.trees_for(filter) {
-            for (entry, tree_chord2) in tree.nearest_neighbor_iter_with_distance_2(&key(origin)) {
+        for (reach_2, level, layer, tree) in trees {
+            let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
+            if farthest_kept.is_some_and(|kept| f64::from(reach_2).sqrt() - F32_SLACK > kept) {
+                break;
+            }
+            for (entry, tree_chord2) in tree.nearest_neighbor_iter_with_distance_2(&probe) {
                 let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
                 if farthest_kept
                     .is_some_and(|kept| f64::from(tree_chord2).sqrt() - F32_SLACK > kept)
                 {
                     break;
                 }
-                let Some(facility) = self.found(n, layer, entry) else {
+                let Some(facility) = self.found(level, layer, entry) else {
                     continue;
                 };
                 if !self.matches(facility, filter) {

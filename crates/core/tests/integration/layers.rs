@@ -32,12 +32,25 @@ enum Op {
     },
     /// Set the usable units of water at a facility.
     Stock { id: u64, quantity: u64 },
-    /// Take a snapshot to compact from: the compaction is built now and installed later; `full`
-    /// rebuilds the base, as a compaction does once the middle layer is full.
-    StartCompaction { full: bool },
+    /// Take a snapshot to compact from: the compaction is built now and installed later.
+    StartCompaction { fold: Fold },
     /// Install the compaction started last, on whatever is current.
     FinishCompaction,
 }
+
+/// How a compaction folds the changes above the base down.
+#[derive(Debug, Clone, Copy)]
+enum Fold {
+    /// As due: into the middle layer, which has room here.
+    Middle,
+    /// Into the middle layer, then its changes of one base part into that part.
+    BasePart,
+    /// Everything into a new base.
+    Rebuild,
+}
+
+/// Facilities a base part is made with in these tests: a few hundred facilities make many parts.
+const PART_SIZE: usize = 16;
 
 /// Positions over Beijing, close enough that queries see many of them.
 fn op() -> impl Strategy<Value = Op> {
@@ -50,7 +63,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (1..=IDS, 1..200u64, lon, lat)
             .prop_map(|(first, count, lon, lat)| Op::Batch { first, count, lon, lat }),
         2 => (1..=IDS, 0..50u64).prop_map(|(id, quantity)| Op::Stock { id, quantity }),
-        1 => any::<bool>().prop_map(|full| Op::StartCompaction { full }),
+        1 => prop_oneof![Just(Fold::Middle), Just(Fold::BasePart), Just(Fold::Rebuild)]
+            .prop_map(|fold| Op::StartCompaction { fold }),
         1 => Just(Op::FinishCompaction),
     ]
 }
@@ -111,7 +125,10 @@ fn facility(n: u64, lon: f64, lat: f64, open: bool) -> refuge_core::Facility {
 /// Runs `ops` on a layered index and a model, then compares them on every kind of query.
 fn check(ops: &[Op], origins: &[(f64, f64)]) {
     let mut model = Model::default();
-    let mut index = SpatialIndex::new(Vec::new()).unwrap();
+    let mut index = SpatialIndex::new(Vec::new())
+        .unwrap()
+        .with_part_size(PART_SIZE)
+        .unwrap();
     let mut compaction: Option<(SpatialIndex, SpatialIndex)> = None;
     for op in ops {
         match op {
@@ -158,11 +175,11 @@ fn check(ops: &[Op], origins: &[(f64, f64)]) {
                     model.water.insert(*n, *quantity);
                 }
             }
-            Op::StartCompaction { full } => {
-                let compacted = if *full {
-                    index.rebuilt()
-                } else {
-                    index.compacted()
+            Op::StartCompaction { fold } => {
+                let compacted = match fold {
+                    Fold::Middle => index.compacted(),
+                    Fold::BasePart => index.folded_into_base(),
+                    Fold::Rebuild => index.rebuilt(),
                 };
                 compaction = Some((index.clone(), compacted.unwrap()));
             }
@@ -275,7 +292,7 @@ proptest! {
 /// before it is dropped rather than installed over it.
 #[test]
 fn a_large_change_rebuilds_and_outdates_a_compaction_under_way() {
-    for full in [false, true] {
+    for fold in [Fold::Middle, Fold::BasePart, Fold::Rebuild] {
         let mut ops: Vec<Op> = (1..=50)
             .map(|n| Op::Upsert {
                 id: n,
@@ -284,7 +301,7 @@ fn a_large_change_rebuilds_and_outdates_a_compaction_under_way() {
                 open: true,
             })
             .collect();
-        ops.push(Op::StartCompaction { full });
+        ops.push(Op::StartCompaction { fold });
         ops.push(Op::Batch {
             first: 0,
             count: IDS,
@@ -398,5 +415,66 @@ fn a_live_index_compacts_by_itself_and_stays_exact() {
         &snapshot,
         &model.fresh_index(),
         &[(116.2, 39.8), (116.6, 40.1)],
+    );
+}
+
+/// A base in many parts takes moves across the city, new facilities and removals, and folds them
+/// in one part at a time until nothing is left above it, answering exactly after every fold.
+#[test]
+fn a_base_in_parts_folds_one_part_at_a_time_and_stays_exact() {
+    let mut model: BTreeMap<u64, refuge_core::Facility> = grid(1..=5_000, (116.0, 39.6), 70)
+        .into_iter()
+        .map(|f| (f.id.get(), f))
+        .collect();
+    let mut index = SpatialIndex::new(model.values().cloned().collect())
+        .unwrap()
+        .with_part_size(300)
+        .unwrap();
+    // Moves from the south-west to the north-east and back, new facilities, closures, removals.
+    for n in (1..=5_000u64).step_by(17) {
+        let f = facility(
+            n,
+            116.75 - (n % 70) as f64 * 1e-3,
+            40.15 - (n / 70) as f64 * 1e-4,
+            n % 2 == 0,
+        );
+        index = index.with_changes(vec![f.clone()], &[]).unwrap();
+        model.insert(n, f);
+    }
+    for n in 6_000..6_200u64 {
+        let f = facility(
+            n,
+            116.3 + (n % 20) as f64 * 2e-3,
+            39.9 + (n % 13) as f64 * 2e-3,
+            true,
+        );
+        index = index.with_changes(vec![f.clone()], &[]).unwrap();
+        model.insert(n, f);
+    }
+    for n in (3..5_000u64).step_by(53).chain(6_100..6_120) {
+        index = index.with_changes(vec![], &[id(n)]).unwrap();
+        model.remove(&n);
+    }
+    let fresh = SpatialIndex::new(model.into_values().collect()).unwrap();
+    let origins = [
+        (116.05, 39.65),
+        (116.7, 40.1),
+        (116.32, 39.91),
+        (116.4, 39.8),
+    ];
+    let mut folds = 0;
+    while index.pending_changes() > 0 {
+        index = index.folded_into_base().unwrap();
+        folds += 1;
+        assert!(
+            folds <= 40,
+            "folding makes no progress: {} left",
+            index.pending_changes()
+        );
+        assert_same_answers(&index, &fresh, &origins);
+    }
+    assert!(
+        folds > 1,
+        "the changes span more than one part: {folds} fold"
     );
 }
