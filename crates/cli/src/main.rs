@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc gives back what the server's threads free (a compaction, a burst of writes), within
+/// a second and from a thread of its own (`.cargo/config.toml`); glibc's allocator kept it.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Refuge keeps a city's emergency resources (shelters, reserve depots, micro-storage sites,
 /// hazard sources) on one map. Without --data, commands work on the embedded demo city (Monaco,
 /// from OpenStreetMap).
