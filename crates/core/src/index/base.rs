@@ -13,7 +13,9 @@ use super::key;
 use super::layer::{Layer, Record};
 use crate::{Error, FacilityId, LonLat, Result};
 
-/// How many parts a large base is cut into.
+/// How many parts a large base is cut into. Folds cut a part grown past twice the size parts
+/// are made at, and parts are never merged (one emptied is dropped), so a base that has taken
+/// many changes may hold somewhat more.
 const PARTS: usize = 16;
 
 /// The fewest facilities a part is made with, unless set otherwise (see
@@ -201,9 +203,12 @@ fn built(regions: Vec<Vec<Record>>) -> Result<Vec<Arc<Layer>>> {
 }
 
 /// `records`, sorted by id, cut into about `count` regions of about equal size (columns of
-/// longitude, each cut into rows of latitude), each still sorted by id. The records are moved,
-/// never copied, and the vector they came in shrinks as they leave it: cutting 10M facilities
-/// needs little more memory than they take.
+/// longitude, each cut into rows of latitude; as many as the nearest grid holds, so `count`
+/// 3 gives 4), each still sorted by id. The records are moved, never copied: the regions are
+/// reserved at their sizes, and their pages are written only as records arrive, while the vector
+/// they came in shrinks as they leave it. Cutting 10M facilities takes little more resident
+/// memory than they do (with an allocator that shrinks a large block in place, as glibc's and
+/// jemalloc's do).
 fn by_region(mut records: Vec<Record>, count: usize) -> Vec<Vec<Record>> {
     if count <= 1 || records.is_empty() {
         return vec![records];

@@ -190,14 +190,18 @@ pub fn days_of_supply(
         .collect();
     let mut shelters = Vec::new();
     let mut districts: BTreeMap<(Option<String>, usize), (u64, f64, f64)> = BTreeMap::new();
-    for facility in index.facilities() {
-        let Some(shelter) = facility.shelter() else {
-            continue;
-        };
+    // Shelters with people in them, in the order of their ids: the index keeps no order.
+    let mut occupied: Vec<_> = index
+        .facilities()
+        .filter_map(|facility| Some((facility, facility.shelter()?)))
+        .filter(|(facility, shelter)| {
+            let here = facility.admin().district.as_deref();
+            shelter.occupancy > 0 && district.is_none_or(|d| here == Some(d))
+        })
+        .collect();
+    occupied.sort_unstable_by_key(|(facility, _)| facility.id);
+    for (facility, shelter) in occupied {
         let here = facility.admin().district.as_deref();
-        if shelter.occupancy == 0 || district.is_some_and(|d| here != Some(d)) {
-            continue;
-        }
         let people = u64::from(shelter.occupancy);
         for (n, need) in profile.needs.iter().enumerate() {
             let on_hand: f64 = need

@@ -207,10 +207,9 @@ fn assert_same_answers(layered: &SpatialIndex, fresh: &SpatialIndex, origins: &[
     assert_eq!(layered.len(), fresh.len());
     let mut listed: Vec<u64> = layered.facilities().map(|f| f.id.get()).collect();
     listed.sort_unstable();
-    assert_eq!(
-        listed,
-        fresh.facilities().map(|f| f.id.get()).collect::<Vec<_>>()
-    );
+    let mut expected: Vec<u64> = fresh.facilities().map(|f| f.id.get()).collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
     for n in 1..=IDS {
         assert_eq!(layered.get(id(n)), fresh.get(id(n)), "facility {n}");
         assert_eq!(
