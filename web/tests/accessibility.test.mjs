@@ -106,8 +106,12 @@ test('with the wheelchair filter, only shelters with step-free access are listed
   await page.locator('#results li[data-id]').first().waitFor({ timeout: 15_000 });
   const all = await resultIds(page);
   await page.locator('#wheelchair').check();
+  // The list empties while the new answer loads: wait for the answer, not for the empty list.
   await page.waitForFunction(
-    (before) => JSON.stringify([...document.querySelectorAll('#results li[data-id]')].map((r) => Number(r.dataset.id))) !== before,
+    (before) => {
+      const now = [...document.querySelectorAll('#results li[data-id]')].map((r) => Number(r.dataset.id));
+      return now.length > 0 && JSON.stringify(now) !== before;
+    },
     JSON.stringify(all),
     { timeout: 15_000 },
   );
