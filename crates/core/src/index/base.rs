@@ -84,23 +84,26 @@ impl Base {
     /// `middle` that belong to the part join it. A part grown past twice the size parts are
     /// made at is cut in two or more.
     pub(super) fn folded(&self, middle: &Layer, part_size: usize) -> Result<(Self, Layer)> {
-        // Where each record of the middle layer goes: to the part that holds its facility, or
-        // for a new facility the part it lies nearest to; and which part holds each hidden id
-        // (none for a facility that was new when it was removed: it hides nothing here).
-        let goes: HashMap<FacilityId, usize> = middle
-            .records()
-            .iter()
-            .map(|(facility, _)| {
-                let part = self
-                    .holding(facility.id)
-                    .unwrap_or_else(|| self.nearest_to(facility.location));
-                (facility.id, part)
-            })
-            .collect();
+        // Which part holds each hidden id (none for a facility that was new when it was
+        // removed: it hides nothing here); and where each record of the middle layer goes: to the
+        // part that holds its facility (a replaced one's id is hidden too), or for a new facility
+        // the part it lies nearest to.
         let held: HashMap<FacilityId, Option<usize>> = middle
             .hidden()
             .keys()
             .map(|id| (*id, self.holding(*id)))
+            .collect();
+        let goes: HashMap<FacilityId, usize> = middle
+            .records()
+            .iter()
+            .map(|(facility, _)| {
+                let holder = match held.get(&facility.id) {
+                    Some(holder) => *holder,
+                    None => self.holding(facility.id),
+                };
+                let part = holder.unwrap_or_else(|| self.nearest_to(facility.location));
+                (facility.id, part)
+            })
             .collect();
         let mut weights = vec![0usize; self.parts.len().max(1)];
         for part in goes.values().chain(held.values().flatten()) {

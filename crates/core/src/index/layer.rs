@@ -6,7 +6,7 @@
 //! smaller layers of changes on top. A write builds only a new top layer, so it costs what it
 //! changes, not what the index holds.
 
-use rstar::{AABB, Envelope, RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
+use rstar::{RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
 use std::collections::HashMap;
 
 use super::key;
@@ -39,8 +39,6 @@ pub(super) struct Layer {
     records: Vec<Record>,
     /// Ids replaced or removed in the layers below, with the version of that change.
     hides: HashMap<FacilityId, u64>,
-    /// The box around every tree key, if the layer holds any facility.
-    envelope: Option<AABB<[f32; 3]>>,
 }
 
 impl Layer {
@@ -62,20 +60,13 @@ impl Layer {
                 bucket.push(Entry::new(key(facility.location), place));
             }
         }
-        let trees: Vec<RTree<Entry, Params>> = entries
-            .into_iter()
-            .map(RTree::bulk_load_with_params)
-            .collect();
-        let envelope = trees
-            .iter()
-            .filter(|tree| tree.size() > 0)
-            .map(|tree| tree.root().envelope())
-            .reduce(|all, one| all.merged(&one));
         Ok(Self {
-            trees,
+            trees: entries
+                .into_iter()
+                .map(RTree::bulk_load_with_params)
+                .collect(),
             records,
             hides,
-            envelope,
         })
     }
 
@@ -113,11 +104,14 @@ impl Layer {
         self.trees.get(kind)
     }
 
-    /// How close (squared, in the trees' units) a tree key can come to the layer's facilities:
-    /// 0 inside the box around them, infinite when it holds none.
+    /// How close (squared, in the trees' units) a tree key can come to the layer's facilities,
+    /// by the box around each tree: 0 inside one, infinite when the layer holds none.
     pub(super) fn reach_2(&self, key: &[f32; 3]) -> f32 {
-        self.envelope
-            .map_or(f32::INFINITY, |envelope| envelope.distance_2(key))
+        self.trees
+            .iter()
+            .filter(|tree| tree.size() > 0)
+            .map(|tree| tree.root().envelope().distance_2(key))
+            .fold(f32::INFINITY, f32::min)
     }
 
     /// How many records and hidden ids: what merging this layer costs.

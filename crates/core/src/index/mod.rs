@@ -612,16 +612,17 @@ impl SpatialIndex {
         trees.sort_by(|a, b| a.0.total_cmp(&b.0));
         // Each tree is walked until its next candidate is provably farther than the k-th best
         // so far (of all trees and layers): the answer is the exact k nearest.
+        // Whether a squared tree distance is provably farther than the k-th best so far.
+        let beyond = |best: &[(f64, &FacilityBrief)], chord_2: f32| {
+            best.get(k - 1)
+                .is_some_and(|(kept, _)| f64::from(chord_2).sqrt() - F32_SLACK > *kept)
+        };
         for (reach_2, level, layer, tree) in trees {
-            let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
-            if farthest_kept.is_some_and(|kept| f64::from(reach_2).sqrt() - F32_SLACK > kept) {
+            if beyond(&best, reach_2) {
                 break;
             }
             for (entry, tree_chord2) in tree.nearest_neighbor_iter_with_distance_2(&probe) {
-                let farthest_kept = best.get(k - 1).map(|(c, _)| *c);
-                if farthest_kept
-                    .is_some_and(|kept| f64::from(tree_chord2).sqrt() - F32_SLACK > kept)
-                {
+                if beyond(&best, tree_chord2) {
                     break;
                 }
                 let Some(facility) = self.found(level, layer, entry) else {

@@ -193,15 +193,15 @@ pub fn days_of_supply(
     // Shelters with people in them, in the order of their ids: the index keeps no order.
     let mut occupied: Vec<_> = index
         .facilities()
-        .filter_map(|facility| Some((facility, facility.shelter()?)))
-        .filter(|(facility, shelter)| {
+        .filter_map(|facility| {
+            let shelter = facility.shelter()?;
             let here = facility.admin().district.as_deref();
-            shelter.occupancy > 0 && district.is_none_or(|d| here == Some(d))
+            (shelter.occupancy > 0 && district.is_none_or(|d| here == Some(d)))
+                .then_some((facility, shelter, here))
         })
         .collect();
-    occupied.sort_unstable_by_key(|(facility, _)| facility.id);
-    for (facility, shelter) in occupied {
-        let here = facility.admin().district.as_deref();
+    occupied.sort_unstable_by_key(|(facility, _, _)| facility.id);
+    for (facility, shelter, here) in occupied {
         let people = u64::from(shelter.occupancy);
         for (n, need) in profile.needs.iter().enumerate() {
             let on_hand: f64 = need
