@@ -16,6 +16,13 @@ pub(crate) fn json(value: &impl Serialize) -> Result<String> {
     })
 }
 
+pub(crate) fn value(record: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(record).map_err(|e| Error::Corrupt {
+        what: "record to write".into(),
+        message: e.to_string(),
+    })
+}
+
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T> {
     serde_json::from_str(body).map_err(|e| Error::Corrupt {
         what: what.to_owned(),

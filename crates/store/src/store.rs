@@ -70,9 +70,11 @@ pub struct AuditEntry {
     pub action: Action,
     /// On what, e.g. `facility 12`.
     pub target: String,
-    /// The record before, as JSON.
+    /// The record before, as JSON: whole for a removal, only the fields that changed for a
+    /// change, none for a new record.
     pub before: Option<serde_json::Value>,
-    /// The record after, as JSON.
+    /// The record after, as JSON: whole for a new record, only the fields that changed for a
+    /// change, none for a removal.
     pub after: Option<serde_json::Value>,
 }
 
@@ -958,7 +960,9 @@ impl FacilityWrite {
     }
 }
 
-/// Writes the audit line of a change, with the records before and after it.
+/// Writes the audit line of a change. A record made is kept whole in `after`, a record removed
+/// whole in `before`; of a record replaced, both sides keep only the fields that changed (see
+/// [`changed_fields`]), so a status report costs its status, not the whole facility twice.
 pub(crate) fn audit(
     tx: &mut dyn Tx,
     actor: &Actor,
@@ -967,7 +971,9 @@ pub(crate) fn audit(
     before: Option<&dyn erased::Json>,
     after: Option<&dyn erased::Json>,
 ) -> Result<()> {
-    let encode = |value: Option<&dyn erased::Json>| value.map(|v| v.to_json()).transpose();
+    let value = |record: Option<&dyn erased::Json>| record.map(|r| r.to_value()).transpose();
+    let (before, after) = changed_fields(value(before)?, value(after)?);
+    let text = |value: Option<serde_json::Value>| value.map(|v| json(&v)).transpose();
     tx.audit(&AuditRow {
         seq: 0,
         at: now(),
@@ -975,20 +981,44 @@ pub(crate) fn audit(
         role: actor.role.map_or("system", |r| r.as_str()).to_owned(),
         action: action.as_str().to_owned(),
         target: target.to_owned(),
-        before: encode(before)?,
-        after: encode(after)?,
+        before: text(before)?,
+        after: text(after)?,
     })
+}
+
+/// Of two JSON objects, the fields whose values differ, on each side (a field on one side only
+/// stays on that side). Anything else is returned as it is.
+fn changed_fields(
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    use serde_json::Value::Object;
+    match (before, after) {
+        (Some(Object(mut before)), Some(Object(mut after))) => {
+            let unchanged: Vec<String> = before
+                .iter()
+                .filter(|&(field, old)| after.get(field) == Some(old))
+                .map(|(field, _)| field.clone())
+                .collect();
+            for field in &unchanged {
+                before.remove(field);
+                after.remove(field);
+            }
+            (Some(Object(before)), Some(Object(after)))
+        }
+        sides => sides,
+    }
 }
 
 /// Any serializable record, for the audit log's before/after columns.
 mod erased {
     pub trait Json {
-        fn to_json(&self) -> crate::Result<String>;
+        fn to_value(&self) -> crate::Result<serde_json::Value>;
     }
 
     impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> crate::Result<String> {
-            crate::records::json(self)
+        fn to_value(&self) -> crate::Result<serde_json::Value> {
+            crate::records::value(self)
         }
     }
 }

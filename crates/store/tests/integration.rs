@@ -180,6 +180,67 @@ fn a_stale_version_conflicts_on(store: &Store) {
 }
 
 #[test]
+fn the_audit_log_keeps_a_new_or_removed_record_whole_and_of_a_change_only_what_changed() {
+    let fields = |side: &Option<serde_json::Value>| -> Vec<String> {
+        let mut fields: Vec<String> = side
+            .as_ref()
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        fields.sort();
+        fields
+    };
+    for scratch in Scratch::each() {
+        let store = scratch.open();
+        let mut shelter = city()
+            .facilities
+            .iter()
+            .find(|f| f.shelter().is_some())
+            .unwrap()
+            .clone();
+        let made = store.create_facility(&shelter, &admin()).unwrap();
+        if let FacilityDetails::Shelter(s) = &mut shelter.details {
+            s.occupancy += 7;
+        }
+        let changed = store
+            .update_facility(
+                &shelter,
+                made.version,
+                refuge_store::Action::FacilityStatus,
+                &admin(),
+            )
+            .unwrap();
+        store
+            .delete_facility(shelter.id, changed.version, &admin())
+            .unwrap();
+
+        let log = store.audit_log(3, None).unwrap();
+        let [removed, change, creation] = &log[..] else {
+            panic!("three lines: {log:?}")
+        };
+        assert_eq!(creation.before, None);
+        assert_eq!(
+            creation.after.as_ref().unwrap()["name"],
+            serde_json::json!(shelter.name)
+        );
+        assert_eq!(fields(&change.before), ["occupancy", "version"]);
+        assert_eq!(fields(&change.after), ["occupancy", "version"]);
+        let occupancy =
+            |side: &Option<serde_json::Value>| side.as_ref().unwrap()["occupancy"].as_u64();
+        assert_eq!(
+            occupancy(&change.after),
+            occupancy(&change.before).map(|o| o + 7)
+        );
+        assert_eq!(removed.after, None);
+        assert_eq!(removed.before.as_ref().unwrap()["version"], 2);
+        assert!(fields(&removed.before).contains(&"location".to_owned()));
+    }
+}
+
+#[test]
 fn a_refused_movement_is_not_written() {
     for scratch in Scratch::each() {
         let store = scratch.open();
