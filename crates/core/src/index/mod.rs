@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use geo::{BoundingRect, Intersects};
 use rpds::HashTrieMapSync;
-use rstar::RTree;
+use rstar::{Envelope, RTree};
 
 pub use activation::{ActivationPlan, LeftReason, LeftShelter};
 pub use bbox::BBox;
@@ -665,39 +665,68 @@ impl SpatialIndex {
         hits
     }
 
-    /// Every facility matching `filter` inside `bbox` (edges included).
+    /// Every facility matching `filter` inside `bbox` (edges included), in id order.
     pub fn within_bbox(&self, bbox: BBox, filter: &Filter) -> Vec<&FacilityBrief> {
-        let envelopes = bbox.sphere_envelopes(F32_SLACK);
-        let mut found: Vec<&FacilityBrief> = self
-            .trees_for(filter)
-            .flat_map(|(n, layer, tree)| {
-                envelopes.iter().flat_map(move |envelope| {
-                    tree.locate_in_envelope(envelope)
-                        .filter_map(move |entry| self.found(n, layer, entry))
-                })
-            })
-            .filter(|facility| bbox.contains(facility.location) && self.matches(facility, filter))
+        let mut found: Vec<(FacilityId, &FacilityBrief)> =
+            self.in_bbox(bbox, filter).map(|f| (f.id, f)).collect();
+        found.sort_unstable_by_key(|&(id, _)| id);
+        found.into_iter().map(|(_, facility)| facility).collect()
+    }
+
+    /// A page of the facilities matching `filter` and `keep` inside `bbox`, in id order: `limit`
+    /// of them after the first `offset`, and how many match in all. Only the facilities up to
+    /// the page's end are sorted, so a page of a box holding millions costs one pass over them.
+    pub fn page_within_bbox(
+        &self,
+        bbox: BBox,
+        filter: &Filter,
+        keep: impl Fn(&FacilityBrief) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<&FacilityBrief>, usize) {
+        let mut found: Vec<(FacilityId, &FacilityBrief)> = self
+            .in_bbox(bbox, filter)
+            .filter(|facility| keep(facility))
+            .map(|f| (f.id, f))
             .collect();
-        found.sort_by_key(|facility| facility.id);
-        found.dedup_by_key(|facility| facility.id);
-        found
+        let total = found.len();
+        let end = offset.saturating_add(limit).min(total);
+        if end < total {
+            found.select_nth_unstable_by_key(end, |&(id, _)| id);
+            found.truncate(end);
+        }
+        found.sort_unstable_by_key(|&(id, _)| id);
+        let page = found.into_iter().skip(offset).map(|(_, f)| f).collect();
+        (page, total)
     }
 
     /// How many facilities match `filter` inside `bbox`, counting no further than `limit`: a
-    /// cheap estimate of the work a query of the box will be. (A facility in both halves of a
-    /// box across the antimeridian may count twice.)
+    /// cheap estimate of the work a query of the box will be.
     pub fn count_within_bbox(&self, bbox: BBox, filter: &Filter, limit: usize) -> usize {
-        let envelopes = bbox.sphere_envelopes(F32_SLACK);
+        self.in_bbox(bbox, filter).take(limit).count()
+    }
+
+    /// The facilities matching `filter` inside `bbox`, each once, in no order. A box across the
+    /// antimeridian is searched as two envelopes; a facility in both is taken from the first.
+    fn in_bbox(&self, bbox: BBox, filter: &Filter) -> impl Iterator<Item = &FacilityBrief> {
+        let envelopes: Arc<[rstar::AABB<[f32; 3]>]> = bbox.sphere_envelopes(F32_SLACK).into();
         self.trees_for(filter)
-            .flat_map(|(n, layer, tree)| {
-                envelopes.iter().flat_map(move |envelope| {
-                    tree.locate_in_envelope(envelope)
+            .flat_map(move |(n, layer, tree)| {
+                let envelopes = envelopes.clone();
+                (0..envelopes.len()).flat_map(move |i| {
+                    let envelopes = envelopes.clone();
+                    tree.locate_in_envelope(&envelopes[i])
+                        .filter(move |entry| {
+                            !envelopes[..i]
+                                .iter()
+                                .any(|e| e.contains_point(entry.geom()))
+                        })
                         .filter_map(move |entry| self.found(n, layer, entry))
                 })
             })
-            .filter(|facility| bbox.contains(facility.location) && self.matches(facility, filter))
-            .take(limit)
-            .count()
+            .filter(move |facility| {
+                bbox.contains(facility.location) && self.matches(facility, filter)
+            })
     }
 
     /// Every facility matching `filter` inside `area` (boundary included). The polygon is read

@@ -97,6 +97,16 @@ impl FacilityBrief {
         self.name.names()
     }
 
+    /// Whether either of its names contains `needle`, ignoring case (as [`Names::contains`],
+    /// without copying the names).
+    pub fn name_contains(&self, needle: &str) -> bool {
+        let (zh, en) = self.name.parts();
+        [zh, en]
+            .into_iter()
+            .flatten()
+            .any(|name| super::names::contains_ignoring_case(name, needle))
+    }
+
     /// The administrative areas it lies in.
     pub fn admin(&self) -> &AdminArea {
         static NONE: AdminArea = AdminArea {
@@ -447,6 +457,15 @@ impl PackedNames {
     }
 
     fn names(&self) -> Names {
+        let (zh, en) = self.parts();
+        Names {
+            zh: zh.map(str::to_owned),
+            en: en.map(str::to_owned),
+        }
+    }
+
+    /// The Chinese name and the English one, as kept.
+    fn parts(&self) -> (Option<&str>, Option<&str>) {
         let split = if self.zh_end == u32::MAX {
             0
         } else {
@@ -456,10 +475,10 @@ impl PackedNames {
             .text
             .split_at_checked(split)
             .unwrap_or(("", &self.text));
-        Names {
-            zh: (self.zh_end != u32::MAX).then(|| zh.to_owned()),
-            en: self.has_en.then(|| en.to_owned()),
-        }
+        (
+            (self.zh_end != u32::MAX).then_some(zh),
+            self.has_en.then_some(en),
+        )
     }
 }
 
@@ -490,6 +509,26 @@ mod tests {
         assert_eq!(kept.suitability(HazardType::Fire), Suitability::Unsuitable);
         assert!(kept.offers(Amenity::Water) && !kept.offers(Amenity::Pets));
         assert!(brief.whole().is_none());
+    }
+
+    #[test]
+    fn a_name_search_ignores_case_in_either_name_and_never_spans_both() {
+        let mut facility = shelter(7, 116.4, 39.9);
+        facility.name = Names::new(Some("朝阳公园".into()), Some("Chaoyang Park".into())).unwrap();
+        let brief = FacilityBrief::of(&facility);
+        for (needle, found) in [
+            ("park", true),
+            ("CHAOYANG", true),
+            ("阳公", true),
+            ("", true),
+            ("园Chao", false),
+            ("parks", false),
+        ] {
+            assert_eq!(brief.name_contains(needle), found, "{needle}");
+            assert_eq!(facility.name.contains(needle), found, "{needle}");
+        }
+        facility.name = Names::new(None, Some("ÉCOLE Ümit".into())).unwrap();
+        assert!(FacilityBrief::of(&facility).name_contains("école ü"));
     }
 
     /// Facilities of one area share its names: a city has a few hundred communities.

@@ -50,12 +50,26 @@ impl Names {
         first.as_deref().or(second.as_deref()).unwrap_or_default()
     }
 
-    /// Whether either name contains `needle`, ignoring ASCII case.
+    /// Whether either name contains `needle`, ignoring case.
     pub fn contains(&self, needle: &str) -> bool {
-        let needle = needle.to_lowercase();
         [&self.zh, &self.en]
             .into_iter()
             .flatten()
-            .any(|name| name.to_lowercase().contains(&needle))
+            .any(|name| contains_ignoring_case(name, needle))
     }
+}
+
+/// Whether `text` contains `needle`, ignoring case; without allocating when both are ASCII, as
+/// a search through a city's names mostly is.
+pub(crate) fn contains_ignoring_case(text: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if text.is_ascii() && needle.is_ascii() {
+        return text
+            .as_bytes()
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()));
+    }
+    text.to_lowercase().contains(&needle.to_lowercase())
 }

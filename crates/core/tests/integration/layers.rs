@@ -252,11 +252,19 @@ fn assert_same_answers(layered: &SpatialIndex, fresh: &SpatialIndex, origins: &[
             let inside = layered.within_bbox(bbox, filter).len();
             assert_eq!(layered.count_within_bbox(bbox, filter, usize::MAX), inside);
             assert_eq!(layered.count_within_bbox(bbox, filter, 3), inside.min(3));
-            assert_eq!(
-                ids(&layered.within_bbox(bbox, filter)),
-                ids(&fresh.within_bbox(bbox, filter)),
-                "in {bbox:?}"
-            );
+            let all = ids(&layered.within_bbox(bbox, filter));
+            assert_eq!(all, ids(&fresh.within_bbox(bbox, filter)), "in {bbox:?}");
+            let even: Vec<u64> = all.iter().copied().filter(|id| id % 2 == 0).collect();
+            for (offset, limit) in [(0, 3), (2, 5), (even.len(), 1), (0, usize::MAX)] {
+                let (page, total) =
+                    layered.page_within_bbox(bbox, filter, |f| f.id.get() % 2 == 0, offset, limit);
+                let expected: Vec<u64> = even.iter().copied().skip(offset).take(limit).collect();
+                assert_eq!(
+                    (ids(&page), total),
+                    (expected, even.len()),
+                    "page {offset}+{limit}"
+                );
+            }
             let triangle = geo::MultiPolygon::new(vec![geo::Polygon::new(
                 geo::LineString::from(vec![
                     (lon - 0.2, lat - 0.1),

@@ -237,6 +237,8 @@ fn boxes_work_across_the_antimeridian_and_at_the_pole() {
         (0.0, -17.0),
         (45.0, 89.5),
         (-135.0, 89.5),
+        (180.0, -17.0),
+        (-180.0, -16.5),
     ];
     let facilities = (1..)
         .zip(points)
@@ -244,7 +246,17 @@ fn boxes_work_across_the_antimeridian_and_at_the_pole() {
         .collect();
     let index = SpatialIndex::new(facilities).unwrap();
     let fiji = BBox::new(179.0, -18.0, -179.0, -16.0).unwrap();
-    assert_eq!(ids(&index.within_bbox(fiji, &Filter::default())), [1, 2]);
+    // On the seam, a shelter lies in both halves of the box, and is found once.
+    assert_eq!(
+        ids(&index.within_bbox(fiji, &Filter::default())),
+        [1, 2, 6, 7]
+    );
+    assert_eq!(
+        index.count_within_bbox(fiji, &Filter::default(), usize::MAX),
+        4
+    );
+    let (page, total) = index.page_within_bbox(fiji, &Filter::default(), |_| true, 1, 2);
+    assert_eq!((ids(&page), total), (vec![2, 6], 4));
     let arctic = BBox::new(-180.0, 89.0, 180.0, 90.0).unwrap();
     assert_eq!(ids(&index.within_bbox(arctic, &Filter::default())), [4, 5]);
 }

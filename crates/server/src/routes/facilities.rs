@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use refuge_core::{BBox, Crs, FacilityId, FacilityKind, Filter};
+use refuge_core::{BBox, Crs, FacilityBrief, FacilityId, FacilityKind, Filter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -67,27 +67,26 @@ async fn list(
         Some(text) => parse_bbox(text)?,
         None => BBox::world(),
     };
+    let name = query
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
     let snapshot = state.index.snapshot();
-    let mut found = snapshot.within_bbox(bbox, &filter);
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        found.retain(|f| f.name().contains(q));
-    }
-    found.sort_by_key(|f| f.id);
-    let total = found.len();
-    let features = found
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|f| present::summary(f, crs))
-        .collect();
-    let next = offset.saturating_add(limit);
-    Ok(Json(FacilityPage {
-        kind: CollectionType::FeatureCollection,
-        crs,
-        features,
-        total,
-        next_offset: (next < total).then_some(next),
-    }))
+    // A page of a large box is one pass over every facility in it: off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let named = |f: &FacilityBrief| name.as_deref().is_none_or(|q| f.name_contains(q));
+        let (page, total) = snapshot.page_within_bbox(bbox, &filter, named, offset, limit);
+        let next = offset.saturating_add(limit);
+        Json(FacilityPage {
+            kind: CollectionType::FeatureCollection,
+            crs,
+            features: page.into_iter().map(|f| present::summary(f, crs)).collect(),
+            total,
+            next_offset: (next < total).then_some(next),
+        })
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
