@@ -3,6 +3,8 @@
 //! and bytes of index per facility.
 //!
 //! `cargo bench -p refuge-core --bench index`; needs `../shared/data/bench/geonames-cities-135k.csv.gz`.
+//! `REFUGE_BENCH_10M=1` adds 10M jittered points (about 12 GB of memory at the peak); filter to
+//! the figures wanted, e.g. `-- jittered_10m/nearest`, since a whole rebuild at 10M takes seconds.
 
 // The counting allocator needs `unsafe impl GlobalAlloc`; it exists only in this benchmark.
 #![allow(unsafe_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -48,10 +50,14 @@ fn bench(c: &mut Criterion) {
     let Some(real) = geonames_data::load() else {
         return;
     };
-    let sets = [
+    let mut sets = vec![
         ("geonames_135k", real.clone()),
         ("jittered_1m", geonames_data::jittered(&real, 1_000_000)),
     ];
+    // 10M whole records take about 8 GB before the index is built: only when asked.
+    if std::env::var_os("REFUGE_BENCH_10M").is_some() {
+        sets.push(("jittered_10m", geonames_data::jittered(&real, 10_000_000)));
+    }
     for (name, points) in &sets {
         let records = facilities(points);
         // Everything the index holds, what it keeps of each facility included: the records
