@@ -6,25 +6,11 @@
 //! smaller layers of changes on top. A write builds only a new top layer, so it costs what it
 //! changes, not what the index holds.
 
-use rstar::{RStarInsertionStrategy, RTree, RTreeParams, primitives::GeomWithData};
 use std::collections::HashMap;
 
 use super::key;
+use super::packed::{Entry, PackedTree};
 use crate::{Error, FacilityBrief, FacilityId, FacilityKind, Result};
-
-/// A tree entry: a unit-sphere point and the facility's place in its layer, 16 bytes.
-pub(super) type Entry = GeomWithData<[f32; 3], u32>;
-
-/// Wider nodes than rstar's default (6): fewer parent nodes per point, and k-nearest stays as fast.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Params;
-
-impl RTreeParams for Params {
-    const MIN_SIZE: usize = 4;
-    const MAX_SIZE: usize = 12;
-    const REINSERTION_COUNT: usize = 3;
-    type DefaultInsertionStrategy = RStarInsertionStrategy;
-}
 
 /// A facility as a layer holds it, with the data version it was written at.
 pub(super) type Record = (FacilityBrief, u64);
@@ -34,7 +20,7 @@ pub(super) type Record = (FacilityBrief, u64);
 pub(super) struct Layer {
     /// One tree per facility kind, in [`FacilityKind::ALL`] order: a query for shelters never
     /// walks past depots, hazards and points of interest.
-    trees: Vec<RTree<Entry, Params>>,
+    trees: Vec<PackedTree>,
     /// Sorted by id, so that an id is found by binary search without a map beside them.
     records: Vec<Record>,
     /// Ids replaced or removed in the layers below, with the version of that change.
@@ -57,14 +43,14 @@ impl Layer {
         let mut entries: Vec<Vec<Entry>> = FacilityKind::ALL.iter().map(|_| Vec::new()).collect();
         for (place, (facility, _)) in (0u32..).zip(&records) {
             if let Some(bucket) = entries.get_mut(kind_slot(facility.kind())) {
-                bucket.push(Entry::new(key(facility.location), place));
+                bucket.push(Entry {
+                    point: key(facility.location),
+                    place,
+                });
             }
         }
         Ok(Self {
-            trees: entries
-                .into_iter()
-                .map(RTree::bulk_load_with_params)
-                .collect(),
+            trees: entries.into_iter().map(PackedTree::new).collect(),
             records,
             hides,
         })
@@ -100,7 +86,7 @@ impl Layer {
     }
 
     /// The tree of one kind.
-    pub(super) fn tree(&self, kind: usize) -> Option<&RTree<Entry, Params>> {
+    pub(super) fn tree(&self, kind: usize) -> Option<&PackedTree> {
         self.trees.get(kind)
     }
 
@@ -109,8 +95,8 @@ impl Layer {
     pub(super) fn reach_2(&self, key: &[f32; 3]) -> f32 {
         self.trees
             .iter()
-            .filter(|tree| tree.size() > 0)
-            .map(|tree| tree.root().envelope().distance_2(key))
+            .filter_map(PackedTree::envelope)
+            .map(|envelope| rstar::Envelope::distance_2(&envelope, key))
             .fold(f32::INFINITY, f32::min)
     }
 

@@ -19,13 +19,14 @@ mod exposure;
 mod filter;
 mod layer;
 mod live;
+mod packed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use geo::{BoundingRect, Intersects};
 use rpds::HashTrieMapSync;
-use rstar::{Envelope, RTree};
+use rstar::Envelope;
 
 pub use activation::{ActivationPlan, LeftReason, LeftShelter};
 pub use bbox::BBox;
@@ -38,7 +39,8 @@ pub use live::LiveIndex;
 use crate::distance::unit_vector;
 use crate::{Error, Facility, FacilityBrief, FacilityId, GreatCircle, ItemId, LonLat, Result};
 use base::{Base, PART_SIZE};
-use layer::{Entry, Layer, Params, Record, kind_slot};
+use layer::{Layer, Record, kind_slot};
+use packed::{Entry, PackedTree};
 
 /// How far (in unit-sphere chord length, ≈ 6.4 m) an `f32` tree distance may be from the exact
 /// one: ten times the worst rounding of two `f32` unit vectors and their squared difference.
@@ -482,10 +484,7 @@ impl SpatialIndex {
 
     /// The trees a query with `filter` has to look in, with the layer each belongs to and its
     /// level.
-    fn trees_for(
-        &self,
-        filter: &Filter,
-    ) -> impl Iterator<Item = (usize, &Layer, &RTree<Entry, Params>)> {
+    fn trees_for(&self, filter: &Filter) -> impl Iterator<Item = (usize, &Layer, &PackedTree)> {
         let only = filter.only_kind().map(kind_slot);
         self.levels().flat_map(move |(level, layer)| {
             (0..crate::FacilityKind::ALL.len())
@@ -503,7 +502,7 @@ impl SpatialIndex {
         layer: &'a Layer,
         entry: &Entry,
     ) -> Option<&'a FacilityBrief> {
-        let (facility, _) = layer.at(entry.data);
+        let (facility, _) = layer.at(entry.place);
         self.visible(level, facility.id).then_some(facility)
     }
 
@@ -602,11 +601,11 @@ impl SpatialIndex {
         // The trees nearest first, by the box around each: a tree whose box is provably farther
         // than the k-th best so far holds nothing nearer, nor does any after it.
         let probe = key(origin);
-        let mut trees: Vec<(f32, usize, &Layer, &RTree<Entry, Params>)> = self
+        let mut trees: Vec<(f32, usize, &Layer, &PackedTree)> = self
             .trees_for(filter)
-            .map(|(level, layer, tree)| {
-                let reach_2 = rstar::Envelope::distance_2(&tree.root().envelope(), &probe);
-                (reach_2, level, layer, tree)
+            .filter_map(|(level, layer, tree)| {
+                let reach_2 = tree.envelope()?.distance_2(&probe);
+                Some((reach_2, level, layer, tree))
             })
             .collect();
         trees.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -621,7 +620,7 @@ impl SpatialIndex {
             if beyond(&best, reach_2) {
                 break;
             }
-            for (entry, tree_chord2) in tree.nearest_neighbor_iter_with_distance_2(&probe) {
+            for (entry, tree_chord2) in tree.nearest_with_distance_2(probe) {
                 if beyond(&best, tree_chord2) {
                     break;
                 }
@@ -651,7 +650,7 @@ impl SpatialIndex {
         let mut hits: Vec<Hit<'_>> = self
             .trees_for(filter)
             .flat_map(|(n, layer, tree)| {
-                tree.locate_within_distance(key(origin), reach * reach)
+                tree.within_distance_2(key(origin), reach * reach)
                     .filter_map(move |entry| self.found(n, layer, entry))
             })
             .filter(|facility| self.matches(facility, filter))
@@ -715,11 +714,11 @@ impl SpatialIndex {
                 let envelopes = envelopes.clone();
                 (0..envelopes.len()).flat_map(move |i| {
                     let envelopes = envelopes.clone();
-                    tree.locate_in_envelope(&envelopes[i])
+                    tree.in_envelope(envelopes[i])
                         .filter(move |entry| {
                             !envelopes[..i]
                                 .iter()
-                                .any(|e| e.contains_point(entry.geom()))
+                                .any(|e| e.contains_point(&entry.point))
                         })
                         .filter_map(move |entry| self.found(n, layer, entry))
                 })
