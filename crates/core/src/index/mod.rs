@@ -1,6 +1,6 @@
 //! The spatial index: exact nearest-facility answers in metres at any latitude.
 //!
-//! Positions are stored as points on the unit sphere in an `rstar` R-tree. The straight-line
+//! Positions are stored as points on the unit sphere in an R-tree (`packed.rs`). The straight-line
 //! (chord) distance between two such points grows strictly with their great-circle distance, so
 //! the R-tree's Euclidean nearest-neighbour order *is* the great-circle order: exact at the poles
 //! and across the antimeridian, where ranking by degrees of longitude and latitude goes wrong.

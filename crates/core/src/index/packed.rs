@@ -136,7 +136,7 @@ impl PackedTree {
         })
     }
 
-    /// The place of a node's box in `boxes`.
+    /// A node's box.
     fn box_of(&self, node: Node) -> &AABB<[f32; 3]> {
         &self.boxes[self.levels[node.level] + node.index]
     }
@@ -303,12 +303,13 @@ fn halve(entries: &mut [Entry], group: usize) {
 mod tests {
     use super::*;
 
-    /// Points on a sphere-ish lattice, with a few repeated.
+    /// Points on a lattice over the sphere; every eleventh repeats the one before it.
     fn points(n: u32) -> Vec<Entry> {
         (0..n)
             .map(|place| {
-                let lon = f64::from(place % 97) / 97.0 * std::f64::consts::TAU - 3.0;
-                let lat = f64::from(place % 89) / 89.0 * 3.0 - 1.5;
+                let at = place - u32::from(place % 11 == 10);
+                let lon = f64::from(at % 97) / 97.0 * std::f64::consts::TAU - 3.0;
+                let lat = f64::from(at % 89) / 89.0 * 3.0 - 1.5;
                 let point =
                     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()].map(|c| c as f32);
                 Entry { point, place }
@@ -347,13 +348,27 @@ mod tests {
                 "{n} points"
             );
 
-            let walked: Vec<f32> = tree
+            let walked: Vec<(f32, u32)> = tree
                 .nearest_with_distance_2(probe)
-                .map(|(_, d)| d)
+                .map(|(e, d)| (d, e.place))
                 .collect();
-            let mut all: Vec<f32> = entries.iter().map(|e| e.distance_2(&probe)).collect();
-            all.sort_by(f32::total_cmp);
-            assert_eq!(walked, all, "{n} points, nearest first");
+            assert!(
+                walked.is_sorted_by(|a, b| a.0 <= b.0),
+                "{n} points, nearest first"
+            );
+            let by_distance = |mut found: Vec<(f32, u32)>| {
+                found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                found
+            };
+            let all = entries
+                .iter()
+                .map(|e| (e.distance_2(&probe), e.place))
+                .collect();
+            assert_eq!(
+                by_distance(walked),
+                by_distance(all),
+                "{n} points, each once"
+            );
         }
     }
 
