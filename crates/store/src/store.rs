@@ -71,10 +71,10 @@ pub struct AuditEntry {
     /// On what, e.g. `facility 12`.
     pub target: String,
     /// The record before, as JSON: whole for a removal, only the fields that changed for a
-    /// change, none for a new record.
+    /// change of a record (a list, such as a facility's quotas, whole), none for a new record.
     pub before: Option<serde_json::Value>,
     /// The record after, as JSON: whole for a new record, only the fields that changed for a
-    /// change, none for a removal.
+    /// change of a record (a list whole), none for a removal.
     pub after: Option<serde_json::Value>,
 }
 
@@ -962,7 +962,8 @@ impl FacilityWrite {
 
 /// Writes the audit line of a change. A record made is kept whole in `after`, a record removed
 /// whole in `before`; of a record replaced, both sides keep only the fields that changed (see
-/// [`changed_fields`]), so a status report costs its status, not the whole facility twice.
+/// [`changed_fields`]), so a status report costs its status, not the whole facility twice. A
+/// list (a facility's quotas) has no fields, and is kept whole on both sides.
 pub(crate) fn audit(
     tx: &mut dyn Tx,
     actor: &Actor,

@@ -141,14 +141,19 @@ fn a_stale_version_conflicts_and_changes_nothing() {
     }
 }
 
-/// On a store seeded with the demo city.
-fn a_stale_version_conflicts_on(store: &Store) {
-    let mut shelter = city()
+/// The demo city's first shelter.
+fn first_shelter() -> refuge_core::Facility {
+    city()
         .facilities
         .iter()
         .find(|f| f.shelter().is_some())
         .unwrap()
-        .clone();
+        .clone()
+}
+
+/// On a store seeded with the demo city.
+fn a_stale_version_conflicts_on(store: &Store) {
+    let mut shelter = first_shelter();
     if let FacilityDetails::Shelter(s) = &mut shelter.details {
         s.occupancy = 10;
     }
@@ -195,16 +200,13 @@ fn the_audit_log_keeps_a_new_or_removed_record_whole_and_of_a_change_only_what_c
     };
     for scratch in Scratch::each() {
         let store = scratch.open();
-        let mut shelter = city()
-            .facilities
-            .iter()
-            .find(|f| f.shelter().is_some())
-            .unwrap()
-            .clone();
+        let mut shelter = first_shelter();
+        shelter.address = None;
         let made = store.create_facility(&shelter, &admin()).unwrap();
         if let FacilityDetails::Shelter(s) = &mut shelter.details {
             s.occupancy += 7;
         }
+        shelter.address = Some("1 Test Road".into());
         let changed = store
             .update_facility(
                 &shelter,
@@ -226,8 +228,9 @@ fn the_audit_log_keeps_a_new_or_removed_record_whole_and_of_a_change_only_what_c
             creation.after.as_ref().unwrap()["name"],
             serde_json::json!(shelter.name)
         );
+        // The address was none before, so its field is on the side that has it.
         assert_eq!(fields(&change.before), ["occupancy", "version"]);
-        assert_eq!(fields(&change.after), ["occupancy", "version"]);
+        assert_eq!(fields(&change.after), ["address", "occupancy", "version"]);
         let occupancy =
             |side: &Option<serde_json::Value>| side.as_ref().unwrap()["occupancy"].as_u64();
         assert_eq!(
@@ -610,12 +613,7 @@ fn servers_on_one_database_follow_each_others_changes() {
     a.follow(a.load().unwrap().changes_through);
     b.follow(through);
 
-    let mut shelter = city()
-        .facilities
-        .iter()
-        .find(|f| f.shelter().is_some())
-        .unwrap()
-        .clone();
+    let mut shelter = first_shelter();
     if let FacilityDetails::Shelter(s) = &mut shelter.details {
         s.occupancy = 42;
     }
@@ -666,12 +664,7 @@ fn a_server_in_its_turn_writes_while_the_others_wait() {
     a.follow(through);
     b.follow(through);
     let shelter = |occupancy| {
-        let mut shelter = city()
-            .facilities
-            .iter()
-            .find(|f| f.shelter().is_some())
-            .unwrap()
-            .clone();
+        let mut shelter = first_shelter();
         if let FacilityDetails::Shelter(s) = &mut shelter.details {
             s.occupancy = occupancy;
         }

@@ -673,8 +673,9 @@ impl SpatialIndex {
     }
 
     /// A page of the facilities matching `filter` and `keep` inside `bbox`, in id order: `limit`
-    /// of them after the first `offset`, and how many match in all. Only the facilities up to
-    /// the page's end are sorted, so a page of a box holding millions costs one pass over them.
+    /// of them after the first `offset`, and how many match in all. Only the page is sorted,
+    /// so a page of a box holding millions, at any offset, costs a pass over them and two
+    /// selections.
     pub fn page_within_bbox(
         &self,
         bbox: BBox,
@@ -690,13 +691,20 @@ impl SpatialIndex {
             .collect();
         let total = found.len();
         let end = offset.saturating_add(limit).min(total);
+        if offset >= end {
+            return (Vec::new(), total);
+        }
+        let by_id = |&(id, _): &(FacilityId, &FacilityBrief)| id;
         if end < total {
-            found.select_nth_unstable_by_key(end, |&(id, _)| id);
+            found.select_nth_unstable_by_key(end, by_id);
             found.truncate(end);
         }
-        found.sort_unstable_by_key(|&(id, _)| id);
-        let page = found.into_iter().skip(offset).map(|(_, f)| f).collect();
-        (page, total)
+        if offset > 0 {
+            found.select_nth_unstable_by_key(offset, by_id);
+        }
+        let mut page = found.split_off(offset);
+        page.sort_unstable_by_key(by_id);
+        (page.into_iter().map(|(_, f)| f).collect(), total)
     }
 
     /// How many facilities match `filter` inside `bbox`, counting no further than `limit`: a

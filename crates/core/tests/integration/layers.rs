@@ -255,7 +255,16 @@ fn assert_same_answers(layered: &SpatialIndex, fresh: &SpatialIndex, origins: &[
             let all = ids(&layered.within_bbox(bbox, filter));
             assert_eq!(all, ids(&fresh.within_bbox(bbox, filter)), "in {bbox:?}");
             let even: Vec<u64> = all.iter().copied().filter(|id| id % 2 == 0).collect();
-            for (offset, limit) in [(0, 3), (2, 5), (even.len(), 1), (0, usize::MAX)] {
+            let pages = [
+                (0, 3),
+                (2, 5),
+                (even.len().saturating_sub(2), 5),
+                (even.len(), 1),
+                (even.len() + 5, 3),
+                (0, usize::MAX),
+                (1, usize::MAX),
+            ];
+            for (offset, limit) in pages {
                 let (page, total) =
                     layered.page_within_bbox(bbox, filter, |f| f.id.get() % 2 == 0, offset, limit);
                 let expected: Vec<u64> = even.iter().copied().skip(offset).take(limit).collect();

@@ -713,8 +713,9 @@ struct AuditQuery {
 #[derive(Debug, Serialize, ToSchema)]
 struct AuditPage {
     /// Who changed what, when, with the record before and after: a new record whole in `after`,
-    /// a removed one whole in `before`, and of a change only the fields that changed, on both
-    /// sides (lines written by older versions hold whole records on both sides).
+    /// a removed one whole in `before`, and of a change of a record only the fields that
+    /// changed, on both sides (a list, such as quotas, whole; lines written by older versions
+    /// hold whole records on both sides).
     #[schema(value_type = Vec<Object>)]
     entries: Vec<refuge_store::AuditEntry>,
 }
