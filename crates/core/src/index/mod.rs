@@ -609,13 +609,13 @@ impl SpatialIndex {
             })
             .collect();
         trees.sort_by(|a, b| a.0.total_cmp(&b.0));
-        // Each tree is walked until its next candidate is provably farther than the k-th best
-        // so far (of all trees and layers): the answer is the exact k nearest.
         // Whether a squared tree distance is provably farther than the k-th best so far.
         let beyond = |best: &[(f64, &FacilityBrief)], chord_2: f32| {
             best.get(k - 1)
                 .is_some_and(|(kept, _)| f64::from(chord_2).sqrt() - F32_SLACK > *kept)
         };
+        // Each tree is walked until its next candidate is provably farther than the k-th best
+        // so far (of all trees and layers): the answer is the exact k nearest.
         for (reach_2, level, layer, tree) in trees {
             if beyond(&best, reach_2) {
                 break;
